@@ -1,0 +1,37 @@
+// Package cgroups puts a container in its own cgroup and applies its limits,
+// behind one Manager for cgroup v1 and v2 (chosen at run time by what the
+// host has mounted).
+package cgroups
+
+// Resources are the limits of one container; zero values mean "no limit".
+type Resources struct {
+	Memory     int64  `json:",omitempty"` // bytes
+	MemorySwap int64  `json:",omitempty"` // bytes, memory+swap; -1 unlimited
+	CPUShares  uint64 `json:",omitempty"`
+	CPUPeriod  uint64 `json:",omitempty"` // microseconds
+	CPUQuota   int64  `json:",omitempty"` // microseconds per period
+	CpusetCpus string `json:",omitempty"`
+	CpusetMems string `json:",omitempty"`
+	PidsLimit  int64  `json:",omitempty"`
+}
+
+// Stats is what `mydocker stats` shows.
+type Stats struct {
+	MemoryUsage uint64
+	MemoryLimit uint64
+	CPUUsageNs  uint64 // total CPU time used, nanoseconds
+	Pids        uint64
+	OOMKilled   bool // the OOM killer killed a process of this cgroup
+}
+
+// Manager is one container's cgroup.
+type Manager interface {
+	// Apply creates the cgroup (if needed) and moves pid into it.
+	Apply(pid int) error
+	// Set writes the limits.
+	Set(r *Resources) error
+	// Stats reads usage and limits.
+	Stats() (*Stats, error)
+	// Destroy removes the cgroup; it is not an error if it is already gone.
+	Destroy() error
+}

@@ -1,0 +1,56 @@
+// Package cmd holds one file per verb: flags in, a call into container/,
+// network/ or cgroups/ out, and no logic of its own.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+// Commands is the list of verbs main.go registers, in help order.
+func Commands() []*cli.Command {
+	return []*cli.Command{}
+}
+
+// Exit codes, as docker's: 125 mydocker itself failed, 126 the command could
+// not be invoked, 127 the command was not found; otherwise the container's.
+const (
+	ExitFailure       = 125
+	ExitCannotInvoke  = 126
+	ExitNotFound      = 127
+	exitUsage         = 125
+	exitCodeUnchanged = -1
+)
+
+// usageError is bad input on the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Usagef reports bad command-line input.
+func Usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// ExitCoder lets an error choose the process exit code (e.g. 127 for a
+// command not found in the image).
+type ExitCoder interface{ ExitCode() int }
+
+// ExitCode maps an error to mydocker's exit code.
+func ExitCode(err error) int {
+	var ec ExitCoder
+	if errors.As(err, &ec) && ec.ExitCode() != exitCodeUnchanged {
+		return ec.ExitCode()
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return ExitFailure
+}
+
+// narrator is the seam every verb hands to the packages doing kernel work.
+func narrator() *narrate.Narrator { return narrate.New(logrus.StandardLogger()) }

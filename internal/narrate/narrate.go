@@ -1,0 +1,82 @@
+// Package narrate is the one seam every kernel-side change goes through.
+//
+// A step is logged at INFO as a "// why" line and a "$ command" line (the exact
+// iproute2 / iptables / mount / echo command that would do the same), then
+// performed. Pasted into a root shell in order, the "$" lines of a mydocker
+// command reproduce the state it built. In dry-run mode the lines are logged
+// and nothing is done.
+package narrate
+
+import (
+	"github.com/sirupsen/logrus"
+)
+
+// Recorder sees every step, performed or not; tests use it to check the
+// commands a piece of code narrates.
+type Recorder func(why, cmd string)
+
+// Narrator logs and performs steps. The zero value is not usable; use New.
+type Narrator struct {
+	log    logrus.FieldLogger
+	dryRun bool
+	record Recorder
+}
+
+// New returns a Narrator logging to log.
+func New(log logrus.FieldLogger) *Narrator {
+	return &Narrator{log: log}
+}
+
+// WithDryRun returns a copy that narrates steps without performing them.
+func (n *Narrator) WithDryRun(dry bool) *Narrator {
+	c := *n
+	c.dryRun = dry
+	return &c
+}
+
+// WithRecorder returns a copy that also reports each step to r.
+func (n *Narrator) WithRecorder(r Recorder) *Narrator {
+	c := *n
+	c.record = r
+	return &c
+}
+
+// DryRun reports whether steps are only narrated.
+func (n *Narrator) DryRun() bool { return n.dryRun }
+
+// Log is the logger the narration goes to, for plain messages.
+func (n *Narrator) Log() logrus.FieldLogger { return n.log }
+
+// Do narrates a step and then performs it (unless dry-run).
+func (n *Narrator) Do(why, cmd string, do func() error) error {
+	n.Say(why, cmd)
+	if n.dryRun {
+		return nil
+	}
+	return do()
+}
+
+// Say narrates a step that is performed elsewhere (for example by the kernel
+// as a side effect of a clone, or by a process about to be exec'd).
+func (n *Narrator) Say(why, cmd string) {
+	if n.record != nil {
+		n.record(why, cmd)
+	}
+	if why != "" {
+		n.log.Info("// " + why)
+	}
+	n.log.Info("$ " + cmd)
+}
+
+// Discard is a Narrator that logs nothing, for callers that must not print
+// (the netsetgo compatibility path prints its own errors) and for tests.
+func Discard() *Narrator {
+	l := logrus.New()
+	l.SetOutput(nopWriter{})
+	l.SetLevel(logrus.PanicLevel)
+	return New(l)
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }

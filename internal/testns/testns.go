@@ -1,0 +1,63 @@
+// Package testns runs a test binary inside its own network and mount
+// namespace, so root tests create bridges, veths, iptables rules and mounts
+// that the host never sees and that vanish with the namespaces.
+package testns
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+const marker = "MYDOCKER_TEST_IN_NS"
+
+// Main is a TestMain body: as root, it re-executes the test binary under
+// `unshare --net --mount` (once) and exits with its status; otherwise it runs
+// the tests here, where the root-only ones skip themselves.
+func Main(m *testing.M) {
+	if os.Geteuid() != 0 || os.Getenv(marker) != "" {
+		if os.Getenv(marker) != "" {
+			if err := setup(); err != nil {
+				fmt.Fprintln(os.Stderr, "testns:", err)
+				os.Exit(1)
+			}
+		}
+		os.Exit(m.Run())
+	}
+	args := append([]string{"--net", "--mount", "--propagation", "private", os.Args[0]}, os.Args[1:]...)
+	cmd := exec.Command("unshare", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), marker+"=1")
+	if err := cmd.Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			os.Exit(ee.ExitCode())
+		}
+		fmt.Fprintln(os.Stderr, "testns: unshare:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// setup prepares the new namespaces. /sys stays the host's sysfs (a new one
+// would hide the cgroup mounts); /sys/class/net there shows the host's
+// links, so tests ask netlink, never sysfs, about links.
+func setup() error {
+	// A fresh network namespace starts with lo down.
+	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("ip link set lo up: %v: %s", err, out)
+	}
+	return nil
+}
+
+// RequireRoot skips a test that needs root when not run as root. CI runs as
+// root, so there these tests always run.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (CI runs it as root)")
+	}
+	if os.Getenv(marker) == "" {
+		t.Fatal("root test outside its own namespaces: call testns.Main from TestMain")
+	}
+}

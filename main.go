@@ -1,0 +1,75 @@
+// mydocker is a small daemonless container runtime with bridge networking
+// that narrates every change it makes to the kernel.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker/mydocker/cmd"
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+const usage = `a small daemonless container runtime with bridge networking.
+Every change it makes to the kernel is logged with the shell command that does the same.`
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:                      "mydocker",
+		Usage:                     usage,
+		UseShortOptionHandling:    true,
+		DisableSliceFlagSeparator: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/var/run/mydocker", EnvVars: []string{"MYDOCKER_ROOT"}, Usage: "state directory (containers, networks, IPAM)"},
+			&cli.StringFlag{Name: "data-root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_DATA_ROOT"}, Usage: "images and container layers"},
+			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"MYDOCKER_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"MYDOCKER_LOG_FORMAT"}, Usage: "text or json"},
+		},
+		Before:   setupLogging,
+		Commands: cmd.Commands(),
+		// Errors are printed once, by main, as one line.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+func setupLogging(c *cli.Context) error {
+	lvl, err := logrus.ParseLevel(c.String("log-level"))
+	if err != nil || lvl > logrus.DebugLevel || lvl < logrus.ErrorLevel {
+		return cmd.Usagef("invalid --log-level %q (debug, info, warn or error)", c.String("log-level"))
+	}
+	logrus.SetLevel(lvl)
+	switch c.String("log-format") {
+	case "text":
+		logrus.SetFormatter(narrate.TextFormatter{})
+	case "json":
+		logrus.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return cmd.Usagef("invalid --log-format %q (text or json)", c.String("log-format"))
+	}
+	logrus.SetOutput(os.Stderr)
+	logrus.AddHook(narrate.NewSourceHook())
+	return nil
+}
+
+func main() {
+	args := os.Args
+	// Called as "netsetgo" (a symlink to mydocker), behave as that tool.
+	if filepath.Base(args[0]) == "netsetgo" {
+		args = append([]string{"mydocker", "netsetgo"}, args[1:]...)
+	}
+	err := newApp().Run(args)
+	if err == nil {
+		return
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && ec.Error() == "" {
+		os.Exit(ec.ExitCode()) // the container's own exit code, nothing to say
+	}
+	fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+	os.Exit(cmd.ExitCode(err))
+}
