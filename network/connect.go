@@ -1,0 +1,338 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+)
+
+// Attachment is what the runtime core knows about a container it connects.
+type Attachment struct {
+	Network   string // "" = DefaultNetwork ("bridge", created on first use)
+	Container string // the container id
+	Name      string // the container's name (in the others' /etc/hosts)
+	Hostname  string
+	Pid       int    // a process in the container's network namespace (its init)
+	IP        net.IP // --ip; nil = the next free address
+	Ports     []PortMapping
+	DNS       []string // --dns; empty = the host's nameservers
+	// Files in the container's state dir that the core bind-mounts onto
+	// /etc/hosts and /etc/resolv.conf; written here, and the hosts file is
+	// rewritten in place (the bind mount pins the inode) when other
+	// containers join or leave the network. Empty: not written.
+	HostsPath, ResolvConfPath string
+}
+
+// EndpointInfo is what Connect made, for the container's state and inspect.
+type EndpointInfo struct {
+	Network   string
+	IP        net.IP
+	PrefixLen int
+	Gateway   net.IP
+	MAC       string
+	Veth      string        // host end
+	Ifname    string        // inside the container
+	Ports     []PortMapping `json:",omitempty"`
+}
+
+// Connect attaches a container to a network: an address from the IPAM, the
+// veth pair into the namespace of a.Pid, published ports, /etc/hosts and
+// resolv.conf. On any failure what was done is undone and the error returned.
+func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
+	if a.Network == "" {
+		a.Network = DefaultNetwork
+	}
+	if err := ValidateContainerID(a.Container); err != nil {
+		return nil, err
+	}
+	if a.Pid <= 0 {
+		return nil, fmt.Errorf("connect %s to %s: no container process (pid %d)", shortID(a.Container), a.Network, a.Pid)
+	}
+	var resolv []byte
+	if a.ResolvConfPath != "" {
+		host, _ := os.ReadFile("/etc/resolv.conf")
+		var err error
+		if resolv, err = resolvConfContent(host, a.DNS); err != nil {
+			return nil, err
+		}
+	}
+
+	var nw *Network
+	var ep *Endpoint
+	err := m.locked(func() (err error) { nw, ep, err = m.reserve(a); return err })
+	if err != nil {
+		return nil, fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err)
+	}
+	var u undo
+	u.add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
+
+	drv, err := getDriver(nw.Driver, m.n)
+	if err != nil {
+		return nil, u.run(err)
+	}
+	if err := drv.Connect(nw, ep, a.Pid); err != nil {
+		return nil, u.run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
+	}
+	u.add(func() error { return drv.Disconnect(nw, ep) })
+
+	if !m.n.DryRun() {
+		if a.ResolvConfPath != "" {
+			if err := rewriteInPlace(a.ResolvConfPath, resolv); err != nil {
+				return nil, u.run(err)
+			}
+		}
+		err := m.locked(func() error {
+			cur, err := m.load(nw.Name)
+			if err != nil {
+				return err
+			}
+			if rec := cur.Containers[a.Container]; rec != nil {
+				rec.Ifname = ep.Ifname
+			}
+			if err := m.save(cur); err != nil {
+				return err
+			}
+			nw = cur
+			return m.writeHosts(cur, a.Container)
+		})
+		if err != nil {
+			return nil, u.run(err)
+		}
+	}
+	gw := net.ParseIP(nw.Gateway).To4()
+	_, subnet, _ := net.ParseCIDR(nw.Subnet)
+	ones, _ := subnet.Mask.Size()
+	m.n.Log().Infof("container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
+	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
+		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
+}
+
+// reserve (under the lock) checks the request, allocates the address and
+// records the endpoint, so the address always has an owner on disk.
+func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
+	nw, err := m.load(a.Network)
+	if errors.Is(err, ErrNotExist) && a.Network == DefaultNetwork {
+		nw, err = m.create(CreateOptions{Name: DefaultNetwork})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, ok := nw.Containers[a.Container]; ok {
+		return nil, nil, fmt.Errorf("container %s is already connected to network %s", shortID(a.Container), nw.Name)
+	}
+	all, err := m.loadAll()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range all {
+		for _, oep := range o.Containers {
+			for _, op := range oep.Ports {
+				for _, p := range a.Ports {
+					if p.Conflicts(op) {
+						return nil, nil, fmt.Errorf("publish %s: %w by container %s (%s)", p, ErrPortAllocated, shortID(oep.ID), op)
+					}
+				}
+			}
+		}
+	}
+	pools, err := m.pools.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := pools[nw.Subnet]
+	if pool == nil && m.n.DryRun() { // a default network created in dry-run mode only
+		_, subnet, _ := net.ParseCIDR(nw.Subnet)
+		if pool, err = NewPool(subnet); err != nil {
+			return nil, nil, err
+		}
+		_ = pool.Reserve(net.ParseIP(nw.Gateway), "gateway")
+	}
+	if pool == nil {
+		return nil, nil, fmt.Errorf("network %s: subnet %s missing from %s", nw.Name, nw.Subnet, m.pools.path)
+	}
+	for _, oep := range nw.Containers {
+		pool.SetOwner(net.ParseIP(oep.IP), "container "+shortID(oep.ID))
+	}
+	pool.SetOwner(net.ParseIP(nw.Gateway), "the gateway of "+nw.Name)
+	owner := "container " + shortID(a.Container)
+	var ip net.IP
+	if a.IP != nil {
+		if err := pool.Reserve(a.IP, owner); err != nil {
+			return nil, nil, err
+		}
+		ip = a.IP.To4()
+	} else {
+		var within *net.IPNet
+		if nw.AllocRange != "" {
+			_, within, _ = net.ParseCIDR(nw.AllocRange)
+		}
+		if ip, err = pool.Allocate(owner, within); err != nil {
+			return nil, nil, err
+		}
+	}
+	ep := &Endpoint{
+		ID: a.Container, Name: a.Name, Hostname: a.Hostname, IP: ip.String(), MAC: macFor(ip).String(),
+		Veth: vethName(a.Container, nw.Name), Pid: a.Pid, Ports: a.Ports,
+		HostsPath: a.HostsPath, ResolvConfPath: a.ResolvConfPath,
+	}
+	nw.Containers[a.Container] = ep
+	if err := m.savePools(pools); err != nil {
+		return nil, nil, err
+	}
+	if err := m.save(nw); err != nil {
+		return nil, nil, errors.Join(err, func() error { pool.Release(ip); return m.savePools(pools) }())
+	}
+	copyEP := *ep
+	return nw, &copyEP, nil
+}
+
+// release (under the lock) forgets an endpoint and frees its address.
+// Missing network, endpoint or address: nothing to do.
+func (m *Manager) release(network, id string) error {
+	nw, err := m.load(network)
+	if errors.Is(err, ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ep := nw.Containers[id]
+	if ep == nil {
+		return nil
+	}
+	pools, err := m.pools.load()
+	if err != nil {
+		return err
+	}
+	if pool := pools[nw.Subnet]; pool != nil {
+		pool.Release(net.ParseIP(ep.IP))
+		if err := m.savePools(pools); err != nil {
+			return err
+		}
+	}
+	delete(nw.Containers, id)
+	return m.save(nw)
+}
+
+// writeHosts writes /etc/hosts of every endpoint of the network that has a
+// hosts file (the one of `self` must succeed; the others are best effort:
+// their container may be going away).
+func (m *Manager) writeHosts(nw *Network, self string) error {
+	if m.n.DryRun() {
+		return nil
+	}
+	eps := make([]*Endpoint, 0, len(nw.Containers))
+	for _, ep := range nw.Containers {
+		eps = append(eps, ep)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
+	for _, ep := range eps {
+		if ep.HostsPath == "" {
+			continue
+		}
+		err := rewriteInPlace(ep.HostsPath, hostsContent(ep, eps))
+		if err != nil && ep.ID == self {
+			return err
+		}
+		if err != nil {
+			m.n.Log().Debugf("update hosts of container %s: %v", shortID(ep.ID), err)
+		}
+	}
+	return nil
+}
+
+// Disconnect detaches a container from a network: port rules, veth pair,
+// address, and the others' /etc/hosts. Idempotent and best effort: it goes
+// on past pieces already gone (a container whose namespace died has lost
+// its veth already) and returns every error joined.
+func (m *Manager) Disconnect(network, containerID string) error {
+	var nw *Network
+	var ep *Endpoint
+	err := m.locked(func() error {
+		var err error
+		nw, err = m.load(network)
+		if err == nil {
+			ep = nw.Containers[containerID]
+		}
+		return err
+	})
+	if errors.Is(err, ErrNotExist) || (err == nil && ep == nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if drv, err := getDriver(nw.Driver, m.n); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, drv.Disconnect(nw, ep))
+	}
+	errs = append(errs, m.locked(func() error {
+		if err := m.release(network, containerID); err != nil {
+			return err
+		}
+		if cur, err := m.load(network); err == nil {
+			return m.writeHosts(cur, "")
+		}
+		return nil
+	}))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
+	}
+	m.n.Log().Infof("container %s disconnected from network %s", shortID(containerID), network)
+	return nil
+}
+
+// Reconcile frees what containers that no longer exist still hold (their
+// endpoints: rules, veth, address), and addresses marked in a bitmap with no
+// owner at all (left by a crash between two writes). For startup and prune.
+func (m *Manager) Reconcile(alive func(containerID string) bool) error {
+	all, err := m.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, nw := range all {
+		for id := range nw.Containers {
+			if !alive(id) {
+				errs = append(errs, m.Disconnect(nw.Name, id))
+			}
+		}
+	}
+	errs = append(errs, m.locked(func() error {
+		all, err := m.loadAll()
+		if err != nil {
+			return err
+		}
+		pools, err := m.pools.load()
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, nw := range all {
+			pool := pools[nw.Subnet]
+			if pool == nil {
+				continue
+			}
+			owned := map[string]bool{nw.Gateway: true}
+			for _, ep := range nw.Containers {
+				owned[ep.IP] = true
+			}
+			for _, ip := range pool.Allocated() {
+				if !owned[ip.String()] {
+					m.n.Log().Infof("network %s: %s has no owner, freeing it", nw.Name, ip)
+					pool.Release(ip)
+					changed = true
+				}
+			}
+		}
+		if changed {
+			return m.savePools(pools)
+		}
+		return nil
+	}))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,387 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/coreos/go-iptables/iptables"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+// kernel is the network package's side of the narration seam: one method per
+// kernel change, named in iproute2 / iptables terms. Each method logs
+// "// why" and the exact "$ command", then performs it through netlink,
+// go-iptables or /proc/sys. Every lookup a change depends on happens inside
+// the closure handed to the narrator, so in dry-run mode nothing at all is
+// touched (not even a read that would fail because an earlier step was not
+// really done).
+type kernel struct {
+	n *narrate.Narrator
+
+	iptOnce sync.Once
+	ipt     *iptables.IPTables
+	iptErr  error
+}
+
+func newKernel(n *narrate.Narrator) *kernel { return &kernel{n: n} }
+
+func (k *kernel) do(why string, argv []string, f func() error) error {
+	if err := k.n.Do(why, narrate.Quote(argv...), f); err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+	}
+	return nil
+}
+
+// LinkAddBridge: ip link add NAME type bridge
+func (k *kernel) LinkAddBridge(name string) error {
+	return k.do(fmt.Sprintf("create the bridge %q: the virtual switch the network's containers plug into", name),
+		[]string{"ip", "link", "add", name, "type", "bridge"},
+		func() error { return netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}) })
+}
+
+// AddrAdd: ip addr add CIDR dev NAME
+func (k *kernel) AddrAdd(dev string, addr *net.IPNet, why string) error {
+	return k.do(why, []string{"ip", "addr", "add", addr.String(), "dev", dev}, func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		return netlink.AddrAdd(l, &netlink.Addr{IPNet: addr})
+	})
+}
+
+// LinkSetUp: ip link set dev NAME up
+func (k *kernel) LinkSetUp(dev, why string) error {
+	return k.do(why, []string{"ip", "link", "set", "dev", dev, "up"}, func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		return netlink.LinkSetUp(l)
+	})
+}
+
+// LinkDel: ip link del NAME. A link that is already gone is not an error
+// (teardown is idempotent), and then nothing is narrated.
+func (k *kernel) LinkDel(dev, why string) error {
+	if !k.n.DryRun() {
+		if _, err := netlink.LinkByName(dev); err != nil {
+			var nf netlink.LinkNotFoundError
+			if errors.As(err, &nf) {
+				return nil
+			}
+		}
+	}
+	return k.do(why, []string{"ip", "link", "del", dev}, func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			var nf netlink.LinkNotFoundError
+			if errors.As(err, &nf) {
+				return nil
+			}
+			return err
+		}
+		return netlink.LinkDel(l)
+	})
+}
+
+// LinkAddVeth creates a veth pair whose peer is born inside the network
+// namespace of pid, already named peer and with the given MAC:
+//
+//	ip link add HOST type veth peer name eth0 address MAC netns PID
+//
+// That is the same end state as "create, move, rename", in one atomic step
+// with no temporary name that could clash in the host's namespace.
+func (k *kernel) LinkAddVeth(host, peer string, mac net.HardwareAddr, pid int) error {
+	return k.do(fmt.Sprintf("create a veth pair (a virtual cable): %s stays on the host, %s is born in the netns of pid %d", host, peer, pid),
+		[]string{"ip", "link", "add", host, "type", "veth", "peer", "name", peer, "address", mac.String(), "netns", strconv.Itoa(pid)},
+		func() error {
+			return netlink.LinkAdd(&netlink.Veth{
+				LinkAttrs:        netlink.LinkAttrs{Name: host},
+				PeerName:         peer,
+				PeerHardwareAddr: mac,
+				PeerNamespace:    netlink.NsPid(pid),
+			})
+		})
+}
+
+// LinkSetMaster: ip link set dev VETH master BRIDGE
+func (k *kernel) LinkSetMaster(dev, bridge string) error {
+	return k.do(fmt.Sprintf("plug %s into the bridge %s", dev, bridge),
+		[]string{"ip", "link", "set", "dev", dev, "master", bridge}, func() error {
+			l, err := netlink.LinkByName(dev)
+			if err != nil {
+				return err
+			}
+			br, err := netlink.LinkByName(bridge)
+			if err != nil {
+				return err
+			}
+			return netlink.LinkSetMasterByIndex(l, br.Attrs().Index)
+		})
+}
+
+// LinkSetHairpin: ip link set dev VETH type bridge_slave hairpin on
+func (k *kernel) LinkSetHairpin(dev string) error {
+	return k.do(fmt.Sprintf("hairpin mode on %s: the bridge may send a frame back out of the port it came in on, so the container reaches its own published ports", dev),
+		[]string{"ip", "link", "set", "dev", dev, "type", "bridge_slave", "hairpin", "on"}, func() error {
+			l, err := netlink.LinkByName(dev)
+			if err != nil {
+				return err
+			}
+			return netlink.LinkSetHairpin(l, true)
+		})
+}
+
+// Sysctl: sysctl -w KEY=VALUE, done by writing /proc/sys. Nothing is
+// narrated or written when the value is already right.
+func (k *kernel) Sysctl(key, value, why string) error {
+	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	if strings.Contains(key, "/") { // an interface name with a dot: sysctl's "/" form
+		path = "/proc/sys/" + key
+	}
+	if cur, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(cur)) == value {
+		return nil
+	}
+	return k.do(why, []string{"sysctl", "-w", key + "=" + value}, func() error {
+		return os.WriteFile(path, []byte(value+"\n"), 0o644)
+	})
+}
+
+// sysctlIface names a per-interface sysctl key, in the "/" form when the
+// interface name holds a dot (which sysctl would read as a separator).
+func sysctlIface(family, dev, leaf string) string {
+	if strings.Contains(dev, ".") {
+		return "net/" + family + "/conf/" + dev + "/" + leaf
+	}
+	return "net." + family + ".conf." + dev + "." + leaf
+}
+
+// nsKernel performs steps inside the network namespace of a process through
+// a netlink handle opened in that namespace (netlink.NewHandleAt), so no Go
+// thread of mydocker ever switches namespace. Steps are narrated as
+// "nsenter -t PID -n ip ...".
+type nsKernel struct {
+	k   *kernel
+	pid int
+	h   *netlink.Handle
+}
+
+func (k *kernel) InNetns(pid int) *nsKernel { return &nsKernel{k: k, pid: pid} }
+
+func (nk *nsKernel) handle() (*netlink.Handle, error) {
+	if nk.h != nil {
+		return nk.h, nil
+	}
+	ns, err := netns.GetFromPid(nk.pid)
+	if err != nil {
+		return nil, fmt.Errorf("open the network namespace of pid %d: %w", nk.pid, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, fmt.Errorf("netlink handle in the network namespace of pid %d: %w", nk.pid, err)
+	}
+	nk.h = h
+	return h, nil
+}
+
+// Close releases the handle, if one was opened.
+func (nk *nsKernel) Close() {
+	if nk.h != nil {
+		nk.h.Close()
+		nk.h = nil
+	}
+}
+
+func (nk *nsKernel) do(why string, argv []string, f func(h *netlink.Handle) error) error {
+	full := append([]string{"nsenter", "-t", strconv.Itoa(nk.pid), "-n"}, argv...)
+	return nk.k.do(why, full, func() error {
+		h, err := nk.handle()
+		if err != nil {
+			return err
+		}
+		return f(h)
+	})
+}
+
+// AddrAdd: nsenter -t PID -n ip addr add CIDR dev DEV
+func (nk *nsKernel) AddrAdd(dev string, addr *net.IPNet) error {
+	return nk.do(fmt.Sprintf("give the container's %s its address %s", dev, addr), []string{"ip", "addr", "add", addr.String(), "dev", dev},
+		func(h *netlink.Handle) error {
+			l, err := h.LinkByName(dev)
+			if err != nil {
+				return err
+			}
+			return h.AddrAdd(l, &netlink.Addr{IPNet: addr})
+		})
+}
+
+// LinkSetUp: nsenter -t PID -n ip link set dev DEV up
+func (nk *nsKernel) LinkSetUp(dev, why string) error {
+	return nk.do(why, []string{"ip", "link", "set", "dev", dev, "up"}, func(h *netlink.Handle) error {
+		l, err := h.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		return h.LinkSetUp(l)
+	})
+}
+
+// RouteAddDefault: nsenter -t PID -n ip route add default via GW
+func (nk *nsKernel) RouteAddDefault(gw net.IP, dev string) error {
+	return nk.do(fmt.Sprintf("send everything outside the subnet to the gateway %s (the bridge)", gw),
+		[]string{"ip", "route", "add", "default", "via", gw.String()}, func(h *netlink.Handle) error {
+			l, err := h.LinkByName(dev)
+			if err != nil {
+				return err
+			}
+			return h.RouteAdd(&netlink.Route{LinkIndex: l.Attrs().Index, Gw: gw, Scope: netlink.SCOPE_UNIVERSE})
+		})
+}
+
+// links lists the link names in the namespace (a read, not narrated).
+func (nk *nsKernel) linkNames() (map[string]bool, bool, error) {
+	h, err := nk.handle()
+	if err != nil {
+		return nil, false, err
+	}
+	ls, err := h.LinkList()
+	if err != nil {
+		return nil, false, err
+	}
+	names := map[string]bool{}
+	for _, l := range ls {
+		names[l.Attrs().Name] = true
+	}
+	rs, err := h.RouteList(nil, unix.AF_INET)
+	if err != nil {
+		return nil, false, err
+	}
+	hasDefault := false
+	for _, r := range rs {
+		hasDefault = hasDefault || isDefaultRoute(r)
+	}
+	return names, hasDefault, nil
+}
+
+func isDefaultRoute(r netlink.Route) bool {
+	if r.Dst == nil {
+		return true
+	}
+	ones, _ := r.Dst.Mask.Size()
+	return ones == 0
+}
+
+// iptables returns the go-iptables handle, made on first use (it execs
+// iptables --version, so commands that never touch rules never pay for it).
+func (k *kernel) iptables() (*iptables.IPTables, error) {
+	k.iptOnce.Do(func() { k.ipt, k.iptErr = iptables.New() })
+	return k.ipt, k.iptErr
+}
+
+// IptNewChain: iptables -t TABLE -N CHAIN
+func (k *kernel) IptNewChain(table, chain, why string) error {
+	return k.do(why, []string{"iptables", "-t", table, "-N", chain}, func() error {
+		ipt, err := k.iptables()
+		if err != nil {
+			return err
+		}
+		return ipt.NewChain(table, chain)
+	})
+}
+
+// IptAppend: iptables -t TABLE -A CHAIN RULE...
+func (k *kernel) IptAppend(r rule, why string) error {
+	return k.do(why, append([]string{"iptables", "-t", r.Table, "-A", r.Chain}, r.Args...), func() error {
+		ipt, err := k.iptables()
+		if err != nil {
+			return err
+		}
+		return ipt.Append(r.Table, r.Chain, r.Args...)
+	})
+}
+
+// IptInsert: iptables -t TABLE -I CHAIN 1 RULE...
+func (k *kernel) IptInsert(r rule, why string) error {
+	return k.do(why, append([]string{"iptables", "-t", r.Table, "-I", r.Chain, "1"}, r.Args...), func() error {
+		ipt, err := k.iptables()
+		if err != nil {
+			return err
+		}
+		return ipt.Insert(r.Table, r.Chain, 1, r.Args...)
+	})
+}
+
+// IptDelete: iptables -t TABLE -D CHAIN RULE... (a rule already gone is skipped)
+func (k *kernel) IptDelete(r rule, why string) error {
+	if ok, err := k.IptExists(r); err == nil && !ok {
+		return nil
+	}
+	return k.do(why, append([]string{"iptables", "-t", r.Table, "-D", r.Chain}, r.Args...), func() error {
+		ipt, err := k.iptables()
+		if err != nil {
+			return err
+		}
+		return ipt.DeleteIfExists(r.Table, r.Chain, r.Args...)
+	})
+}
+
+// IptDeleteChain: iptables -t TABLE -F CHAIN; iptables -t TABLE -X CHAIN
+// (a chain already gone is skipped).
+func (k *kernel) IptDeleteChain(table, chain, why string) error {
+	if ok, err := k.IptChainExists(table, chain); err == nil && !ok {
+		return nil
+	}
+	ipt, err := k.iptables()
+	if err != nil {
+		return err
+	}
+	if err := k.do(why, []string{"iptables", "-t", table, "-F", chain}, func() error { return ipt.ClearChain(table, chain) }); err != nil {
+		return err
+	}
+	return k.do("", []string{"iptables", "-t", table, "-X", chain}, func() error { return ipt.DeleteChain(table, chain) })
+}
+
+// IptExists reports whether a rule is present (a read, not narrated).
+func (k *kernel) IptExists(r rule) (bool, error) {
+	ipt, err := k.iptables()
+	if err != nil {
+		return false, err
+	}
+	if ok, err := ipt.ChainExists(r.Table, r.Chain); err != nil || !ok {
+		return false, err
+	}
+	return ipt.Exists(r.Table, r.Chain, r.Args...)
+}
+
+// IptChainExists reports whether a chain is present (a read, not narrated).
+func (k *kernel) IptChainExists(table, chain string) (bool, error) {
+	ipt, err := k.iptables()
+	if err != nil {
+		return false, err
+	}
+	return ipt.ChainExists(table, chain)
+}
+
+// IptChainEmpty reports whether a chain holds no rules (false if missing).
+func (k *kernel) IptChainEmpty(table, chain string) (bool, error) {
+	ipt, err := k.iptables()
+	if err != nil {
+		return false, err
+	}
+	rules, err := ipt.List(table, chain)
+	if err != nil {
+		return false, err
+	}
+	return len(rules) <= 1, nil // the first line is "-N CHAIN"
+}

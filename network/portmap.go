@@ -1,0 +1,149 @@
+package network
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// PortMapping is one -p/--publish: [hostIP:]hostPort:containerPort[/proto].
+type PortMapping struct {
+	HostIP        string `json:"HostIp,omitempty"` // "" = every address of the host
+	HostPort      int
+	ContainerPort int
+	Proto         string // tcp or udp
+}
+
+// ParsePortMapping parses -p [hostIP:]hostPort:containerPort[/tcp|udp].
+func ParsePortMapping(s string) (PortMapping, error) {
+	pm := PortMapping{Proto: "tcp"}
+	spec := s
+	if i := strings.LastIndexByte(spec, '/'); i >= 0 {
+		pm.Proto = strings.ToLower(spec[i+1:])
+		spec = spec[:i]
+		if pm.Proto != "tcp" && pm.Proto != "udp" {
+			return pm, fmt.Errorf("invalid port mapping %q: protocol %q (tcp or udp)", s, pm.Proto)
+		}
+	}
+	parts := strings.Split(spec, ":")
+	switch len(parts) {
+	case 2:
+	case 3:
+		ip := net.ParseIP(parts[0])
+		if ip == nil || ip.To4() == nil {
+			return pm, fmt.Errorf("invalid port mapping %q: host address %q is not an IPv4 address", s, parts[0])
+		}
+		if !ip.IsUnspecified() {
+			pm.HostIP = ip.To4().String()
+		}
+		parts = parts[1:]
+	default:
+		return pm, fmt.Errorf("invalid port mapping %q: want [hostIP:]hostPort:containerPort[/tcp|udp]", s)
+	}
+	var err error
+	if pm.HostPort, err = parsePort(parts[0]); err != nil {
+		return pm, fmt.Errorf("invalid port mapping %q: host port: %w", s, err)
+	}
+	if pm.ContainerPort, err = parsePort(parts[1]); err != nil {
+		return pm, fmt.Errorf("invalid port mapping %q: container port: %w", s, err)
+	}
+	return pm, nil
+}
+
+func parsePort(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%d is out of range (1-65535)", n)
+	}
+	return n, nil
+}
+
+// ParsePortMappings parses every -p value and refuses two that publish the
+// same host port.
+func ParsePortMappings(specs []string) ([]PortMapping, error) {
+	var out []PortMapping
+	for _, s := range specs {
+		pm, err := ParsePortMapping(s)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range out {
+			if o.Conflicts(pm) {
+				return nil, fmt.Errorf("port mappings %s and %s publish the same host port", o, pm)
+			}
+		}
+		out = append(out, pm)
+	}
+	return out, nil
+}
+
+// String renders the mapping in -p syntax.
+func (p PortMapping) String() string {
+	s := fmt.Sprintf("%d:%d/%s", p.HostPort, p.ContainerPort, p.Proto)
+	if p.HostIP != "" {
+		s = p.HostIP + ":" + s
+	}
+	return s
+}
+
+// Conflicts reports whether two mappings claim the same host port: same
+// protocol and port, and the same address or either on every address.
+func (p PortMapping) Conflicts(o PortMapping) bool {
+	return p.Proto == o.Proto && p.HostPort == o.HostPort &&
+		(p.HostIP == "" || o.HostIP == "" || p.HostIP == o.HostIP)
+}
+
+// loopbackOnly reports a port published on a 127.x address: its DNAT must
+// only ever be reached from nat OUTPUT (see firewall.go).
+func (p PortMapping) loopbackOnly() bool {
+	ip := net.ParseIP(p.HostIP)
+	return ip != nil && ip.IsLoopback()
+}
+
+// portChain is the nat chain holding one container's DNAT rules (chain
+// names are API; at most 28 characters).
+func portChain(containerID string) string { return "MYDOCKER-P-" + shortID(containerID) }
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// portRules are the rules publishing a container's ports, as data:
+//
+//	nat MYDOCKER             -j MYDOCKER-P-<id>                      the container's chain
+//	nat MYDOCKER-P-<id>      [-d hostIP/32] -p tcp --dport HP -j DNAT --to-destination IP:CP
+//	nat MYDOCKER-POSTROUTING -s IP/32 -d IP/32 -p tcp --dport CP -j MASQUERADE   (hairpin)
+//
+// The jump comes first in the slice, so setup appends in order after
+// creating the chain and teardown deletes the jump before the chain.
+func portRules(containerID string, ip net.IP, ports []PortMapping) []rule {
+	if len(ports) == 0 {
+		return nil
+	}
+	chain := portChain(containerID)
+	tag := comment("mydocker:" + shortID(containerID))
+	rs := []rule{{Table: "nat", Chain: chainNat, Args: append([]string{"-j", chain}, tag...)}}
+	for _, p := range ports {
+		var args []string
+		if p.HostIP != "" {
+			args = append(args, "-d", p.HostIP+"/32")
+		}
+		args = append(args, "-p", p.Proto, "-m", p.Proto, "--dport", strconv.Itoa(p.HostPort),
+			"-j", "DNAT", "--to-destination", net.JoinHostPort(ip.String(), strconv.Itoa(p.ContainerPort)))
+		rs = append(rs, rule{Table: "nat", Chain: chain, Args: args})
+	}
+	for _, p := range ports {
+		args := []string{"-s", ip.String() + "/32", "-d", ip.String() + "/32", "-p", p.Proto, "-m", p.Proto,
+			"--dport", strconv.Itoa(p.ContainerPort)}
+		args = append(append(args, tag...), "-j", "MASQUERADE")
+		rs = append(rs, rule{Table: "nat", Chain: chainPostrouting, Args: args})
+	}
+	return rs
+}
