@@ -1,0 +1,295 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+func mustPool(t testing.TB, cidr string) *Pool {
+	t.Helper()
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPool(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPoolReservedAndOrder(t *testing.T) {
+	p := mustPool(t, "192.168.0.0/24")
+	if err := p.Reserve(net.ParseIP("192.168.0.1"), "gw"); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i := 2; i <= 254; i++ {
+		ip, err := p.Allocate(fmt.Sprint("c", i), nil)
+		if err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("192.168.0.%d", i); ip.String() != want {
+			t.Fatalf("allocation %d = %s, want %s", i, ip, want)
+		}
+		seen[ip.String()] = true
+	}
+	if _, err := p.Allocate("x", nil); !errors.Is(err, ErrNoAvailableIPs) {
+		t.Fatalf("full pool: err = %v, want ErrNoAvailableIPs", err)
+	}
+	for _, bad := range []string{"192.168.0.0", "192.168.0.255", "192.168.0.1"} {
+		if seen[bad] {
+			t.Errorf("%s was handed out", bad)
+		}
+		if err := p.Reserve(net.ParseIP(bad), "y"); !errors.Is(err, ErrIPInUse) {
+			t.Errorf("Reserve(%s) = %v, want ErrIPInUse", bad, err)
+		}
+	}
+	if err := p.Reserve(net.ParseIP("10.0.0.1"), "y"); !errors.Is(err, ErrIPOutOfRange) {
+		t.Errorf("Reserve outside = %v", err)
+	}
+}
+
+func TestPoolHintReleaseOwner(t *testing.T) {
+	p := mustPool(t, "10.1.0.0/29") // .1-.6 usable
+	a, _ := p.Allocate("a", nil)
+	b, _ := p.Allocate("b", nil)
+	p.Release(a)
+	p.Release(a) // idempotent
+	p.Release(net.ParseIP("8.8.8.8"))
+	c, _ := p.Allocate("c", nil)
+	if c.Equal(a) {
+		t.Fatalf("freed %s reused at once; the hint should move on", a)
+	}
+	if got := p.Owner(b); got != "b" {
+		t.Errorf("owner of %s = %q", b, got)
+	}
+	err := p.Reserve(b, "z")
+	if err == nil || !strings.Contains(err.Error(), "in use by b") {
+		t.Errorf("Reserve taken = %v, want 'in use by b'", err)
+	}
+	// Wrap around: fill the rest, the freed one comes back last.
+	var last net.IP
+	for {
+		ip, err := p.Allocate("f", nil)
+		if err != nil {
+			break
+		}
+		last = ip
+	}
+	if !last.Equal(a) {
+		t.Errorf("last allocation %s, want the freed %s after wrap-around", last, a)
+	}
+}
+
+func TestPoolRange(t *testing.T) {
+	p := mustPool(t, "10.2.0.0/16")
+	_, r, _ := net.ParseCIDR("10.2.5.0/30")
+	var got []string
+	for {
+		ip, err := p.Allocate("x", r)
+		if err != nil {
+			if !errors.Is(err, ErrNoAvailableIPs) {
+				t.Fatal(err)
+			}
+			break
+		}
+		got = append(got, ip.String())
+	}
+	if strings.Join(got, ",") != "10.2.5.0,10.2.5.1,10.2.5.2,10.2.5.3" {
+		t.Errorf("range allocations = %v", got)
+	}
+}
+
+func TestPoolRoundTrip(t *testing.T) {
+	p := mustPool(t, "172.20.0.0/22")
+	for i := 0; i < 100; i++ {
+		p.Allocate("x", nil)
+	}
+	p.Release(net.ParseIP("172.20.0.50"))
+	enc, _ := p.MarshalText()
+	q, err := decodePool("172.20.0.0/22", string(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(p.Allocated()) != fmt.Sprint(q.Allocated()) {
+		t.Fatal("round trip changed the bitmap")
+	}
+	if ip, _ := q.Allocate("y", nil); ip.String() != "172.20.0.101" {
+		t.Errorf("after load, next = %s, want 172.20.0.101 (hint after the highest in use)", ip)
+	}
+	if _, err := decodePool("172.20.0.0/22", "!!"); err == nil {
+		t.Error("bad base64 accepted")
+	}
+	if _, err := decodePool("172.20.0.0/22", "AAAA"); err == nil {
+		t.Error("short bitmap accepted")
+	}
+}
+
+func TestPoolStoreCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "subnet.json")
+	os.WriteFile(path, []byte("{not json"), 0o644)
+	_, err := poolStore{path}.load()
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("corrupt file: err = %v, want an error naming %s", err, path)
+	}
+	os.WriteFile(path, []byte(`{"10.0.0.0/24":"AAAA"}`), 0o644)
+	if _, err := (poolStore{path}).load(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("bad bitmap: err = %v", err)
+	}
+}
+
+// allocateN takes n addresses from network nw through the Manager's store,
+// each under the lock, as concurrent mydocker processes would.
+func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) string {
+	var got string
+	err := m.locked(func() error {
+		pools, err := m.pools.load()
+		if err != nil {
+			return err
+		}
+		ip, err := pools[subnet].Allocate(owner, nil)
+		if err != nil {
+			return err
+		}
+		got = ip.String()
+		return m.pools.save(pools)
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	return got
+}
+
+func seedStore(t testing.TB, root, subnet string) *Manager {
+	m := NewManager(root, narrate.Discard())
+	_, n, _ := net.ParseCIDR(subnet)
+	p, _ := NewPool(n)
+	if err := m.pools.save(map[string]*Pool{subnet: p}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestStoreConcurrentGoroutines(t *testing.T) {
+	root := t.TempDir()
+	m := seedStore(t, root, "10.9.0.0/24")
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			// A Manager per goroutine: separate lock fds, like processes.
+			mm := NewManager(root, narrate.Discard())
+			ip := lockedAllocate(t, mm, "10.9.0.0/24", strconv.Itoa(i))
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[ip] {
+				t.Errorf("%s handed out twice", ip)
+			}
+			seen[ip] = true
+		}(i)
+	}
+	wg.Wait()
+	pools, _ := m.pools.load()
+	if n := len(pools["10.9.0.0/24"].Allocated()); n != 50 {
+		t.Errorf("%d addresses on disk, want 50", n)
+	}
+}
+
+// TestStoreConcurrentProcesses runs the allocation in separate processes
+// (this test binary, re-executed).
+func TestStoreConcurrentProcesses(t *testing.T) {
+	if root := os.Getenv("IPAM_HELPER_ROOT"); root != "" {
+		m := NewManager(root, narrate.Discard())
+		for i := 0; i < 10; i++ {
+			fmt.Println(lockedAllocate(t, m, "10.8.0.0/24", "p"))
+		}
+		return
+	}
+	root := t.TempDir()
+	seedStore(t, root, "10.8.0.0/24")
+	var wg sync.WaitGroup
+	outs := make([]string, 8)
+	for i := range outs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestStoreConcurrentProcesses$")
+			cmd.Env = append(os.Environ(), "IPAM_HELPER_ROOT="+root)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Errorf("helper: %v", err)
+			}
+			outs[i] = string(out)
+		}(i)
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, o := range outs {
+		for _, l := range strings.Fields(o) {
+			if net.ParseIP(l) == nil {
+				continue
+			}
+			if seen[l] {
+				t.Errorf("%s handed out twice", l)
+			}
+			seen[l] = true
+		}
+	}
+	if len(seen) != 80 {
+		t.Errorf("%d distinct addresses, want 80", len(seen))
+	}
+}
+
+// BenchmarkAllocateFill16 fills a /16: b.N allocations, refilling as needed.
+func BenchmarkAllocateFill16(b *testing.B) {
+	p := mustPool(b, "10.0.0.0/16")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.Allocate("x", nil); err != nil {
+			p = mustPool(b, "10.0.0.0/16")
+		}
+	}
+}
+
+// TestAllocationCostFlat checks (coarsely) that the last allocations of a
+// /16 cost no more than the first ones, and the rate is over 100k/s.
+func TestAllocationCostFlat(t *testing.T) {
+	p := mustPool(t, "10.0.0.0/16")
+	const chunk = 2000
+	timeChunk := func() time.Duration {
+		start := time.Now()
+		for i := 0; i < chunk; i++ {
+			if _, err := p.Allocate("x", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	first := timeChunk()
+	for i := 0; i < 65534-3*chunk; i++ {
+		p.Allocate("x", nil)
+	}
+	last := timeChunk()
+	t.Logf("first %d: %v, last %d: %v", chunk, first, chunk, last)
+	if rate := float64(chunk) / last.Seconds(); rate < 100000 {
+		t.Errorf("last allocations at %.0f/s, want >= 100k/s", rate)
+	}
+	if last > 4*first+time.Millisecond {
+		t.Errorf("last allocations cost %v vs %v for the first: grows with fullness", last, first)
+	}
+}
