@@ -8,15 +8,16 @@ import (
 )
 
 // vethName names the host end of an endpoint's veth pair from the container
-// id and the network: "veth" + 7 characters of the id + 4 hex digits of the
-// network name = 15 characters, the kernel's limit (IFNAMSIZ-1). The network
-// part keeps the names of one container on two networks apart.
+// id: "veth" + 7 characters of the id (what a reader recognises) + 4 hex
+// digits hashed from the whole id and the network = 15 characters, the
+// kernel's limit (IFNAMSIZ-1). The hash keeps apart one container on two
+// networks, and ids sharing their first characters.
 func vethName(containerID, network string) string {
 	id := containerID
 	if len(id) > 7 {
 		id = id[:7]
 	}
-	return fmt.Sprintf("veth%s%04x", id, crc32.ChecksumIEEE([]byte(network))&0xffff)
+	return fmt.Sprintf("veth%s%04x", id, crc32.ChecksumIEEE([]byte(network+"/"+containerID))&0xffff)
 }
 
 // macFor derives the container side's MAC from its IPv4 address, as docker
