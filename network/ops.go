@@ -45,12 +45,31 @@ func (k *kernel) do(why string, argv []string, f func() error) error {
 func (k *kernel) LinkAddBridge(name string) error {
 	return k.do(fmt.Sprintf("create the bridge %q: the virtual switch the network's containers plug into", name),
 		[]string{"ip", "link", "add", name, "type", "bridge"},
-		func() error { return netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}) })
+		func() error { return netlink.LinkAdd(&netlink.Bridge{LinkAttrs: linkAttrs(name)}) })
 }
 
-// AddrAdd: ip addr add CIDR dev NAME
+// linkAttrs are the attributes of a new link as `ip link add` sets them
+// (the kernel's defaults, e.g. txqueuelen 1000, not netlink's zero values).
+func linkAttrs(name string) netlink.LinkAttrs {
+	la := netlink.NewLinkAttrs()
+	la.Name = name
+	return la
+}
+
+// broadcast is the subnet's broadcast address, which netlink sets with an
+// address and `ip addr add` only when told (brd).
+func broadcast(n *net.IPNet) string {
+	ip := n.IP.To4()
+	b := make(net.IP, 4)
+	for i := range b {
+		b[i] = ip[i] | ^n.Mask[i]
+	}
+	return b.String()
+}
+
+// AddrAdd: ip addr add CIDR brd BROADCAST dev NAME
 func (k *kernel) AddrAdd(dev string, addr *net.IPNet, why string) error {
-	return k.do(why, []string{"ip", "addr", "add", addr.String(), "dev", dev}, func() error {
+	return k.do(why, []string{"ip", "addr", "add", addr.String(), "brd", broadcast(addr), "dev", dev}, func() error {
 		l, err := netlink.LinkByName(dev)
 		if err != nil {
 			return err
@@ -106,8 +125,9 @@ func (k *kernel) LinkAddVeth(host, peer string, mac net.HardwareAddr, pid int) e
 		[]string{"ip", "link", "add", host, "type", "veth", "peer", "name", peer, "address", mac.String(), "netns", strconv.Itoa(pid)},
 		func() error {
 			return netlink.LinkAdd(&netlink.Veth{
-				LinkAttrs:        netlink.LinkAttrs{Name: host},
+				LinkAttrs:        linkAttrs(host),
 				PeerName:         peer,
+				PeerTxQLen:       -1,
 				PeerHardwareAddr: mac,
 				PeerNamespace:    netlink.NsPid(pid),
 			})
@@ -216,7 +236,7 @@ func (nk *nsKernel) do(why string, argv []string, f func(h *netlink.Handle) erro
 
 // AddrAdd: nsenter -t PID -n ip addr add CIDR dev DEV
 func (nk *nsKernel) AddrAdd(dev string, addr *net.IPNet) error {
-	return nk.do(fmt.Sprintf("give the container's %s its address %s", dev, addr), []string{"ip", "addr", "add", addr.String(), "dev", dev},
+	return nk.do(fmt.Sprintf("give the container's %s its address %s", dev, addr), []string{"ip", "addr", "add", addr.String(), "brd", broadcast(addr), "dev", dev},
 		func(h *netlink.Handle) error {
 			l, err := h.LinkByName(dev)
 			if err != nil {

@@ -139,7 +139,13 @@ func portRules(containerID string, ip net.IP, ports []PortMapping) []rule {
 			"-j", "DNAT", "--to-destination", net.JoinHostPort(ip.String(), strconv.Itoa(p.ContainerPort)))
 		rs = append(rs, rule{Table: "nat", Chain: chain, Args: args})
 	}
+	hairpin := map[string]bool{}
 	for _, p := range ports {
+		key := fmt.Sprint(p.Proto, p.ContainerPort)
+		if hairpin[key] {
+			continue // one per container port, however many host ports lead to it
+		}
+		hairpin[key] = true
 		args := []string{"-s", ip.String() + "/32", "-d", ip.String() + "/32", "-p", p.Proto, "-m", p.Proto,
 			"--dport", strconv.Itoa(p.ContainerPort)}
 		args = append(append(args, tag...), "-j", "MASQUERADE")
