@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/coreos/go-iptables/iptables"
+	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -35,10 +38,26 @@ type kernel struct {
 func newKernel(n *narrate.Narrator) *kernel { return &kernel{n: n} }
 
 func (k *kernel) do(why string, argv []string, f func() error) error {
-	if err := k.n.Do(why, narrate.Quote(argv...), f); err != nil {
+	n := k.n.WithFields(logrus.Fields{"source": callerSource()})
+	if err := n.Do(why, narrate.Quote(argv...), f); err != nil {
 		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
 	return nil
+}
+
+// callerSource is "network/bridge.go:42" for the first caller outside this
+// file, so a narrated step points at the code that asked for it.
+func callerSource() string {
+	for skip := 2; ; skip++ {
+		_, file, line, ok := runtime.Caller(skip)
+		if !ok {
+			return ""
+		}
+		if !strings.HasSuffix(file, "/network/ops.go") {
+			dir, base := filepath.Split(file)
+			return fmt.Sprintf("%s/%s:%d", filepath.Base(dir), base, line)
+		}
+	}
 }
 
 // LinkAddBridge: ip link add NAME type bridge

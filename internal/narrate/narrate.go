@@ -41,6 +41,14 @@ func (n *Narrator) WithRecorder(r Recorder) *Narrator {
 	return &c
 }
 
+// WithFields returns a copy whose log lines carry fields; a "source" field
+// overrides the caller the SourceHook would find (for seams that wrap Do).
+func (n *Narrator) WithFields(f logrus.Fields) *Narrator {
+	c := *n
+	c.log = n.log.WithFields(f)
+	return &c
+}
+
 // DryRun reports whether steps are only narrated.
 func (n *Narrator) DryRun() bool { return n.dryRun }
 
