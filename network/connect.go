@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"syscall"
 )
 
 // Attachment is what the runtime core knows about a container it connects.
@@ -49,6 +50,9 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	}
 	if a.Pid <= 0 {
 		return nil, fmt.Errorf("connect %s to %s: no container process (pid %d)", shortID(a.Container), a.Network, a.Pid)
+	}
+	if err := checkHostPorts(a.Ports); err != nil {
+		return nil, err
 	}
 	var resolv []byte
 	if a.ResolvConfPath != "" {
@@ -107,6 +111,31 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	m.n.Log().Infof("container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
 	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
 		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
+}
+
+// checkHostPorts refuses a host port some process of the host already
+// listens on: the DNAT rule would silently steal its traffic. (Ports
+// published by other containers are checked against the store in reserve.)
+func checkHostPorts(ports []PortMapping) error {
+	for _, p := range ports {
+		addr := net.JoinHostPort(p.HostIP, fmt.Sprint(p.HostPort))
+		var err error
+		if p.Proto == "udp" {
+			var c net.PacketConn
+			if c, err = net.ListenPacket("udp4", addr); err == nil {
+				c.Close()
+			}
+		} else {
+			var l net.Listener
+			if l, err = net.Listen("tcp4", addr); err == nil {
+				l.Close()
+			}
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("publish %s: %w: a process of the host listens on it", p, ErrPortAllocated)
+		}
+	}
+	return nil
 }
 
 // reserve (under the lock) checks the request, allocates the address and

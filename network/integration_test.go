@@ -190,6 +190,9 @@ func outside(t *testing.T) int {
 func TestNATAndPublishedPorts(t *testing.T) {
 	m, _ := testManager(t)
 	world := outside(t)
+	// A host whose FORWARD policy is DROP: mydocker must not rely on ACCEPT.
+	run(t, "iptables", "-P", "FORWARD", "DROP")
+	t.Cleanup(func() { tryRun("iptables", "-P", "FORWARD", "ACCEPT") })
 	beforeAll := snap(t)
 	mustCreate(t, m, "testnet", "192.168.52.0/24")
 	web := sleeper(t)
@@ -230,6 +233,17 @@ func TestNATAndPublishedPorts(t *testing.T) {
 	_, err = m.Connect(attach("eeee1111222233334444", other, "testnet", "8080:81"))
 	if !errors.Is(err, ErrPortAllocated) {
 		t.Errorf("port taken: %v", err)
+	}
+	mid.check(t)
+	// A port a host process listens on: refused too.
+	busy, err := net.Listen("tcp4", ":8090")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Connect(attach("eeee1111222233334444", other, "testnet", "8090:80"))
+	busy.Close()
+	if !errors.Is(err, ErrPortAllocated) {
+		t.Errorf("port of a host process: %v", err)
 	}
 	mid.check(t)
 
