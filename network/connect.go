@@ -92,11 +92,11 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 			if err != nil {
 				return err
 			}
-			if rec := cur.Containers[a.Container]; rec != nil {
-				rec.Ifname = ep.Ifname
-			}
-			if err := m.save(cur); err != nil {
-				return err
+			if rec := cur.Containers[a.Container]; rec != nil && rec.Ifname != ep.Ifname {
+				rec.Ifname = ep.Ifname // not eth0: the container is on another network already
+				if err := m.save(cur); err != nil {
+					return err
+				}
 			}
 			nw = cur
 			return m.writeHosts(cur, a.Container)
@@ -203,7 +203,7 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 	}
 	ep := &Endpoint{
 		ID: a.Container, Name: a.Name, Hostname: a.Hostname, IP: ip.String(), MAC: macFor(ip).String(),
-		Veth: vethName(a.Container, nw.Name), Pid: a.Pid, Ports: a.Ports,
+		Veth: vethName(a.Container, nw.Name), Ifname: "eth0", Pid: a.Pid, Ports: a.Ports,
 		HostsPath: a.HostsPath, ResolvConfPath: a.ResolvConfPath,
 	}
 	nw.Containers[a.Container] = ep

@@ -32,9 +32,7 @@ func macFor(ip net.IP) net.HardwareAddr {
 // (eth0 unless the container is already on another network), and reports
 // whether the namespace has a default route already (then the first network
 // keeps it).
-func (d *bridgeDriver) containerIfname(pid int) (string, bool) {
-	nk := d.k.InNetns(pid)
-	defer nk.Close()
+func containerIfname(nk *nsKernel) (string, bool) {
 	names, hasDefault, err := nk.linkNames()
 	if err != nil {
 		return "eth0", false
@@ -61,9 +59,12 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	if err != nil {
 		return fmt.Errorf("endpoint %s: mac %q: %w", ep.ID, ep.MAC, err)
 	}
+	// One netlink handle in the container's namespace for every step there.
+	nk := d.k.InNetns(pid)
+	defer nk.Close()
 	hasDefault := false
-	if ep.Ifname == "" {
-		ep.Ifname, hasDefault = d.containerIfname(pid)
+	if !d.k.n.DryRun() {
+		ep.Ifname, hasDefault = containerIfname(nk)
 	}
 
 	if err := d.k.LinkAddVeth(ep.Veth, ep.Ifname, mac, pid); err != nil {
@@ -86,8 +87,6 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 		return err
 	}
 
-	nk := d.k.InNetns(pid)
-	defer nk.Close()
 	if err := nk.AddrAdd(ep.Ifname, addr); err != nil {
 		return err
 	}

@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 // Root integration tests: real netlink and iptables, in the namespaces
@@ -549,5 +553,38 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	}
 	if out := run(t, inNS(pid, "ip", "-o", "link")...); strings.Contains(out, "eth0") {
 		t.Error("dry run made eth0")
+	}
+}
+
+// BenchmarkConnectDisconnect is the network part of `run --rm --net
+// testnet`: Connect (IPAM, veth, addresses, route, hosts files) and
+// Disconnect, for one container namespace, in-process through netlink.
+func BenchmarkConnectDisconnect(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	root := b.TempDir()
+	m := NewManager(root, narrate.Discard())
+	if _, err := m.Create(CreateOptions{Name: "benchnet", Subnet: "192.168.70.0/24"}); err != nil {
+		b.Fatal(err)
+	}
+	defer m.Remove("benchnet")
+	cmd := exec.Command("unshare", "--net", "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(50 * time.Millisecond)
+	dir := b.TempDir()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, err := m.Connect(Attachment{Network: "benchnet", Container: "bench0000000", Name: "bench", Pid: cmd.Process.Pid,
+			HostsPath: dir + "/hosts", ResolvConfPath: dir + "/resolv.conf"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Disconnect("benchnet", "bench0000000"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
