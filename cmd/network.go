@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mydocker/mydocker/container"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -34,7 +35,11 @@ var Network = &cli.Command{
 				if c.NArg() != 1 {
 					return Usagef("network create: exactly one NAME expected")
 				}
-				_, err := networkManager(c).Create(network.CreateOptions{
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
+				_, err = rt.Networks().Create(network.CreateOptions{
 					Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"),
 					Gateway: c.String("gateway"), IPRange: c.String("ip-range"),
 				})
@@ -46,7 +51,11 @@ var Network = &cli.Command{
 			Aliases: []string{"ls"},
 			Usage:   "list networks",
 			Action: func(c *cli.Context) error {
-				nws, err := networkManager(c).List()
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
+				nws, err := rt.Networks().List()
 				if err != nil {
 					return err
 				}
@@ -68,7 +77,11 @@ var Network = &cli.Command{
 				if c.NArg() == 0 {
 					return Usagef("network remove: at least one NAME expected")
 				}
-				return networkManager(c).Remove(c.Args().Slice()...)
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
+				return rt.Networks().Remove(c.Args().Slice()...)
 			},
 		},
 		{
@@ -79,9 +92,13 @@ var Network = &cli.Command{
 				if c.NArg() == 0 {
 					return Usagef("network inspect: at least one NAME expected")
 				}
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
 				var out []*network.Network
 				for _, name := range c.Args().Slice() {
-					nw, err := networkManager(c).Inspect(name)
+					nw, err := rt.Networks().Inspect(name)
 					if err != nil {
 						return err
 					}
@@ -110,7 +127,12 @@ var Network = &cli.Command{
 						return Usagef("invalid --ip %q", s)
 					}
 				}
-				return ConnectContainer(c, networkManager(c), c.Args().Get(0), c.Args().Get(1), ip)
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
+				_, err = rt.ConnectNetwork(c.Args().Get(0), c.Args().Get(1), ip)
+				return err
 			},
 		},
 		{
@@ -122,15 +144,23 @@ var Network = &cli.Command{
 				if c.NArg() != 2 {
 					return Usagef("network disconnect: NETWORK CONTAINER expected")
 				}
-				return DisconnectContainer(c, networkManager(c), c.Args().Get(0), c.Args().Get(1))
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
+				return rt.DisconnectNetwork(c.Args().Get(0), c.Args().Get(1))
 			},
 		},
 		{
 			Name:  "prune",
 			Usage: "free addresses of containers that no longer exist, then remove unused networks",
 			Action: func(c *cli.Context) error {
-				m := networkManager(c)
-				if err := m.Reconcile(ContainerAlive(c)); err != nil {
+				rt, err := networkRuntime(c)
+				if err != nil {
+					return err
+				}
+				m := rt.Networks()
+				if err := m.Reconcile(rt.ContainerAlive); err != nil {
 					return err
 				}
 				removed, err := m.Prune()
@@ -143,25 +173,12 @@ var Network = &cli.Command{
 	},
 }
 
-func networkManager(c *cli.Context) *network.Manager {
-	return network.NewManager(c.String("root"), narrator().WithDryRun(c.Bool("dry-run")))
+// networkRuntime is the runtime with --dry-run applied to its narrator.
+func networkRuntime(c *cli.Context) (*container.Runtime, error) {
+	rt, err := runtime(c)
+	if err != nil {
+		return nil, err
+	}
+	rt.N = rt.N.WithDryRun(c.Bool("dry-run"))
+	return rt, nil
 }
-
-// The runtime core supplies these (container lookup lives in container/);
-// until it does, connect/disconnect of a container by name are refused and
-// prune treats a container as alive while its state directory exists.
-var (
-	ConnectContainer = func(c *cli.Context, m *network.Manager, nw, ctr string, ip net.IP) error {
-		return fmt.Errorf("network connect: needs the runtime core (containers)")
-	}
-	DisconnectContainer = func(c *cli.Context, m *network.Manager, nw, ctr string) error {
-		return m.Disconnect(nw, ctr)
-	}
-	ContainerAlive = func(c *cli.Context) func(id string) bool {
-		root := c.String("root")
-		return func(id string) bool {
-			_, err := os.Stat(root + "/containers/" + id)
-			return err == nil
-		}
-	}
-)

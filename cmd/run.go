@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/network"
 )
 
 // Run is `mydocker run`.
@@ -24,7 +25,10 @@ var Run = &cli.Command{
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro]"},
 		&cli.StringFlag{Name: "hostname", Usage: "container hostname (default: the short id)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory of the command"},
-		&cli.StringFlag{Name: "net", Aliases: []string{"network"}, Value: container.NetworkNone, Usage: "network: none, host, or a network's name"},
+		&cli.StringFlag{Name: "net", Aliases: []string{"network"}, Value: network.DefaultNetwork, Usage: "network: bridge (the default network), none, host, or a network's name"},
+		&cli.StringFlag{Name: "ip", Usage: "the container's IPv4 address on its network"},
+		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]"},
+		&cli.StringSliceFlag{Name: "dns", Usage: "a nameserver for the container's resolv.conf"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
@@ -43,6 +47,7 @@ var Run = &cli.Command{
 			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
 			AutoRemove: c.Bool("rm"), Network: c.String("net"),
+			IP: c.String("ip"), Publish: c.StringSlice("publish"), DNS: c.StringSlice("dns"),
 		}
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {

@@ -1,19 +1,30 @@
 package container
 
-import "time"
+import (
+	"time"
+
+	"github.com/mydocker/mydocker/network"
+)
 
 // Inspection is what `mydocker inspect` prints, shaped like docker's.
 type Inspection struct {
-	ID      string `json:"Id"`
-	Name    string
-	Image   string
-	Path    string
-	Args    []string
-	Created time.Time
-	State   InspectState
-	Mounts  []Mount
-	Config  InspectConfig
-	LogPath string
+	ID              string `json:"Id"`
+	Name            string
+	Image           string
+	Path            string
+	Args            []string
+	Created         time.Time
+	State           InspectState
+	Mounts          []Mount
+	Config          InspectConfig
+	NetworkSettings InspectNetworks
+	LogPath         string
+}
+
+// InspectNetworks is the NetworkSettings object of inspect.
+type InspectNetworks struct {
+	Ports    []network.PortMapping            `json:",omitempty"`
+	Networks map[string]*network.EndpointInfo `json:",omitempty"`
 }
 
 // InspectState is the State object of inspect.
@@ -53,7 +64,8 @@ func (c *Config) Inspect() Inspection {
 			Status: c.State(), Running: running, Pid: pid, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
-		Mounts: c.Mounts,
+		Mounts:          c.Mounts,
+		NetworkSettings: InspectNetworks{Ports: c.Ports, Networks: c.Networks},
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,

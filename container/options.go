@@ -27,6 +27,9 @@ type RunOptions struct {
 	Detach      bool
 	AutoRemove  bool
 	Network     string
+	IP          string   // --ip, on the network
+	Publish     []string // -p [hostIP:]hostPort:containerPort[/tcp|udp]
+	DNS         []string // --dns
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.

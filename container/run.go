@@ -64,6 +64,10 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	if err := r.checkNetwork(o.Network); err != nil {
 		return nil, err
 	}
+	ports, ip, err := r.checkNetworkOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	image, err := r.images().Resolve(o.Image)
 	if err != nil {
 		return nil, err
@@ -80,7 +84,10 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 		ID: id, Name: o.Name, Image: normalize(o.Image), ImagePath: image, Cmd: cmd, Env: env,
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
-		NetworkMode: o.Network, Status: StatusCreated, Created: time.Now().UTC(),
+		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, Status: StatusCreated, Created: time.Now().UTC(),
+	}
+	if ip != nil {
+		c.RequestedIP = ip.String()
 	}
 	if c.Hostname == "" {
 		c.Hostname = ShortID(id)
@@ -94,13 +101,13 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	return c, nil
 }
 
-// checkNetwork accepts the network modes this runtime knows.
+// checkNetwork accepts the network modes this runtime knows: none, host,
+// or a network name (checked by checkNetworkOptions).
 func (r *Runtime) checkNetwork(mode string) error {
-	switch mode {
-	case NetworkNone, NetworkHost:
-		return nil
+	if mode == "" {
+		return fmt.Errorf("empty --net: none, host, or a network's name")
 	}
-	return fmt.Errorf("network %s not found (known: none, host)", mode)
+	return nil
 }
 
 // start prepares the layer and the files the container needs, starts its
@@ -171,14 +178,14 @@ func ExitCodeOf(err error) int {
 // network. It runs before the go signal: the command never starts
 // unlimited or without its network.
 func (r *Runtime) connect(c *Config, pid int) error {
-	return nil
+	return r.connectNetwork(c, pid)
 }
 
 // teardown releases what a container held outside its namespaces (cgroup,
 // network endpoint). It is idempotent and best effort: it keeps going past
 // errors and returns them all.
 func (r *Runtime) teardown(c *Config) error {
-	return nil
+	return r.disconnectNetworks(c)
 }
 
 // failed records a container that could not start (and removes it with

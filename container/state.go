@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/statefile"
+	"github.com/mydocker/mydocker/network"
 )
 
 // Status values kept in config.json.
@@ -42,13 +43,18 @@ type Config struct {
 	Cmd         []string
 	Env         []string
 	Hostname    string
-	WorkingDir  string  `json:",omitempty"`
-	Mounts      []Mount `json:",omitempty"`
-	Tty         bool    `json:",omitempty"`
-	OpenStdin   bool    `json:",omitempty"`
-	Detach      bool    `json:",omitempty"`
-	AutoRemove  bool    `json:",omitempty"`
-	NetworkMode string  `json:",omitempty"` // "none", "host", or a network name
+	WorkingDir  string                `json:",omitempty"`
+	Mounts      []Mount               `json:",omitempty"`
+	Tty         bool                  `json:",omitempty"`
+	OpenStdin   bool                  `json:",omitempty"`
+	Detach      bool                  `json:",omitempty"`
+	AutoRemove  bool                  `json:",omitempty"`
+	NetworkMode string                `json:",omitempty"` // "none", "host", or a network name
+	RequestedIP string                `json:",omitempty"` // --ip
+	Ports       []network.PortMapping `json:",omitempty"` // -p
+	DNS         []string              `json:",omitempty"` // --dns
+	// Networks are the endpoints the container holds, by network name.
+	Networks map[string]*network.EndpointInfo `json:",omitempty"`
 
 	Status     string
 	Pid        int    `json:",omitempty"`

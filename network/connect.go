@@ -365,3 +365,63 @@ func (m *Manager) Reconcile(alive func(containerID string) bool) error {
 	}))
 	return errors.Join(errs...)
 }
+
+// Check validates a future attachment without changing anything, so `run`
+// can refuse bad input before it creates a container: the network exists
+// (the default one may be missing: it is created on first use), --ip lies
+// in its subnet and is free, published ports are free. Connect checks all
+// of it again under the lock.
+func (m *Manager) Check(netName string, ip net.IP, ports []PortMapping) error {
+	if netName == "" {
+		netName = DefaultNetwork
+	}
+	if err := checkHostPorts(ports); err != nil {
+		return err
+	}
+	return m.locked(func() error {
+		all, err := m.loadAll()
+		if err != nil {
+			return err
+		}
+		var nw *Network
+		for _, o := range all {
+			if o.Name == netName {
+				nw = o
+			}
+			for _, oep := range o.Containers {
+				for _, op := range oep.Ports {
+					for _, p := range ports {
+						if p.Conflicts(op) {
+							return fmt.Errorf("publish %s: %w by container %s (%s)", p, ErrPortAllocated, shortID(oep.ID), op)
+						}
+					}
+				}
+			}
+		}
+		if nw == nil {
+			if netName == DefaultNetwork {
+				return nil
+			}
+			if err := ValidateName(netName); err != nil {
+				return err
+			}
+			return fmt.Errorf("network %s: %w", netName, ErrNotExist)
+		}
+		if ip == nil {
+			return nil
+		}
+		_, subnet, _ := net.ParseCIDR(nw.Subnet)
+		if !subnet.Contains(ip) {
+			return fmt.Errorf("--ip %s is not in subnet %s of network %s: %w", ip, subnet, nw.Name, ErrIPOutOfRange)
+		}
+		if ip.Equal(net.ParseIP(nw.Gateway)) {
+			return fmt.Errorf("--ip %s is the gateway of network %s: %w", ip, nw.Name, ErrIPInUse)
+		}
+		for _, ep := range nw.Containers {
+			if ep.IP == ip.String() {
+				return fmt.Errorf("--ip %s is in use by container %s: %w", ip, shortID(ep.ID), ErrIPInUse)
+			}
+		}
+		return nil
+	})
+}

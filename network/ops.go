@@ -128,7 +128,13 @@ func (k *kernel) LinkDel(dev, why string) error {
 			}
 			return err
 		}
-		return netlink.LinkDel(l)
+		err = netlink.LinkDel(l)
+		if err != nil {
+			if _, lerr := netlink.LinkByName(dev); errors.As(lerr, new(netlink.LinkNotFoundError)) {
+				return nil // deleted meanwhile (a concurrent teardown, or its netns died)
+			}
+		}
+		return err
 	})
 }
 
@@ -371,7 +377,13 @@ func (k *kernel) IptDelete(r rule, why string) error {
 		if err != nil {
 			return err
 		}
-		return ipt.DeleteIfExists(r.Table, r.Chain, r.Args...)
+		err = ipt.Delete(r.Table, r.Chain, r.Args...)
+		if err != nil {
+			if ok, xerr := k.IptExists(r); xerr == nil && !ok {
+				return nil // deleted meanwhile by a concurrent teardown
+			}
+		}
+		return err
 	})
 }
 
@@ -385,10 +397,20 @@ func (k *kernel) IptDeleteChain(table, chain, why string) error {
 	if err != nil {
 		return err
 	}
-	if err := k.do(why, []string{"iptables", "-t", table, "-F", chain}, func() error { return ipt.ClearChain(table, chain) }); err != nil {
+	// A concurrent teardown may delete the chain between our steps: a
+	// chain that is gone afterwards is success.
+	gone := func(err error) error {
+		if err != nil {
+			if ok, xerr := k.IptChainExists(table, chain); xerr == nil && !ok {
+				return nil
+			}
+		}
 		return err
 	}
-	return k.do("", []string{"iptables", "-t", table, "-X", chain}, func() error { return ipt.DeleteChain(table, chain) })
+	if err := k.do(why, []string{"iptables", "-t", table, "-F", chain}, func() error { return gone(ipt.ClearChain(table, chain)) }); err != nil {
+		return err
+	}
+	return k.do("", []string{"iptables", "-t", table, "-X", chain}, func() error { return gone(ipt.DeleteChain(table, chain)) })
 }
 
 // IptExists reports whether a rule is present (a read, not narrated).

@@ -1,0 +1,160 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sort"
+
+	"github.com/mydocker/mydocker/network"
+)
+
+// networks is the network manager for this state root.
+func (r *Runtime) networks() *network.Manager { return network.NewManager(r.Paths.Root, r.N) }
+
+// Networks is the network manager, for `mydocker network`.
+func (r *Runtime) Networks() *network.Manager { return r.networks() }
+
+// usesNetwork reports whether the container joins a mydocker network (not
+// --net none or host).
+func (c *Config) usesNetwork() bool {
+	return c.NetworkMode != NetworkNone && c.NetworkMode != NetworkHost && c.NetworkMode != ""
+}
+
+// checkNetworkOptions refuses, before anything is created, a network that
+// does not exist (the default "bridge" is created on first use) and
+// options that make no sense without one.
+func (r *Runtime) checkNetworkOptions(o RunOptions) (ports []network.PortMapping, ip net.IP, err error) {
+	if ports, err = network.ParsePortMappings(o.Publish); err != nil {
+		return nil, nil, err
+	}
+	if o.IP != "" {
+		if ip = net.ParseIP(o.IP).To4(); ip == nil {
+			return nil, nil, fmt.Errorf("invalid --ip %q: not an IPv4 address", o.IP)
+		}
+	}
+	switch o.Network {
+	case NetworkNone, NetworkHost:
+		if len(ports) > 0 || ip != nil {
+			return nil, nil, fmt.Errorf("--net %s: -p and --ip need a network (bridge or a created one)", o.Network)
+		}
+		return nil, nil, nil
+	}
+	if err := r.networks().Check(o.Network, ip, ports); err != nil {
+		return nil, nil, err
+	}
+	return ports, ip, nil
+}
+
+// connectNetwork joins the container's network, its init blocked before
+// exec; the endpoint is recorded in the container's state for inspect and
+// teardown. The network package undoes its own steps on failure.
+func (r *Runtime) connectNetwork(c *Config, pid int) error {
+	if !c.usesNetwork() {
+		return nil
+	}
+	dir := r.Paths.StateDir(c.ID)
+	info, err := r.networks().Connect(network.Attachment{
+		Network: c.NetworkMode, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: pid,
+		IP: net.ParseIP(c.RequestedIP), Ports: c.Ports, DNS: c.DNS,
+		HostsPath: filepath.Join(dir, "hosts"), ResolvConfPath: filepath.Join(dir, "resolv.conf"),
+	})
+	if err != nil {
+		return err
+	}
+	return r.recordEndpoint(c.ID, info.Network, info)
+}
+
+func (r *Runtime) recordEndpoint(id, name string, info *network.EndpointInfo) error {
+	_, err := r.store().Update(id, func(c *Config) error {
+		if info == nil {
+			delete(c.Networks, name)
+			return nil
+		}
+		if c.Networks == nil {
+			c.Networks = map[string]*network.EndpointInfo{}
+		}
+		c.Networks[name] = info
+		return nil
+	})
+	return err
+}
+
+// disconnectNetworks releases every endpoint of the container: its IP, veth
+// and port rules. Idempotent and best effort (the netns may be gone).
+func (r *Runtime) disconnectNetworks(c *Config) error {
+	names := map[string]bool{}
+	if c.usesNetwork() {
+		names[c.NetworkMode] = true
+	}
+	for n := range c.Networks {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	var errs []error
+	m := r.networks()
+	for _, n := range sorted {
+		errs = append(errs, m.Disconnect(n, c.ID))
+	}
+	return errors.Join(errs...)
+}
+
+// ConnectNetwork is `network connect NET CONTAINER`: a running container
+// joins one more network.
+func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP) (*network.EndpointInfo, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsRunning() {
+		return nil, fmt.Errorf("container %s is not running", c.Name)
+	}
+	if c.NetworkMode == NetworkHost {
+		return nil, fmt.Errorf("container %s uses the host's network", c.Name)
+	}
+	dir := r.Paths.StateDir(c.ID)
+	info, err := r.networks().Connect(network.Attachment{
+		Network: netName, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: c.Pid, IP: ip, DNS: c.DNS,
+		HostsPath: filepath.Join(dir, "hosts"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.N.DryRun() {
+		return info, nil
+	}
+	return info, r.recordEndpoint(c.ID, info.Network, info)
+}
+
+// DisconnectNetwork is `network disconnect NET CONTAINER`.
+func (r *Runtime) DisconnectNetwork(netName, ref string) error {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return err
+	}
+	if err := r.networks().Disconnect(netName, c.ID); err != nil {
+		return err
+	}
+	if r.N.DryRun() {
+		return nil
+	}
+	return r.recordEndpoint(c.ID, netName, nil)
+}
+
+// ContainerAlive tells network reconcile/prune whether a container id
+// still holds its endpoints: it exists and is starting or running.
+func (r *Runtime) ContainerAlive(id string) bool {
+	c, err := r.store().Get(id)
+	if errors.Is(err, ErrNotExist) || (err == nil && c.ID != id) {
+		return false
+	}
+	if err != nil {
+		return true // unreadable state: keep its endpoints rather than guess
+	}
+	return c.Status == StatusCreated || c.IsRunning()
+}
