@@ -7,7 +7,13 @@ import (
 	"os"
 	"sort"
 	"syscall"
+	"time"
 )
+
+// timed logs, at debug level, how long an operation took.
+func (m *Manager) timed(what string, start time.Time) {
+	m.n.Log().Debugf("network %s took %v", what, time.Since(start).Round(10*time.Microsecond))
+}
 
 // Attachment is what the runtime core knows about a container it connects.
 type Attachment struct {
@@ -42,6 +48,7 @@ type EndpointInfo struct {
 // veth pair into the namespace of a.Pid, published ports, /etc/hosts and
 // resolv.conf. On any failure what was done is undone and the error returned.
 func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
+	defer m.timed("connect", time.Now())
 	if a.Network == "" {
 		a.Network = DefaultNetwork
 	}
@@ -277,6 +284,7 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 // on past pieces already gone (a container whose namespace died has lost
 // its veth already) and returns every error joined.
 func (m *Manager) Disconnect(network, containerID string) error {
+	defer m.timed("disconnect", time.Now())
 	var nw *Network
 	var ep *Endpoint
 	err := m.locked(func() error {

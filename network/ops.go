@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-iptables/iptables"
 	"github.com/sirupsen/logrus"
@@ -39,6 +40,8 @@ func newKernel(n *narrate.Narrator) *kernel { return &kernel{n: n} }
 
 func (k *kernel) do(why string, argv []string, f func() error) error {
 	n := k.n.WithFields(logrus.Fields{"source": callerSource()})
+	start := time.Now()
+	defer func() { n.Log().Debugf("(%s took %v)", argv[0], time.Since(start).Round(10*time.Microsecond)) }()
 	if err := n.Do(why, narrate.Quote(argv...), f); err != nil {
 		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
