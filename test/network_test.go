@@ -174,6 +174,7 @@ func wget(pid int, url string) (string, error) {
 }
 
 type inspected struct {
+	ID              string `json:"Id"`
 	State           struct{ Pid int }
 	NetworkSettings struct {
 		Networks map[string]struct {
@@ -374,4 +375,49 @@ func TestBadNetworkInput(t *testing.T) {
 		t.Errorf("bad input changed the host:\nbefore %s\nafter  %s", before, after)
 	}
 	e.must("network", "rm", "testnet")
+}
+
+func TestNetworkConnectDisconnect(t *testing.T) {
+	e := newEnv(t)
+	before := hostState(t)
+	e.must("network", "create", "--subnet", "192.168.40.0/24", "front")
+	e.must("network", "create", "--subnet", "192.168.41.0/24", "back")
+	e.must("run", "-d", "--name", "app", "--net", "front", "busybox", "sleep", "600")
+	e.must("run", "-d", "--name", "db", "--net", "back", "busybox", "sleep", "600")
+	pid := e.inspect("app").State.Pid
+	if _, err := e.run("network", "connect", "--ip", "192.168.41.50", "back", "app"); err != nil {
+		t.Fatal(err)
+	}
+	addrs := sh(t, "nsenter", "-t", fmt.Sprint(pid), "-n", "ip", "-o", "-4", "addr")
+	if !strings.Contains(addrs, "eth0") || !strings.Contains(addrs, "eth1") || !strings.Contains(addrs, "192.168.41.50/24") {
+		t.Errorf("app after connect:\n%s", addrs)
+	}
+	if nets := e.inspect("app").NetworkSettings.Networks; nets["back"].IP != "192.168.41.50" || nets["front"].IP == "" {
+		t.Errorf("inspect after connect: %+v", nets)
+	}
+	// app now reaches db, and db's /etc/hosts (rewritten in place) knows app.
+	dbPid := e.inspect("db").State.Pid
+	if hosts := sh(t, "nsenter", "-t", fmt.Sprint(dbPid), "-m", "cat", "/etc/hosts"); !strings.Contains(hosts, "192.168.41.50\t") {
+		t.Errorf("db's /etc/hosts after app joined:\n%s", hosts)
+	}
+	if out, err := e.run("run", "--rm", "--net", "back", "busybox", "ping", "-c", "1", "-W", "2", "app"); err != nil {
+		t.Errorf("ping app on back: %v %s", err, out)
+	}
+	e.must("network", "disconnect", "back", "app")
+	e.must("network", "disconnect", "back", "app") // idempotent
+	if addrs := sh(t, "nsenter", "-t", fmt.Sprint(pid), "-n", "ip", "-o", "-4", "addr"); strings.Contains(addrs, "192.168.41.50") {
+		t.Errorf("app after disconnect:\n%s", addrs)
+	}
+	if _, ok := e.inspect("app").NetworkSettings.Networks["back"]; ok {
+		t.Error("inspect still shows back")
+	}
+	e.must("rm", "-f", "app", "db")
+	// prune removes both networks, now unused.
+	out := e.must("network", "prune")
+	if !strings.Contains(out, "front") || !strings.Contains(out, "back") {
+		t.Errorf("prune: %q", out)
+	}
+	if after := hostState(t); after != before {
+		t.Errorf("host state changed:\nbefore %s\nafter  %s", before, after)
+	}
 }
