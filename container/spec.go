@@ -41,8 +41,8 @@ func (e *initError) ExitCode() int { return e.Code }
 
 // The init process's extra files, by fd number.
 const (
-	fdSpec = 3 // read: the initSpec, then EOF
-	fdSync = 4 // write: an initError, or nothing (closed by exec)
+	fdSpec    = 3 // read: the initSpec, then EOF
+	fdSync    = 4 // write: an initError, or nothing (closed by exec)
 	fdLog     = 5 // write: the init's narration, copied by the parent to its stderr
 	fdConsole = 6 // with a tty: a socket to send the pty master on
 )
