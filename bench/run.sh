@@ -1,66 +1,51 @@
-#!/bin/sh
-# bench/run.sh [N]: mean wall time of `mydocker run --rm --net testnet busybox
-# true` against `--net none`, and of runc + the CNI bridge plugin (ADD, run,
-# DEL) for the same busybox rootfs. Everything runs in a network and mount
-# namespace of its own (the script re-executes itself under unshare), with
-# temporary --root/--data-root, so the host is left as it was.
-set -eu
-N=${1:-20}
-if [ -z "${IN_BENCH_NS:-}" ]; then
-	exec env IN_BENCH_NS=1 unshare --net --mount --propagation private sh "$0" "$@"
+#!/usr/bin/env bash
+# Benchmarks mydocker side by side with crun and runc, in one run, as
+# ratios: `run --rm --net none busybox true` from start to exit, the median
+# of N runs each; and the peak RSS of the shim of a detached `sleep`.
+# Runs in its own network and mount namespace with temporary roots.
+#   sudo make bench            (or: sudo bench/run.sh [RUNS])
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+if [ -z "${MYDOCKER_BENCH_IN_NS:-}" ]; then
+	export MYDOCKER_BENCH_IN_NS=1
+	exec unshare --net --mount --propagation private "$0" "$@"
 fi
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-T=$(mktemp -d)
-trap 'umount "$T/run" 2>/dev/null; rm -rf "$T"' EXIT
 ip link set lo up
-(cd "$HERE" && go build -o "$T/mydocker" .)
-# --root on tmpfs, as /var/run is on a standard system (fsync is free there;
-# on this VM /run is on ext4). BENCH_ROOT_DISK=1 keeps it on disk.
-mkdir -p "$T/run"
-[ -n "${BENCH_ROOT_DISK:-}" ] || mount -t tmpfs tmpfs "$T/run"
-M="$T/mydocker --root $T/run --data-root $T/lib --log-level warn"
-mkdir -p "$T/rootfs/bin" "$T/rootfs/proc" "$T/rootfs/sys" "$T/rootfs/dev" "$T/rootfs/etc"
-cp /bin/busybox "$T/rootfs/bin/"
-for c in sh true; do ln -s busybox "$T/rootfs/bin/$c"; done
-$M image import "$T/rootfs" busybox >/dev/null
-$M network create --subnet 192.168.0.0/24 testnet 2>/dev/null
+work=$(mktemp -d /tmp/mydocker-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+md="$PWD/mydocker --root $work/run --data-root $work/lib --log-level warn"
+$md run --rm busybox true # builds the busybox image
 
-now() { date +%s%N; }
-bench() { # label, command...
-	label=$1; shift
-	"$@" >/dev/null 2>&1 # warm up
-	t0=$(now)
-	i=0; while [ $i -lt "$N" ]; do "$@" >/dev/null; i=$((i + 1)); done
-	t1=$(now)
-	echo "$label: $(( (t1 - t0) / N / 1000 )) us"
-}
-bench "mydocker run --rm --net none    busybox true" $M run --rm --net none busybox true
-bench "mydocker run --rm --net testnet busybox true" $M run --rm --net testnet busybox true
+# crun and runc run the same rootfs from an OCI bundle.
+bundle=$work/bundle
+mkdir -p "$bundle"
+cp -a "$work/lib/images/busybox" "$bundle/rootfs"
+(cd "$bundle" && crun spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"true"/' config.json)
+# crun refuses this host's hybrid cgroups (v1 controllers + an empty cgroup2
+# at /sys/fs/cgroup/unified); in this private mount namespace it is hidden.
+umount /sys/fs/cgroup/unified 2>/dev/null || true
 
-# runc + CNI bridge: the same rootfs as an OCI bundle, its netns wired by
-# the bridge plugin (host-local IPAM) before the run and unwired after.
-B="$T/bundle"; mkdir -p "$B"; cp -a "$T/rootfs" "$B/rootfs"
-(cd "$B" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"true"/' config.json)
-# A second bundle without network wiring, for runc alone.
-B2="$T/bundle2"; mkdir -p "$B2"; sed 's|"path": "rootfs"|"path": "'"$B"'/rootfs"|' "$B/config.json" > "$B2/config.json"
-mkdir -p "$T/cni"
-CONF='{"cniVersion":"1.0.0","name":"benchnet","type":"bridge","bridge":"cni0","isGateway":true,"ipMasq":true,"ipam":{"type":"host-local","subnet":"10.88.0.0/24","dataDir":"'"$T"'/cni"}}'
-runc_cni() {
-	ip netns add benchns
-	echo "$CONF" | CNI_COMMAND=ADD CNI_CONTAINERID=b1 CNI_NETNS=/run/netns/benchns CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge >/dev/null
-	runc --root "$T/runc" run --bundle "$B" b1 </dev/null
-	echo "$CONF" | CNI_COMMAND=DEL CNI_CONTAINERID=b1 CNI_NETNS=/run/netns/benchns CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge >/dev/null
-	ip netns del benchns
-}
-# Put the runc container into the CNI-wired netns.
-python3 - "$B/config.json" <<'PY'
-import json,sys
-p=sys.argv[1]; c=json.load(open(p))
-for ns in c["linux"]["namespaces"]:
-    if ns["type"]=="network": ns["path"]="/run/netns/benchns"
-json.dump(c,open(p,"w"))
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" \
+	-n mydocker "$md run --rm --net none busybox true" \
+	-n crun "crun --root $work/crun run --bundle $bundle b1" \
+	-n runc "runc --root $work/runc run --bundle $bundle b2" >&2
+
+python3 - "$work/h.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+base = r["crun"]["median"]
+print("%-10s %10s %10s" % ("", "median ms", "x crun"))
+for k in ("mydocker", "crun", "runc"):
+    print("%-10s %10.1f %10.2f" % (k, r[k]["median"] * 1000, r[k]["median"] / base))
 PY
-mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns; mount -t tmpfs tmpfs /run/netns; }
-bench "runc run + CNI bridge ADD + DEL          " runc_cni
-bench "runc run alone (its own empty netns)     " runc --root "$T/runc2" run --bundle "$B2" b2
-$M network rm testnet 2>/dev/null
+
+# Peak RSS of the shim watching a detached sleep.
+$md run -d --name rss busybox sleep 1000 >/dev/null
+shim=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['MonitorPid'])" "$work/run/containers/$($md ps -q --no-trunc 2>/dev/null || ls "$work/run/containers" | grep -v '^\.' | head -1)/config.json" 2>/dev/null || true)
+if [ -z "$shim" ]; then
+	id=$(ls "$work/run/containers" | grep -v '^\.' | head -1)
+	shim=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['MonitorPid'])" "$work/run/containers/$id/config.json")
+fi
+echo "shim peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$shim/status) (pid $shim)"
+$md rm -f rss >/dev/null

@@ -1,6 +1,3 @@
-// Package test holds end-to-end tests of the built mydocker binary. As root
-// they run inside namespaces of their own (testns): the host never sees a
-// bridge, veth or rule they make.
 package test
 
 import (
@@ -15,87 +12,34 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/mydocker/mydocker/internal/testns"
 )
 
-func TestMain(m *testing.M) { testns.Main(m) }
+// End-to-end networking tests of the built binary (harness_test.go builds
+// it and puts the test binary in namespaces of its own).
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// env is one mydocker installation: a binary, a temp --root and
-// --data-root, and a busybox image.
-type env struct {
-	t         *testing.T
-	root, lib string
+// netEnv is a test env with a web root to serve, for httpd in containers.
+func newNetEnv(t *testing.T) (*env, string) {
+	e := newEnv(t)
+	www := t.TempDir()
+	os.WriteFile(filepath.Join(www, "index.html"), []byte("hello from mydocker\n"), 0o644)
+	os.Chmod(www, 0o755)
+	return e, www
 }
 
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	testns.RequireRoot(t)
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mydocker-e2e")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "mydocker")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/mydocker/mydocker").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	e := &env{t: t, root: t.TempDir(), lib: t.TempDir()}
-	rootfs := t.TempDir()
-	for _, d := range []string{"bin", "etc", "www", "proc", "sys", "dev", "tmp"} {
-		os.MkdirAll(filepath.Join(rootfs, d), 0o755)
-	}
-	bb, _ := os.ReadFile("/bin/busybox")
-	os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), bb, 0o755)
-	for _, c := range []string{"sh", "wget", "httpd", "ping", "cat", "ip", "sleep", "true", "nc", "hostname", "grep"} {
-		os.Symlink("busybox", filepath.Join(rootfs, "bin", c))
-	}
-	os.WriteFile(filepath.Join(rootfs, "www", "index.html"), []byte("hello from mydocker\n"), 0o644)
-	e.must("image", "import", rootfs, "busybox")
-	t.Cleanup(func() {
-		// Whatever a failed test left running: stop it, by mydocker.
-		out, _ := e.run("ps", "-a", "-q")
-		for _, id := range strings.Fields(out) {
-			e.run("rm", "-f", id)
-		}
-	})
-	return e
-}
-
-func (e *env) cmd(args ...string) *exec.Cmd {
-	return exec.Command(binPath, append([]string{"--root", e.root, "--data-root", e.lib, "--log-level", "warn"}, args...)...)
-}
-
-func (e *env) run(args ...string) (string, error) {
-	var stdout, stderr strings.Builder
-	c := e.cmd(args...)
-	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
-	if err != nil {
-		return stdout.String(), fmt.Errorf("mydocker %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String(), nil
-}
-
+// must runs mydocker and fails the test on error; it returns stdout.
 func (e *env) must(args ...string) string {
 	e.t.Helper()
-	out, err := e.run(args...)
-	if err != nil {
-		e.t.Fatal(err)
+	return e.ok(append([]string{"--log-level", "warn"}, args...)...)
+}
+
+// try runs mydocker and returns stdout, or an error holding stderr.
+func (e *env) try(args ...string) (string, error) {
+	e.t.Helper()
+	r := e.run(append([]string{"--log-level", "warn"}, args...)...)
+	if r.code != 0 {
+		return r.stdout, fmt.Errorf("mydocker %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
 	}
-	return out
+	return r.stdout, nil
 }
 
 func sh(t *testing.T, args ...string) string {
@@ -193,7 +137,7 @@ func (e *env) inspect(ref string) inspected {
 }
 
 func TestNetworkingEndToEnd(t *testing.T) {
-	e := newEnv(t)
+	e, www := newNetEnv(t)
 	world := outside(t)
 	before := hostState(t)
 
@@ -202,7 +146,7 @@ func TestNetworkingEndToEnd(t *testing.T) {
 	if !strings.Contains(ls, "NAME        IpRange          Driver") || !strings.Contains(ls, "testnet     192.168.0.1/24   bridge") {
 		t.Errorf("network list:\n%s", ls)
 	}
-	e.must("run", "-d", "--name", "a", "--net", "testnet", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	e.must("run", "-d", "--name", "a", "--net", "testnet", "-v", www+":/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 	a := e.inspect("a")
 	aIP := a.NetworkSettings.Networks["testnet"].IP
 	if aIP != "192.168.0.2" {
@@ -210,20 +154,20 @@ func TestNetworkingEndToEnd(t *testing.T) {
 	}
 	// By name (through /etc/hosts) and by address, from another container.
 	for _, url := range []string{"http://a/", "http://" + aIP + "/"} {
-		out, err := e.run("run", "--rm", "--net", "testnet", "busybox", "wget", "-q", "-O", "-", url)
+		out, err := e.try("run", "--rm", "--net", "testnet", "busybox", "wget", "-q", "-O", "-", url)
 		if err != nil || !strings.Contains(out, "hello from mydocker") {
 			t.Errorf("wget %s from a container: %v %q", url, err, out)
 		}
 	}
-	if out, err := e.run("run", "--rm", "--net", "testnet", "busybox", "ping", "-c", "1", "-W", "2", "a"); err != nil {
+	if out, err := e.try("run", "--rm", "--net", "testnet", "busybox", "ping", "-c", "1", "-W", "2", "a"); err != nil {
 		t.Errorf("ping a by name: %v %s", err, out)
 	}
 	// Through NAT to "the internet" (which has no route back to 192.168.0.0/24).
-	if out, err := e.run("run", "--rm", "--net", "testnet", "busybox", "ping", "-c", "1", "-W", "2", "10.99.0.2"); err != nil {
+	if out, err := e.try("run", "--rm", "--net", "testnet", "busybox", "ping", "-c", "1", "-W", "2", "10.99.0.2"); err != nil {
 		t.Errorf("ping the outside through NAT: %v %s", err, out)
 	}
 	// Published port: from the host (127.0.0.1 and its address), from the outside, hairpin.
-	e.must("run", "-d", "--name", "web", "--net", "testnet", "-p", "8080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	e.must("run", "-d", "--name", "web", "--net", "testnet", "-p", "8080:80", "-v", www+":/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 	for _, tc := range []struct {
 		pid int
 		url string
@@ -237,14 +181,14 @@ func TestNetworkingEndToEnd(t *testing.T) {
 		t.Errorf("hairpin: %v %q", err, out)
 	}
 	// Port already published: refused, and no container is left behind.
-	if _, err := e.run("run", "-d", "--name", "web2", "--net", "testnet", "-p", "8080:80", "busybox", "true"); err == nil || !strings.Contains(err.Error(), "already allocated") {
+	if _, err := e.try("run", "-d", "--name", "web2", "--net", "testnet", "-p", "8080:80", "busybox", "true"); err == nil || !strings.Contains(err.Error(), "already allocated") {
 		t.Errorf("second publish of 8080: %v", err)
 	}
-	if _, err := e.run("inspect", "web2"); err == nil {
+	if _, err := e.try("inspect", "web2"); err == nil {
 		t.Error("a refused run left a container")
 	}
 	// Remove is refused while containers are attached.
-	if _, err := e.run("network", "remove", "testnet"); err == nil {
+	if _, err := e.try("network", "remove", "testnet"); err == nil {
 		t.Error("network remove with containers attached succeeded")
 	}
 	var nws []struct {
@@ -281,10 +225,10 @@ func TestTwoNetworksIsolated(t *testing.T) {
 	e.must("network", "create", "--subnet", "192.168.10.0/24", "neta")
 	e.must("network", "create", "--subnet", "192.168.11.0/24", "netb")
 	e.must("run", "-d", "--name", "b", "--net", "netb", "busybox", "sleep", "600")
-	if _, err := e.run("run", "--rm", "--net", "neta", "busybox", "ping", "-c", "1", "-W", "1", "192.168.11.2"); err == nil {
+	if _, err := e.try("run", "--rm", "--net", "neta", "busybox", "ping", "-c", "1", "-W", "1", "192.168.11.2"); err == nil {
 		t.Error("neta reached a container of netb")
 	}
-	if _, err := e.run("run", "--rm", "--net", "netb", "busybox", "ping", "-c", "1", "-W", "1", "192.168.11.2"); err != nil {
+	if _, err := e.try("run", "--rm", "--net", "netb", "busybox", "ping", "-c", "1", "-W", "1", "192.168.11.2"); err != nil {
 		t.Errorf("same network: %v", err)
 	}
 	e.must("rm", "-f", "b")
@@ -305,7 +249,7 @@ func TestDefaultBridgeAndConcurrentRuns(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			out, err := e.run("run", "-d", "--net", "testnet", "busybox", "sleep", "600")
+			out, err := e.try("run", "-d", "--net", "testnet", "busybox", "sleep", "600")
 			if err != nil {
 				t.Error(err)
 			}
@@ -363,7 +307,7 @@ func TestBadNetworkInput(t *testing.T) {
 		{[]string{"run", "--rm", "--net", "testnet", "--ip", "10.1.1.1", "busybox", "true"}, "not in subnet"},
 		{[]string{"run", "--rm", "--net", "testnet", "--ip", "192.168.30.1", "busybox", "true"}, "gateway"},
 	} {
-		_, err := e.run(tc.args...)
+		_, err := e.try(tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.err)
 		}
@@ -385,7 +329,7 @@ func TestNetworkConnectDisconnect(t *testing.T) {
 	e.must("run", "-d", "--name", "app", "--net", "front", "busybox", "sleep", "600")
 	e.must("run", "-d", "--name", "db", "--net", "back", "busybox", "sleep", "600")
 	pid := e.inspect("app").State.Pid
-	if _, err := e.run("network", "connect", "--ip", "192.168.41.50", "back", "app"); err != nil {
+	if _, err := e.try("network", "connect", "--ip", "192.168.41.50", "back", "app"); err != nil {
 		t.Fatal(err)
 	}
 	addrs := sh(t, "nsenter", "-t", fmt.Sprint(pid), "-n", "ip", "-o", "-4", "addr")
@@ -400,7 +344,7 @@ func TestNetworkConnectDisconnect(t *testing.T) {
 	if hosts := sh(t, "nsenter", "-t", fmt.Sprint(dbPid), "-m", "cat", "/etc/hosts"); !strings.Contains(hosts, "192.168.41.50\t") {
 		t.Errorf("db's /etc/hosts after app joined:\n%s", hosts)
 	}
-	if out, err := e.run("run", "--rm", "--net", "back", "busybox", "ping", "-c", "1", "-W", "2", "app"); err != nil {
+	if out, err := e.try("run", "--rm", "--net", "back", "busybox", "ping", "-c", "1", "-W", "2", "app"); err != nil {
 		t.Errorf("ping app on back: %v %s", err, out)
 	}
 	e.must("network", "disconnect", "back", "app")

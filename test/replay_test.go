@@ -92,7 +92,7 @@ cat %s/containers/$ID/shim.log >> %s/log2
 $M rm web >/dev/null 2>>%s/log2
 $M network remove testnet 2>>%s/log2
 { %s } > %s/dumpB 2>&1
-`, binPath, e.root, e.lib, dir, dir, dir, hostDump, ctrDump, dir, dir, e.root, dir, dir, dir, hostDump, dir)
+`, binary, e.root, e.dataRoot, dir, dir, dir, hostDump, ctrDump, dir, dir, e.root, dir, dir, dir, hostDump, dir)
 	if out, err := exec.Command("unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", record).CombinedOutput(); err != nil {
 		t.Fatalf("record: %v\n%s", err, out)
 	}
