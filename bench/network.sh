@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/run.sh [N]: mean wall time of `mydocker run --rm --net testnet busybox
+# bench/network.sh [N]: mean wall time of `mydocker run --rm --net testnet busybox
 # true` against `--net none`, and of runc + the CNI bridge plugin (ADD, run,
 # DEL) for the same busybox rootfs. Everything runs in a network and mount
 # namespace of its own (the script re-executes itself under unshare), with

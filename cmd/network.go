@@ -13,7 +13,9 @@ import (
 	"github.com/mydocker/mydocker/network"
 )
 
-var dryRunFlag = &cli.BoolFlag{Name: "dry-run", Usage: "print the commands that would run, change nothing"}
+func dryRunFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "dry-run", Usage: "print the commands that would run, change nothing"}
+}
 
 // Network is `mydocker network ...`.
 var Network = &cli.Command{
@@ -29,7 +31,7 @@ var Network = &cli.Command{
 				&cli.StringFlag{Name: "subnet", Usage: "subnet in CIDR form, e.g. 192.168.0.0/24 (default: a free private /16)"},
 				&cli.StringFlag{Name: "gateway", Usage: "gateway address (default: the subnet's first)"},
 				&cli.StringFlag{Name: "ip-range", Usage: "allocate container addresses from this sub-range"},
-				dryRunFlag,
+				dryRunFlag(),
 			},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
@@ -72,7 +74,7 @@ var Network = &cli.Command{
 			Aliases:   []string{"rm"},
 			Usage:     "remove networks (refused while containers are attached)",
 			ArgsUsage: "NAME...",
-			Flags:     []cli.Flag{dryRunFlag},
+			Flags:     []cli.Flag{dryRunFlag()},
 			Action: func(c *cli.Context) error {
 				if c.NArg() == 0 {
 					return Usagef("network remove: at least one NAME expected")
@@ -115,7 +117,7 @@ var Network = &cli.Command{
 			ArgsUsage: "NETWORK CONTAINER",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "ip", Usage: "the container's address on this network"},
-				dryRunFlag,
+				dryRunFlag(),
 			},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 2 {
@@ -139,7 +141,7 @@ var Network = &cli.Command{
 			Name:      "disconnect",
 			Usage:     "disconnect a container from a network",
 			ArgsUsage: "NETWORK CONTAINER",
-			Flags:     []cli.Flag{dryRunFlag},
+			Flags:     []cli.Flag{dryRunFlag()},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 2 {
 					return Usagef("network disconnect: NETWORK CONTAINER expected")

@@ -115,7 +115,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	gw := net.ParseIP(nw.Gateway).To4()
 	_, subnet, _ := net.ParseCIDR(nw.Subnet)
 	ones, _ := subnet.Mask.Size()
-	m.n.Log().Infof("container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
+	m.report("container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
 	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
 		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
 }
@@ -319,7 +319,7 @@ func (m *Manager) Disconnect(network, containerID string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
 	}
-	m.n.Log().Infof("container %s disconnected from network %s", shortID(containerID), network)
+	m.report("container %s disconnected from network %s", shortID(containerID), network)
 	return nil
 }
 

@@ -247,7 +247,7 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if err := m.save(nw); err != nil {
 		return nil, u.run(err)
 	}
-	m.n.Log().Infof("network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
+	m.report("network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
 	return nw, nil
 }
 
@@ -296,7 +296,7 @@ func (m *Manager) remove(name string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
-	m.n.Log().Infof("network %s removed", name)
+	m.report("network %s removed", name)
 	return nil
 }
 
@@ -321,6 +321,15 @@ func (m *Manager) Prune() ([]string, error) {
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// report logs the outcome of an operation (in dry-run mode: what would
+// have been done).
+func (m *Manager) report(format string, args ...any) {
+	if m.n.DryRun() {
+		format = "dry run, nothing changed: " + format
+	}
+	m.n.Log().Infof(format, args...)
 }
 
 // undo is a rollback stack: each step registers its undo once it succeeded;
