@@ -3,11 +3,13 @@
 // namespace), a bitmap IPAM, published ports and the JSON store.
 //
 // Files, by job: network.go (types, the Manager, create/remove/list/prune),
-// connect.go (Connect/Disconnect/Reconcile), driver.go (Driver interface and
-// registry), bridge.go and endpoint.go (the bridge driver), ipam.go (bitmap
-// IPAM and its store), portmap.go (-p parsing, DNAT rules as data),
-// firewall.go (chain layout), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets), ops.go (the narrated kernel operations).
+// connect.go (Connect), disconnect.go (Disconnect, Reconcile), check.go
+// (Check: validation before a container exists), driver.go (Driver
+// interface and registry), bridge.go and endpoint.go (the bridge driver),
+// ipam.go (bitmap IPAM and its store), portmap.go (-p parsing, DNAT rules as
+// data), firewall.go (the chain layout), hosts.go (/etc/hosts, resolv.conf),
+// validate.go (names, subnets), ops.go and ops_iptables.go (the narrated
+// kernel operations: the only code that changes the kernel).
 //
 // # How the runtime core uses it
 //

@@ -1,0 +1,102 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Disconnect detaches a container from a network: port rules, veth pair,
+// address, and the others' /etc/hosts. Idempotent and best effort: it goes
+// on past pieces already gone (a container whose namespace died has lost
+// its veth already) and returns every error joined.
+func (m *Manager) Disconnect(network, containerID string) error {
+	defer m.timed("disconnect", time.Now())
+	var nw *Network
+	var ep *Endpoint
+	err := m.locked(func() error {
+		var err error
+		nw, err = m.load(network)
+		if err == nil {
+			ep = nw.Containers[containerID]
+		}
+		return err
+	})
+	if errors.Is(err, ErrNotExist) || (err == nil && ep == nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if drv, err := getDriver(nw.Driver, m.n); err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, drv.Disconnect(nw, ep))
+	}
+	errs = append(errs, m.locked(func() error {
+		if err := m.release(network, containerID); err != nil {
+			return err
+		}
+		if cur, err := m.load(network); err == nil {
+			return m.writeHosts(cur, "")
+		}
+		return nil
+	}))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
+	}
+	m.report("container %s disconnected from network %s", shortID(containerID), network)
+	return nil
+}
+
+// Reconcile frees what containers that no longer exist still hold (their
+// endpoints: rules, veth, address), and addresses marked in a bitmap with no
+// owner at all (left by a crash between two writes). For startup and prune.
+func (m *Manager) Reconcile(alive func(containerID string) bool) error {
+	all, err := m.List()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, nw := range all {
+		for id := range nw.Containers {
+			if !alive(id) {
+				errs = append(errs, m.Disconnect(nw.Name, id))
+			}
+		}
+	}
+	errs = append(errs, m.locked(func() error {
+		all, err := m.loadAll()
+		if err != nil {
+			return err
+		}
+		pools, err := m.pools.load()
+		if err != nil {
+			return err
+		}
+		changed := false
+		for _, nw := range all {
+			pool := pools[nw.Subnet]
+			if pool == nil {
+				continue
+			}
+			owned := map[string]bool{nw.Gateway: true}
+			for _, ep := range nw.Containers {
+				owned[ep.IP] = true
+			}
+			for _, ip := range pool.Allocated() {
+				if !owned[ip.String()] {
+					m.n.Log().Infof("network %s: %s has no owner, freeing it", nw.Name, ip)
+					pool.Release(ip)
+					changed = true
+				}
+			}
+		}
+		if changed {
+			return m.savePools(pools)
+		}
+		return nil
+	}))
+	return errors.Join(errs...)
+}
