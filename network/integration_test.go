@@ -588,3 +588,80 @@ func BenchmarkConnectDisconnect(b *testing.B) {
 		}
 	}
 }
+
+// TestNarrationBalanced cross-checks a full life cycle's "$" lines: every
+// rule deleted was added, every chain deleted was created and flushed
+// first, every link deleted was added, and in the end nothing added is
+// left undeleted (the kernel-side removal of a dead container's veth
+// aside, none happens here: the container lives on).
+func TestNarrationBalanced(t *testing.T) {
+	m, rec := testManager(t)
+	pid := sleeper(t)
+	mustCreate(t, m, "testnet", "192.168.62.0/24")
+	mustCreate(t, m, "other", "192.168.63.0/24")
+	at := attach("baba0000baba0000", pid, "testnet", "8080:80", "127.0.0.1:8081:80/udp")
+	if _, err := m.Connect(at); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Disconnect("testnet", at.Container); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove("testnet", "other"); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]int{}
+	chains := map[string]string{} // chain -> "created" | "flushed"
+	linksAdded := map[string]bool{}
+	for _, c := range rec.all() {
+		f := strings.Fields(strings.ReplaceAll(c, "'", ""))
+		switch {
+		case f[0] == "iptables" && (f[3] == "-A" || f[3] == "-I"):
+			args := f[5:]
+			if f[3] == "-I" {
+				args = f[6:]
+			}
+			rules[f[2]+" "+f[4]+" "+strings.Join(args, " ")]++
+		case f[0] == "iptables" && f[3] == "-D":
+			k := f[2] + " " + f[4] + " " + strings.Join(f[5:], " ")
+			if rules[k] == 0 {
+				t.Errorf("deletes a rule never added: %s", c)
+			}
+			rules[k]--
+		case f[0] == "iptables" && f[3] == "-N":
+			chains[f[2]+" "+f[4]] = "created"
+		case f[0] == "iptables" && f[3] == "-F":
+			if chains[f[2]+" "+f[4]] == "" {
+				t.Errorf("flushes a chain never created: %s", c)
+			}
+			chains[f[2]+" "+f[4]] = "flushed"
+			for k := range rules { // -F deletes the chain's rules
+				if strings.HasPrefix(k, f[2]+" "+f[4]+" ") {
+					delete(rules, k)
+				}
+			}
+		case f[0] == "iptables" && f[3] == "-X":
+			if chains[f[2]+" "+f[4]] != "flushed" {
+				t.Errorf("deletes a chain not created and flushed: %s", c)
+			}
+			delete(chains, f[2]+" "+f[4])
+		case f[0] == "ip" && f[1] == "link" && f[2] == "add":
+			linksAdded[f[3]] = true
+		case f[0] == "ip" && f[1] == "link" && f[2] == "del":
+			if !linksAdded[f[3]] {
+				t.Errorf("deletes a link never added: %s", c)
+			}
+			delete(linksAdded, f[3])
+		}
+	}
+	for k, n := range rules {
+		if n != 0 {
+			t.Errorf("rule added and not deleted: %s", k)
+		}
+	}
+	for k := range chains {
+		t.Errorf("chain left: %s", k)
+	}
+	for k := range linksAdded {
+		t.Errorf("link left: %s", k)
+	}
+}
