@@ -11,7 +11,7 @@ import (
 
 // timed logs, at debug level, how long an operation took.
 func (m *Manager) timed(what string, start time.Time) {
-	m.n.Log().Debugf("network %s took %v", what, time.Since(start).Round(10*time.Microsecond))
+	m.n.Log().WithField("source", callerSource()).Debugf("network %s took %v", what, time.Since(start).Round(10*time.Microsecond))
 }
 
 // Attachment is what the runtime core knows about a container it connects.

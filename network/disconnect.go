@@ -3,6 +3,8 @@ package network
 import (
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -12,16 +14,7 @@ import (
 // its veth already) and returns every error joined.
 func (m *Manager) Disconnect(network, containerID string) error {
 	defer m.timed("disconnect", time.Now())
-	var nw *Network
-	var ep *Endpoint
-	err := m.locked(func() error {
-		var err error
-		nw, err = m.load(network)
-		if err == nil {
-			ep = nw.Containers[containerID]
-		}
-		return err
-	})
+	nw, ep, err := m.claim(network, containerID)
 	if errors.Is(err, ErrNotExist) || (err == nil && ep == nil) {
 		return nil
 	}
@@ -48,6 +41,43 @@ func (m *Manager) Disconnect(network, containerID string) error {
 	}
 	m.report("container %s disconnected from network %s", shortID(containerID), network)
 	return nil
+}
+
+// claim marks the endpoint as being torn down by this process, so that two
+// teardowns of one container (its shim and `rm -f`, say) do not interleave:
+// the second waits for the first to finish (then finds nothing to do), or
+// takes over when the first died half way. It returns a nil endpoint when
+// there is nothing (left) to tear down.
+func (m *Manager) claim(network, containerID string) (*Network, *Endpoint, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var nw *Network
+		var ep *Endpoint
+		wait := false
+		err := m.locked(func() error {
+			var err error
+			if nw, err = m.load(network); err != nil {
+				return err
+			}
+			if ep = nw.Containers[containerID]; ep == nil || m.n.DryRun() {
+				return nil
+			}
+			if ep.Removing != 0 && ep.Removing != os.Getpid() && pidAlive(ep.Removing) && time.Now().Before(deadline) {
+				wait = true
+				return nil
+			}
+			ep.Removing = os.Getpid()
+			return m.save(nw)
+		})
+		if err != nil || !wait {
+			return nw, ep, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func pidAlive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil
 }
 
 // Reconcile frees what containers that no longer exist still hold (their

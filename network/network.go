@@ -81,6 +81,9 @@ type Endpoint struct {
 	Ports          []PortMapping `json:",omitempty"`
 	HostsPath      string        `json:",omitempty"`
 	ResolvConfPath string        `json:",omitempty"`
+	// Removing is the pid of the mydocker process tearing the endpoint
+	// down, so that concurrent teardowns do not interleave (see claim).
+	Removing int `json:",omitempty"`
 }
 
 // CreateOptions are `network create`'s.
@@ -331,7 +334,7 @@ func (m *Manager) report(format string, args ...any) {
 	if m.n.DryRun() {
 		format = "dry run, nothing changed: " + format
 	}
-	m.n.Log().Infof(format, args...)
+	m.n.Log().WithField("source", callerSource()).Infof(format, args...)
 }
 
 // undo is a rollback stack: each step registers its undo once it succeeded;

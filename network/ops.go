@@ -48,17 +48,22 @@ func (k *kernel) do(why string, argv []string, f func() error) error {
 	return nil
 }
 
-// callerSource is "network/bridge.go:42" for the first caller outside this
-// file, so a narrated step points at the code that asked for it.
+// callerSource is "network/bridge.go:42" for the first caller outside the
+// seam (ops*.go) and the logging helpers, so a narrated step points at the
+// code that asked for it.
 func callerSource() string {
-	for skip := 2; ; skip++ {
-		_, file, line, ok := runtime.Caller(skip)
-		if !ok {
-			return ""
+	pcs := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		base := filepath.Base(f.File)
+		helper := strings.HasSuffix(f.Function, ").report") || strings.HasSuffix(f.Function, ").timed") ||
+			f.Function == "github.com/mydocker/mydocker/network.callerSource"
+		if !(strings.HasPrefix(base, "ops") && filepath.Base(filepath.Dir(f.File)) == "network") && !helper {
+			return fmt.Sprintf("%s/%s:%d", filepath.Base(filepath.Dir(f.File)), base, f.Line)
 		}
-		if !strings.HasSuffix(file, "/network/ops.go") {
-			dir, base := filepath.Split(file)
-			return fmt.Sprintf("%s/%s:%d", filepath.Base(dir), base, line)
+		if !more {
+			return ""
 		}
 	}
 }
