@@ -113,21 +113,20 @@ func (o fsOps) copyIfEmpty(why, from, to, file string) error {
 // in it, deepest first. cgroupfs lets rmdir remove a directory full of
 // interface files but refuses (EBUSY) while a task is still in it: a task
 // that was just killed can take a moment to leave, so that is retried
-// briefly. A directory that is already gone is not an error.
-func (o fsOps) removeTree(why, dir string) error {
+// briefly, until deadline. A directory that is already gone is not an error.
+func (o fsOps) removeTree(why, dir string, deadline time.Time) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		if e.IsDir() {
-			if err := o.removeTree("remove a cgroup nested in the container's", filepath.Join(dir, e.Name())); err != nil {
+			if err := o.removeTree("remove a cgroup nested in the container's", filepath.Join(dir, e.Name()), deadline); err != nil {
 				return err
 			}
 		}
 	}
 	return o.n.Do(why, narrate.Quote("rmdir", dir), func() error {
-		deadline := time.Now().Add(2 * time.Second)
 		for {
 			err := o.rmdir(dir)
 			switch {
@@ -211,6 +210,10 @@ func readKeyed(p, key string) (uint64, bool, error) {
 	}
 	return 0, false, nil
 }
+
+// destroyGrace is how long Destroy waits for the tasks of a just-killed
+// container to leave its cgroup.
+const destroyGrace = 2 * time.Second
 
 func itoa(v int64) string  { return strconv.FormatInt(v, 10) }
 func utoa(v uint64) string { return strconv.FormatUint(v, 10) }

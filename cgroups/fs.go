@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/mydocker/mydocker/internal/narrate"
 )
@@ -277,8 +278,9 @@ func (m *v1) Stats() (*Stats, error) {
 // must have exited), then the shared mydocker/ parents nobody uses any more.
 func (m *v1) Destroy() error {
 	var errs []error
+	deadline := time.Now().Add(destroyGrace)
 	for _, d := range m.dirs() {
-		if err := m.ops.removeTree("the container is gone: remove its cgroup", d); err != nil {
+		if err := m.ops.removeTree("the container is gone: remove its cgroup", d, deadline); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mydocker/mydocker/internal/narrate"
 )
@@ -168,7 +169,7 @@ func (m *v2) Stats() (*Stats, error) {
 // Destroy removes the container's cgroup (its tasks must have exited), then
 // mydocker/ if no other container uses it.
 func (m *v2) Destroy() error {
-	err := m.ops.removeTree("the container is gone: remove its cgroup", m.path())
+	err := m.ops.removeTree("the container is gone: remove its cgroup", m.path(), time.Now().Add(destroyGrace))
 	m.ops.removeIfUnused(m.top())
 	m.created = false
 	return err
