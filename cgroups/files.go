@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ func writeFile(p, value string) error {
 func (o fsOps) write(why, dir, file, value string) error {
 	p := filepath.Join(dir, file)
 	cmd := "echo " + narrate.Quote(value) + " > " + narrate.Quote(p)
-	return o.n.Do(why, cmd, func() error {
+	return o.say().Do(why, cmd, func() error {
 		if err := o.writeFile(p, value); err != nil {
 			return fmt.Errorf("write %q to %s: %w", value, p, err)
 		}
@@ -63,7 +64,7 @@ func (o fsOps) write(why, dir, file, value string) error {
 // mkdirs creates cgroup directories (the kernel fills them with interface
 // files), in one narrated `mkdir -p`.
 func (o fsOps) mkdirs(why string, dirs ...string) error {
-	return o.n.Do(why, narrate.Quote(append([]string{"mkdir", "-p"}, dirs...)...), func() error {
+	return o.say().Do(why, narrate.Quote(append([]string{"mkdir", "-p"}, dirs...)...), func() error {
 		for _, d := range dirs {
 			if err := o.mkdirAll(d); err != nil {
 				return fmt.Errorf("create cgroup %s: %w", d, err)
@@ -89,19 +90,18 @@ func (o fsOps) mkdirAll(d string) error {
 	return nil
 }
 
-// copyFile copies a parent's value into a child's file, as
+// copyIfEmpty copies a parent's value into a child's file, as
 // `cat parent/f > child/f`, when the child's is still empty.
 func (o fsOps) copyIfEmpty(why, from, to, file string) error {
-	cur, err := readString(filepath.Join(to, file))
-	if err == nil && cur != "" {
+	src, dst := filepath.Join(from, file), filepath.Join(to, file)
+	if cur, err := readString(dst); err == nil && cur != "" {
 		return nil
 	}
-	val, err := readString(filepath.Join(from, file))
-	if err != nil {
-		return err
-	}
-	src, dst := filepath.Join(from, file), filepath.Join(to, file)
-	return o.n.Do(why, "cat "+narrate.Quote(src)+" > "+narrate.Quote(dst), func() error {
+	return o.say().Do(why, "cat "+narrate.Quote(src)+" > "+narrate.Quote(dst), func() error {
+		val, err := readString(src)
+		if err != nil {
+			return err
+		}
 		if err := o.writeFile(dst, val); err != nil {
 			return fmt.Errorf("copy %s to %s: %w", src, dst, err)
 		}
@@ -126,7 +126,7 @@ func (o fsOps) removeTree(why, dir string, deadline time.Time) error {
 			}
 		}
 	}
-	return o.n.Do(why, narrate.Quote("rmdir", dir), func() error {
+	return o.say().Do(why, narrate.Quote("rmdir", dir), func() error {
 		for {
 			err := o.rmdir(dir)
 			switch {
@@ -154,7 +154,7 @@ func (o fsOps) removeIfUnused(dir string) {
 			return
 		}
 	}
-	_ = o.n.Do("no container uses the mydocker parent cgroup any more", narrate.Quote("rmdir", dir), func() error {
+	_ = o.say().Do("no container uses the mydocker parent cgroup any more", narrate.Quote("rmdir", dir), func() error {
 		if err := o.rmdir(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 			o.n.Log().Debugf("keep %s: %v", dir, err)
 		}
@@ -162,14 +162,11 @@ func (o fsOps) removeIfUnused(dir string) {
 	})
 }
 
-// readString reads a cgroup file without its trailing newline; a missing
-// file reads as ErrNotExist.
+// readString reads a cgroup file without its trailing newline (a missing
+// file is an error matching os.ErrNotExist).
 func readString(p string) (string, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("read %s: %w", p, ErrNotExist)
-		}
 		return "", fmt.Errorf("read %s: %w", p, err)
 	}
 	return strings.TrimSpace(string(b)), nil
@@ -214,6 +211,23 @@ func readKeyed(p, key string) (uint64, bool, error) {
 // destroyGrace is how long Destroy waits for the tasks of a just-killed
 // container to leave its cgroup.
 const destroyGrace = 2 * time.Second
+
+// say is the narrator with source= set to the Manager code that asked for
+// the step (fs.go, v2.go), not to these helpers.
+func (o fsOps) say() *narrate.Narrator {
+	pcs := make([]uintptr, 8)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasSuffix(f.File, "cgroups/files.go") {
+			dir, file := filepath.Split(f.File)
+			return o.n.WithField("source", fmt.Sprintf("%s/%s:%d", filepath.Base(dir), file, f.Line))
+		}
+		if !more {
+			return o.n
+		}
+	}
+}
 
 func itoa(v int64) string  { return strconv.FormatInt(v, 10) }
 func utoa(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -89,11 +89,13 @@ func (m *v1) createOnce() error {
 	// from the parent, top first, as the child must stay inside its parent.
 	root := m.mounts["cpuset"]
 	parent := filepath.Join(root, m.parent)
+	why := "a new v1 cpuset has no CPUs or memory nodes and can hold no task: copy its parent's"
 	for _, step := range [][2]string{{root, parent}, {parent, m.path("cpuset")}} {
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-			if err := m.ops.copyIfEmpty("a new v1 cpuset is empty and can hold no task: inherit "+f+" from its parent", step[0], step[1], f); err != nil {
+			if err := m.ops.copyIfEmpty(why, step[0], step[1], f); err != nil {
 				return err
 			}
+			why = "" // said once
 		}
 	}
 	return nil
@@ -105,10 +107,12 @@ func (m *v1) Apply(pid int) error {
 	if err := m.create(); err != nil {
 		return err
 	}
+	why := "move the container's process into its cgroup in each hierarchy (its children will be born there)"
 	for _, d := range m.dirs() {
-		if err := m.ops.write("move the container's process into its cgroup (its children will be born there)", d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+		if err := m.ops.write(why, d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return err
 		}
+		why = ""
 	}
 	return nil
 }
@@ -159,17 +163,18 @@ func (m *v1) setMemory(r *Resources) error {
 	if r.MemorySwap == 0 {
 		return writeMem()
 	}
-	memsw := filepath.Join(dir, "memory.memsw.limit_in_bytes")
-	if _, err := os.Stat(memsw); err != nil {
-		m.ops.n.Log().Warnf("the kernel does not account swap (no %s): --memory-swap is not applied", memsw)
+	// The hierarchy's root has memsw files exactly when the kernel
+	// accounts swap (CONFIG_MEMCG_SWAP and swapaccount=1).
+	if _, err := os.Stat(filepath.Join(m.mounts["memory"], "memory.memsw.limit_in_bytes")); err != nil {
+		m.ops.n.Log().Warnf("the kernel does not account swap (no memory.memsw.* files): --memory-swap is not applied")
 		return writeMem()
 	}
 	writeSwap := func() error {
 		return m.ops.write("cap memory+swap together (-1 = no limit)", dir, "memory.memsw.limit_in_bytes", itoa(r.MemorySwap))
 	}
-	cur, err := readUint(memsw)
+	cur, err := readUint(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
 	if err != nil {
-		return err
+		cur = unlimitedV1 // not created yet (dry run): a new cgroup starts unlimited
 	}
 	if r.MemorySwap == -1 || uint64(r.MemorySwap) >= cur {
 		if err := writeSwap(); err != nil {
@@ -262,7 +267,7 @@ func (m *v1) Stats() (*Stats, error) {
 	if m.has("cpuacct") {
 		if v, err := readUint(filepath.Join(m.path("cpuacct"), "cpuacct.usage")); err == nil {
 			st.CPUUsageNs = v
-		} else if !errors.Is(err, ErrNotExist) {
+		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
 	}

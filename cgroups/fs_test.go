@@ -121,6 +121,7 @@ func TestV1SharedParent(t *testing.T) {
 // starts unlimited, so limit first then memsw; raising goes memsw first.
 func TestV1MemorySwapOrder(t *testing.T) {
 	f := v1Tree(t)
+	f.put("memory/memory.memsw.limit_in_bytes", "9223372036854771712\n") // swap is accounted
 	f.put("memory/mydocker/c/memory.memsw.limit_in_bytes", "9223372036854771712\n")
 	m := f.manager("c")
 	if err := m.Set(&Resources{Memory: 32 << 20, MemorySwap: 64 << 20}); err != nil {

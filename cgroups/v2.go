@@ -76,7 +76,7 @@ func (m *v2) enable(dir string) error {
 		return err
 	}
 	on, err := readString(filepath.Join(dir, "cgroup.subtree_control"))
-	if err != nil && !errors.Is(err, ErrNotExist) {
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	var add []string
