@@ -14,17 +14,15 @@ import (
 
 // Commands is the list of verbs main.go registers, in help order.
 func Commands() []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{Run, Ps, Logs, Stop, Rm, Inspect, Images, Image, Init, Shim}
 }
 
 // Exit codes, as docker's: 125 mydocker itself failed, 126 the command could
 // not be invoked, 127 the command was not found; otherwise the container's.
 const (
-	ExitFailure       = 125
-	ExitCannotInvoke  = 126
-	ExitNotFound      = 127
-	exitUsage         = 125
-	exitCodeUnchanged = -1
+	ExitFailure      = 125
+	ExitCannotInvoke = 126
+	ExitNotFound     = 127
 )
 
 // usageError is bad input on the command line.
@@ -42,12 +40,8 @@ type ExitCoder interface{ ExitCode() int }
 // ExitCode maps an error to mydocker's exit code.
 func ExitCode(err error) int {
 	var ec ExitCoder
-	if errors.As(err, &ec) && ec.ExitCode() != exitCodeUnchanged {
+	if errors.As(err, &ec) {
 		return ec.ExitCode()
-	}
-	var ue usageError
-	if errors.As(err, &ue) {
-		return exitUsage
 	}
 	return ExitFailure
 }

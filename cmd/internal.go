@@ -1,0 +1,40 @@
+package cmd
+
+import (
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker/mydocker/container"
+)
+
+// Init is the hidden verb the container's first process runs.
+var Init = &cli.Command{
+	Name:   "init",
+	Hidden: true,
+	Usage:  "the container's first process (internal)",
+	Action: func(c *cli.Context) error {
+		logrus.SetOutput(container.InitLog())
+		if err := container.Init(narrator()); err != nil {
+			// The parent reports the reason; the container's stderr stays clean.
+			return cli.Exit("", container.ExitCodeOf(err))
+		}
+		return nil
+	},
+}
+
+// Shim is the hidden verb that watches a detached container.
+var Shim = &cli.Command{
+	Name:   "shim",
+	Hidden: true,
+	Usage:  "watch a detached container (internal)",
+	Action: func(c *cli.Context) error {
+		if err := exactArgs(c, 1); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		return rt.Shim(c.Args().First())
+	},
+}

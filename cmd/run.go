@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker/mydocker/container"
+)
+
+// Run is `mydocker run`.
+var Run = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container",
+	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container id"},
+		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+		&cli.StringFlag{Name: "name", Usage: "container name"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable: KEY=VAL, or KEY to take the caller's"},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro]"},
+		&cli.StringFlag{Name: "hostname", Usage: "container hostname (default: the short id)"},
+		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory of the command"},
+		&cli.StringFlag{Name: "net", Aliases: []string{"network"}, Value: container.NetworkNone, Usage: "network: none, host, or a network's name"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := minArgs(c, 1); err != nil {
+			return err
+		}
+		if c.Bool("detach") && c.Bool("rm") && c.Bool("interactive") {
+			return Usagef("-d and -i cannot be combined: a detached container has no stdin")
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		o := container.RunOptions{
+			Image: c.Args().First(), Cmd: c.Args().Tail(), Name: c.String("name"),
+			Env: c.StringSlice("env"), Volumes: c.StringSlice("volume"),
+			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
+			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
+			AutoRemove: c.Bool("rm"), Network: c.String("net"),
+		}
+		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
+		if err != nil {
+			return err
+		}
+		if o.Detach {
+			fmt.Println(id)
+			return nil
+		}
+		if code != 0 {
+			return cli.Exit("", code)
+		}
+		return nil
+	},
+}

@@ -1,0 +1,146 @@
+package container
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Stop sends SIGTERM to the container's command, then SIGKILL after
+// timeout, and returns once its exit has been recorded and what it held
+// released.
+func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.stop(c, timeout); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func (r *Runtime) stop(c *Config, timeout time.Duration) error {
+	if c.State() == StatusCreated {
+		return nil
+	}
+	killed := false
+	if c.IsRunning() {
+		if timeout > 0 {
+			r.signal(c, syscall.SIGTERM)
+			waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, timeout)
+		}
+		if processAlive(c.Pid, c.PidStart) {
+			r.signal(c, syscall.SIGKILL)
+			killed = true
+			if !waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, 10*time.Second) {
+				return fmt.Errorf("container %s (pid %d) did not die after SIGKILL", c.Name, c.Pid)
+			}
+		}
+	}
+	return r.awaitRecord(c, killed)
+}
+
+// signal sends sig to the container's pid 1, unless the pid is no longer
+// the container's (a reused pid).
+func (r *Runtime) signal(c *Config, sig syscall.Signal) {
+	if processAlive(c.Pid, c.PidStart) {
+		r.N.Log().Debugf("send %v to container %s (pid %d)", sig, c.Name, c.Pid)
+		syscall.Kill(c.Pid, sig)
+	}
+}
+
+// awaitRecord waits for whoever watches the container (the shim, or a
+// foreground run) to record its exit and clean up; if that watcher is gone,
+// it does so itself.
+func (r *Runtime) awaitRecord(c *Config, killed bool) error {
+	recorded := func() bool {
+		cur, err := r.store().Get(c.ID)
+		return err != nil || cur.Status == StatusExited
+	}
+	monitorAlive := func() bool {
+		_, _, ok := procStat(c.MonitorPid)
+		return ok && c.MonitorPid != os.Getpid()
+	}
+	if waitUntil(func() bool { return recorded() || !monitorAlive() }, 10*time.Second) && recorded() {
+		return nil
+	}
+	// Nobody will record it: the exit status is lost with the watcher.
+	code := 143
+	if killed {
+		code = 137
+	}
+	return r.finish(c.ID, code)
+}
+
+// Remove deletes a container: its state, layer and log. A running one is
+// refused unless force, which kills it first.
+func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.IsRunning() {
+		if !force {
+			return c, fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, c.Name)
+		}
+		if err := r.stop(c, 0); err != nil {
+			return c, err
+		}
+	} else if c.Status == StatusRunning {
+		r.awaitRecord(c, false) // died unrecorded: record and release now
+	}
+	if cur, err := r.store().Get(c.ID); err == nil {
+		if err := r.teardown(cur); err != nil {
+			return c, err
+		}
+	}
+	return c, r.removeFiles(c)
+}
+
+// Logs copies what a detached container printed to w; with follow, it
+// keeps copying until the container exits.
+func (r *Runtime) Logs(ref string, follow bool, w io.Writer) error {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(r.Paths.LogPath(c.ID))
+	if os.IsNotExist(err) {
+		return nil // a foreground container writes to its terminal, not a log
+	}
+	if err != nil {
+		return fmt.Errorf("open log of %s: %w", c.Name, err)
+	}
+	defer f.Close()
+	for {
+		if _, err := io.Copy(w, f); err != nil {
+			return err
+		}
+		if !follow {
+			return nil
+		}
+		cur, err := r.store().Get(c.ID)
+		if err != nil || !cur.IsRunning() {
+			_, err := io.Copy(w, f) // what came between the last read and the exit
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitUntil polls cond until it holds or timeout passes; it reports whether it held.
+func waitUntil(cond func() bool, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(wait*2, 50*time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(wait)
+	}
+}

@@ -1,0 +1,113 @@
+package container
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Network modes handled by the runtime itself; any other value names a network.
+const (
+	NetworkNone = "none"
+	NetworkHost = "host"
+)
+
+// RunOptions is what `mydocker run` was asked for.
+type RunOptions struct {
+	Image       string
+	Cmd         []string
+	Name        string
+	Env         []string // KEY=VAL, or KEY taken from the caller's environment
+	Volumes     []string // HOST:CONTAINER[:ro|rw]
+	Hostname    string
+	WorkDir     string
+	Interactive bool
+	Tty         bool
+	Detach      bool
+	AutoRemove  bool
+	Network     string
+}
+
+// ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.
+func ParseVolume(spec string) (Mount, error) {
+	parts := strings.Split(spec, ":")
+	var m Mount
+	switch len(parts) {
+	case 3:
+		switch parts[2] {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		default:
+			return m, fmt.Errorf("invalid volume %q: mode must be ro or rw, not %q", spec, parts[2])
+		}
+	case 2:
+	default:
+		return m, fmt.Errorf("invalid volume %q: want HOST:CONTAINER[:ro]", spec)
+	}
+	m.Source, m.Destination = parts[0], parts[1]
+	if !filepath.IsAbs(m.Source) {
+		return m, fmt.Errorf("invalid volume %q: host path %q must be absolute", spec, m.Source)
+	}
+	if !filepath.IsAbs(m.Destination) {
+		return m, fmt.Errorf("invalid volume %q: container path %q must be absolute", spec, m.Destination)
+	}
+	m.Source, m.Destination = filepath.Clean(m.Source), filepath.Clean(m.Destination)
+	if m.Destination == "/" {
+		return m, fmt.Errorf("invalid volume %q: cannot mount over the container's root", spec)
+	}
+	return m, nil
+}
+
+// ParseEnv turns -e values into KEY=VAL; a bare KEY takes the caller's
+// value and is dropped when the caller has none (as docker does).
+func ParseEnv(list []string, lookup func(string) (string, bool)) ([]string, error) {
+	var out []string
+	for _, e := range list {
+		key, _, hasValue := strings.Cut(e, "=")
+		if key == "" || strings.ContainsAny(key, " \t\n") {
+			return nil, fmt.Errorf("invalid environment variable %q: want KEY=VALUE or KEY", e)
+		}
+		if hasValue {
+			out = append(out, e)
+		} else if v, ok := lookup(key); ok {
+			out = append(out, key+"="+v)
+		}
+	}
+	return out, nil
+}
+
+var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)
+
+// ValidateHostname applies RFC 1123, as the kernel's 64-byte limit allows.
+func ValidateHostname(h string) error {
+	if len(h) > 64 || !hostnameRE.MatchString(h) {
+		return fmt.Errorf("invalid hostname %q: letters, digits, '-' and '.', at most 64 characters", h)
+	}
+	return nil
+}
+
+// containerEnv is the command's environment: a default PATH and HOSTNAME,
+// HOME and TERM, overridden by -e.
+func containerEnv(c *Config) []string {
+	env := []string{defaultPath, "HOSTNAME=" + c.Hostname, "HOME=/root"}
+	if c.Tty {
+		env = append(env, "TERM=xterm")
+	}
+	seen := map[string]int{}
+	for i, e := range env {
+		k, _, _ := strings.Cut(e, "=")
+		seen[k] = i
+	}
+	for _, e := range c.Env {
+		k, _, _ := strings.Cut(e, "=")
+		if i, ok := seen[k]; ok {
+			env[i] = e
+			continue
+		}
+		seen[k] = len(env)
+		env = append(env, e)
+	}
+	return env
+}

