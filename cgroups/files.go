@@ -144,22 +144,24 @@ func (o fsOps) removeTree(why, dir string, deadline time.Time) error {
 // removeIfUnused removes the shared mydocker/ parent once no container's
 // cgroup is left in it. Another mydocker may create one at the same moment:
 // then rmdir fails (EBUSY/ENOTEMPTY) and the parent rightly stays.
-func (o fsOps) removeIfUnused(dir string) {
+// It reports whether it tried.
+func (o fsOps) removeIfUnused(why, dir string) bool {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return
+		return false
 	}
 	for _, e := range ents {
 		if e.IsDir() {
-			return
+			return false
 		}
 	}
-	_ = o.say().Do("no container uses the mydocker parent cgroup any more", narrate.Quote("rmdir", dir), func() error {
+	_ = o.say().Do(why, narrate.Quote("rmdir", dir), func() error {
 		if err := o.rmdir(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 			o.n.Log().Debugf("keep %s: %v", dir, err)
 		}
 		return nil
 	})
+	return true
 }
 
 // readString reads a cgroup file without its trailing newline (a missing

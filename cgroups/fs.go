@@ -284,13 +284,18 @@ func (m *v1) Stats() (*Stats, error) {
 func (m *v1) Destroy() error {
 	var errs []error
 	deadline := time.Now().Add(destroyGrace)
+	why := "the container is gone: remove its cgroup from each hierarchy"
 	for _, d := range m.dirs() {
-		if err := m.ops.removeTree("the container is gone: remove its cgroup", d, deadline); err != nil {
+		if err := m.ops.removeTree(why, d, deadline); err != nil {
 			errs = append(errs, err)
 		}
+		why = ""
 	}
+	why = "no container uses the mydocker parent cgroup any more"
 	for _, d := range m.dirs() {
-		m.ops.removeIfUnused(filepath.Dir(d))
+		if m.ops.removeIfUnused(why, filepath.Dir(d)) {
+			why = ""
+		}
 	}
 	m.created = false
 	return errors.Join(errs...)

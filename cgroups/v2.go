@@ -170,7 +170,7 @@ func (m *v2) Stats() (*Stats, error) {
 // mydocker/ if no other container uses it.
 func (m *v2) Destroy() error {
 	err := m.ops.removeTree("the container is gone: remove its cgroup", m.path(), time.Now().Add(destroyGrace))
-	m.ops.removeIfUnused(m.top())
+	m.ops.removeIfUnused("no container uses the mydocker parent cgroup any more", m.top())
 	m.created = false
 	return err
 }

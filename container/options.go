@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/mydocker/mydocker/cgroups"
 )
 
 // Network modes handled by the runtime itself; any other value names a network.
@@ -27,6 +29,7 @@ type RunOptions struct {
 	Detach      bool
 	AutoRemove  bool
 	Network     string
+	Resources   *cgroups.Resources // checked by cgroups.Parse; nil = no limits
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.
