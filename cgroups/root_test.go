@@ -280,34 +280,50 @@ func TestRealPidsLimit(t *testing.T) {
 	}
 }
 
-// --cpus 0.5 lets a busy loop have about half a CPU: measured loosely over
-// two seconds of wall time from the cgroup's own CPU accounting.
+// --cpus 0.5 lets a busy loop have about half a CPU, read from the
+// cgroup's own CPU accounting over one-second windows. The quota is a
+// ceiling, so no window may go above it; other tests running at the same
+// time can push a window below, so one window near 0.5 is enough.
 func TestRealCPUQuota(t *testing.T) {
 	h := realHost(t)
 	m, err := h.Manager("cpu", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startBlocked(t, `exec timeout 2 sh -c 'while :; do :; done'`)
+	p := startBlocked(t, `exec timeout 6 sh -c 'while :; do :; done'`)
 	if err := m.Set(&Resources{NanoCPUs: 5e8}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Apply(p.cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	p.release(t)
+	var shares []float64
+	near := false
+	for i := 0; i < 5 && !near; i++ {
+		a, err := m.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		time.Sleep(time.Second)
+		b, err := m.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		share := float64(b.CPUUsageNs-a.CPUUsageNs) / float64(time.Since(start).Nanoseconds())
+		shares = append(shares, share)
+		if share > 0.7 {
+			t.Fatalf("a busy loop under --cpus 0.5 used %.2f CPUs in a second", share)
+		}
+		near = share >= 0.3
+	}
+	t.Logf("CPUs used per one-second window: %.2f", shares)
+	if !near {
+		t.Errorf("a busy loop under --cpus 0.5 never came near half a CPU: %.2f", shares)
+	}
+	killCgroup(t, m)
 	_ = p.wait(t, 10*time.Second)
-	wall := time.Since(start)
-	st, err := m.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	share := float64(st.CPUUsageNs) / float64(wall.Nanoseconds())
-	t.Logf("used %v of CPU in %v: %.2f CPUs", time.Duration(st.CPUUsageNs), wall, share)
-	if share < 0.3 || share > 0.7 {
-		t.Errorf("a busy loop under --cpus 0.5 used %.2f CPUs, want about 0.5", share)
-	}
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}

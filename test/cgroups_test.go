@@ -132,19 +132,30 @@ func TestCPUsHalf(t *testing.T) {
 	} else {
 		t.Errorf("no CPU quota file for %s", id[:12])
 	}
-	out := e.ok("stats", "--no-stream", "busy")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "CONTAINER ID") {
-		t.Fatalf("stats --no-stream:\n%s", out)
+	// The quota is a ceiling: no reading above it. Other tests running at
+	// the same time can hold a reading below, so one near 50% is enough.
+	var seen []string
+	near := false
+	for i := 0; i < 4 && !near; i++ {
+		out := e.ok("stats", "--no-stream", "busy")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "CONTAINER ID") {
+			t.Fatalf("stats --no-stream:\n%s", out)
+		}
+		f := strings.Fields(lines[1])
+		// CONTAINER-ID NAME CPU% USAGE / LIMIT MEM% PIDS
+		if len(f) != 8 || f[0] != id[:12] || f[1] != "busy" || f[5] != "64MiB" || f[7] != "1" {
+			t.Fatalf("stats row %q", lines[1])
+		}
+		cpu, err := strconv.ParseFloat(strings.TrimSuffix(f[2], "%"), 64)
+		if err != nil || cpu > 70 {
+			t.Fatalf("a busy loop under --cpus 0.5 shows %s CPU, want about 50%%", f[2])
+		}
+		seen = append(seen, f[2])
+		near = cpu >= 30
 	}
-	f := strings.Fields(lines[1])
-	// CONTAINER-ID NAME CPU% USAGE / LIMIT MEM% PIDS
-	if len(f) != 8 || f[0] != id[:12] || f[1] != "busy" || f[5] != "64MiB" || f[7] != "1" {
-		t.Fatalf("stats row %q", lines[1])
-	}
-	cpu, err := strconv.ParseFloat(strings.TrimSuffix(f[2], "%"), 64)
-	if err != nil || cpu < 30 || cpu > 70 {
-		t.Errorf("a busy loop under --cpus 0.5 shows %s CPU, want about 50%%", f[2])
+	if !near {
+		t.Errorf("a busy loop under --cpus 0.5 never showed about 50%% CPU: %v", seen)
 	}
 	e.ok("stop", "-t", "0", "busy")
 	noCgroupLeft(t, id)
