@@ -67,6 +67,15 @@ func TestOOMKillReported(t *testing.T) {
 	}
 	noCgroupLeft(t, id)
 	e.ok("rm", "m")
+
+	// In the foreground, run itself exits 137 and records the kill.
+	if r := e.run("--log-level", "error", "run", "--name", "fg", "-m", "16m", "busybox", "sh", "-c", "tail /dev/zero"); r.code != 137 {
+		t.Errorf("foreground OOM kill: exit %d, want 137; stderr %s", r.code, r.stderr)
+	}
+	if in := e.inspectOne("fg"); !in.State.OOMKilled || in.State.ExitCode != 137 {
+		t.Errorf("inspect State after a foreground OOM kill: %+v", in.State)
+	}
+	noCgroupLeft(t, e.inspectOne("fg").Id)
 }
 
 // A container that was not OOM-killed says so, and a plain exit also
