@@ -16,11 +16,11 @@ import (
 )
 
 // fsOps is every change a Manager makes to a cgroup filesystem, each one
-// narrated with the shell command that does the same. The two system calls
-// whose effect on cgroupfs differs from a plain directory (mkdir fills the
+// narrated with the shell command that does the same. The three calls whose
+// effect on cgroupfs differs from a plain directory (mkdir fills the
 // directory with interface files, rmdir of such a directory works, a write
-// to cgroup.subtree_control changes other files) are fields, so tests on a t.TempDir() can play the
-// kernel.
+// to cgroup.subtree_control changes other files) are fields, so that tests
+// on a t.TempDir() can play the kernel.
 type fsOps struct {
 	n         *narrate.Narrator
 	mkdir     func(path string) error
@@ -36,9 +36,10 @@ func newOps(n *narrate.Narrator) fsOps {
 }
 
 // writeFile puts value into a cgroup file in one write(2): cgroupfs takes
-// one value per write and reports a refused value as that write's error.
+// one value per write and reports a refused value as that write's error. A
+// missing file (a controller that is not enabled) is ENOENT, not created.
 func writeFile(p, value string) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return err
 	}
