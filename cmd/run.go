@@ -15,7 +15,7 @@ var Run = &cli.Command{
 	Name:      "run",
 	Usage:     "create and start a container",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		// With -d, -i is accepted (docker users type -dit) but there is no
 		// attach verb: a detached container's stdin is /dev/null.
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
@@ -31,9 +31,13 @@ var Run = &cli.Command{
 		&cli.StringFlag{Name: "ip", Usage: "the container's IPv4 address on its network"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "a nameserver for the container's resolv.conf"},
-	},
+	}, resourceFlags...),
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
+			return err
+		}
+		res, err := resources(c) // bad limits are refused before anything exists
+		if err != nil {
 			return err
 		}
 		rt, err := runtime(c)
@@ -46,7 +50,8 @@ var Run = &cli.Command{
 			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
 			AutoRemove: c.Bool("rm"), Network: c.String("net"),
-			IP: c.String("ip"), Publish: c.StringSlice("publish"), DNS: c.StringSlice("dns"),
+			Resources: res,
+			IP:        c.String("ip"), Publish: c.StringSlice("publish"), DNS: c.StringSlice("dns"),
 		}
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {

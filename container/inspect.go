@@ -3,6 +3,7 @@ package container
 import (
 	"time"
 
+	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -17,6 +18,7 @@ type Inspection struct {
 	State           InspectState
 	Mounts          []Mount
 	Config          InspectConfig
+	HostConfig      InspectHostConfig
 	NetworkSettings InspectNetworks
 	LogPath         string
 }
@@ -32,6 +34,7 @@ type InspectState struct {
 	Status     string
 	Running    bool
 	Pid        int
+	OOMKilled  bool
 	ExitCode   int
 	Error      string
 	StartedAt  time.Time
@@ -51,6 +54,31 @@ type InspectConfig struct {
 	AutoRemove  bool
 }
 
+// InspectHostConfig is the HostConfig object of inspect: the resource
+// limits, under docker's names (0 = no limit).
+type InspectHostConfig struct {
+	Memory     int64
+	MemorySwap int64
+	NanoCpus   int64
+	CpuShares  uint64
+	CpuPeriod  uint64
+	CpuQuota   int64
+	CpusetCpus string
+	CpusetMems string
+	PidsLimit  int64
+}
+
+func hostConfig(r *cgroups.Resources) InspectHostConfig {
+	if r == nil {
+		return InspectHostConfig{}
+	}
+	return InspectHostConfig{
+		Memory: r.Memory, MemorySwap: r.MemorySwap, NanoCpus: r.NanoCPUs, CpuShares: r.CPUShares,
+		CpuPeriod: r.CPUPeriod, CpuQuota: r.CPUQuota, CpusetCpus: r.CpusetCpus, CpusetMems: r.CpusetMems,
+		PidsLimit: r.PidsLimit,
+	}
+}
+
 // Inspect renders the container for `mydocker inspect`.
 func (c *Config) Inspect() Inspection {
 	running := c.IsRunning()
@@ -61,7 +89,7 @@ func (c *Config) Inspect() Inspection {
 	return Inspection{
 		ID: c.ID, Name: c.Name, Image: c.Image, Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
 		State: InspectState{
-			Status: c.State(), Running: running, Pid: pid, ExitCode: c.ExitCode, Error: c.Error,
+			Status: c.State(), Running: running, Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
 		Mounts:          c.Mounts,
@@ -70,5 +98,6 @@ func (c *Config) Inspect() Inspection {
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,
 		},
+		HostConfig: hostConfig(c.Resources),
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/mydocker/mydocker/cgroups"
 )
 
 // Network modes handled by the runtime itself; any other value names a network.
@@ -26,9 +28,10 @@ type RunOptions struct {
 	Detach      bool
 	AutoRemove  bool
 	Network     string
-	IP          string   // --ip, on the network
-	Publish     []string // -p [hostIP:]hostPort:containerPort[/tcp|udp]
-	DNS         []string // --dns
+	IP          string             // --ip, on the network
+	Publish     []string           // -p [hostIP:]hostPort:containerPort[/tcp|udp]
+	DNS         []string           // --dns
+	Resources   *cgroups.Resources // checked by cgroups.Parse; nil = no limits
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.

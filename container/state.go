@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/internal/statefile"
 	"github.com/mydocker/mydocker/network"
 )
@@ -55,12 +56,15 @@ type Config struct {
 	DNS         []string              `json:",omitempty"` // --dns
 	// Networks are the endpoints the container holds, by network name.
 	Networks map[string]*network.EndpointInfo `json:",omitempty"`
+	// Resources are the cgroup limits asked for with run's flags.
+	Resources *cgroups.Resources `json:",omitempty"`
 
 	Status     string
 	Pid        int    `json:",omitempty"`
 	PidStart   uint64 `json:",omitempty"` // the pid's start time (clock ticks since boot), to tell a reused pid
 	MonitorPid int    `json:",omitempty"` // the process that waits for pid: `run` in the foreground, or the shim
 	ExitCode   int
+	OOMKilled  bool   `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
 	Error      string `json:",omitempty"`
 	Created    time.Time
 	Started    time.Time `json:",omitempty"`
