@@ -228,27 +228,47 @@ func (m *Manager) release(network, id string) error {
 
 // writeHosts writes /etc/hosts of every endpoint of the network that has a
 // hosts file (the one of `self` must succeed; the others are best effort:
-// their container may be going away).
+// their container may be going away). A container on several networks
+// sees the containers of all of them, so its file is built from every
+// network it is on.
 func (m *Manager) writeHosts(nw *Network, self string) error {
 	if m.n.DryRun() {
 		return nil
 	}
-	eps := make([]*Endpoint, 0, len(nw.Containers))
-	for _, ep := range nw.Containers {
-		eps = append(eps, ep)
+	all, err := m.loadAll()
+	if err != nil {
+		return err
 	}
-	sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
-	for _, ep := range eps {
+	for _, id := range sortedIDs(nw.Containers) {
+		ep := nw.Containers[id]
 		if ep.HostsPath == "" {
 			continue
 		}
-		err := rewriteInPlace(ep.HostsPath, hostsContent(ep, eps))
-		if err != nil && ep.ID == self {
+		var peers []*Endpoint
+		for _, o := range all {
+			if o.Containers[id] == nil {
+				continue
+			}
+			for _, pid := range sortedIDs(o.Containers) {
+				peers = append(peers, o.Containers[pid])
+			}
+		}
+		err := rewriteInPlace(ep.HostsPath, hostsContent(ep, peers))
+		if err != nil && id == self {
 			return err
 		}
 		if err != nil {
-			m.n.Log().Debugf("update hosts of container %s: %v", shortID(ep.ID), err)
+			m.n.Log().Debugf("update hosts of container %s: %v", shortID(id), err)
 		}
 	}
 	return nil
+}
+
+func sortedIDs(m map[string]*Endpoint) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }

@@ -11,11 +11,14 @@ import (
 )
 
 // hostsContent is a container's /etc/hosts: localhost, its own address
-// under its hostname and name, and the other containers of the network.
-func hostsContent(self *Endpoint, others []*Endpoint) []byte {
+// under its hostname and name, and the other containers of its networks
+// (peers may hold self's own entries on other networks: those are
+// written too, one line per address).
+func hostsContent(self *Endpoint, peers []*Endpoint) []byte {
 	var b bytes.Buffer
 	b.WriteString("127.0.0.1\tlocalhost\n")
 	b.WriteString("::1\tlocalhost ip6-localhost ip6-loopback\n")
+	seen := map[string]bool{}
 	line := func(ep *Endpoint) {
 		names := []string{}
 		for _, n := range []string{ep.Hostname, ep.Name} {
@@ -23,13 +26,19 @@ func hostsContent(self *Endpoint, others []*Endpoint) []byte {
 				names = append(names, n)
 			}
 		}
-		if len(names) > 0 {
+		if len(names) > 0 && !seen[ep.IP] {
+			seen[ep.IP] = true
 			fmt.Fprintf(&b, "%s\t%s\n", ep.IP, strings.Join(names, " "))
 		}
 	}
 	line(self)
-	sorted := append([]*Endpoint(nil), others...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	sorted := append([]*Endpoint(nil), peers...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	for _, ep := range sorted {
+		if ep.ID == self.ID {
+			line(ep)
+		}
+	}
 	for _, ep := range sorted {
 		if ep.ID != self.ID {
 			line(ep)

@@ -347,6 +347,12 @@ func TestNetworkConnectDisconnect(t *testing.T) {
 	if out, err := e.try("run", "--rm", "--net", "back", "busybox", "ping", "-c", "1", "-W", "2", "app"); err != nil {
 		t.Errorf("ping app on back: %v %s", err, out)
 	}
+	// A third container joins front: app's hosts keeps db (on back) too.
+	e.must("run", "-d", "--name", "late", "--net", "front", "busybox", "sleep", "600")
+	if hosts := sh(t, "nsenter", "-t", fmt.Sprint(pid), "-m", "cat", "/etc/hosts"); !strings.Contains(hosts, " db\n") || !strings.Contains(hosts, " late\n") {
+		t.Errorf("app's /etc/hosts on two networks:\n%s", hosts)
+	}
+	e.must("rm", "-f", "late")
 	e.must("network", "disconnect", "back", "app")
 	e.must("network", "disconnect", "back", "app") // idempotent
 	if addrs := sh(t, "nsenter", "-t", fmt.Sprint(pid), "-n", "ip", "-o", "-4", "addr"); strings.Contains(addrs, "192.168.41.50") {
