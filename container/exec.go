@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
@@ -121,9 +120,9 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 	}
 	var slave *os.File
 	if o.Tty {
-		if p.pty, slave, err = pty.Open(); err != nil {
+		if p.pty, slave, err = openPtyIn(c.Pid); err != nil {
 			specR.Close()
-			return 0, fmt.Errorf("allocate a pty: %w", err)
+			return 0, fmt.Errorf("allocate a pty in container %s: %w", c.Name, err)
 		}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 		// nsexec.c makes it the controlling terminal of the command's
@@ -164,6 +163,35 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 	json.NewEncoder(specW).Encode(spec)
 	specW.Close()
 	return r.attach(p, sio), nil
+}
+
+// openPtyIn allocates a pty from the container's own devpts instance,
+// through its /dev/pts/ptmx as the host sees it: inside, the command's
+// terminal is then /dev/pts/N, as `tty` shows, not a host pty it cannot name.
+func openPtyIn(pid int) (master, slave *os.File, err error) {
+	ptmx := filepath.Join("/proc", strconv.Itoa(pid), "root/dev/pts/ptmx")
+	mfd, err := unix.Open(ptmx, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", ptmx, err)
+	}
+	master = os.NewFile(uintptr(mfd), ptmx)
+	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("unlock pty: %w", err)
+	}
+	n, err := unix.IoctlGetInt(mfd, unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("get pty number: %w", err)
+	}
+	// TIOCGPTPEER opens the slave of this very master, with no path lookup
+	// the container could redirect.
+	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(mfd), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if errno != 0 {
+		master.Close()
+		return nil, nil, fmt.Errorf("open pty slave: %w", errno)
+	}
+	return master, os.NewFile(sfd, "/dev/pts/"+strconv.Itoa(n)), nil
 }
 
 func (r *Runtime) execWhy(c *Config, procs []string) string {
