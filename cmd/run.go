@@ -15,6 +15,8 @@ var Run = &cli.Command{
 	Usage:     "create and start a container",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
 	Flags: []cli.Flag{
+		// With -d, -i is accepted (docker users type -dit) but there is no
+		// attach verb: a detached container's stdin is /dev/null.
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container id"},
@@ -29,9 +31,6 @@ var Run = &cli.Command{
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
 			return err
-		}
-		if c.Bool("detach") && c.Bool("rm") && c.Bool("interactive") {
-			return Usagef("-d and -i cannot be combined: a detached container has no stdin")
 		}
 		rt, err := runtime(c)
 		if err != nil {

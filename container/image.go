@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -36,11 +35,9 @@ type Image struct {
 	Created time.Time
 }
 
-var imageNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,127}$`)
-
 // ValidateImageName keeps image names usable as directory names.
 func ValidateImageName(name string) error {
-	if !imageNameRE.MatchString(name) || strings.Contains(name, "..") {
+	if len(name) > 128 || !validName(name, isLowerAlnum, "_.-") || strings.Contains(name, "..") {
 		return fmt.Errorf("invalid image name %q: use lowercase letters, digits and _.- (starting with a letter or digit)", name)
 	}
 	return nil

@@ -63,6 +63,11 @@ func (i *initProc) run() error {
 	if err := i.setupRootfs(); err != nil {
 		return err
 	}
+	if s.Tty {
+		if err := i.setupConsole(); err != nil {
+			return err
+		}
+	}
 	if err := i.n.Do("Set the container's hostname in its own UTS namespace",
 		i.in("-u", "hostname", s.Hostname),
 		func() error { return unix.Sethostname([]byte(s.Hostname)) }); err != nil {

@@ -3,7 +3,6 @@ package container
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -78,11 +77,14 @@ func ParseEnv(list []string, lookup func(string) (string, bool)) ([]string, erro
 	return out, nil
 }
 
-var hostnameRE = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)
-
-// ValidateHostname applies RFC 1123, as the kernel's 64-byte limit allows.
+// ValidateHostname applies RFC 1123 (labels of letters, digits and '-',
+// not starting or ending with '-'), within the kernel's 64-byte limit.
 func ValidateHostname(h string) error {
-	if len(h) > 64 || !hostnameRE.MatchString(h) {
+	ok := len(h) <= 64
+	for _, label := range strings.Split(h, ".") {
+		ok = ok && len(label) <= 63 && validName(label, isAlnum, "-") && label[len(label)-1] != '-'
+	}
+	if !ok {
 		return fmt.Errorf("invalid hostname %q: letters, digits, '-' and '.', at most 64 characters", h)
 	}
 	return nil

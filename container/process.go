@@ -2,6 +2,7 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/internal/narrate"
@@ -19,7 +19,7 @@ import (
 type stdio struct {
 	In       *os.File // nil: /dev/null
 	Out, Err *os.File
-	Tty      bool // give the container a pty; Out gets what it prints, In (if any) is typed into it
+	Tty      bool // give the container a terminal; Out gets what it prints, In (if any) is typed into it
 }
 
 // initProcess is a started `mydocker init`, blocked before the go signal.
@@ -27,8 +27,9 @@ type initProcess struct {
 	cmd     *exec.Cmd
 	specW   *os.File
 	syncR   *os.File
+	console *os.File // with a tty: our end of the socket the init sends the pty master on
 	logDone chan struct{}
-	pty     *os.File // the master side, with a tty
+	pty     *os.File // with a tty: the master side, once released
 }
 
 // Pid is the init's pid as the host sees it.
@@ -38,30 +39,38 @@ func (p *initProcess) Pid() int { return p.cmd.Process.Pid }
 // spec pipe until release, so the caller can place it in its cgroup and
 // network first.
 func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
-	specR, specW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	syncR, syncW, err := os.Pipe()
-	if err != nil {
-		specR.Close()
-		specW.Close()
-		return nil, err
-	}
-	logR, logW, err := os.Pipe()
-	if err != nil {
-		specR.Close()
-		specW.Close()
-		syncR.Close()
-		syncW.Close()
-		return nil, err
-	}
-	childEnds := []*os.File{specR, syncW, logW}
-	defer func() {
-		for _, f := range childEnds {
+	var ours, theirs []*os.File // our ends, and the init's (fds 3, 4, 5, 6)
+	closeAll := func(fs []*os.File) {
+		for _, f := range fs {
 			f.Close()
 		}
-	}()
+	}
+	for i := 0; i < 3; i++ {
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			closeAll(ours)
+			closeAll(theirs)
+			return nil, err
+		}
+		if i == 0 { // spec: the init reads
+			ours, theirs = append(ours, wr), append(theirs, rd)
+		} else { // sync, log: the init writes
+			ours, theirs = append(ours, rd), append(theirs, wr)
+		}
+	}
+	if sio.Tty {
+		// The init makes the pty inside the container's own devpts (so
+		// `tty` names it there) and sends us the master over this socket.
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			closeAll(ours)
+			closeAll(theirs)
+			return nil, fmt.Errorf("console socket: %w", err)
+		}
+		ours = append(ours, os.NewFile(uintptr(fds[0]), "console"))
+		theirs = append(theirs, os.NewFile(uintptr(fds[1]), "console"))
+	}
+	defer closeAll(theirs)
 
 	flags := uintptr(unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC)
 	nsArgs := []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
@@ -70,33 +79,14 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 		nsArgs = append(nsArgs, "--net")
 	}
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
-		Env:        []string{}, // the command's environment travels in the spec
-		Dir:        "/",
-		ExtraFiles: childEnds, // fds 3, 4, 5: see fdSpec, fdSync, fdLog
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: flags,
-		},
+		Path:        "/proc/self/exe",
+		Args:        append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
+		Env:         []string{}, // the command's environment travels in the spec
+		Dir:         "/",
+		ExtraFiles:  theirs, // fds 3, 4, 5 (6): see fdSpec, fdSync, fdLog, fdConsole
+		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags},
 	}
-	p := &initProcess{cmd: cmd, specW: specW, syncR: syncR, logDone: make(chan struct{})}
-	var slave *os.File
-	if sio.Tty {
-		p.pty, slave, err = pty.Open()
-		if err != nil {
-			specW.Close()
-			syncR.Close()
-			logR.Close()
-			return nil, fmt.Errorf("allocate a pty: %w", err)
-		}
-		defer slave.Close()
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-		// A session of its own with the pty as controlling terminal: job
-		// control and ^C work inside the container.
-		cmd.SysProcAttr.Setsid = true
-		cmd.SysProcAttr.Setctty = true
-		cmd.SysProcAttr.Ctty = 0
-	} else {
+	if !sio.Tty {
 		cmd.Stdout, cmd.Stderr = sio.Out, sio.Err
 		if sio.In != nil {
 			cmd.Stdin = sio.In
@@ -104,18 +94,18 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 	}
 	exe, _ := os.Executable()
 	nsArgs = append(nsArgs, "--fork", exe, "init")
-	err = r.N.Do("Start the container's init process in new UTS, PID, mount, IPC and network namespaces; it waits for the go signal on a pipe",
+	err := r.N.Do("Start the container's init process in new UTS, PID, mount, IPC and network namespaces; it waits for the go signal on a pipe",
 		narrate.Quote(nsArgs...), cmd.Start)
 	if err != nil {
-		specW.Close()
-		syncR.Close()
-		logR.Close()
-		if p.pty != nil {
-			p.pty.Close()
-		}
+		closeAll(ours)
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
+	p := &initProcess{cmd: cmd, specW: ours[0], syncR: ours[1], logDone: make(chan struct{})}
+	if sio.Tty {
+		p.console = ours[3]
+	}
 	// The init narrates its steps on its log pipe; they join ours.
+	logR := ours[2]
 	go func() {
 		defer close(p.logDone)
 		defer logR.Close()
@@ -142,19 +132,46 @@ func (p *initProcess) release(spec *initSpec) error {
 	if err != nil {
 		return fmt.Errorf("send the container its spec: %w", err)
 	}
+	if p.console != nil {
+		master, err := recvFd(p.console)
+		p.console.Close()
+		if err != nil {
+			return fmt.Errorf("receive the container's terminal: %w", err)
+		}
+		p.pty = master
+	}
 	return nil
+}
+
+// recvFd receives one file descriptor sent with SCM_RIGHTS.
+func recvFd(sock *os.File) (*os.File, error) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, errors.New("no terminal was sent")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, errors.New("no terminal was sent")
+	}
+	return os.NewFile(uintptr(fds[0]), "/dev/ptmx"), nil
 }
 
 // abort kills an init that never got its go signal, and reaps it.
 func (p *initProcess) abort() {
 	p.specW.Close()
 	p.syncR.Close()
+	if p.console != nil {
+		p.console.Close()
+	}
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
 	<-p.logDone
-	if p.pty != nil {
-		p.pty.Close()
-	}
 }
 
 // wait reaps the init and returns the container's exit code, as a shell

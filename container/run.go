@@ -111,7 +111,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		ID: c.ID, Lower: c.ImagePath,
 		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
 		Mounts: c.Mounts, Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
-		CgroupNS: true,
+		CgroupNS: true, Tty: sio.Tty,
 	}
 	for _, d := range []string{spec.Upper, spec.Work, spec.Merged} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -149,9 +149,6 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	}
 	if err := p.release(spec); err != nil {
 		p.wait()
-		if p.pty != nil {
-			p.pty.Close()
-		}
 		code := ExitCodeOf(err)
 		return nil, errors.Join(err, r.finish(c.ID, code))
 	}

@@ -19,6 +19,7 @@ type initSpec struct {
 	// CgroupNS makes the container's own cgroup the root of its view; the
 	// init unshares it after the parent placed it in that cgroup.
 	CgroupNS bool
+	Tty      bool // make a terminal in the container's devpts for the command
 }
 
 type etcFile struct {
@@ -40,9 +41,10 @@ func (e *initError) ExitCode() int { return e.Code }
 
 // The init process's extra files, by fd number.
 const (
-	fdSpec = 3 // read: the initSpec, then EOF
-	fdSync = 4 // write: an initError, or nothing (closed by exec)
-	fdLog  = 5 // write: the init's narration, copied by the parent to its stderr
+	fdSpec    = 3 // read: the initSpec, then EOF
+	fdSync    = 4 // write: an initError, or nothing (closed by exec)
+	fdLog     = 5 // write: the init's narration, copied by the parent to its stderr
+	fdConsole = 6 // with a tty: a socket to send the pty master on
 )
 
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -78,7 +78,7 @@ func caller() string {
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
-		if !strings.Contains(f.File, "sirupsen/logrus") && !strings.Contains(f.File, "internal/narrate/") {
+		if !strings.Contains(f.File, "sirupsen/logrus") && (!strings.Contains(f.File, "internal/narrate/") || strings.HasSuffix(f.File, "_test.go")) {
 			return shortPath(f.File, f.Line)
 		}
 		if !more {

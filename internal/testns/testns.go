@@ -15,15 +15,22 @@ const marker = "MYDOCKER_TEST_IN_NS"
 // Main is a TestMain body: as root, it re-executes the test binary under
 // `unshare --net --mount` (once) and exits with its status; otherwise it runs
 // the tests here, where the root-only ones skip themselves.
-func Main(m *testing.M) {
-	if os.Geteuid() != 0 || os.Getenv(marker) != "" {
-		if os.Getenv(marker) != "" {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Inside reports whether this process is the re-executed, namespaced one.
+func Inside() bool { return os.Getenv(marker) != "" }
+
+// Run is Main returning the exit status instead of exiting, for a TestMain
+// with its own set-up and tear-down around it.
+func Run(m *testing.M) int {
+	if os.Geteuid() != 0 || Inside() {
+		if Inside() {
 			if err := setup(); err != nil {
 				fmt.Fprintln(os.Stderr, "testns:", err)
-				os.Exit(1)
+				return 1
 			}
 		}
-		os.Exit(m.Run())
+		return m.Run()
 	}
 	args := append([]string{"--net", "--mount", "--propagation", "private", os.Args[0]}, os.Args[1:]...)
 	cmd := exec.Command("unshare", args...)
@@ -31,12 +38,12 @@ func Main(m *testing.M) {
 	cmd.Env = append(os.Environ(), marker+"=1")
 	if err := cmd.Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
-			os.Exit(ee.ExitCode())
+			return ee.ExitCode()
 		}
 		fmt.Fprintln(os.Stderr, "testns: unshare:", err)
-		os.Exit(1)
+		return 1
 	}
-	os.Exit(0)
+	return 0
 }
 
 // setup prepares the new namespaces. /sys stays the host's sysfs (a new one

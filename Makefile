@@ -1,0 +1,46 @@
+# mydocker: `sudo make demo` shows it working, `sudo make test` runs every test.
+# Both install what they need on a fresh Debian machine (as root).
+
+GO ?= go
+PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar
+PKGS_BENCH = crun runc hyperfine containernetworking-plugins
+
+.PHONY: all build deps deps-bench test unit demo bench install clean
+
+all: build
+
+build:
+	$(GO) build -o mydocker .
+	ln -sf mydocker netsetgo
+
+# apt-get update once, then only the packages that are missing.
+deps:
+	@missing=$$(for p in $(PKGS_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+deps-bench: deps
+	@missing=$$(for p in $(PKGS_BENCH); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# Every test: unit tests, root integration tests and end-to-end tests. The
+# root ones re-execute themselves in a fresh network and mount namespace.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 40m ./...
+
+# Only what runs without root.
+unit:
+	$(GO) test -count=1 ./...
+
+demo: deps build
+	./demo.sh
+
+bench: deps-bench build
+	./bench/run.sh
+
+install: build
+	install -m 0755 mydocker /usr/local/bin/mydocker
+	ln -sf mydocker /usr/local/bin/netsetgo
+
+clean:
+	rm -f mydocker netsetgo

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmarks mydocker side by side with crun and runc, in one run, as
+# ratios: `run --rm --net none busybox true` from start to exit, the median
+# of N runs each; and the peak RSS of the shim of a detached `sleep`.
+# Runs in its own network and mount namespace with temporary roots.
+#   sudo make bench            (or: sudo bench/run.sh [RUNS])
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20}
+if [ -z "${MYDOCKER_BENCH_IN_NS:-}" ]; then
+	export MYDOCKER_BENCH_IN_NS=1
+	exec unshare --net --mount --propagation private "$0" "$@"
+fi
+ip link set lo up
+work=$(mktemp -d /tmp/mydocker-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+md="$PWD/mydocker --root $work/run --data-root $work/lib --log-level warn"
+$md run --rm busybox true # builds the busybox image
+
+# crun and runc run the same rootfs from an OCI bundle.
+bundle=$work/bundle
+mkdir -p "$bundle"
+cp -a "$work/lib/images/busybox" "$bundle/rootfs"
+(cd "$bundle" && crun spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"true"/' config.json)
+# crun refuses this host's hybrid cgroups (v1 controllers + an empty cgroup2
+# at /sys/fs/cgroup/unified); in this private mount namespace it is hidden.
+umount /sys/fs/cgroup/unified 2>/dev/null || true
+
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" \
+	-n mydocker "$md run --rm --net none busybox true" \
+	-n crun "crun --root $work/crun run --bundle $bundle b1" \
+	-n runc "runc --root $work/runc run --bundle $bundle b2" >&2
+
+python3 - "$work/h.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+base = r["crun"]["median"]
+print("%-10s %10s %10s" % ("", "median ms", "x crun"))
+for k in ("mydocker", "crun", "runc"):
+    print("%-10s %10.1f %10.2f" % (k, r[k]["median"] * 1000, r[k]["median"] / base))
+PY
+
+# Peak RSS of the shim watching a detached sleep.
+$md run -d --name rss busybox sleep 1000 >/dev/null
+shim=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['MonitorPid'])" "$work/run/containers/$($md ps -q --no-trunc 2>/dev/null || ls "$work/run/containers" | grep -v '^\.' | head -1)/config.json" 2>/dev/null || true)
+if [ -z "$shim" ]; then
+	id=$(ls "$work/run/containers" | grep -v '^\.' | head -1)
+	shim=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['MonitorPid'])" "$work/run/containers/$id/config.json")
+fi
+echo "shim peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$shim/status) (pid $shim)"
+$md rm -f rss >/dev/null

@@ -1,0 +1,89 @@
+package container
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"web": true, "a": true, "Web_1.x-y": true, "9lives": true,
+		"": false, "-web": false, "_web": false, ".web": false, "a/b": false, "a b": false, "../x": false,
+		strings.Repeat("a", 129): false,
+	} {
+		if err := ValidateName(name); (err == nil) != ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+}
+
+func TestValidateHostname(t *testing.T) {
+	for h, ok := range map[string]bool{
+		"box": true, "my-box.example.com": true, "a1": true,
+		"": false, "-box": false, "box-": false, "a..b": false, "a_b": false, strings.Repeat("a", 65): false,
+	} {
+		if err := ValidateHostname(h); (err == nil) != ok {
+			t.Errorf("ValidateHostname(%q) = %v, want ok=%v", h, err, ok)
+		}
+	}
+}
+
+func TestValidateImageName(t *testing.T) {
+	for n, ok := range map[string]bool{"busybox": true, "my.box-2_x": true, "Busybox": false, "../x": false, "a/b": false, "": false, "a..b": false} {
+		if err := ValidateImageName(n); (err == nil) != ok {
+			t.Errorf("ValidateImageName(%q) = %v, want ok=%v", n, err, ok)
+		}
+	}
+}
+
+func TestParseVolume(t *testing.T) {
+	good := map[string]Mount{
+		"/tmp/data:/data":     {Source: "/tmp/data", Destination: "/data"},
+		"/tmp/data/:/data:ro": {Source: "/tmp/data", Destination: "/data", ReadOnly: true},
+		"/a:/b:rw":            {Source: "/a", Destination: "/b"},
+	}
+	for spec, want := range good {
+		got, err := ParseVolume(spec)
+		if err != nil || got != want {
+			t.Errorf("ParseVolume(%q) = %+v, %v; want %+v", spec, got, err, want)
+		}
+	}
+	for _, spec := range []string{"/a", "a:/b", "/a:b", "/a:/", "/a:/b:rx", "/a:/b:ro:x", ""} {
+		if _, err := ParseVolume(spec); err == nil {
+			t.Errorf("ParseVolume(%q) accepted", spec)
+		}
+	}
+}
+
+func TestParseEnv(t *testing.T) {
+	lookup := func(k string) (string, bool) {
+		if k == "HOME" {
+			return "/home/me", true
+		}
+		return "", false
+	}
+	got, err := ParseEnv([]string{"A=1", "B=x=y,z", "HOME", "UNSET", "E="}, lookup)
+	want := []string{"A=1", "B=x=y,z", "HOME=/home/me", "E="}
+	if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("ParseEnv = %v, %v; want %v", got, err, want)
+	}
+	if _, err := ParseEnv([]string{"=x"}, lookup); err == nil {
+		t.Fatal("ParseEnv accepted an empty key")
+	}
+}
+
+func TestContainerEnvOverridesDefaults(t *testing.T) {
+	c := &Config{Hostname: "h", Tty: true, Env: []string{"PATH=/bin", "X=1"}}
+	got := strings.Join(containerEnv(c), " ")
+	if got != "PATH=/bin HOSTNAME=h HOME=/root TERM=xterm X=1" {
+		t.Fatalf("containerEnv = %s", got)
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[int]string{0: "Less than a second", 1: "1 second", 59: "59 seconds", 60: "About a minute", 300: "5 minutes", 3600: "About an hour", 7200: "2 hours", 3 * 86400: "3 days"} {
+		if got := HumanDuration(secs(d)); got != want {
+			t.Errorf("HumanDuration(%ds) = %q, want %q", d, got, want)
+		}
+	}
+}
