@@ -10,9 +10,10 @@ type Resources struct {
 	CPUShares  uint64 `json:",omitempty"`
 	CPUPeriod  uint64 `json:",omitempty"` // microseconds
 	CPUQuota   int64  `json:",omitempty"` // microseconds per period
+	NanoCPUs   int64  `json:",omitempty"` // --cpus in billionths of a CPU (docker's NanoCpus)
 	CpusetCpus string `json:",omitempty"`
 	CpusetMems string `json:",omitempty"`
-	PidsLimit  int64  `json:",omitempty"`
+	PidsLimit  int64  `json:",omitempty"` // -1 unlimited
 }
 
 // Stats is what `mydocker stats` shows.
@@ -34,4 +35,9 @@ type Manager interface {
 	Stats() (*Stats, error)
 	// Destroy removes the cgroup; it is not an error if it is already gone.
 	Destroy() error
+	// Paths maps each controller to the container's directory in it (v1),
+	// or "" to its one directory (v2); for inspect and for tests.
+	Paths() map[string]string
+	// Mode says which kind of hierarchy this manager drives.
+	Mode() Mode
 }

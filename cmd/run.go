@@ -14,7 +14,7 @@ var Run = &cli.Command{
 	Name:      "run",
 	Usage:     "create and start a container",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		// With -d, -i is accepted (docker users type -dit) but there is no
 		// attach verb: a detached container's stdin is /dev/null.
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
@@ -27,9 +27,13 @@ var Run = &cli.Command{
 		&cli.StringFlag{Name: "hostname", Usage: "container hostname (default: the short id)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory of the command"},
 		&cli.StringFlag{Name: "net", Aliases: []string{"network"}, Value: container.NetworkNone, Usage: "network: none, host, or a network's name"},
-	},
+	}, resourceFlags...),
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
+			return err
+		}
+		res, err := resources(c) // bad limits are refused before anything exists
+		if err != nil {
 			return err
 		}
 		rt, err := runtime(c)
@@ -41,7 +45,7 @@ var Run = &cli.Command{
 			Env: c.StringSlice("env"), Volumes: c.StringSlice("volume"),
 			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
-			AutoRemove: c.Bool("rm"), Network: c.String("net"),
+			AutoRemove: c.Bool("rm"), Network: c.String("net"), Resources: res,
 		}
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {

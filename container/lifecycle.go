@@ -65,6 +65,12 @@ func (r *Runtime) awaitRecord(c *Config, killed bool) error {
 		return ok && c.MonitorPid != os.Getpid()
 	}
 	if waitUntil(func() bool { return recorded() || !monitorAlive() }, 10*time.Second) && recorded() {
+		// The watcher records the exit first and releases the cgroup (and
+		// network) just after: release here too, so that nothing is held
+		// once stop returns. teardown is idempotent.
+		if cur, err := r.store().Get(c.ID); err == nil {
+			return r.teardown(cur)
+		}
 		return nil
 	}
 	// Nobody will record it: the exit status is lost with the watcher.

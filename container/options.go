@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/mydocker/mydocker/cgroups"
 )
 
 // Network modes handled by the runtime itself; any other value names a network.
@@ -26,6 +28,7 @@ type RunOptions struct {
 	Detach      bool
 	AutoRemove  bool
 	Network     string
+	Resources   *cgroups.Resources // checked by cgroups.Parse; nil = no limits
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.

@@ -80,7 +80,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 		ID: id, Name: o.Name, Image: normalize(o.Image), ImagePath: image, Cmd: cmd, Env: env,
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
-		NetworkMode: o.Network, Status: StatusCreated, Created: time.Now().UTC(),
+		NetworkMode: o.Network, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
 	}
 	if c.Hostname == "" {
 		c.Hostname = ShortID(id)
@@ -168,6 +168,11 @@ func ExitCodeOf(err error) int {
 // network. It runs before the go signal: the command never starts
 // unlimited or without its network.
 func (r *Runtime) connect(c *Config, pid int) error {
+	// cgroup: limits first, then the init joins; its command will be born
+	// inside them.
+	if err := r.applyCgroup(c, pid); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -175,7 +180,12 @@ func (r *Runtime) connect(c *Config, pid int) error {
 // network endpoint). It is idempotent and best effort: it keeps going past
 // errors and returns them all.
 func (r *Runtime) teardown(c *Config) error {
-	return nil
+	var errs []error
+	// cgroup: records OOMKilled before the counters go with the cgroup.
+	if err := r.releaseCgroup(c); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // failed records a container that could not start (and removes it with

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
 
@@ -49,12 +50,15 @@ type Config struct {
 	Detach      bool    `json:",omitempty"`
 	AutoRemove  bool    `json:",omitempty"`
 	NetworkMode string  `json:",omitempty"` // "none", "host", or a network name
+	// Resources are the cgroup limits asked for with run's flags.
+	Resources *cgroups.Resources `json:",omitempty"`
 
 	Status     string
 	Pid        int    `json:",omitempty"`
 	PidStart   uint64 `json:",omitempty"` // the pid's start time (clock ticks since boot), to tell a reused pid
 	MonitorPid int    `json:",omitempty"` // the process that waits for pid: `run` in the foreground, or the shim
 	ExitCode   int
+	OOMKilled  bool   `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
 	Error      string `json:",omitempty"`
 	Created    time.Time
 	Started    time.Time `json:",omitempty"`

@@ -80,3 +80,12 @@ func Discard() *Narrator {
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// WithField returns a copy whose log lines carry key=value. A helper that
+// narrates on behalf of its caller sets "source" to the caller's file:line,
+// which SourceHook then keeps.
+func (n *Narrator) WithField(key string, value any) *Narrator {
+	c := *n
+	c.log = n.log.WithField(key, value)
+	return &c
+}

@@ -1,0 +1,148 @@
+package cgroups
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+// fakeFS is a t.TempDir() laid out like a cgroup mount, plus just enough of
+// the kernel's behaviour for a Manager to run on it: a new v2 cgroup gets a
+// cgroup.controllers listing what its parent enabled, and rmdir removes a
+// directory together with its (interface) files, as on cgroupfs.
+type fakeFS struct {
+	t    *testing.T
+	root string
+	cmds []string // the narrated "$" commands, in order, with root shown as /cg
+}
+
+func newFake(t *testing.T) *fakeFS {
+	return &fakeFS{t: t, root: t.TempDir()}
+}
+
+// put writes a file under root, creating its directory.
+func (f *fakeFS) put(rel, content string) {
+	f.t.Helper()
+	p := filepath.Join(f.root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// get reads a file under root ("<missing>" when absent).
+func (f *fakeFS) get(rel string) string {
+	b, err := os.ReadFile(filepath.Join(f.root, rel))
+	if err != nil {
+		return "<missing>"
+	}
+	return string(b)
+}
+
+func (f *fakeFS) exists(rel string) bool {
+	_, err := os.Stat(filepath.Join(f.root, rel))
+	return err == nil
+}
+
+// narrator records each command.
+func (f *fakeFS) narrator() *narrate.Narrator {
+	return narrate.Discard().WithRecorder(func(_, cmd string) {
+		f.cmds = append(f.cmds, strings.ReplaceAll(cmd, f.root, "/cg"))
+	})
+}
+
+// kernelWrite is a write to cgroupfs: on a v2 cgroup.subtree_control,
+// "+x -y" turns controllers on and off, the file then lists them without
+// signs, and the children's cgroup.controllers follow.
+func kernelWrite(p, value string) error {
+	if filepath.Base(p) != "cgroup.subtree_control" {
+		return os.WriteFile(p, []byte(value), 0o644)
+	}
+	old, _ := os.ReadFile(p)
+	on := map[string]bool{}
+	for _, w := range strings.Fields(string(old)) {
+		on[w] = true
+	}
+	for _, w := range strings.Fields(value) {
+		on[w[1:]] = w[0] == '+'
+	}
+	var list []string
+	for _, c := range []string{"cpuset", "cpu", "io", "memory", "hugetlb", "pids"} {
+		if on[c] {
+			list = append(list, c)
+		}
+	}
+	line := strings.Join(list, " ")
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	for _, e := range ents {
+		if e.IsDir() {
+			_ = os.WriteFile(filepath.Join(filepath.Dir(p), e.Name(), "cgroup.controllers"), []byte(line), 0o644)
+		}
+	}
+	return os.WriteFile(p, []byte(line), 0o644)
+}
+
+// kernelMkdir is mkdir on cgroupfs: a new v2 cgroup comes with the
+// controllers its parent enabled.
+func kernelMkdir(p string) error {
+	if err := os.Mkdir(p, 0o755); err != nil {
+		return err
+	}
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(p), "cgroup.subtree_control")); err == nil {
+		_ = os.WriteFile(filepath.Join(p, "cgroup.controllers"), b, 0o644)
+		_ = os.WriteFile(filepath.Join(p, "cgroup.subtree_control"), nil, 0o644)
+	}
+	return nil
+}
+
+// kernelRmdir is rmdir on cgroupfs: the interface files go with the
+// directory, child cgroups do not.
+func kernelRmdir(p string) error {
+	ents, err := os.ReadDir(p)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			return os.Remove(p) // ENOTEMPTY, as the kernel says
+		}
+	}
+	return os.RemoveAll(p)
+}
+
+// manager builds a Manager for id on the fake tree with cgroupfs's rmdir.
+func (f *fakeFS) manager(id string) Manager {
+	f.t.Helper()
+	m, err := NewAt(f.root, id, f.narrator())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	fake := func(o *fsOps) {
+		o.rmdir, o.writeFile, o.mkdir = kernelRmdir, kernelWrite, kernelMkdir
+	}
+	switch m := m.(type) {
+	case *v1:
+		fake(&m.ops)
+	case *v2:
+		fake(&m.ops)
+	}
+	return m
+}
+
+func (f *fakeFS) takeCmds() []string {
+	c := f.cmds
+	f.cmds = nil
+	return c
+}
+
+func sameLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}

@@ -1,0 +1,302 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+// v1 is a container's cgroup on cgroup v1: one directory mydocker/<id> in
+// each controller's hierarchy, every one holding the container's tasks.
+type v1 struct {
+	ops     fsOps
+	id      string
+	parent  string            // the shared parent's name, normally mydocker
+	mounts  map[string]string // controller -> its mount point
+	created bool
+}
+
+func newV1(mounts map[string]string, parent, id string, n *narrate.Narrator) *v1 {
+	return &v1{ops: newOps(n), id: id, parent: parent, mounts: mounts}
+}
+
+// path is the container's directory in controller c's hierarchy.
+func (m *v1) path(c string) string { return filepath.Join(m.mounts[c], m.parent, m.id) }
+
+func (m *v1) has(c string) bool { _, ok := m.mounts[c]; return ok }
+
+// dirs are the container's directories, once each: controllers mounted
+// together (the usual "cpu,cpuacct") share one.
+func (m *v1) dirs() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range v1Controllers {
+		if m.has(c) && !seen[m.path(c)] {
+			seen[m.path(c)] = true
+			out = append(out, m.path(c))
+		}
+	}
+	return out
+}
+
+// Paths maps each joined controller to the container's directory in it.
+func (m *v1) Paths() map[string]string {
+	out := map[string]string{}
+	for _, c := range v1Controllers {
+		if m.has(c) {
+			out[c] = m.path(c)
+		}
+	}
+	return out
+}
+
+// Mode says this is a v1 manager.
+func (m *v1) Mode() Mode { return V1 }
+
+// create makes mydocker/<id> in every hierarchy. A concurrent Destroy of the
+// last other container can remove the shared mydocker/ between our mkdir and
+// our writes (ENOENT): then the whole step is simply done again.
+func (m *v1) create() error {
+	if m.created {
+		return nil
+	}
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = m.createOnce(); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	if err == nil {
+		m.created = true
+	}
+	return err
+}
+
+func (m *v1) createOnce() error {
+	if err := m.ops.mkdirs("give the container a cgroup of its own in each v1 hierarchy, under the shared mydocker/ parent", m.dirs()...); err != nil {
+		return err
+	}
+	if !m.has("cpuset") {
+		return nil
+	}
+	// A new v1 cpuset starts with no CPUs and no memory nodes, and the kernel
+	// refuses to put a task in it (ENOSPC) until both are set: copy them down
+	// from the parent, top first, as the child must stay inside its parent.
+	root := m.mounts["cpuset"]
+	parent := filepath.Join(root, m.parent)
+	why := "a new v1 cpuset has no CPUs or memory nodes and can hold no task: copy its parent's"
+	for _, step := range [][2]string{{root, parent}, {parent, m.path("cpuset")}} {
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if err := m.ops.copyIfEmpty(why, step[0], step[1], f); err != nil {
+				return err
+			}
+			why = "" // said once
+		}
+	}
+	return nil
+}
+
+// Apply puts pid in the container's cgroup in every hierarchy. Its children
+// are born there too.
+func (m *v1) Apply(pid int) error {
+	if err := m.create(); err != nil {
+		return err
+	}
+	why := "move the container's process into its cgroup in each hierarchy (its children will be born there)"
+	for _, d := range m.dirs() {
+		if err := m.ops.write(why, d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return err
+		}
+		why = ""
+	}
+	return nil
+}
+
+// Set writes the limits in r; zero fields are left as they are.
+func (m *v1) Set(r *Resources) error {
+	if r == nil {
+		return nil
+	}
+	if err := m.create(); err != nil {
+		return err
+	}
+	if err := m.setMemory(r); err != nil {
+		return err
+	}
+	if err := m.setCPU(r); err != nil {
+		return err
+	}
+	if err := m.setCpuset(r); err != nil {
+		return err
+	}
+	if v, ok := pidsMax(r.PidsLimit); ok {
+		if !m.has("pids") {
+			return errors.New("--pids-limit needs the pids cgroup controller, which is not mounted")
+		}
+		return m.ops.write("cap the number of tasks (fork fails with EAGAIN beyond it)", m.path("pids"), "pids.max", v)
+	}
+	return nil
+}
+
+// setMemory writes memory.limit_in_bytes and memory.memsw.limit_in_bytes.
+// The kernel keeps limit <= memsw at every moment, so when memsw grows it is
+// written first, and when it shrinks (a new cgroup starts unlimited) last.
+func (m *v1) setMemory(r *Resources) error {
+	if r.Memory == 0 && r.MemorySwap == 0 {
+		return nil
+	}
+	if !m.has("memory") {
+		return errors.New("--memory needs the memory cgroup controller, which is not mounted")
+	}
+	dir := m.path("memory")
+	writeMem := func() error {
+		if r.Memory == 0 {
+			return nil
+		}
+		return m.ops.write("cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", dir, "memory.limit_in_bytes", itoa(r.Memory))
+	}
+	if r.MemorySwap == 0 {
+		return writeMem()
+	}
+	// The hierarchy's root has memsw files exactly when the kernel
+	// accounts swap (CONFIG_MEMCG_SWAP and swapaccount=1).
+	if _, err := os.Stat(filepath.Join(m.mounts["memory"], "memory.memsw.limit_in_bytes")); err != nil {
+		m.ops.n.Log().Warnf("the kernel does not account swap (no memory.memsw.* files): --memory-swap is not applied")
+		return writeMem()
+	}
+	writeSwap := func() error {
+		return m.ops.write("cap memory+swap together (-1 = no limit)", dir, "memory.memsw.limit_in_bytes", itoa(r.MemorySwap))
+	}
+	cur, err := readUint(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
+	if err != nil {
+		cur = unlimitedV1 // not created yet (dry run): a new cgroup starts unlimited
+	}
+	if r.MemorySwap == -1 || uint64(r.MemorySwap) >= cur {
+		if err := writeSwap(); err != nil {
+			return err
+		}
+		return writeMem()
+	}
+	if err := writeMem(); err != nil {
+		return err
+	}
+	return writeSwap()
+}
+
+func (m *v1) setCPU(r *Resources) error {
+	quota, period := cfsQuotaPeriod(r)
+	if r.CPUShares == 0 && quota == 0 && period == 0 {
+		return nil
+	}
+	if !m.has("cpu") {
+		return errors.New("CPU limits need the cpu cgroup controller, which is not mounted")
+	}
+	dir := m.path("cpu")
+	if r.CPUShares != 0 {
+		if err := m.ops.write("relative CPU weight against other cgroups when the CPUs are busy (default 1024)", dir, "cpu.shares", utoa(r.CPUShares)); err != nil {
+			return err
+		}
+	}
+	if period != 0 {
+		if err := m.ops.write("the CFS bandwidth period, in microseconds", dir, "cpu.cfs_period_us", utoa(period)); err != nil {
+			return err
+		}
+	}
+	if quota != 0 {
+		if err := m.ops.write(fmt.Sprintf("allow %d µs of CPU time per period (%.2f CPUs)", quota, float64(quota)/float64(max(period, 1))), dir, "cpu.cfs_quota_us", itoa(quota)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *v1) setCpuset(r *Resources) error {
+	if r.CpusetCpus == "" && r.CpusetMems == "" {
+		return nil
+	}
+	if !m.has("cpuset") {
+		return errors.New("--cpuset-cpus/--cpuset-mems need the cpuset cgroup controller, which is not mounted")
+	}
+	dir := m.path("cpuset")
+	if r.CpusetCpus != "" {
+		if err := m.ops.write("pin the container to these CPUs", dir, "cpuset.cpus", r.CpusetCpus); err != nil {
+			return err
+		}
+	}
+	if r.CpusetMems != "" {
+		if err := m.ops.write("allocate the container's memory only on these NUMA nodes", dir, "cpuset.mems", r.CpusetMems); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stats reads the container's usage. The memory figure leaves out the
+// inactive page cache, as docker does, since the kernel drops it first.
+func (m *v1) Stats() (*Stats, error) {
+	st := &Stats{}
+	if m.has("memory") {
+		dir := m.path("memory")
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("cgroup of %s: %w", m.id, ErrNotExist)
+		}
+		usage, err := readUint(filepath.Join(dir, "memory.usage_in_bytes"))
+		if err != nil {
+			return nil, err
+		}
+		if inactive, ok, _ := readKeyed(filepath.Join(dir, "memory.stat"), "total_inactive_file"); ok && inactive < usage {
+			usage -= inactive
+		}
+		st.MemoryUsage = usage
+		if lim, err := readUint(filepath.Join(dir, "memory.limit_in_bytes")); err == nil && lim < unlimitedV1 {
+			st.MemoryLimit = lim
+		}
+		// oom_kill counts kills since kernel 4.13; on older kernels, a hit
+		// of the limit (failcnt) is the best sign there is.
+		if n, ok, err := readKeyed(filepath.Join(dir, "memory.oom_control"), "oom_kill"); err == nil && ok {
+			st.OOMKilled = n > 0
+		} else if n, err := readUint(filepath.Join(dir, "memory.failcnt")); err == nil {
+			st.OOMKilled = n > 0
+		}
+	}
+	if m.has("cpuacct") {
+		if v, err := readUint(filepath.Join(m.path("cpuacct"), "cpuacct.usage")); err == nil {
+			st.CPUUsageNs = v
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	if m.has("pids") {
+		if v, err := readUint(filepath.Join(m.path("pids"), "pids.current")); err == nil {
+			st.Pids = v
+		}
+	}
+	return st, nil
+}
+
+// Destroy removes the container's cgroup from every hierarchy (its tasks
+// must have exited), then the shared mydocker/ parents nobody uses any more.
+func (m *v1) Destroy() error {
+	var errs []error
+	deadline := time.Now().Add(destroyGrace)
+	why := "the container is gone: remove its cgroup from each hierarchy"
+	for _, d := range m.dirs() {
+		if err := m.ops.removeTree(why, d, deadline); err != nil {
+			errs = append(errs, err)
+		}
+		why = ""
+	}
+	why = "no container uses the mydocker parent cgroup any more"
+	for _, d := range m.dirs() {
+		if m.ops.removeIfUnused(why, filepath.Dir(d)) {
+			why = ""
+		}
+	}
+	m.created = false
+	return errors.Join(errs...)
+}

@@ -1,0 +1,176 @@
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
+
+// v2 is a container's cgroup on the unified hierarchy: one directory
+// <mount>/mydocker/<id>, whose controllers exist only once they are enabled
+// in the cgroup.subtree_control of every ancestor.
+type v2 struct {
+	ops     fsOps
+	id      string
+	parent  string // the shared parent's name, normally mydocker
+	root    string // the cgroup2 mount point
+	created bool
+}
+
+func newV2(root, parent, id string, n *narrate.Narrator) *v2 {
+	return &v2{ops: newOps(n), id: id, parent: parent, root: root}
+}
+
+func (m *v2) path() string { return filepath.Join(m.root, m.parent, m.id) }
+func (m *v2) top() string  { return filepath.Join(m.root, m.parent) }
+
+// Paths maps "" (all controllers) to the container's directory.
+func (m *v2) Paths() map[string]string { return map[string]string{"": m.path()} }
+
+// Mode says this is a v2 manager.
+func (m *v2) Mode() Mode { return V2 }
+
+func (m *v2) create() error {
+	if m.created {
+		return nil
+	}
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = m.createOnce(); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	if err == nil {
+		m.created = true
+	}
+	return err
+}
+
+// createOnce makes mydocker/ and enables our controllers for its children,
+// then makes mydocker/<id>. Processes live only in leaves (v2's "no internal
+// processes" rule), which mydocker/ respects by never holding a task.
+func (m *v2) createOnce() error {
+	if err := m.ops.mkdirs("the shared parent of all mydocker containers' cgroups", m.top()); err != nil {
+		return err
+	}
+	for _, dir := range []string{m.root, m.top()} {
+		if err := m.enable(dir); err != nil {
+			return err
+		}
+	}
+	return m.ops.mkdirs("give the container a cgroup of its own", m.path())
+}
+
+// enable turns on, for dir's children, those of our controllers that dir
+// has and has not enabled yet, in one write ("+cpu +memory").
+func (m *v2) enable(dir string) error {
+	avail, err := readString(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return err
+	}
+	on, err := readString(filepath.Join(dir, "cgroup.subtree_control"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	var add []string
+	for _, c := range v2Controllers {
+		if slices.Contains(strings.Fields(avail), c) && !slices.Contains(strings.Fields(on), c) {
+			add = append(add, "+"+c)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	return m.ops.write("let the cgroups below "+dir+" use these controllers", dir, "cgroup.subtree_control", strings.Join(add, " "))
+}
+
+// Apply puts pid in the container's cgroup; its children are born there.
+func (m *v2) Apply(pid int) error {
+	if err := m.create(); err != nil {
+		return err
+	}
+	return m.ops.write("move the container's process into its cgroup (its children will be born there)", m.path(), "cgroup.procs", strconv.Itoa(pid))
+}
+
+// Set writes the limits in r; zero fields are left as they are.
+func (m *v2) Set(r *Resources) error {
+	if r == nil {
+		return nil
+	}
+	if err := m.create(); err != nil {
+		return err
+	}
+	type step struct{ why, file, value string }
+	var steps []step
+	if r.Memory > 0 {
+		steps = append(steps, step{"cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", "memory.max", itoa(r.Memory)})
+	}
+	if v, ok := swapMax(r); ok {
+		steps = append(steps, step{"cap its swap (v2 counts swap alone: --memory-swap minus --memory)", "memory.swap.max", v})
+	}
+	if w := sharesToWeight(r.CPUShares); w != 0 {
+		steps = append(steps, step{fmt.Sprintf("relative CPU weight (cpu-shares %d on v1's scale)", r.CPUShares), "cpu.weight", utoa(w)})
+	}
+	if v, ok := cpuMax(r); ok {
+		steps = append(steps, step{"allow <quota> µs of CPU time every <period> µs", "cpu.max", v})
+	}
+	if r.CpusetCpus != "" {
+		steps = append(steps, step{"pin the container to these CPUs", "cpuset.cpus", r.CpusetCpus})
+	}
+	if r.CpusetMems != "" {
+		steps = append(steps, step{"allocate the container's memory only on these NUMA nodes", "cpuset.mems", r.CpusetMems})
+	}
+	if v, ok := pidsMax(r.PidsLimit); ok {
+		steps = append(steps, step{"cap the number of tasks (fork fails with EAGAIN beyond it)", "pids.max", v})
+	}
+	for _, s := range steps {
+		if err := m.ops.write(s.why, m.path(), s.file, s.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stats reads the container's usage.
+func (m *v2) Stats() (*Stats, error) {
+	dir := m.path()
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("cgroup of %s: %w", m.id, ErrNotExist)
+	}
+	st := &Stats{}
+	if v, err := readUint(filepath.Join(dir, "memory.current")); err == nil {
+		if inactive, ok, _ := readKeyed(filepath.Join(dir, "memory.stat"), "inactive_file"); ok && inactive < v {
+			v -= inactive
+		}
+		st.MemoryUsage = v
+	}
+	if v, err := readUint(filepath.Join(dir, "memory.max")); err == nil {
+		st.MemoryLimit = v
+	}
+	if v, ok, err := readKeyed(filepath.Join(dir, "cpu.stat"), "usage_usec"); err == nil && ok {
+		st.CPUUsageNs = v * 1000
+	}
+	if v, err := readUint(filepath.Join(dir, "pids.current")); err == nil {
+		st.Pids = v
+	}
+	if v, ok, err := readKeyed(filepath.Join(dir, "memory.events"), "oom_kill"); err == nil && ok {
+		st.OOMKilled = v > 0
+	}
+	return st, nil
+}
+
+// Destroy removes the container's cgroup (its tasks must have exited), then
+// mydocker/ if no other container uses it.
+func (m *v2) Destroy() error {
+	err := m.ops.removeTree("the container is gone: remove its cgroup", m.path(), time.Now().Add(destroyGrace))
+	m.ops.removeIfUnused("no container uses the mydocker parent cgroup any more", m.top())
+	m.created = false
+	return err
+}

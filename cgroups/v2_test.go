@@ -1,0 +1,113 @@
+package cgroups
+
+import "testing"
+
+// v2Tree lays out a cgroup2 mount whose root offers the usual controllers
+// and has enabled none of them yet.
+func v2Tree(t *testing.T) *fakeFS {
+	f := newFake(t)
+	f.put("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n")
+	f.put("cgroup.subtree_control", "\n")
+	f.put("cgroup.procs", "")
+	return f
+}
+
+func TestV2ApplySetDestroy(t *testing.T) {
+	f := v2Tree(t)
+	m := f.manager("c1")
+	if m.Mode() != V2 {
+		t.Fatalf("mode %v, want v2", m.Mode())
+	}
+	r := &Resources{Memory: 64 << 20, MemorySwap: 96 << 20, CPUShares: 512, NanoCPUs: 15e8, CpusetCpus: "0", CpusetMems: "0", PidsLimit: 20}
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(4242); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "narrated commands", f.takeCmds(), []string{
+		"mkdir -p /cg/mydocker",
+		"echo '+cpu +cpuset +memory +pids' > /cg/cgroup.subtree_control",
+		"echo '+cpu +cpuset +memory +pids' > /cg/mydocker/cgroup.subtree_control",
+		"mkdir -p /cg/mydocker/c1",
+		"echo 67108864 > /cg/mydocker/c1/memory.max",
+		"echo 33554432 > /cg/mydocker/c1/memory.swap.max",
+		"echo 20 > /cg/mydocker/c1/cpu.weight",
+		"echo '150000 100000' > /cg/mydocker/c1/cpu.max",
+		"echo 0 > /cg/mydocker/c1/cpuset.cpus",
+		"echo 0 > /cg/mydocker/c1/cpuset.mems",
+		"echo 20 > /cg/mydocker/c1/pids.max",
+		"echo 4242 > /cg/mydocker/c1/cgroup.procs",
+	})
+	if got := f.get("mydocker/c1/cgroup.controllers"); got != "cpuset cpu memory pids" {
+		t.Errorf("leaf controllers = %q: subtree_control was not enabled down to it", got)
+	}
+	if p := m.Paths()[""]; p != f.root+"/mydocker/c1" {
+		t.Errorf("Paths() = %v", m.Paths())
+	}
+
+	// A second container finds the controllers already on: no writes.
+	b := f.manager("c2")
+	if err := b.Apply(7); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "second container", f.takeCmds(), []string{
+		"mkdir -p /cg/mydocker",
+		"mkdir -p /cg/mydocker/c2",
+		"echo 7 > /cg/mydocker/c2/cgroup.procs",
+	})
+
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if f.exists("mydocker/c1") || !f.exists("mydocker/c2") {
+		t.Errorf("Destroy of c1 must remove c1 only")
+	}
+	if err := b.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if f.exists("mydocker") {
+		t.Errorf("mydocker/ left after the last container")
+	}
+	sameLines(t, "destroy", f.takeCmds(), []string{
+		"rmdir /cg/mydocker/c1",
+		"rmdir /cg/mydocker/c2",
+		"rmdir /cg/mydocker",
+	})
+	if err := m.Destroy(); err != nil {
+		t.Errorf("Destroy of a gone cgroup: %v", err)
+	}
+}
+
+// Only the controllers the parent offers are enabled (a v2 host without
+// cpuset delegation, say).
+func TestV2EnablesOnlyWhatIsOffered(t *testing.T) {
+	f := newFake(t)
+	f.put("cgroup.controllers", "memory pids\n")
+	f.put("cgroup.subtree_control", "memory\n")
+	if err := f.manager("c").Apply(1); err != nil {
+		t.Fatal(err)
+	}
+	cmds := f.takeCmds()
+	if cmds[1] != "echo +pids > /cg/cgroup.subtree_control" {
+		t.Errorf("enable step = %q", cmds[1])
+	}
+}
+
+func TestV2Stats(t *testing.T) {
+	f := v2Tree(t)
+	f.put("mydocker/c/memory.current", "10485760\n")
+	f.put("mydocker/c/memory.stat", "anon 1\ninactive_file 1048576\n")
+	f.put("mydocker/c/memory.max", "max\n")
+	f.put("mydocker/c/cpu.stat", "usage_usec 1500\nuser_usec 1000\n")
+	f.put("mydocker/c/pids.current", "2\n")
+	f.put("mydocker/c/memory.events", "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+	st, err := f.manager("c").Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stats{MemoryUsage: 9 << 20, MemoryLimit: 0, CPUUsageNs: 1500000, Pids: 2, OOMKilled: true}
+	if *st != want {
+		t.Errorf("Stats = %+v, want %+v", *st, want)
+	}
+}
