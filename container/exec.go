@@ -209,7 +209,8 @@ func (r *Runtime) execWhy(c *Config, procs []string) string {
 // `-w/tmp` would put the command in the host's /tmp, outside the
 // container's root. Through /proc/<pid>/root the path is the container's.
 // Joining the cgroup has no nsenter flag (-C is the cgroup namespace): a
-// shell writes its own pid to cgroup.procs first and then becomes nsenter.
+// shell writes its own pid to each cgroup.procs first (tee fails if any
+// write does) and then becomes nsenter.
 func execCommand(pid int, procs []string, s execSpec) string {
 	wd := filepath.Join("/proc", strconv.Itoa(pid), "root", s.WorkDir)
 	args := []string{"nsenter", "-t", strconv.Itoa(pid), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w" + wd, "env", "-i"}
@@ -218,11 +219,7 @@ func execCommand(pid int, procs []string, s execSpec) string {
 	if len(procs) == 0 {
 		return line
 	}
-	var script []string
-	for _, p := range procs {
-		script = append(script, "echo $$ > "+narrate.Quote(p))
-	}
-	return narrate.Quote("sh", "-c", strings.Join(script, " && ")+" && exec "+line)
+	return narrate.Quote("sh", "-c", "echo $$ | tee "+narrate.Quote(procs...)+" >/dev/null && exec "+line)
 }
 
 // execEnv is the exec'd command's environment: the container's, TERM with

@@ -75,8 +75,8 @@ func TestExecCommand(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	got = execCommand(42, []string{"/sys/fs/cgroup/memory/m/cgroup.procs"}, s)
-	if !strings.HasPrefix(got, `sh -c 'echo $$ > /sys/fs/cgroup/memory/m/cgroup.procs && exec nsenter -t 42 `) {
+	got = execCommand(42, []string{"/sys/fs/cgroup/memory/m/cgroup.procs", "/sys/fs/cgroup/pids/m/cgroup.procs"}, s)
+	if !strings.HasPrefix(got, `sh -c 'echo $$ | tee /sys/fs/cgroup/memory/m/cgroup.procs /sys/fs/cgroup/pids/m/cgroup.procs >/dev/null && exec nsenter -t 42 `) {
 		t.Errorf("with a cgroup: %s", got)
 	}
 }
