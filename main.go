@@ -13,6 +13,9 @@ import (
 
 	"github.com/mydocker/mydocker/cmd"
 	"github.com/mydocker/mydocker/internal/narrate"
+	// Its constructor joins a container's namespaces before Go starts, for
+	// exec; for every other verb it does nothing.
+	_ "github.com/mydocker/mydocker/nsenter"
 )
 
 const usage = `a small daemonless container runtime with bridge networking.

@@ -62,6 +62,22 @@ var Image = &cli.Command{
 			},
 		},
 		{
+			Name:      "export",
+			Usage:     "write an image as a plain rootfs tarball (to stdout, or -o FILE); `image import` reads it back",
+			ArgsUsage: "NAME",
+			Flags:     []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of stdout"}},
+			Action: func(c *cli.Context) error {
+				if err := exactArgs(c, 1); err != nil {
+					return err
+				}
+				rt, err := runtime(c)
+				if err != nil {
+					return err
+				}
+				return rt.Images().ExportTo(c.Args().First(), c.String("output"), os.Stdout)
+			},
+		},
+		{
 			Name:      "rm",
 			Aliases:   []string{"remove"},
 			Usage:     "remove images",

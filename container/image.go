@@ -109,11 +109,7 @@ func (im Images) Import(src, name string) error {
 	}
 	return im.create(name, func(tmp string) error {
 		if fi.IsDir() {
-			pr, pw := io.Pipe()
-			go func() { pw.CloseWithError(archive.Tar(src, pw)) }()
-			err := archive.Untar(pr, tmp)
-			pr.CloseWithError(err)
-			return err
+			return copyTree(src, tmp)
 		}
 		f, err := os.Open(src)
 		if err != nil {
@@ -127,6 +123,13 @@ func (im Images) Import(src, name string) error {
 // create fills a temporary directory with fill and renames it to the image,
 // so an image is either whole or absent. An existing name is refused.
 func (im Images) create(name string, fill func(tmp string) error) error {
+	return im.put(name, fill, nil)
+}
+
+// put is create that, when the name exists and mayReplace (called under
+// the image lock) says yes, replaces the old image with the new one: the
+// new one is complete before the old one is moved away.
+func (im Images) put(name string, fill func(tmp string) error, mayReplace func() error) error {
 	if err := os.MkdirAll(im.Paths.ImagesDir(), 0o755); err != nil {
 		return fmt.Errorf("create image directory: %w", err)
 	}
@@ -136,8 +139,15 @@ func (im Images) create(name string, fill func(tmp string) error) error {
 	}
 	defer unlock()
 	dir := im.Paths.ImageDir(name)
+	exists := false
 	if _, err := os.Stat(dir); err == nil {
-		return fmt.Errorf("%w: %s (remove it first with `mydocker image rm %s`)", errImageExists, name, name)
+		if mayReplace == nil {
+			return fmt.Errorf("%w: %s (remove it first with `mydocker image rm %s`)", errImageExists, name, name)
+		}
+		if err := mayReplace(); err != nil {
+			return err
+		}
+		exists = true
 	}
 	tmp, err := os.MkdirTemp(im.Paths.ImagesDir(), ".tmp-"+name+"-")
 	if err != nil {
@@ -151,9 +161,23 @@ func (im Images) create(name string, fill func(tmp string) error) error {
 		os.RemoveAll(tmp)
 		return err
 	}
+	var old string
+	if exists {
+		old = filepath.Join(im.Paths.ImagesDir(), ".rm-"+filepath.Base(tmp))
+		if err := os.Rename(dir, old); err != nil {
+			os.RemoveAll(tmp)
+			return fmt.Errorf("replace image %s: %w", name, err)
+		}
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp)
+		if old != "" {
+			os.Rename(old, dir)
+		}
 		return fmt.Errorf("create image %s: %w", name, err)
+	}
+	if old != "" {
+		return os.RemoveAll(old)
 	}
 	return nil
 }

@@ -1,0 +1,56 @@
+package cmd
+
+import (
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker/mydocker/container"
+)
+
+// Exec is `mydocker exec`.
+var Exec = &cli.Command{
+	Name:      "exec",
+	Usage:     "run a command in a running container",
+	ArgsUsage: "CONTAINER COMMAND [ARG...]",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable: KEY=VAL, or KEY to take the caller's"},
+		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory in the container (default: the container's)"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := minArgs(c, 2); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		o := container.ExecOptions{
+			Container: c.Args().First(), Cmd: c.Args().Tail(),
+			Env: c.StringSlice("env"), WorkDir: c.String("workdir"),
+			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"),
+		}
+		code, err := rt.Exec(o, os.Stdin, os.Stdout, os.Stderr)
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return cli.Exit("", code)
+		}
+		return nil
+	},
+}
+
+// ExecInternal is the hidden verb `mydocker exec` starts: nsenter's
+// constructor has put it in the container before Go started.
+var ExecInternal = &cli.Command{
+	Name:   "exec-internal",
+	Hidden: true,
+	Usage:  "the command of an exec, already inside the container (internal)",
+	Action: func(c *cli.Context) error {
+		// It returns only on failure, with an exit code that says why.
+		return container.ExecInternal()
+	},
+}

@@ -1,0 +1,152 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// cgroupProcsToJoin returns the cgroup.procs files an exec must write its
+// pid to, to be in the same cgroups as the container's pid 1: one per
+// hierarchy where pid 1's cgroup differs from ours. A container that has no
+// cgroup of its own (it is where its parent was) has nothing to join.
+func cgroupProcsToJoin(pid int) ([]string, error) {
+	theirs, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	ours, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	return cgroupProcsFiles(parseProcCgroup(string(theirs)), parseProcCgroup(string(ours)), parseCgroupMounts(string(mountinfo)))
+}
+
+// cgroupLine is one line of /proc/<pid>/cgroup: "4:memory:/mydocker/abc".
+// Controllers is empty for the v2 hierarchy ("0::/path").
+type cgroupLine struct {
+	Hierarchy, Controllers, Path string
+}
+
+func parseProcCgroup(data string) []cgroupLine {
+	var out []cgroupLine
+	for _, l := range strings.Split(data, "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		out = append(out, cgroupLine{parts[0], parts[1], parts[2]})
+	}
+	return out
+}
+
+// cgroupMount is a cgroup or cgroup2 mount of /proc/self/mountinfo.
+type cgroupMount struct {
+	Root, Point, FSType string
+	Options             []string // super options: "rw", "memory", "name=systemd", ...
+}
+
+func parseCgroupMounts(mountinfo string) []cgroupMount {
+	var out []cgroupMount
+	for _, l := range strings.Split(mountinfo, "\n") {
+		// ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER
+		pre, post, ok := strings.Cut(l, " - ")
+		if !ok {
+			continue
+		}
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
+			continue
+		}
+		out = append(out, cgroupMount{Root: unescapeMountinfo(f[3]), Point: unescapeMountinfo(f[4]), FSType: g[0], Options: strings.Split(g[2], ",")})
+	}
+	return out
+}
+
+// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// cgroupProcsFiles maps the hierarchies where theirs differs from ours to
+// the cgroup.procs file of their cgroup under a mount of that hierarchy.
+// A hierarchy mounted nowhere here cannot be joined, and is skipped.
+func cgroupProcsFiles(theirs, ours []cgroupLine, mounts []cgroupMount) ([]string, error) {
+	mine := map[string]string{}
+	for _, l := range ours {
+		mine[l.Hierarchy+":"+l.Controllers] = l.Path
+	}
+	var out []string
+	for _, l := range theirs {
+		if p, ok := mine[l.Hierarchy+":"+l.Controllers]; ok && p == l.Path {
+			continue
+		}
+		m, ok := findCgroupMount(l, mounts)
+		if !ok {
+			continue
+		}
+		rel := l.Path
+		if m.Root != "/" {
+			if rel != m.Root && !strings.HasPrefix(rel, m.Root+"/") {
+				return nil, fmt.Errorf("cgroup %s of hierarchy %s is outside its mount at %s (root %s)", l.Path, l.Controllers, m.Point, m.Root)
+			}
+			rel = strings.TrimPrefix(rel, m.Root)
+		}
+		out = append(out, filepath.Join(m.Point, rel, "cgroup.procs"))
+	}
+	return out, nil
+}
+
+func findCgroupMount(l cgroupLine, mounts []cgroupMount) (cgroupMount, bool) {
+	for _, m := range mounts {
+		if l.Controllers == "" {
+			if l.Hierarchy == "0" && m.FSType == "cgroup2" {
+				return m, true
+			}
+			continue
+		}
+		if m.FSType != "cgroup" {
+			continue
+		}
+		all := true
+		for _, c := range strings.Split(l.Controllers, ",") {
+			if !hasString(m.Options, c) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return m, true
+		}
+	}
+	return cgroupMount{}, false
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
