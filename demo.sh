@@ -30,5 +30,20 @@ step "stop (SIGTERM, then SIGKILL after 1 s)" "mydocker --log-level warn stop -t
 step "ps -a" "mydocker ps -a"
 step "rm" "mydocker rm web"
 step "images" "mydocker images"
+
+step "A bridge network: a Linux bridge, its gateway address, a MASQUERADE rule" \
+	"mydocker network create --driver bridge --subnet 192.168.0.0/24 testnet"
+step "network list" "mydocker network list"
+step "A web server on it, port 8080 of the host published to its port 80" \
+	"mydocker run -d --name web --net testnet -p 8080:80 busybox sh -c 'echo hello from web > /index.html; httpd -f -p 80 -h /'"
+step "Another container reaches it by name (via /etc/hosts)" \
+	"mydocker --log-level warn run --rm --net testnet busybox wget -qO- http://web/index.html"
+step "The host reaches it through the published port (DNAT)" "wget -qO- http://127.0.0.1:8080/index.html || busybox wget -qO- http://127.0.0.1:8080/index.html"
+step "exec: a command inside the running container" "mydocker exec web sh -c 'hostname; ip -br addr show eth0 2>/dev/null || ifconfig eth0'"
+step "The kernel state: links, and mydocker's own iptables chains" "ip -br link; iptables -t nat -S | grep -i mydocker"
+step "network inspect" "mydocker network inspect testnet"
+step "Tear it down: stop, rm, network remove" \
+	"mydocker stop -t 1 web && mydocker rm web && mydocker network remove testnet"
+step "Nothing is left" "ip -br link; iptables -t nat -S | grep -ci mydocker || true"
 echo
 echo "demo: done"
