@@ -80,10 +80,10 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	done = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	// No fsync of the directory: it would make the rename itself survive a
+	// power cut, which runtime state under /var/run (gone at boot) does not
+	// need, and it costs milliseconds on every container start. Readers
+	// and a crash still see the whole old file or the whole new one.
 	return nil
 }
 
