@@ -1,7 +1,7 @@
 // Package statefile reads and writes mydocker's JSON state files safely:
 // writers hold an exclusive flock on a separate lock file (a lock on the data
 // file itself would protect nothing once a rename replaces it) and replace the
-// data atomically (temp file in the same directory, fsync, rename, fsync dir),
+// data atomically (temp file in the same directory, fsync, rename),
 // so concurrent mydocker processes never lose or duplicate an update, and a
 // crash leaves either the old or the new file, never half of one.
 package statefile
