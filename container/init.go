@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,9 +16,10 @@ import (
 )
 
 // Init is the container's first process (`mydocker init`, never run by
-// hand). It is already in its new namespaces; it waits for the spec (the go
-// signal), builds the root filesystem, pivots into it and execs the user's
-// command as pid 1. It returns only on failure, after telling the parent.
+// hand). It is already in its new namespaces. It reads its spec, builds the
+// root filesystem and pivots into it while the parent sets up its cgroup
+// and network, then waits for the go signal and execs the user's command as
+// pid 1. It returns only on failure, after telling the parent.
 func Init(n *narrate.Narrator) error {
 	// Some steps (the cgroup namespace) are per thread: keep this goroutine
 	// on one thread up to the exec.
@@ -28,13 +30,13 @@ func Init(n *narrate.Narrator) error {
 
 	var spec initSpec
 	specR := os.NewFile(fdSpec, "spec")
-	err := json.NewDecoder(specR).Decode(&spec)
-	specR.Close()
-	if err != nil {
-		// The parent went away before the go signal: nothing to run.
+	defer specR.Close()
+	dec := json.NewDecoder(specR)
+	if err := dec.Decode(&spec); err != nil {
+		// The parent went away before sending it: nothing to run.
 		return fmt.Errorf("read init spec: %w", err)
 	}
-	ini := &initProc{n: n, spec: &spec}
+	ini := &initProc{n: n, spec: &spec, goSignal: io.MultiReader(dec.Buffered(), specR)}
 	if err := ini.run(); err != nil {
 		ie := &initError{Msg: err.Error(), Code: 125}
 		errors.As(err, &ie)
@@ -49,8 +51,28 @@ func Init(n *narrate.Narrator) error {
 func InitLog() *os.File { return os.NewFile(fdLog, "log") }
 
 type initProc struct {
-	n    *narrate.Narrator
-	spec *initSpec
+	n        *narrate.Narrator
+	spec     *initSpec
+	goSignal io.Reader // after the spec: one byte once cgroup and network are ready
+}
+
+// awaitGo blocks until the parent says the cgroup and network are ready. A
+// parent that dies first closes the pipe without a word: then the command
+// must not run (it would run without its network).
+func (i *initProc) awaitGo() error {
+	b := make([]byte, 1)
+	for {
+		if _, err := io.ReadFull(i.goSignal, b); err != nil {
+			return errors.New("the parent went away before the go signal")
+		}
+		switch b[0] {
+		case goByte:
+			return nil
+		case '\n': // the end of the spec's JSON line
+		default:
+			return fmt.Errorf("unexpected %q instead of the go signal", b[0])
+		}
+	}
 }
 
 // in renders a command run inside the container's namespaces, as the host sees it.
@@ -72,6 +94,9 @@ func (i *initProc) run() error {
 		i.in("-u", "hostname", s.Hostname),
 		func() error { return unix.Sethostname([]byte(s.Hostname)) }); err != nil {
 		return fmt.Errorf("set hostname: %w", err)
+	}
+	if err := i.awaitGo(); err != nil {
+		return err
 	}
 	if s.CgroupNS {
 		if err := i.n.Do("Enter a new cgroup namespace, so the container sees its own cgroup as the root",

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +30,8 @@ type initProcess struct {
 	syncR   *os.File
 	console *os.File // with a tty: our end of the socket the init sends the pty master on
 	logDone chan struct{}
-	pty     *os.File // with a tty: the master side, once released
+	log     *heldWriter // the init's narration, held until the go signal
+	pty     *os.File    // with a tty: the master side, once released
 }
 
 // Pid is the init's pid as the host sees it.
@@ -100,37 +102,45 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 		closeAll(ours)
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	p := &initProcess{cmd: cmd, specW: ours[0], syncR: ours[1], logDone: make(chan struct{})}
+	p := &initProcess{cmd: cmd, specW: ours[0], syncR: ours[1], logDone: make(chan struct{}), log: &heldWriter{out: r.logOut()}}
 	if sio.Tty {
 		p.console = ours[3]
 	}
-	// The init narrates its steps on its log pipe; they join ours.
+	// The init narrates its steps on its log pipe; they join ours after
+	// the parent's own steps (cgroup, network), though they happen meanwhile,
+	// so the log reads as one story.
 	logR := ours[2]
 	go func() {
 		defer close(p.logDone)
 		defer logR.Close()
-		io.Copy(r.logOut(), logR)
+		io.Copy(p.log, logR)
 	}()
 	return p, nil
 }
 
-// release sends the spec (the go signal) and waits until the init has
-// exec'd the command (the sync pipe closes empty) or failed (it says why).
-func (p *initProcess) release(spec *initSpec) error {
-	err := json.NewEncoder(p.specW).Encode(spec)
+// sendSpec sends the init its spec; it starts building the container's root
+// filesystem, then waits for the go signal.
+func (p *initProcess) sendSpec(spec *initSpec) error {
+	if err := json.NewEncoder(p.specW).Encode(spec); err != nil {
+		return fmt.Errorf("send the container its spec: %w", err)
+	}
+	return nil
+}
+
+// release gives the go signal and waits until the init has exec'd the
+// command (the sync pipe closes empty) or failed (it says why).
+func (p *initProcess) release() error {
+	p.log.release()
+	_, err := p.specW.Write([]byte{goByte})
 	p.specW.Close()
-	data, _ := io.ReadAll(p.syncR)
+	ierr := p.initError()
 	p.syncR.Close()
 	<-p.logDone
-	if len(strings.TrimSpace(string(data))) > 0 {
-		ie := &initError{}
-		if jerr := json.Unmarshal(data, ie); jerr != nil {
-			return fmt.Errorf("container init failed: %s", data)
-		}
-		return ie
+	if ierr != nil {
+		return ierr
 	}
 	if err != nil {
-		return fmt.Errorf("send the container its spec: %w", err)
+		return fmt.Errorf("give the container the go signal: %w", err)
 	}
 	if p.console != nil {
 		master, err := recvFd(p.console)
@@ -162,16 +172,60 @@ func recvFd(sock *os.File) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "/dev/ptmx"), nil
 }
 
-// abort kills an init that never got its go signal, and reaps it.
-func (p *initProcess) abort() {
+// heldWriter keeps what is written until release, then passes it on.
+type heldWriter struct {
+	mu   sync.Mutex
+	out  io.Writer
+	buf  []byte
+	open bool
+}
+
+func (w *heldWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.open {
+		w.buf = append(w.buf, b...)
+		return len(b), nil
+	}
+	return w.out.Write(b)
+}
+
+func (w *heldWriter) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.out.Write(w.buf)
+	w.buf, w.open = nil, true
+}
+
+// abort kills an init that never got its go signal, and reaps it. If the
+// init had failed on its own, its reason is returned: it explains the
+// failure better than whatever the parent then ran into.
+func (p *initProcess) abort() error {
 	p.specW.Close()
-	p.syncR.Close()
 	if p.console != nil {
 		p.console.Close()
 	}
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
 	<-p.logDone
+	p.log.release() // what the init said before it was stopped
+	err := p.initError()
+	p.syncR.Close()
+	return err
+}
+
+// initError reads the init's report of a failure from the sync pipe, once
+// the init has exec'd or exited; nil if it had nothing to say.
+func (p *initProcess) initError() error {
+	data, _ := io.ReadAll(p.syncR)
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return nil
+	}
+	ie := &initError{}
+	if err := json.Unmarshal(data, ie); err != nil {
+		return fmt.Errorf("container init failed: %s", data)
+	}
+	return ie
 }
 
 // wait reaps the init and returns the container's exit code, as a shell

@@ -142,19 +142,25 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, err
 	}
 	spec.HostPid = p.Pid()
-	c, err = r.store().Update(c.ID, func(c *Config) error {
-		c.Pid, c.PidStart, c.MonitorPid = p.Pid(), pidStart(p.Pid()), monitor
-		c.Status, c.Started = StatusRunning, time.Now().UTC()
-		return nil
-	})
+	// The init builds its root filesystem while we connect it.
+	err = p.sendSpec(spec)
+	if err == nil {
+		c, err = r.store().Update(c.ID, func(c *Config) error {
+			c.Pid, c.PidStart, c.MonitorPid = p.Pid(), pidStart(p.Pid()), monitor
+			c.Status, c.Started = StatusRunning, time.Now().UTC()
+			return nil
+		})
+	}
 	if err == nil {
 		err = r.connect(c, p.Pid())
 	}
 	if err != nil {
-		p.abort()
+		if ierr := p.abort(); ierr != nil {
+			err = ierr
+		}
 		return nil, errors.Join(err, r.teardown(c))
 	}
-	if err := p.release(spec); err != nil {
+	if err := p.release(); err != nil {
 		p.wait()
 		code := ExitCodeOf(err)
 		return nil, errors.Join(err, r.finish(c.ID, code))

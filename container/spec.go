@@ -1,8 +1,8 @@
 package container
 
-// initSpec is what the parent sends the init process over its pipe once
-// the cgroup and network are ready: the command never travels in argv, and
-// its arrival is the go signal.
+// initSpec is what the parent sends the init process over its pipe as soon
+// as it has started: the command never travels in argv. One goByte follows
+// on the same pipe once the cgroup and network are ready: the go signal.
 type initSpec struct {
 	ID       string
 	HostPid  int // the init's pid as the host sees it, for the narrated nsenter commands
@@ -21,6 +21,9 @@ type initSpec struct {
 	CgroupNS bool
 	Tty      bool // make a terminal in the container's devpts for the command
 }
+
+// goByte is the go signal.
+const goByte = 'g'
 
 type etcFile struct {
 	Source string // in the state dir
