@@ -42,10 +42,7 @@ PY
 
 # Peak RSS of the shim watching a detached sleep.
 $md run -d --name rss busybox sleep 1000 >/dev/null
-shim=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['MonitorPid'])" "$work/run/containers/$($md ps -q --no-trunc 2>/dev/null || ls "$work/run/containers" | grep -v '^\.' | head -1)/config.json" 2>/dev/null || true)
-if [ -z "$shim" ]; then
-	id=$(ls "$work/run/containers" | grep -v '^\.' | head -1)
-	shim=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['MonitorPid'])" "$work/run/containers/$id/config.json")
-fi
+id=$($md inspect rss | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
+shim=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["MonitorPid"])' "$work/run/containers/$id/config.json")
 echo "shim peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$shim/status) (pid $shim)"
 $md rm -f rss >/dev/null

@@ -232,27 +232,6 @@ func execEnv(c *Config, extra []string, tty bool) []string {
 	return mergeEnv(env, extra)
 }
 
-// mergeEnv returns base with over applied: a key of over replaces the same
-// key of base in place, new keys are appended in order.
-func mergeEnv(base, over []string) []string {
-	out := append([]string(nil), base...)
-	at := map[string]int{}
-	for i, e := range out {
-		k, _, _ := strings.Cut(e, "=")
-		at[k] = i
-	}
-	for _, e := range over {
-		k, _, _ := strings.Cut(e, "=")
-		if i, ok := at[k]; ok {
-			out[i] = e
-			continue
-		}
-		at[k] = len(out)
-		out = append(out, e)
-	}
-	return out
-}
-
 // ExecInternal is `mydocker exec-internal`, the process nsenter/nsexec.c
 // has already placed in the container's cgroup, namespaces and root: it
 // moves to the working directory and execs the command. It returns only on

@@ -103,19 +103,26 @@ func containerEnv(c *Config) []string {
 	if c.Tty {
 		env = append(env, "TERM=xterm")
 	}
-	seen := map[string]int{}
-	for i, e := range env {
+	return mergeEnv(env, c.Env)
+}
+
+// mergeEnv returns base with over applied: a key of over replaces the same
+// key of base in place, new keys are appended in order.
+func mergeEnv(base, over []string) []string {
+	out := append([]string(nil), base...)
+	at := map[string]int{}
+	for i, e := range out {
 		k, _, _ := strings.Cut(e, "=")
-		seen[k] = i
+		at[k] = i
 	}
-	for _, e := range c.Env {
+	for _, e := range over {
 		k, _, _ := strings.Cut(e, "=")
-		if i, ok := seen[k]; ok {
-			env[i] = e
+		if i, ok := at[k]; ok {
+			out[i] = e
 			continue
 		}
-		seen[k] = len(env)
-		env = append(env, e)
+		at[k] = len(out)
+		out = append(out, e)
 	}
-	return env
+	return out
 }
