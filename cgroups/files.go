@@ -234,3 +234,16 @@ func (o fsOps) say() *narrate.Narrator {
 
 func itoa(v int64) string  { return strconv.FormatInt(v, 10) }
 func utoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// retryVanishedParent runs create again (a few times) when it fails with
+// ENOENT: a concurrent Destroy of the last other container may remove the
+// shared mydocker/ parent between our mkdir and our writes.
+func retryVanishedParent(create func() error) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = create(); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+	}
+	return err
+}

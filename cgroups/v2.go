@@ -41,15 +41,8 @@ func (m *v2) create() error {
 	if m.created {
 		return nil
 	}
-	var err error
-	for try := 0; try < 3; try++ {
-		if err = m.createOnce(); err == nil || !errors.Is(err, os.ErrNotExist) {
-			break
-		}
-	}
-	if err == nil {
-		m.created = true
-	}
+	err := retryVanishedParent(m.createOnce)
+	m.created = err == nil
 	return err
 }
 
