@@ -163,7 +163,7 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 	if self, other := netnsOf("self"), netnsOf(strconv.Itoa(p.pid)); self == "" || other == "" || self == other {
 		return nil, fmt.Errorf("pid %d is in netsetgo's own network namespace: netsetgo wires a process in a namespace of its own (unshare --net)", p.pid)
 	}
-	if err := m.pruneWirings(); err != nil {
+	if err := m.pruneWirings(0); err != nil {
 		return nil, err
 	}
 	if old, err := m.loadWiring(p.pid); err == nil {

@@ -20,10 +20,10 @@ func (m *Manager) NetsetgoCleanup(pid int, removeBridge string) error {
 		return errors.New("netsetgo needs a pid")
 	}
 	return m.locked(func() error {
-		if err := m.pruneWirings(); err != nil {
-			return err
-		}
 		w, err := m.loadWiring(pid)
+		if perr := m.pruneWirings(pid); perr != nil {
+			return perr
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			if removeBridge != "" {
 				if rec, err := m.loadBridgeRecord(removeBridge); err == nil && rec.held() {
@@ -150,5 +150,11 @@ func (m *Manager) removeBaseIfUnused() error {
 	if used, err := m.netsetgoHoldsRules(); err != nil || used {
 		return err
 	}
-	return firewall{k: newKernel(m.n)}.removeBase()
+	k := newKernel(m.n)
+	for _, c := range baseChains {
+		if ok, err := k.IptChainExists(c.Table, c.Chain); err != nil || ok {
+			return firewall{k: k}.removeBase()
+		}
+	}
+	return nil // removed already
 }

@@ -146,14 +146,17 @@ func (m *Manager) netsetgoHoldsRules() (bool, error) {
 
 // pruneWirings cleans up after processes that exited without a cleanup
 // (their veth went with their namespace; their rules and records stay
-// until now). Held lock.
-func (m *Manager) pruneWirings() error {
+// until now), except the wiring of pid, which the caller handles. Held lock.
+func (m *Manager) pruneWirings(except int) error {
 	ws, err := m.loadWirings()
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, w := range ws {
+		if w.Pid == except {
+			continue
+		}
 		if st, err := procStartTime(w.Pid); err == nil && st == w.StartTime {
 			continue
 		}
