@@ -8,8 +8,10 @@
 // interface and registry), bridge.go and endpoint.go (the bridge driver),
 // ipam.go (bitmap IPAM and its store), portmap.go (-p parsing, DNAT rules as
 // data), firewall.go (the chain layout), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets), ops.go and ops_iptables.go (the narrated
-// kernel operations: the only code that changes the kernel).
+// validate.go (names, subnets), netsetgo*.go (netsetgo: wire an existing
+// process into a bridge, with the same ops and rules), ops.go and
+// ops_iptables.go (the narrated kernel operations: the only code that
+// changes the kernel).
 //
 // # How the runtime core uses it
 //
