@@ -8,8 +8,10 @@
 // interface and registry), bridge.go and endpoint.go (the bridge driver),
 // ipam.go (bitmap IPAM and its store), portmap.go (-p parsing, DNAT rules as
 // data), firewall.go (the chain layout), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets), ops.go and ops_iptables.go (the narrated
-// kernel operations: the only code that changes the kernel).
+// validate.go (names, subnets), netsetgo*.go (netsetgo: wire an existing
+// process into a bridge, with the same ops and rules), ops.go and
+// ops_iptables.go (the narrated kernel operations: the only code that
+// changes the kernel).
 //
 // # How the runtime core uses it
 //
@@ -243,7 +245,7 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	}
 	u.add(func() error { delete(pools, nw.Subnet); return m.savePools(pools) })
 	if err := drv.Create(nw); err != nil {
-		if len(others) == 0 {
+		if held, _ := m.netsetgoHoldsRules(); len(others) == 0 && !held {
 			err = errors.Join(err, firewall{k: newKernel(m.n)}.removeBase())
 		}
 		return nil, u.run(fmt.Errorf("create network %s: %w", nw.Name, err))
@@ -294,9 +296,8 @@ func (m *Manager) remove(name string) error {
 		if err := os.Remove(m.netPath(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
-		if rest, err := m.loadAll(); err == nil && len(rest) == 0 {
-			errs = append(errs, firewall{k: newKernel(m.n)}.removeBase())
-		}
+		// The base chains stay while netsetgo bridges have rules in them.
+		errs = append(errs, m.removeBaseIfUnused())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)

@@ -105,6 +105,17 @@ func (k *kernel) AddrAdd(dev string, addr *net.IPNet, why string) error {
 	})
 }
 
+// AddrDel: ip addr del CIDR dev NAME
+func (k *kernel) AddrDel(dev string, addr *net.IPNet, why string) error {
+	return k.do(why, []string{"ip", "addr", "del", addr.String(), "dev", dev}, func() error {
+		l, err := netlink.LinkByName(dev)
+		if err != nil {
+			return err
+		}
+		return netlink.AddrDel(l, &netlink.Addr{IPNet: addr})
+	})
+}
+
 // LinkSetUp: ip link set dev NAME up
 func (k *kernel) LinkSetUp(dev, why string) error {
 	return k.do(why, []string{"ip", "link", "set", "dev", dev, "up"}, func() error {
@@ -153,9 +164,15 @@ func (k *kernel) LinkDel(dev, why string) error {
 //
 // That is the same end state as "create, move, rename", in one atomic step
 // with no temporary name that could clash in the host's namespace.
+//
+// A nil mac leaves the peer's MAC to the kernel (no "address" in the command).
 func (k *kernel) LinkAddVeth(host, peer string, mac net.HardwareAddr, pid int) error {
+	argv := []string{"ip", "link", "add", host, "type", "veth", "peer", "name", peer}
+	if mac != nil {
+		argv = append(argv, "address", mac.String())
+	}
 	return k.do(fmt.Sprintf("create a veth pair (a virtual cable): %s stays on the host, %s is born in the netns of pid %d", host, peer, pid),
-		[]string{"ip", "link", "add", host, "type", "veth", "peer", "name", peer, "address", mac.String(), "netns", strconv.Itoa(pid)},
+		append(argv, "netns", strconv.Itoa(pid)),
 		func() error {
 			return netlink.LinkAdd(&netlink.Veth{
 				LinkAttrs:        linkAttrs(host),

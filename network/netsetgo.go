@@ -1,0 +1,355 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/vishvananda/netlink"
+)
+
+/*
+netsetgo wires an existing process (one started with `unshare --net`, say)
+into a bridge, as the teaching tool github.com/teddyking/netsetgo does:
+
+  host:     bridge BR up with BRIDGE-ADDRESS            (created, or reused as it is)
+            PREFIX0 ── veth ──┐  on BR, up
+  pid's ns:                   └─ PREFIX1 with CONTAINER-ADDRESS, up; lo up;
+                                 default via BRIDGE-IP
+
+It goes through the same narrated kernel operations as the bridge driver,
+and, unlike the original, also:
+  - NAT: the bridge's subnet gets the same rules as a mydocker network
+    (networkRules in firewall.go: MASQUERADE and forwarding, in mydocker's
+    own chains), so the process reaches beyond the host;
+  - cleanup: every call leaves a record (netsetgo_state.go) of exactly what
+    it made, and NetsetgoCleanup removes that, rules included;
+  - concurrency: calls run under the network lock (the one `network create`
+    takes, so the base chains are never created and removed at once), and
+    take the first free pair of names PREFIX0/PREFIX1, PREFIX2/PREFIX3, ...
+
+Addresses are the user's, not the IPAM's: a netsetgo bridge is not a
+mydocker network, and allocates nothing.
+*/
+
+// Netsetgo defaults: the original's flag defaults.
+const (
+	NetsetgoBridge           = "brg0"
+	NetsetgoBridgeAddress    = "10.10.10.1/24"
+	NetsetgoVethPrefix       = "veth"
+	NetsetgoContainerAddress = "10.10.10.2/24"
+)
+
+// ErrNoWiring: NetsetgoCleanup found no record of a wiring for the pid.
+var ErrNoWiring = errors.New("no netsetgo wiring")
+
+// NetsetgoOptions are netsetgo's flags.
+type NetsetgoOptions struct {
+	BridgeName       string
+	BridgeAddress    string // CIDR: the bridge's address and the subnet
+	VethNamePrefix   string
+	ContainerAddress string // CIDR; the bridge's prefix length is used, as the original does
+	Pid              int
+	NAT              bool
+}
+
+// nsgPlan is validated NetsetgoOptions.
+type nsgPlan struct {
+	bridge    string
+	bridgeNet *net.IPNet // bridge ip / prefix
+	subnet    *net.IPNet
+	container *net.IPNet // container ip / the bridge's prefix
+	prefix    string
+	pid       int
+	nat       bool
+}
+
+// planNetsetgo checks the options without touching anything.
+func planNetsetgo(o NetsetgoOptions) (*nsgPlan, error) {
+	if o.Pid == 0 {
+		return nil, errors.New("netsetgo needs a pid")
+	}
+	if o.Pid < 0 {
+		return nil, fmt.Errorf("invalid pid %d", o.Pid)
+	}
+	if err := validIfname(o.BridgeName); err != nil {
+		return nil, fmt.Errorf("bridge name: %w", err)
+	}
+	if err := validIfname(o.VethNamePrefix + "0"); o.VethNamePrefix != "" && err != nil {
+		return nil, fmt.Errorf("veth name prefix: %w", err)
+	}
+	if len(o.VethNamePrefix) > 13 { // room for two digits
+		return nil, fmt.Errorf("veth name prefix %q: at most 13 characters (interface names have at most 15)", o.VethNamePrefix)
+	}
+	bip, subnet, err := net.ParseCIDR(o.BridgeAddress)
+	if err != nil || bip.To4() == nil {
+		return nil, fmt.Errorf("bridge address %q is not an IPv4 address in CIDR notation (like 10.10.10.1/24)", o.BridgeAddress)
+	}
+	cip, _, err := net.ParseCIDR(o.ContainerAddress)
+	if err != nil || cip.To4() == nil {
+		return nil, fmt.Errorf("container address %q is not an IPv4 address in CIDR notation (like 10.10.10.2/24)", o.ContainerAddress)
+	}
+	bip, cip = bip.To4(), cip.To4()
+	ones, bits := subnet.Mask.Size()
+	bcast := net.ParseIP(broadcast(&net.IPNet{IP: bip, Mask: subnet.Mask})).To4()
+	special := func(ip net.IP) bool { return ones < 31 && (ip.Equal(subnet.IP) || ip.Equal(bcast)) }
+	switch {
+	case ones == bits:
+		return nil, fmt.Errorf("bridge address %s: a /%d leaves no room for the container", o.BridgeAddress, ones)
+	case special(bip):
+		return nil, fmt.Errorf("bridge address %s is the network or broadcast address of %s", bip, subnet)
+	case !subnet.Contains(cip):
+		return nil, fmt.Errorf("container address %s is outside the bridge's subnet %s", cip, subnet)
+	case cip.Equal(bip):
+		return nil, fmt.Errorf("container address %s is the bridge's own address", cip)
+	case special(cip):
+		return nil, fmt.Errorf("container address %s is the network or broadcast address of %s", cip, subnet)
+	}
+	return &nsgPlan{
+		bridge:    o.BridgeName,
+		bridgeNet: &net.IPNet{IP: bip, Mask: subnet.Mask},
+		subnet:    subnet,
+		container: &net.IPNet{IP: cip, Mask: subnet.Mask},
+		prefix:    o.VethNamePrefix,
+		pid:       o.Pid,
+		nat:       o.NAT,
+	}, nil
+}
+
+// validIfname checks a network interface name as the kernel does.
+func validIfname(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty")
+	case len(name) > 15:
+		return fmt.Errorf("%q: at most 15 characters", name)
+	case name == "." || name == "..":
+		return fmt.Errorf("%q is not a valid interface name", name)
+	}
+	for _, r := range name {
+		if r == '/' || r == ':' || r <= ' ' || r > '~' {
+			return fmt.Errorf("%q: no '/', ':' or spaces in an interface name", name)
+		}
+	}
+	return nil
+}
+
+// NetsetgoPair is the i-th pair of veth names: PREFIX0/PREFIX1,
+// PREFIX2/PREFIX3, ... (host end, process's end).
+func NetsetgoPair(prefix string, i int) (host, peer string) {
+	return prefix + strconv.Itoa(2*i), prefix + strconv.Itoa(2*i+1)
+}
+
+// Netsetgo wires the process o.Pid into the bridge and records what it
+// made. On failure what it made is removed and the original error returned.
+func (m *Manager) Netsetgo(o NetsetgoOptions) (*Wiring, error) {
+	p, err := planNetsetgo(o)
+	if err != nil {
+		return nil, err
+	}
+	var w *Wiring
+	err = m.locked(func() (err error) { w, err = m.netsetgo(p); return err })
+	return w, err
+}
+
+func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
+	start, err := procStartTime(p.pid)
+	if err != nil {
+		return nil, fmt.Errorf("no process with pid %d", p.pid)
+	}
+	if self, other := netnsOf("self"), netnsOf(strconv.Itoa(p.pid)); self == "" || other == "" || self == other {
+		return nil, fmt.Errorf("pid %d is in netsetgo's own network namespace: netsetgo wires a process in a namespace of its own (unshare --net)", p.pid)
+	}
+	if err := m.pruneWirings(0); err != nil {
+		return nil, err
+	}
+	if old, err := m.loadWiring(p.pid); err == nil {
+		return nil, fmt.Errorf("pid %d is already wired (%s on %s): run netsetgo -cleanup -pid %d first", p.pid, old.HostVeth, old.Bridge, p.pid)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	rec, err := m.loadBridgeRecord(p.bridge)
+	if err != nil {
+		return nil, err
+	}
+	k := newKernel(m.n)
+	var u undo
+	defer func() {
+		if err != nil {
+			err = u.run(err)
+		}
+	}()
+	saveRec := func() error { return m.saveBridgeRecord(rec) }
+	u.add(saveRec) // runs last on rollback: records what is left then
+
+	if err := m.nsgBridge(k, p, rec, &u); err != nil {
+		return nil, err
+	}
+	if err := saveRec(); err != nil {
+		return nil, err
+	}
+
+	nk := k.InNetns(p.pid)
+	defer nk.Close()
+	host, peer, err := freePair(nk, p.prefix)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.LinkAddVeth(host, peer, nil, p.pid); err != nil {
+		return nil, err
+	}
+	u.add(func() error { return k.LinkDel(host, fmt.Sprintf("undo: delete the veth pair %s", host)) })
+	if err := k.LinkSetMaster(host, p.bridge); err != nil {
+		return nil, err
+	}
+	if err := k.LinkSetUp(host, fmt.Sprintf("bring the host end %s up", host)); err != nil {
+		return nil, err
+	}
+	if err := nk.AddrAdd(peer, p.container); err != nil {
+		return nil, err
+	}
+	if err := nk.LinkSetUp(peer, fmt.Sprintf("bring the process's end %s up", peer)); err != nil {
+		return nil, err
+	}
+	if err := nk.LinkSetUp("lo", "bring the process's loopback up (a new network namespace starts with lo down)"); err != nil {
+		return nil, err
+	}
+	if err := nk.RouteAddDefault(p.bridgeNet.IP, peer); err != nil {
+		return nil, err
+	}
+	if p.nat {
+		if err := m.nsgNAT(k, p, rec, &u); err != nil {
+			return nil, err
+		}
+		if err := saveRec(); err != nil {
+			return nil, err
+		}
+	}
+	l, err := netlink.LinkByName(host)
+	if err != nil {
+		return nil, err
+	}
+	w = &Wiring{
+		Pid: p.pid, StartTime: start, Bridge: p.bridge, BridgeAddress: p.bridgeNet.String(),
+		ContainerAddress: p.container.String(), HostVeth: host, HostVethIndex: l.Attrs().Index, PeerVeth: peer,
+		NAT: p.nat, Created: time.Now().UTC(),
+	}
+	if err := m.saveWiring(w); err != nil {
+		return nil, err
+	}
+	m.report("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
+		p.pid, host, p.bridge, p.bridgeNet, peer, p.container, p.bridgeNet.IP)
+	return w, nil
+}
+
+// nsgBridge makes sure the bridge exists, is a bridge, has the bridge
+// address and is up; what it changes goes into rec and onto the undo stack.
+func (m *Manager) nsgBridge(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) error {
+	br, err := netlink.LinkByName(p.bridge)
+	if err != nil {
+		if !errors.As(err, new(netlink.LinkNotFoundError)) {
+			return err
+		}
+		if err := k.LinkAddBridge(p.bridge); err != nil {
+			return err
+		}
+		rec.Created, rec.AddedAddress = true, ""
+		u.add(func() error {
+			rec.Created = false
+			return k.LinkDel(p.bridge, fmt.Sprintf("undo: delete the bridge %s", p.bridge))
+		})
+		if err := k.AddrAdd(p.bridge, p.bridgeNet, fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)); err != nil {
+			return err
+		}
+		return k.LinkSetUp(p.bridge, fmt.Sprintf("bring the bridge %s up", p.bridge))
+	}
+	if br.Type() != "bridge" {
+		return fmt.Errorf("%s exists and is not a bridge (it is a %s)", p.bridge, br.Type())
+	}
+	addrs, err := netlink.AddrList(br, netlink.FAMILY_V4)
+	if err != nil {
+		return err
+	}
+	has := false
+	for _, a := range addrs {
+		has = has || a.IPNet.String() == p.bridgeNet.String()
+	}
+	if !has {
+		if err := k.AddrAdd(p.bridge, p.bridgeNet, fmt.Sprintf("the bridge %s exists (reused) but lacks the address %s", p.bridge, p.bridgeNet)); err != nil {
+			return err
+		}
+		if !rec.Created {
+			rec.AddedAddress = p.bridgeNet.String()
+		}
+		u.add(func() error {
+			rec.AddedAddress = ""
+			return k.AddrDel(p.bridge, p.bridgeNet, fmt.Sprintf("undo: remove the address %s from %s", p.bridgeNet, p.bridge))
+		})
+	}
+	if br.Attrs().Flags&net.FlagUp == 0 {
+		return k.LinkSetUp(p.bridge, fmt.Sprintf("bring the bridge %s up", p.bridge))
+	}
+	return nil
+}
+
+// nsgNAT sets up forwarding and the bridge's NAT rules, in mydocker's
+// chains. Rules already there (put by an earlier wiring on the bridge, or
+// by the mydocker network that owns it) are left as they are; the ones it
+// appends are recorded in rec.
+func (m *Manager) nsgNAT(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) error {
+	if err := k.Sysctl("net.ipv4.ip_forward", "1", "let the kernel route packets between the bridge and other interfaces (off in a fresh namespace)"); err != nil {
+		return err
+	}
+	fw := firewall{k: k}
+	if err := fw.ensureBase(); err != nil {
+		return err
+	}
+	u.add(m.removeBaseIfUnused)
+	for i, r := range networkRules(p.bridge, p.subnet.String()) {
+		ok, err := k.IptExists(r)
+		if err != nil {
+			return err
+		}
+		if ok {
+			continue
+		}
+		if err := k.IptAppend(r, ruleWhy[i]); err != nil {
+			return err
+		}
+		rec.Rules = append(rec.Rules, r)
+		u.add(func() error {
+			rec.Rules = rec.Rules[:len(rec.Rules)-1]
+			return k.IptDelete(r, "undo: remove "+r.Table+"/"+r.Chain+" rule")
+		})
+	}
+	return nil
+}
+
+// freePair returns the first pair of names free on the host (both: the
+// original created both there) and, for the peer, in the process's netns.
+func freePair(nk *nsKernel, prefix string) (string, string, error) {
+	inNs, _, err := nk.linkNames()
+	if err != nil {
+		return "", "", err
+	}
+	ls, err := netlink.LinkList()
+	if err != nil {
+		return "", "", err
+	}
+	onHost := map[string]bool{}
+	for _, l := range ls {
+		onHost[l.Attrs().Name] = true
+	}
+	for i := 0; ; i++ {
+		host, peer := NetsetgoPair(prefix, i)
+		if len(peer) > 15 {
+			return "", "", fmt.Errorf("no free pair of interface names %sN/%sN+1", prefix, prefix)
+		}
+		if !onHost[host] && !onHost[peer] && !inNs[peer] {
+			return host, peer, nil
+		}
+	}
+}

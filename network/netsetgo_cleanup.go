@@ -1,0 +1,160 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/vishvananda/netlink"
+)
+
+// NetsetgoCleanup removes what the wiring of pid made: its veth pair, its
+// record, and, when no other wiring uses the bridge any more, the rules it
+// appended. With removeBridge (the bridge's name, "" for none) it also
+// deletes the bridge if netsetgo created it and nothing else is plugged
+// into it (or takes back the address it put on a bridge it reused). Without
+// a wiring for pid, only that bridge is looked at.
+func (m *Manager) NetsetgoCleanup(pid int, removeBridge string) error {
+	if pid <= 0 {
+		return errors.New("netsetgo needs a pid")
+	}
+	return m.locked(func() error {
+		w, err := m.loadWiring(pid)
+		if perr := m.pruneWirings(pid); perr != nil {
+			return perr
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			if removeBridge != "" {
+				if rec, err := m.loadBridgeRecord(removeBridge); err == nil && rec.held() {
+					return m.releaseBridge(removeBridge, true)
+				}
+			}
+			return fmt.Errorf("%w for pid %d (no record in %s)", ErrNoWiring, pid, m.nsgDir())
+		}
+		if err != nil {
+			return err
+		}
+		if removeBridge != "" && removeBridge != w.Bridge {
+			return fmt.Errorf("pid %d is wired to the bridge %s, not %s", pid, w.Bridge, removeBridge)
+		}
+		return m.unwire(w, removeBridge != "")
+	})
+}
+
+// NetsetgoWatch waits for the process of w to exit, then cleans up as
+// NetsetgoCleanup does (a wiring already cleaned up meanwhile is fine).
+func (m *Manager) NetsetgoWatch(w *Wiring, removeBridge string) error {
+	m.n.Log().WithField("source", callerSource()).Infof("watching pid %d: its wiring goes when it exits", w.Pid)
+	if err := waitExit(w.Pid, w.StartTime); err != nil {
+		return err
+	}
+	m.n.Log().WithField("source", callerSource()).Infof("pid %d exited: cleaning up", w.Pid)
+	err := m.NetsetgoCleanup(w.Pid, removeBridge)
+	if errors.Is(err, ErrNoWiring) {
+		return nil
+	}
+	return err
+}
+
+// unwire removes one wiring (held lock), then what its bridge no longer needs.
+func (m *Manager) unwire(w *Wiring, removeBridge bool) error {
+	k := newKernel(m.n)
+	var errs []error
+	// Only the link this wiring made: the name may have been reused by a
+	// later wiring after this one's process died and took its veth along.
+	if l, err := netlink.LinkByName(w.HostVeth); err == nil && l.Attrs().Index == w.HostVethIndex && l.Type() == "veth" {
+		errs = append(errs, k.LinkDel(w.HostVeth, fmt.Sprintf("delete the veth pair %s/%s of pid %d (both ends go)", w.HostVeth, w.PeerVeth, w.Pid)))
+	}
+	if err := m.removeWiring(w.Pid); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, m.releaseBridge(w.Bridge, removeBridge))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("clean up the wiring of pid %d: %w", w.Pid, err)
+	}
+	m.report("wiring of pid %d removed (%s on %s)", w.Pid, w.HostVeth, w.Bridge)
+	return nil
+}
+
+// releaseBridge undoes what netsetgo did to a bridge once no wiring uses
+// it: its rules; with removeBridge, the bridge itself (if netsetgo created
+// it and no port is left on it) or the address it added.
+func (m *Manager) releaseBridge(name string, removeBridge bool) error {
+	ws, err := m.loadWirings()
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		if w.Bridge == name {
+			return nil // still used
+		}
+	}
+	rec, err := m.loadBridgeRecord(name)
+	if err != nil {
+		return err
+	}
+	k := newKernel(m.n)
+	var errs []error
+	for i := len(rec.Rules) - 1; i >= 0; i-- {
+		r := rec.Rules[i]
+		errs = append(errs, k.IptDelete(r, fmt.Sprintf("no wiring on %s left: remove its %s/%s rule", name, r.Table, r.Chain)))
+	}
+	rec.Rules = nil
+	br, lerr := netlink.LinkByName(name)
+	if lerr != nil {
+		rec.Created, rec.AddedAddress = false, "" // gone: deleted by someone else
+	}
+	if removeBridge && lerr == nil {
+		switch {
+		case rec.Created && hasPorts(br):
+			m.n.Log().WithField("source", callerSource()).Warnf("bridge %s kept: other links are plugged into it", name)
+		case rec.Created:
+			errs = append(errs, k.LinkDel(name, fmt.Sprintf("delete the bridge %s netsetgo created (its address goes with it)", name)))
+			rec.Created = false
+		case rec.AddedAddress != "":
+			if _, a, err := net.ParseCIDR(rec.AddedAddress); err == nil {
+				ip, _, _ := net.ParseCIDR(rec.AddedAddress)
+				errs = append(errs, k.AddrDel(name, &net.IPNet{IP: ip, Mask: a.Mask}, fmt.Sprintf("take back the address netsetgo put on the bridge %s", name)))
+			}
+			rec.AddedAddress = ""
+		}
+	}
+	errs = append(errs, m.saveBridgeRecord(rec), m.removeBaseIfUnused())
+	return errors.Join(errs...)
+}
+
+// hasPorts reports whether any link is plugged into the bridge.
+func hasPorts(br netlink.Link) bool {
+	ls, err := netlink.LinkList()
+	if err != nil {
+		return true // when in doubt, keep it
+	}
+	for _, l := range ls {
+		if l.Attrs().MasterIndex == br.Attrs().Index {
+			return true
+		}
+	}
+	return false
+}
+
+// removeBaseIfUnused removes mydocker's base chains once neither a network
+// nor a netsetgo bridge needs them (held lock).
+func (m *Manager) removeBaseIfUnused() error {
+	if m.n.DryRun() {
+		return nil
+	}
+	if nws, err := m.loadAll(); err != nil || len(nws) > 0 {
+		return err
+	}
+	if used, err := m.netsetgoHoldsRules(); err != nil || used {
+		return err
+	}
+	k := newKernel(m.n)
+	for _, c := range baseChains {
+		if ok, err := k.IptChainExists(c.Table, c.Chain); err != nil || ok {
+			return firewall{k: k}.removeBase()
+		}
+	}
+	return nil // removed already
+}

@@ -1,0 +1,223 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/internal/statefile"
+)
+
+// netsetgo's records (on-disk formats are API), written under the network
+// lock:
+//
+//	<root>/netsetgo/<pid>.json            one Wiring per wired process
+//	<root>/netsetgo/bridges/<name>.json   one bridgeRecord per bridge netsetgo changed
+
+// Wiring is what one netsetgo call made for a process.
+type Wiring struct {
+	Pid int
+	// StartTime is the process's start time (field 22 of /proc/PID/stat):
+	// a pid reused by another process does not match it.
+	StartTime        uint64
+	Bridge           string
+	BridgeAddress    string // 10.10.10.1/24
+	ContainerAddress string // 10.10.10.2/24
+	HostVeth         string // veth0, on the bridge
+	HostVethIndex    int    // its ifindex: a later link of the same name is not ours
+	PeerVeth         string // veth1, in the process's namespace
+	NAT              bool
+	Created          time.Time
+}
+
+// bridgeRecord is what netsetgo did to a bridge, shared by its wirings.
+type bridgeRecord struct {
+	Name         string
+	Created      bool   // netsetgo created the bridge
+	AddedAddress string `json:",omitempty"` // the address netsetgo put on a bridge it reused
+	Rules        []rule `json:",omitempty"` // the rules netsetgo appended for it, removed with its last wiring
+}
+
+// held reports whether the record still stands for something.
+func (r *bridgeRecord) held() bool { return r.Created || r.AddedAddress != "" || len(r.Rules) > 0 }
+
+func (m *Manager) nsgDir() string { return filepath.Join(filepath.Dir(m.dir), "netsetgo") }
+
+func (m *Manager) wiringPath(pid int) string {
+	return filepath.Join(m.nsgDir(), strconv.Itoa(pid)+".json")
+}
+
+func (m *Manager) bridgeRecordPath(name string) string {
+	return filepath.Join(m.nsgDir(), "bridges", name+".json")
+}
+
+func (m *Manager) loadWiring(pid int) (*Wiring, error) {
+	w := &Wiring{}
+	if err := statefile.ReadJSON(m.wiringPath(pid), w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (m *Manager) saveWiring(w *Wiring) error { return statefile.WriteJSON(m.wiringPath(w.Pid), w) }
+
+func (m *Manager) removeWiring(pid int) error {
+	if err := os.Remove(m.wiringPath(pid)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// loadWirings returns every wiring, by pid.
+func (m *Manager) loadWirings() ([]*Wiring, error) {
+	ents, err := os.ReadDir(m.nsgDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*Wiring
+	for _, e := range ents {
+		pid, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".json"))
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") || err != nil {
+			continue
+		}
+		w, err := m.loadWiring(pid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pid < out[j].Pid })
+	return out, nil
+}
+
+// loadBridgeRecord returns the bridge's record, empty if there is none.
+func (m *Manager) loadBridgeRecord(name string) (*bridgeRecord, error) {
+	rec := &bridgeRecord{Name: name}
+	if err := statefile.ReadJSON(m.bridgeRecordPath(name), rec); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// saveBridgeRecord writes the record, or removes it when it holds nothing.
+func (m *Manager) saveBridgeRecord(rec *bridgeRecord) error {
+	if !rec.held() {
+		if err := os.Remove(m.bridgeRecordPath(rec.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	return statefile.WriteJSON(m.bridgeRecordPath(rec.Name), rec)
+}
+
+// netsetgoHoldsRules reports whether a netsetgo bridge has rules in
+// mydocker's chains (then the chains stay when the last network goes).
+func (m *Manager) netsetgoHoldsRules() (bool, error) {
+	ents, err := os.ReadDir(filepath.Join(m.nsgDir(), "bridges"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range ents {
+		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && !strings.HasPrefix(name, ".") {
+			rec, err := m.loadBridgeRecord(name)
+			if err != nil {
+				return false, err
+			}
+			if len(rec.Rules) > 0 {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// pruneWirings cleans up after processes that exited without a cleanup
+// (their veth went with their namespace; their rules and records stay
+// until now), except the wiring of pid, which the caller handles. Held lock.
+func (m *Manager) pruneWirings(except int) error {
+	ws, err := m.loadWirings()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, w := range ws {
+		if w.Pid == except {
+			continue
+		}
+		if st, err := procStartTime(w.Pid); err == nil && st == w.StartTime {
+			continue
+		}
+		m.n.Log().WithField("source", callerSource()).Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
+		errs = append(errs, m.unwire(w, false))
+	}
+	return errors.Join(errs...)
+}
+
+// procStartTime reads a process's start time, in clock ticks after boot
+// (field 22 of /proc/PID/stat); a zombie counts as gone.
+func procStartTime(pid int) (uint64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces and ')'
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3, the state
+	if len(f) < 20 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	if f[0] == "Z" || f[0] == "X" {
+		return 0, fmt.Errorf("pid %d has exited", pid)
+	}
+	return strconv.ParseUint(f[19], 10, 64)
+}
+
+// netnsOf names the network namespace of a /proc entry ("self" or a pid).
+func netnsOf(proc string) string {
+	s, _ := os.Readlink("/proc/" + proc + "/ns/net")
+	return s
+}
+
+// waitExit returns when the process (pid, started at start) has exited:
+// a pidfd becomes readable then; without pidfds, /proc is polled.
+func waitExit(pid int, start uint64) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == nil {
+		defer unix.Close(fd)
+		// The pid may have been reused between the wiring and the open.
+		if st, err := procStartTime(pid); err != nil || st != start {
+			return nil
+		}
+		for {
+			_, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, -1)
+			if err == nil {
+				return nil
+			}
+			if err != unix.EINTR {
+				return fmt.Errorf("wait for pid %d: %w", pid, err)
+			}
+		}
+	}
+	for {
+		if st, err := procStartTime(pid); err != nil || st != start {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
