@@ -128,10 +128,10 @@ func (e *env) fails(want string, args ...string) result {
 	return r
 }
 
-// waitFor polls cond for up to 10 seconds.
+// waitFor polls cond for up to 30 seconds (a ceiling for slow, loaded machines, not a timing assertion).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if cond() {
 			return
 		}
