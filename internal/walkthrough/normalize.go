@@ -57,7 +57,7 @@ func (n *Normalizer) Normalize(s string) string {
 		s = strings.ReplaceAll(s, p[0], p[1])
 	}
 	s = logFields.ReplaceAllString(s, "$1")
-	s = strings.Join(trimRight(strings.Split(s, "\n")), "\n")
+	s = strings.Join(dropShared(trimRight(strings.Split(s, "\n"))), "\n")
 
 	// Container ids, in order of first appearance; then their short forms.
 	ids := map[string]string{}
@@ -128,6 +128,43 @@ func (n *Normalizer) Normalize(s string) string {
 	s = ago.ReplaceAllString(s, "2 seconds ago")
 	s = upFor.ReplaceAllString(s, "Up 2 seconds")
 	return s
+}
+
+// shared are the narrated steps on the cgroup parent that all of the
+// host's containers share (mydocker/): whether a run makes it, enables its
+// controllers or removes it depends on the other containers of the host,
+// not on the chapter.
+var shared = regexp.MustCompile(`^(?:INFO )?\$ (?:cat /sys/fs/cgroup/cpuset/cpuset\.\w+ > /sys/fs/cgroup/cpuset/mydocker/cpuset\.\w+|rmdir /sys/fs/cgroup/(?:[\w,=]+/)?mydocker|echo .* > /sys/fs/cgroup/(?:mydocker/)?cgroup\.subtree_control)$`)
+
+// dropShared leaves out the shared steps, and a "// why" line when every
+// "$" line it explains was left out.
+func dropShared(lines []string) []string {
+	isWhy := func(l string) bool { return strings.HasPrefix(l, "INFO // ") || strings.HasPrefix(l, "// ") }
+	isCmd := func(l string) bool { return strings.HasPrefix(l, "INFO $ ") || strings.HasPrefix(l, "$ ") }
+	var out []string
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if isWhy(l) {
+			j := i + 1
+			kept := 0
+			for ; j < len(lines) && isCmd(lines[j]); j++ {
+				if !shared.MatchString(lines[j]) {
+					kept++
+				}
+			}
+			if j > i+1 && kept == 0 {
+				i = j - 1 // the why and all its commands
+				continue
+			}
+			out = append(out, l)
+			continue
+		}
+		if shared.MatchString(l) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func trimRight(lines []string) []string {

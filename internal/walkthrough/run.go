@@ -88,7 +88,7 @@ func (r *Runner) Run(c *Chapter) error {
 	// Whatever the chapter left running goes, so nothing outlives it.
 	fmt.Fprintf(&s, "printf '\\n%s end\\n'\n", marker)
 	s.WriteString("for id in $(mydocker --log-level error ps -a -q); do mydocker --log-level error rm -f $id >/dev/null 2>&1; done\n")
-	s.WriteString("mydocker --log-level error network prune >/dev/null 2>&1\n")
+	s.WriteString("mydocker --log-level error network prune >/dev/null 2>&1\nexit 0\n")
 
 	timeout := r.Timeout
 	if timeout == 0 {
