@@ -34,7 +34,7 @@ var (
 	logFields = regexp.MustCompile(`(?m)^((?:INFO|WARN|ERRO|DEBU|FATA) .*?)\s+pid=\d+(?: source="[^"]*")?\s*$`)
 	fullID    = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 	vethName  = regexp.MustCompile(`\bveth([0-9a-f]{7})([0-9a-f]{4})\b`)
-	pidRef    = regexp.MustCompile(`(\bnsenter -t |\bnetns |\bpid |\bPID=|-pid[ =]|--pid[ =])(\d+)\b|\becho (\d+)( > \S*cgroup\.procs)`)
+	pidRef    = regexp.MustCompile(`(\bnsenter -t |\bnetns |\bpid |\bPID=|-pid[ =]|--pid[ =]|/proc/)(\d+)\b|\becho (\d+)( > \S*cgroup\.procs)`)
 	anyMAC    = regexp.MustCompile(`\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b`)
 	linkLocal = regexp.MustCompile(`\bfe80::[0-9a-f:]+/64`)
 	timestamp = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`)
@@ -84,7 +84,7 @@ func (n *Normalizer) Normalize(s string) string {
 				pre = ids[id][:7]
 			}
 		}
-		sum := sha256.Sum256([]byte(v + fmt.Sprint(len(vs))))
+		sum := sha256.Sum256([]byte(pre + fmt.Sprint(len(vs))))
 		f := "veth" + pre + hex.EncodeToString(sum[:])[:4]
 		vs[v] = f
 		return f
