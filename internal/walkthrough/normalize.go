@@ -59,14 +59,23 @@ func (n *Normalizer) Normalize(s string) string {
 	s = logFields.ReplaceAllString(s, "$1")
 	s = strings.Join(dropShared(trimRight(strings.Split(s, "\n"))), "\n")
 
-	// Container ids, in order of first appearance; then their short forms.
-	ids := map[string]string{}
+	// Container ids, in the order their short form first appears; then
+	// their short forms.
+	s, listed := takeIDLines(s)
+	seen := map[string]bool{}
 	var order []string
-	for _, id := range fullID.FindAllString(s, -1) {
-		if _, ok := ids[id]; !ok {
-			ids[id] = fakeID(len(ids))
+	for _, id := range append(fullID.FindAllString(s, -1), listed...) {
+		if !seen[id] && strings.Contains(s, id[:12]) {
+			seen[id] = true
 			order = append(order, id)
 		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return strings.Index(s, order[i][:12]) < strings.Index(s, order[j][:12])
+	})
+	ids := map[string]string{}
+	for k, id := range order {
+		ids[id] = fakeID(k)
 	}
 	for _, id := range order {
 		s = strings.ReplaceAll(s, id, ids[id])
@@ -165,6 +174,22 @@ func dropShared(lines []string) []string {
 		out = append(out, l)
 	}
 	return out
+}
+
+// idLine is a line the runner adds after each command: the ids of the
+// containers that exist then (some never show in full in the output).
+var idLine = regexp.MustCompile(`(?m)^` + marker + ` ids ([^\n]*)\n?`)
+
+func takeIDLines(s string) (string, []string) {
+	var ids []string
+	for _, m := range idLine.FindAllStringSubmatch(s, -1) {
+		for _, id := range strings.Fields(m[1]) {
+			if fullID.MatchString(id) && len(id) == 64 {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return idLine.ReplaceAllString(s, ""), ids
 }
 
 func trimRight(lines []string) []string {

@@ -82,6 +82,7 @@ func (r *Runner) Run(c *Chapter) error {
 		}
 		for _, cmd := range cmds {
 			fmt.Fprintf(&s, "printf '\\n%s %d\\n'\n{ %s\n} 2>&1\nprintf '\\n%s rc %%d\\n' $?\n", marker, n, paths.Replace(cmd), marker)
+			fmt.Fprintf(&s, "echo \"%s ids $(ls %s/containers 2>/dev/null | tr '\\n' ' ')\"\n", marker, root)
 			n++
 		}
 	}
@@ -121,11 +122,16 @@ func (r *Runner) Run(c *Chapter) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.Path, err)
 	}
+	_, listed := takeIDLines(string(raw))
 	norm := NewNormalizer(map[string]string{
 		root: "/var/run/mydocker", data: "/var/lib/mydocker", filepath.Join(bin, "mydocker"): "/usr/local/bin/mydocker",
 		exe: "/usr/local/bin/mydocker", work: "/root", tmp: "/tmp/walkthrough",
 	})
-	all := norm.Normalize(strings.Join(outs, "\n"+marker+"\n"))
+	all := strings.Join(outs, "\n"+marker+"\n")
+	if len(listed) > 0 {
+		all += "\n" + marker + " ids " + strings.Join(listed, " ")
+	}
+	all = strings.TrimRight(norm.Normalize(all), "\n")
 	outs = strings.Split(all, "\n"+marker+"\n")
 	if len(outs) != n {
 		return fmt.Errorf("%s: output of %d commands, want %d", c.Path, len(outs), n)
