@@ -16,6 +16,8 @@ import (
 // random MACs, times, and the log's pid= and source= fields.
 type Normalizer struct {
 	paths [][2]string // longest first
+	// Known are container ids that may show only in their short form.
+	Known []string
 }
 
 // NewNormalizer rewrites each key of paths (a temporary path) into its value.
@@ -64,7 +66,7 @@ func (n *Normalizer) Normalize(s string) string {
 	s, listed := takeIDLines(s)
 	seen := map[string]bool{}
 	var order []string
-	for _, id := range append(fullID.FindAllString(s, -1), listed...) {
+	for _, id := range append(append(fullID.FindAllString(s, -1), listed...), n.Known...) {
 		if !seen[id] && strings.Contains(s, id[:12]) {
 			seen[id] = true
 			order = append(order, id)

@@ -127,11 +127,8 @@ func (r *Runner) Run(c *Chapter) error {
 		root: "/var/run/mydocker", data: "/var/lib/mydocker", filepath.Join(bin, "mydocker"): "/usr/local/bin/mydocker",
 		exe: "/usr/local/bin/mydocker", work: "/root", tmp: "/tmp/walkthrough",
 	})
-	all := strings.Join(outs, "\n"+marker+"\n")
-	if len(listed) > 0 {
-		all += "\n" + marker + " ids " + strings.Join(listed, " ")
-	}
-	all = strings.TrimRight(norm.Normalize(all), "\n")
+	norm.Known = listed
+	all := norm.Normalize(strings.Join(outs, "\n"+marker+"\n"))
 	outs = strings.Split(all, "\n"+marker+"\n")
 	if len(outs) != n {
 		return fmt.Errorf("%s: output of %d commands, want %d", c.Path, len(outs), n)
