@@ -294,9 +294,11 @@ func (m *Manager) remove(name string) error {
 		if err := os.Remove(m.netPath(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
-		if rest, err := m.loadAll(); err == nil && len(rest) == 0 {
-			errs = append(errs, firewall{k: newKernel(m.n)}.removeBase())
-		}
+	}
+	// The last network takes mydocker's chains with it (in a dry run, its
+	// file is still there: it is the only one left).
+	if rest, err := m.loadAll(); err == nil && (len(rest) == 0 || (m.n.DryRun() && len(rest) == 1 && rest[0].Name == name)) {
+		errs = append(errs, firewall{k: newKernel(m.n)}.removeBase())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)

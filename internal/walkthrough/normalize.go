@@ -147,6 +147,10 @@ func (n *Normalizer) Normalize(s string) string {
 // not on the chapter.
 var shared = regexp.MustCompile(`^(?:INFO )?\$ (?:cat /sys/fs/cgroup/cpuset/cpuset\.\w+ > /sys/fs/cgroup/cpuset/mydocker/cpuset\.\w+|rmdir /sys/fs/cgroup/(?:[\w,=]+/)?mydocker|echo .* > /sys/fs/cgroup/(?:mydocker/)?cgroup\.subtree_control)$`)
 
+// SharedCgroupStep reports whether a narrated command acts on the cgroup
+// parent all of the host's containers share (see shared).
+func SharedCgroupStep(cmd string) bool { return shared.MatchString("$ " + cmd) }
+
 // dropShared leaves out the shared steps, and a "// why" line when every
 // "$" line it explains was left out.
 func dropShared(lines []string) []string {
