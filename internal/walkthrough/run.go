@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +18,11 @@ type Runner struct {
 	Timeout time.Duration // per chapter; 0 = 3 minutes
 }
 
-// HasVerb reports whether the binary has a top-level verb.
+// HasVerb reports whether the binary has a top-level verb (hidden or not):
+// for an unknown one, mydocker says "No help topic for 'VERB'".
 func (r *Runner) HasVerb(verb string) bool {
-	out, _ := exec.Command(r.Binary, "help").CombinedOutput()
-	re := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(verb) + `[\s,]`)
-	return re.Match(out)
+	out, err := exec.Command(r.Binary, "help", verb).CombinedOutput()
+	return err == nil && !strings.Contains(string(out), "No help topic for")
 }
 
 // Missing lists the verbs a chapter needs that the binary lacks.
