@@ -11,7 +11,7 @@ BUILDFLAGS = -tags netgo,osusergo,urfave_cli_no_docs -ldflags "-linkmode externa
 PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins
 
-.PHONY: all build deps deps-bench test unit demo bench install clean
+.PHONY: all build deps deps-bench test unit demo bench install clean docs
 
 all: build
 
@@ -37,6 +37,11 @@ test: deps
 # Only what runs without root.
 unit:
 	$(GO) test -count=1 ./...
+
+# The walkthrough's outputs, from real runs of its chapters (as root: each
+# chapter runs in a fresh network and mount namespace with a temporary root).
+docs: deps
+	$(GO) run ./doc/gen
 
 demo: deps build
 	./demo.sh

@@ -85,6 +85,9 @@ func (m *v1) createOnce() error {
 	why := "a new v1 cpuset has no CPUs or memory nodes and can hold no task: copy its parent's"
 	for _, step := range [][2]string{{root, parent}, {parent, m.path("cpuset")}} {
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if cur, err := readString(filepath.Join(step[1], f)); err == nil && cur != "" {
+				continue // (set already: nothing said, so the why goes with the first copy made)
+			}
 			if err := m.ops.copyIfEmpty(why, step[0], step[1], f); err != nil {
 				return err
 			}

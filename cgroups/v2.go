@@ -65,6 +65,10 @@ func (m *v2) createOnce() error {
 // has and has not enabled yet, in one write ("+cpu +memory").
 func (m *v2) enable(dir string) error {
 	avail, err := readString(filepath.Join(dir, "cgroup.controllers"))
+	if errors.Is(err, os.ErrNotExist) && m.ops.n.DryRun() && dir != m.root {
+		// A dry run did not make mydocker/: it would get the root's controllers.
+		avail, err = readString(filepath.Join(m.root, "cgroup.controllers"))
+	}
 	if err != nil {
 		return err
 	}

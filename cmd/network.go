@@ -88,9 +88,16 @@ var Network = &cli.Command{
 		},
 		{
 			Name:      "inspect",
-			Usage:     "show networks as JSON (subnet, gateway, bridge, containers)",
+			Usage:     "show networks as JSON (subnet, gateway, bridge, containers), or draw them",
 			ArgsUsage: "NAME...",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "json", Usage: "json, or mermaid: a flowchart of the topology for Markdown"},
+			},
 			Action: func(c *cli.Context) error {
+				format := c.String("format")
+				if format != "json" && format != "mermaid" {
+					return Usagef("network inspect: invalid --format %q (json or mermaid)", format)
+				}
 				if c.NArg() == 0 {
 					return Usagef("network inspect: at least one NAME expected")
 				}
@@ -105,6 +112,12 @@ var Network = &cli.Command{
 						return err
 					}
 					out = append(out, nw)
+				}
+				if format == "mermaid" {
+					for _, nw := range out {
+						fmt.Print(network.Mermaid(nw))
+					}
+					return nil
 				}
 				enc := json.NewEncoder(os.Stdout)
 				enc.SetIndent("", "  ")

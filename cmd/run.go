@@ -31,6 +31,7 @@ var Run = &cli.Command{
 		&cli.StringFlag{Name: "ip", Usage: "the container's IPv4 address on its network"},
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "a nameserver for the container's resolv.conf"},
+		dryRunFlag(),
 	}, resourceFlags...),
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
@@ -40,7 +41,7 @@ var Run = &cli.Command{
 		if err != nil {
 			return err
 		}
-		rt, err := runtime(c)
+		rt, err := networkRuntime(c) // with --dry-run applied
 		if err != nil {
 			return err
 		}
@@ -57,7 +58,7 @@ var Run = &cli.Command{
 		if err != nil {
 			return err
 		}
-		if o.Detach {
+		if o.Detach && id != "" {
 			fmt.Println(id)
 			return nil
 		}

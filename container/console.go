@@ -7,6 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// consoleStep is the narration of setupConsole.
+func (i *initProc) consoleStep() (why, shell string) {
+	return "Open a terminal in the container's own devpts and make it the command's controlling terminal",
+		i.in("-m -r", "sh", "-c", "exec 3<>/dev/ptmx # then setsid + TIOCSCTTY on the new /dev/pts/N")
+}
+
 // setupConsole makes the command's terminal: a pty of the container's own
 // devpts (so `tty` says /dev/pts/0 inside), its slave as stdin, stdout,
 // stderr and controlling terminal of a new session, and its master sent to
@@ -15,8 +21,8 @@ func (i *initProc) setupConsole() error {
 	sock := os.NewFile(fdConsole, "console")
 	defer sock.Close()
 	var slaveName string
-	err := i.n.Do("Open a terminal in the container's own devpts and make it the command's controlling terminal",
-		i.in("-m -r", "sh", "-c", "exec 3<>/dev/ptmx # then setsid + TIOCSCTTY on the new /dev/pts/N"),
+	why, shell := i.consoleStep()
+	err := i.n.Do(why, shell,
 		func() error {
 			master, err := os.OpenFile("/dev/pts/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 			if err != nil {

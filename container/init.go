@@ -60,6 +60,9 @@ type initProc struct {
 // parent that dies first closes the pipe without a word: then the command
 // must not run (it would run without its network).
 func (i *initProc) awaitGo() error {
+	if i.n.DryRun() {
+		return nil // a dry run has no parent to wait for
+	}
 	b := make([]byte, 1)
 	for {
 		if _, err := io.ReadFull(i.goSignal, b); err != nil {
@@ -86,7 +89,9 @@ func (i *initProc) run() error {
 		return err
 	}
 	if s.Tty {
-		if err := i.setupConsole(); err != nil {
+		if i.n.DryRun() {
+			i.n.Say(i.consoleStep())
+		} else if err := i.setupConsole(); err != nil {
 			return err
 		}
 	}
@@ -110,6 +115,17 @@ func (i *initProc) run() error {
 	if wd == "" {
 		wd = "/"
 	}
+	if i.n.DryRun() {
+		// Nothing is mounted: look the command up in the image itself.
+		path, err := lookPathIn(s.Lower, s.Cmd[0], env)
+		if _, statErr := os.Stat(s.Lower); err != nil && statErr != nil {
+			path = s.Cmd[0] // the image is not built yet: it cannot tell
+		} else if err != nil {
+			return err
+		}
+		i.n.Say(execWhy, i.in("-a", append([]string{"--wd=" + wd, path}, s.Cmd[1:]...)...))
+		return nil
+	}
 	if err := os.MkdirAll(wd, 0o755); err != nil {
 		return fmt.Errorf("create working directory %s: %w", wd, err)
 	}
@@ -120,8 +136,7 @@ func (i *initProc) run() error {
 	if err != nil {
 		return err
 	}
-	i.n.Say("Replace the init with the container's command: it becomes pid 1",
-		i.in("-a", append([]string{"--wd=" + wd, path}, s.Cmd[1:]...)...))
+	i.n.Say(execWhy, i.in("-a", append([]string{"--wd=" + wd, path}, s.Cmd[1:]...)...))
 	err = unix.Exec(path, s.Cmd, env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
@@ -130,8 +145,15 @@ func (i *initProc) run() error {
 	return &initError{Msg: fmt.Sprintf("exec %s: %v", s.Cmd[0], err), Code: code}
 }
 
+const execWhy = "Replace the init with the container's command: it becomes pid 1"
+
 // lookPath finds the command on the container's PATH, inside the new root.
-func lookPath(cmd string, env []string) (string, error) {
+func lookPath(cmd string, env []string) (string, error) { return lookPathIn("", cmd, env) }
+
+// lookPathIn finds the command on the container's PATH in the tree at
+// root ("" = /), following symbolic links inside that tree.
+func lookPathIn(root, cmd string, env []string) (string, error) {
+	executable := func(p string) error { return executable(inRoot(root, p)) }
 	if strings.Contains(cmd, "/") {
 		return cmd, executable(cmd)
 	}
@@ -150,6 +172,26 @@ func lookPath(cmd string, env []string) (string, error) {
 		}
 	}
 	return "", &initError{Code: 127, Msg: fmt.Sprintf("exec: %q: executable file not found in $PATH", cmd)}
+}
+
+// inRoot is where path p of a tree rooted at root is on the host, its
+// symbolic links resolved inside the tree (absolute targets start at root).
+func inRoot(root, p string) string {
+	if root == "" {
+		return p
+	}
+	for hops := 0; hops < 40; hops++ {
+		full := filepath.Join(root, p)
+		target, err := os.Readlink(full)
+		if err != nil {
+			return full
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+	return filepath.Join(root, p)
 }
 
 // executable says why p cannot be exec'd, in docker's words and exit codes.

@@ -54,16 +54,21 @@ func (r *Runtime) connectNetwork(c *Config, pid int) error {
 	if !c.usesNetwork() {
 		return nil
 	}
-	dir := r.Paths.StateDir(c.ID)
-	info, err := r.networks().Connect(network.Attachment{
-		Network: c.NetworkMode, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: pid,
-		IP: net.ParseIP(c.RequestedIP), Ports: c.Ports, DNS: c.DNS,
-		HostsPath: filepath.Join(dir, "hosts"), ResolvConfPath: filepath.Join(dir, "resolv.conf"),
-	})
+	info, err := r.connectNetworkInfo(c, pid, r.Paths.StateDir(c.ID))
 	if err != nil {
 		return err
 	}
 	return r.recordEndpoint(c.ID, info.Network, info)
+}
+
+// connectNetworkInfo connects the container's init to its network, with
+// its /etc files in dir; it records nothing in the container's state.
+func (r *Runtime) connectNetworkInfo(c *Config, pid int, dir string) (*network.EndpointInfo, error) {
+	return r.networks().Connect(network.Attachment{
+		Network: c.NetworkMode, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: pid,
+		IP: net.ParseIP(c.RequestedIP), Ports: c.Ports, DNS: c.DNS,
+		HostsPath: filepath.Join(dir, "hosts"), ResolvConfPath: filepath.Join(dir, "resolv.conf"),
+	})
 }
 
 func (r *Runtime) recordEndpoint(id, name string, info *network.EndpointInfo) error {

@@ -74,12 +74,7 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 	}
 	defer closeAll(theirs)
 
-	flags := uintptr(unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC)
-	nsArgs := []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
-	if c.NetworkMode != NetworkHost {
-		flags |= unix.CLONE_NEWNET
-		nsArgs = append(nsArgs, "--net")
-	}
+	flags, why, shell := initNamespaces(c)
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
@@ -94,10 +89,7 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 			cmd.Stdin = sio.In
 		}
 	}
-	exe, _ := os.Executable()
-	nsArgs = append(nsArgs, "--fork", exe, "init")
-	err := r.N.Do("Start the container's init process in new UTS, PID, mount, IPC and network namespaces; it waits for the go signal on a pipe",
-		narrate.Quote(nsArgs...), cmd.Start)
+	err := r.N.Do(why, shell, cmd.Start)
 	if err != nil {
 		closeAll(ours)
 		return nil, fmt.Errorf("start container init: %w", err)
@@ -116,6 +108,21 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 		io.Copy(p.log, logR)
 	}()
 	return p, nil
+}
+
+// initNamespaces are the clone flags of a container's init, and its
+// narration: why, and the unshare(1) command that does the same.
+func initNamespaces(c *Config) (flags uintptr, why, shell string) {
+	flags = uintptr(unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC)
+	nsArgs := []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
+	if c.NetworkMode != NetworkHost {
+		flags |= unix.CLONE_NEWNET
+		nsArgs = append(nsArgs, "--net")
+	}
+	exe, _ := os.Executable()
+	nsArgs = append(nsArgs, "--fork", exe, "init")
+	why = "Start the container's init process in new UTS, PID, mount, IPC and network namespaces; it waits for the go signal on a pipe"
+	return flags, why, narrate.Quote(nsArgs...)
 }
 
 // sendSpec sends the init its spec; it starts building the container's root

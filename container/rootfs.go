@@ -36,7 +36,7 @@ func (i *initProc) setupRootfs() error {
 	}
 	for _, f := range s.EtcFiles {
 		target := filepath.Join(s.Merged, f.Target)
-		if err := ensureFile(target); err != nil {
+		if err := i.ensureFile(target); err != nil {
 			return fmt.Errorf("create %s: %w", f.Target, err)
 		}
 		if err := i.mount(fmt.Sprintf("Give the container its %s, kept in its state directory so it can be updated while it runs", f.Target),
@@ -49,17 +49,19 @@ func (i *initProc) setupRootfs() error {
 
 func (i *initProc) bindVolume(m Mount) error {
 	target := filepath.Join(i.spec.Merged, m.Destination)
-	fi, err := os.Stat(m.Source)
-	if err != nil {
-		return fmt.Errorf("volume %s: %w", m.Source, err)
-	}
-	if fi.IsDir() {
-		err = os.MkdirAll(target, 0o755)
-	} else {
-		err = ensureFile(target)
-	}
-	if err != nil {
-		return fmt.Errorf("volume target %s: %w", m.Destination, err)
+	if !i.n.DryRun() { // (a dry run has not made the volume's directory)
+		fi, err := os.Stat(m.Source)
+		if err != nil {
+			return fmt.Errorf("volume %s: %w", m.Source, err)
+		}
+		if fi.IsDir() {
+			err = os.MkdirAll(target, 0o755)
+		} else {
+			err = ensureFile(target)
+		}
+		if err != nil {
+			return fmt.Errorf("volume target %s: %w", m.Destination, err)
+		}
 	}
 	if err := i.mount(fmt.Sprintf("Bind the host's %s into the container at %s", m.Source, m.Destination),
 		m.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -71,6 +73,14 @@ func (i *initProc) bindVolume(m Mount) error {
 			"", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
 	}
 	return nil
+}
+
+// ensureFile makes the mount point of a file (not in a dry run).
+func (i *initProc) ensureFile(p string) error {
+	if i.n.DryRun() {
+		return nil
+	}
+	return ensureFile(p)
 }
 
 func ensureFile(p string) error {
@@ -106,7 +116,9 @@ func (i *initProc) setupPseudoFS() error {
 	}
 	for _, st := range steps {
 		target := filepath.Join(root, st.target)
-		if err := os.MkdirAll(target, 0o755); err != nil {
+		if i.n.DryRun() {
+			// nothing to make: the mount below is only narrated
+		} else if err := os.MkdirAll(target, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", st.target, err)
 		}
 		if err := i.mount(st.why, st.src, target, st.fstype, st.flags, st.data); err != nil {

@@ -11,7 +11,11 @@ import (
 // Run creates a container and starts it. In the foreground it returns the
 // command's exit code once it has ended and been cleaned up; detached, it
 // returns as soon as the command runs, under the watch of a shim.
+// With a dry-run narrator it only narrates what it would do (see dryRun).
 func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCode int, err error) {
+	if r.N.DryRun() {
+		return "", 0, r.dryRun(o)
+	}
 	c, err := r.create(o)
 	if err != nil {
 		return "", 0, err
@@ -36,6 +40,19 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 
 // create checks the options and writes the new container's state.
 func (r *Runtime) create(o RunOptions) (*Config, error) {
+	c, err := r.newConfig(o, r.images().Resolve)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.store().Create(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newConfig checks the options and makes the new container's configuration
+// (with a fresh id), writing nothing; resolve finds the image's directory.
+func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) (*Config, error) {
 	if o.Name != "" {
 		if err := ValidateName(o.Name); err != nil {
 			return nil, err
@@ -68,7 +85,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	image, err := r.images().Resolve(o.Image)
+	image, err := resolve(o.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +112,6 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 			c.Hostname, _ = os.Hostname()
 		}
 	}
-	if err := r.store().Create(c); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -113,13 +127,7 @@ func (r *Runtime) checkNetwork(mode string) error {
 // start prepares the layer and the files the container needs, starts its
 // init, connects it, and releases it. On any failure what was done is undone.
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
-	layer := r.Paths.LayerDir(c.ID)
-	spec := &initSpec{
-		ID: c.ID, Lower: c.ImagePath,
-		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
-		Mounts: c.Mounts, Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
-		CgroupNS: true, Tty: sio.Tty,
-	}
+	spec := r.initSpec(c, sio.Tty)
 	for _, d := range []string{spec.Upper, spec.Work, spec.Merged} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("create container layer: %w", err)
@@ -166,6 +174,17 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, errors.Join(err, r.finish(c.ID, code))
 	}
 	return p, nil
+}
+
+// initSpec is what the init of container c is sent with the go signal.
+func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
+	layer := r.Paths.LayerDir(c.ID)
+	return &initSpec{
+		ID: c.ID, Lower: c.ImagePath,
+		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
+		Mounts: c.Mounts, Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
+		CgroupNS: true, Tty: tty,
+	}
 }
 
 // ExitCodeOf is the exit code an error asks for, 125 by default.
@@ -261,13 +280,21 @@ func (r *Runtime) writeEtcFiles(c *Config) ([]etcFile, error) {
 	files := []struct{ name, content string }{
 		{"hostname", c.Hostname + "\n"}, {"hosts", hosts}, {"resolv.conf", resolv},
 	}
-	var out []etcFile
-	for _, f := range files {
-		p := filepath.Join(dir, f.name)
-		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
-			return nil, fmt.Errorf("write %s: %w", p, err)
+	out := etcFiles(dir)
+	for i, f := range files {
+		if err := os.WriteFile(out[i].Source, []byte(f.content), 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", out[i].Source, err)
 		}
-		out = append(out, etcFile{Source: p, Target: "/etc/" + f.name})
 	}
 	return out, nil
+}
+
+// etcFiles are the files of a container's state directory dir that are
+// bind-mounted onto its /etc.
+func etcFiles(dir string) []etcFile {
+	var out []etcFile
+	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
+		out = append(out, etcFile{Source: filepath.Join(dir, name), Target: "/etc/" + name})
+	}
+	return out
 }

@@ -62,10 +62,11 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	// One netlink handle in the container's namespace for every step there.
 	nk := d.k.InNetns(pid)
 	defer nk.Close()
-	hasDefault := false
-	if !d.k.n.DryRun() {
-		ep.Ifname, hasDefault = containerIfname(nk)
-	}
+	// A read, done in a dry run too, so that its plan for a container on
+	// another network already says eth1 and no second default route (a dry
+	// `run` has no namespace yet: eth0 and a default route, as it will be).
+	var hasDefault bool
+	ep.Ifname, hasDefault = containerIfname(nk)
 
 	if err := d.k.LinkAddVeth(ep.Veth, ep.Ifname, mac, pid); err != nil {
 		return err

@@ -307,7 +307,7 @@ func (m *Manager) nsgNAT(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) erro
 	if err := fw.ensureBase(); err != nil {
 		return err
 	}
-	u.add(m.removeBaseIfUnused)
+	u.add(func() error { return m.removeBaseIfUnused("") })
 	for i, r := range networkRules(p.bridge, p.subnet.String()) {
 		ok, err := k.IptExists(r)
 		if err != nil {

@@ -120,7 +120,7 @@ func (m *Manager) releaseBridge(name string, removeBridge bool) error {
 			rec.AddedAddress = ""
 		}
 	}
-	errs = append(errs, m.saveBridgeRecord(rec), m.removeBaseIfUnused())
+	errs = append(errs, m.saveBridgeRecord(rec), m.removeBaseIfUnused(""))
 	return errors.Join(errs...)
 }
 
@@ -139,13 +139,17 @@ func hasPorts(br netlink.Link) bool {
 }
 
 // removeBaseIfUnused removes mydocker's base chains once neither a network
-// nor a netsetgo bridge needs them (held lock).
-func (m *Manager) removeBaseIfUnused() error {
-	if m.n.DryRun() {
-		return nil
-	}
-	if nws, err := m.loadAll(); err != nil || len(nws) > 0 {
+// (other than removing, whose file a dry run leaves) nor a netsetgo bridge
+// needs them (held lock).
+func (m *Manager) removeBaseIfUnused(removing string) error {
+	nws, err := m.loadAll()
+	if err != nil {
 		return err
+	}
+	for _, nw := range nws {
+		if nw.Name != removing {
+			return nil
+		}
 	}
 	if used, err := m.netsetgoHoldsRules(); err != nil || used {
 		return err

@@ -296,9 +296,11 @@ func (m *Manager) remove(name string) error {
 		if err := os.Remove(m.netPath(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
-		// The base chains stay while netsetgo bridges have rules in them.
-		errs = append(errs, m.removeBaseIfUnused())
 	}
+	// The last network takes mydocker's chains with it, unless netsetgo
+	// bridges have rules in them (in a dry run, this network's file is
+	// still there: it does not count).
+	errs = append(errs, m.removeBaseIfUnused(name))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}

@@ -8,6 +8,8 @@
 package narrate
 
 import (
+	"strings"
+
 	"github.com/sirupsen/logrus"
 )
 
@@ -20,6 +22,7 @@ type Narrator struct {
 	log    logrus.FieldLogger
 	dryRun bool
 	record Recorder
+	subst  []string // old, new pairs applied to narrated lines
 }
 
 // New returns a Narrator logging to log.
@@ -31,6 +34,14 @@ func New(log logrus.FieldLogger) *Narrator {
 func (n *Narrator) WithDryRun(dry bool) *Narrator {
 	c := *n
 	c.dryRun = dry
+	return &c
+}
+
+// WithSubstitute returns a copy that writes new for old in every narrated
+// line (a dry run of `run` narrates "$PID" for the pid its init would have).
+func (n *Narrator) WithSubstitute(old, new string) *Narrator {
+	c := *n
+	c.subst = append(append([]string(nil), n.subst...), old, new)
 	return &c
 }
 
@@ -67,6 +78,10 @@ func (n *Narrator) Do(why, cmd string, do func() error) error {
 // Say narrates a step that is performed elsewhere (for example by the kernel
 // as a side effect of a clone, or by a process about to be exec'd).
 func (n *Narrator) Say(why, cmd string) {
+	if len(n.subst) > 0 {
+		r := strings.NewReplacer(n.subst...)
+		why, cmd = r.Replace(why), r.Replace(cmd)
+	}
 	if n.record != nil {
 		n.record(why, cmd)
 	}

@@ -63,3 +63,18 @@ func TestQuote(t *testing.T) {
 		t.Fatalf("Quote = %s\nwant    %s", got, want)
 	}
 }
+
+func TestSubstituteRewritesNarratedLines(t *testing.T) {
+	l, buf := testLogger()
+	var rec []string
+	n := New(l).WithDryRun(true).WithSubstitute("4194304", "$PID").WithRecorder(func(why, cmd string) { rec = append(rec, cmd) })
+	if err := n.Do("move pid 4194304", "nsenter -t 4194304 -n ip link", func() error { t.Fatal("dry run did it"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "// move pid $PID") || !strings.Contains(out, "$ nsenter -t $PID -n ip link") {
+		t.Fatalf("not substituted:\n%s", out)
+	}
+	if len(rec) != 1 || rec[0] != "nsenter -t $PID -n ip link" {
+		t.Fatalf("recorded %q", rec)
+	}
+}
