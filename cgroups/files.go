@@ -142,29 +142,6 @@ func (o fsOps) removeTree(why, dir string, deadline time.Time) error {
 	})
 }
 
-// removeIfUnused removes the shared mydocker/ parent once no container's
-// cgroup is left in it. Another mydocker may create one at the same moment:
-// then rmdir fails (EBUSY/ENOTEMPTY) and the parent rightly stays.
-// It reports whether it tried.
-func (o fsOps) removeIfUnused(why, dir string) bool {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		if e.IsDir() {
-			return false
-		}
-	}
-	_ = o.say().Do(why, narrate.Quote("rmdir", dir), func() error {
-		if err := o.rmdir(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-			o.n.Log().Debugf("keep %s: %v", dir, err)
-		}
-		return nil
-	})
-	return true
-}
-
 // readString reads a cgroup file without its trailing newline (a missing
 // file is an error matching os.ErrNotExist).
 func readString(p string) (string, error) {

@@ -287,12 +287,6 @@ func (m *v1) Destroy() error {
 		}
 		why = ""
 	}
-	why = "no container uses the mydocker parent cgroup any more"
-	for _, d := range m.dirs() {
-		if m.ops.removeIfUnused(why, filepath.Dir(d)) {
-			why = ""
-		}
-	}
 	m.created = false
 	return errors.Join(errs...)
 }

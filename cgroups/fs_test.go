@@ -69,12 +69,12 @@ func TestV1ApplySetDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"} {
-		if f.exists(c + "/mydocker") {
-			t.Errorf("%s/mydocker left after Destroy", c)
+		if f.exists(c+"/mydocker/c1") || !f.exists(c+"/mydocker") {
+			t.Errorf("%s: after Destroy, mydocker/c1 must be gone and mydocker/ stay", c)
 		}
 	}
 	cmds := f.takeCmds()
-	if len(cmds) != 12 || cmds[0] != "rmdir /cg/cpu/mydocker/c1" || cmds[6] != "rmdir /cg/cpu/mydocker" {
+	if len(cmds) != 6 || cmds[0] != "rmdir /cg/cpu/mydocker/c1" || cmds[5] != "rmdir /cg/freezer/mydocker/c1" {
 		t.Errorf("destroy commands: %q", cmds)
 	}
 	// Gone already: not an error, and nothing to say.
@@ -86,8 +86,8 @@ func TestV1ApplySetDestroy(t *testing.T) {
 	}
 }
 
-// The shared mydocker/ stays while another container's cgroup is in it, and
-// an existing mydocker/ cpuset is not copied over again.
+// The shared mydocker/ is made once: an existing mydocker/ cpuset is not
+// copied over again, and it stays, empty, after the last container.
 func TestV1SharedParent(t *testing.T) {
 	f := v1Tree(t)
 	a, b := f.manager("a"), f.manager("b")
@@ -112,8 +112,8 @@ func TestV1SharedParent(t *testing.T) {
 	if err := b.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if f.exists("memory/mydocker") {
-		t.Errorf("mydocker/ left after the last container")
+	if !f.exists("memory/mydocker") || f.exists("memory/mydocker/b") {
+		t.Errorf("after the last container, mydocker/ stays (empty) for the next")
 	}
 }
 

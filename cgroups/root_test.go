@@ -49,14 +49,18 @@ func noLeftovers(t *testing.T, parent string) {
 		left = append(left, filepath.Join(DefaultRoot, parent))
 	}
 	for _, d := range left {
-		t.Errorf("left behind: %s", d)
+		// The parent itself stays by design (Manager.Destroy); nothing
+		// may be left in it. The test then removes its own parent.
 		subs, _ := filepath.Glob(filepath.Join(d, "*"))
 		for _, s := range subs {
 			if fi, err := os.Stat(s); err == nil && fi.IsDir() {
+				t.Errorf("left behind: %s", s)
 				_ = syscall.Rmdir(s)
 			}
 		}
-		_ = syscall.Rmdir(d)
+		if err := syscall.Rmdir(d); err != nil {
+			t.Errorf("remove the test's parent %s: %v", d, err)
+		}
 	}
 }
 
@@ -363,7 +367,7 @@ func TestRealV2OnHybrid(t *testing.T) {
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(unified, h.Parent)); err == nil {
-		t.Errorf("v2 parent left behind")
+	if _, err := os.Stat(filepath.Join(unified, h.Parent, "c")); err == nil {
+		t.Errorf("v2 container cgroup left behind")
 	}
 }

@@ -163,11 +163,10 @@ func (m *v2) Stats() (*Stats, error) {
 	return st, nil
 }
 
-// Destroy removes the container's cgroup (its tasks must have exited), then
-// mydocker/ if no other container uses it.
+// Destroy removes the container's cgroup (its tasks must have exited). The
+// shared mydocker/ parent stays: see Manager.Destroy.
 func (m *v2) Destroy() error {
 	err := m.ops.removeTree("the container is gone: remove its cgroup", m.path(), time.Now().Add(destroyGrace))
-	m.ops.removeIfUnused("no container uses the mydocker parent cgroup any more", m.top())
 	m.created = false
 	return err
 }

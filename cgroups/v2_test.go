@@ -66,13 +66,12 @@ func TestV2ApplySetDestroy(t *testing.T) {
 	if err := b.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	if f.exists("mydocker") {
-		t.Errorf("mydocker/ left after the last container")
+	if !f.exists("mydocker") || f.exists("mydocker/c2") {
+		t.Errorf("after the last container, mydocker/ stays (empty) for the next")
 	}
 	sameLines(t, "destroy", f.takeCmds(), []string{
 		"rmdir /cg/mydocker/c1",
 		"rmdir /cg/mydocker/c2",
-		"rmdir /cg/mydocker",
 	})
 	if err := m.Destroy(); err != nil {
 		t.Errorf("Destroy of a gone cgroup: %v", err)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,7 +41,17 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
-	return testns.Run(m)
+	code := testns.Run(m)
+	if testns.Inside() {
+		// mydocker leaves its shared, empty mydocker/ parent cgroups in place
+		// (as docker does); the tests made them, the tests remove them. A
+		// real mydocker's containers on this host would keep them busy.
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/mydocker")
+		for _, d := range append(dirs, "/sys/fs/cgroup/mydocker") {
+			syscall.Rmdir(d)
+		}
+	}
+	return code
 }
 
 // env is one test's private mydocker installation.
