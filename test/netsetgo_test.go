@@ -20,15 +20,11 @@ import (
 // original's own checks, then NAT, cleanup, -watch and concurrency. The
 // "container" is `unshare --net sleep`, as in the original's tutorials.
 
-var nsgLink sync.Once
-
-// netsetgoBin is a netsetgo symlink next to the built mydocker.
+// netsetgoBin is the netsetgo symlink `make build` puts next to mydocker.
 func netsetgoBin(t *testing.T) string {
 	t.Helper()
 	testns.RequireRoot(t)
-	link := filepath.Join(filepath.Dir(binary), "netsetgo")
-	nsgLink.Do(func() { os.Symlink("mydocker", link) })
-	return link
+	return filepath.Join(filepath.Dir(binary), "netsetgo")
 }
 
 type nsg struct {
