@@ -109,8 +109,6 @@ func (f Flags) ParseFor(h HostCPUs) (*Resources, error) {
 	return r, nil
 }
 
-var sizeRe = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
-
 // parseSize reads a size the way docker's units.RAMInBytes does: a number
 // with an optional b, k, m, g, t or p suffix, all powers of 1024.
 func parseSize(flag, s string) (int64, error) {
@@ -118,6 +116,9 @@ func parseSize(flag, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
+	// Compiled here, not at package init: every mydocker process would pay
+	// for it, and only `run -m` needs it.
+	sizeRe := regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
 	m := sizeRe.FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("invalid %s %q: want a size like 64m (suffix b, k, m or g)", flag, s)

@@ -4,7 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
+
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // NewID returns a random 64-hex container id.
@@ -27,32 +28,11 @@ func ShortID(id string) string {
 // ValidateName applies docker's rule for container names,
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*.
 func ValidateName(name string) error {
-	if len(name) > 128 || !validName(name, isAlnum, "_.-") {
+	if len(name) > 128 || !names.Docker(name) {
 		return fmt.Errorf("invalid container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
 	}
 	return nil
 }
-
-// validName reports whether s is a non-empty string whose first byte is
-// first and whose others are first or in rest. (Hand-written rather than a
-// regexp: compiling regexps at start-up costs every mydocker command.)
-func validName(s string, first func(byte) bool, rest string) bool {
-	if s == "" || !first(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !first(s[i]) && strings.IndexByte(rest, s[i]) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func isAlnum(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
-}
-
-func isLowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
 
 var (
 	nameLeft  = []string{"brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty", "proud", "quirky", "sharp", "tender", "vivid", "witty", "zealous"}

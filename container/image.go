@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/archive"
+	"github.com/mydocker/mydocker/internal/names"
 	"github.com/mydocker/mydocker/internal/narrate"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
@@ -37,7 +38,7 @@ type Image struct {
 
 // ValidateImageName keeps image names usable as directory names.
 func ValidateImageName(name string) error {
-	if len(name) > 128 || !validName(name, isLowerAlnum, "_.-") || strings.Contains(name, "..") {
+	if len(name) > 128 || !names.Valid(name, names.LowerAlnum, "_.-") || strings.Contains(name, "..") {
 		return fmt.Errorf("invalid image name %q: use lowercase letters, digits and _.- (starting with a letter or digit)", name)
 	}
 	return nil

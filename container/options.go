@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // Network modes handled by the runtime itself; any other value names a network.
@@ -88,7 +89,7 @@ func ParseEnv(list []string, lookup func(string) (string, bool)) ([]string, erro
 func ValidateHostname(h string) error {
 	ok := len(h) <= 64
 	for _, label := range strings.Split(h, ".") {
-		ok = ok && len(label) <= 63 && validName(label, isAlnum, "-") && label[len(label)-1] != '-'
+		ok = ok && len(label) <= 63 && names.Valid(label, names.Alnum, "-") && label[len(label)-1] != '-'
 	}
 	if !ok {
 		return fmt.Errorf("invalid hostname %q: letters, digits, '-' and '.', at most 64 characters", h)

@@ -3,14 +3,13 @@ package network
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-)
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+	"github.com/mydocker/mydocker/internal/names"
+)
 
 // ValidateName checks a network name. It becomes a bridge device (at most
 // 15 characters, IFNAMSIZ-1; no '/', no spaces) and a file name under
@@ -21,7 +20,7 @@ func ValidateName(name string) error {
 		return fmt.Errorf("network name is empty")
 	case len(name) > 15:
 		return fmt.Errorf("invalid network name %q: at most 15 characters (it names the bridge device)", name)
-	case !nameRE.MatchString(name):
+	case !names.Docker(name):
 		return fmt.Errorf("invalid network name %q: use letters, digits, '_', '.', '-', starting with a letter or digit", name)
 	}
 	return nil
@@ -29,7 +28,7 @@ func ValidateName(name string) error {
 
 // ValidateContainerID checks an id used in device and chain names.
 func ValidateContainerID(id string) error {
-	if id == "" || len(id) > 64 || !nameRE.MatchString(id) {
+	if id == "" || len(id) > 64 || !names.Docker(id) {
 		return fmt.Errorf("invalid container id %q", id)
 	}
 	return nil
