@@ -35,7 +35,7 @@ var Ps = &cli.Command{
 		now := time.Now()
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
 		if !c.Bool("quiet") {
-			fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+			fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 		}
 		for i := len(list) - 1; i >= 0; i-- { // newest first, as docker
 			ct := list[i]
@@ -46,8 +46,8 @@ var Ps = &cli.Command{
 				fmt.Fprintln(w, container.ShortID(ct.ID))
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s ago\t%s\t%s\n", container.ShortID(ct.ID), ct.Image,
-				quoteCommand(ct.Cmd), container.HumanDuration(now.Sub(ct.Created)), ct.StatusText(now), ct.Name)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", container.ShortID(ct.ID), ct.Image,
+				quoteCommand(ct.Cmd), container.HumanDuration(now.Sub(ct.Created)), ct.StatusText(now), ports(ct), ct.Name)
 		}
 		return w.Flush()
 	},
@@ -60,4 +60,21 @@ func quoteCommand(cmd []string) string {
 		s = s[:19] + "…"
 	}
 	return `"` + s + `"`
+}
+
+// ports shows a running container's published ports as docker ps does:
+// 0.0.0.0:8080->80/tcp.
+func ports(c *container.Config) string {
+	if !c.IsRunning() {
+		return ""
+	}
+	var out []string
+	for _, p := range c.Ports {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		out = append(out, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, p.Proto))
+	}
+	return strings.Join(out, ", ")
 }

@@ -168,6 +168,9 @@ func TestNetworkingEndToEnd(t *testing.T) {
 	}
 	// Published port: from the host (127.0.0.1 and its address), from the outside, hairpin.
 	e.must("run", "-d", "--name", "web", "--net", "testnet", "-p", "8080:80", "-v", www+":/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	if ps := e.must("ps"); !strings.Contains(ps, "0.0.0.0:8080->80/tcp") {
+		t.Errorf("ps does not show the published port:\n%s", ps)
+	}
 	for _, tc := range []struct {
 		pid int
 		url string
