@@ -3,7 +3,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -147,20 +146,7 @@ func copyEntry(src, dst string, info fs.FileInfo, links map[[2]uint64]string) er
 			}
 			links[key] = dst
 		}
-		in, err := os.Open(src)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		if err := out.Close(); err != nil {
+		if err := copyFile(src, dst, 0o600); err != nil { // mode, owner, times follow
 			return err
 		}
 	case mode&fs.ModeSymlink != 0:
