@@ -94,9 +94,19 @@ func (e *env) run(args ...string) result {
 
 func (e *env) runIn(stdin []byte, args ...string) result {
 	e.t.Helper()
+	return runCmd(e.t, nil, stdin, binary, append([]string{"--root", e.root, "--data-root", e.dataRoot}, args...)...)
+}
+
+// runCmd runs a program with extra environment and stdin, capturing its
+// output and exit code; it never hangs longer than a minute.
+func runCmd(t *testing.T, env []string, stdin []byte, prog string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"--root", e.root, "--data-root", e.dataRoot}, args...)...)
+	cmd := exec.CommandContext(ctx, prog, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != nil {
@@ -107,10 +117,10 @@ func (e *env) runIn(stdin []byte, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		e.t.Fatalf("mydocker %v: %v", args, err)
+		t.Fatalf("%s %v: %v", filepath.Base(prog), args, err)
 	}
 	if ctx.Err() != nil {
-		e.t.Fatalf("mydocker %v: timed out; stderr:\n%s", args, errb.String())
+		t.Fatalf("%s %v: timed out; stderr:\n%s", filepath.Base(prog), args, errb.String())
 	}
 	return result{out.String(), errb.String(), code}
 }

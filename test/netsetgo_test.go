@@ -2,7 +2,6 @@ package test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,20 +51,7 @@ func newNsg(t *testing.T) *nsg {
 // run runs netsetgo; it never hangs longer than a minute.
 func (n *nsg) run(args ...string) result {
 	n.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, n.bin, args...)
-	cmd.Env = append(os.Environ(), "MYDOCKER_ROOT="+n.root)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		n.t.Fatalf("netsetgo %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runCmd(n.t, []string{"MYDOCKER_ROOT=" + n.root}, nil, n.bin, args...)
 }
 
 func (n *nsg) ok(args ...string) string {
