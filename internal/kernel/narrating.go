@@ -1,0 +1,82 @@
+package kernel
+
+import (
+	"github.com/sirupsen/logrus"
+)
+
+// Log fields the narration sets besides pid= and source=: the script
+// formatter renders from them, the text formatter leaves them out.
+const (
+	FieldStep = "step" // the op's Command
+	FieldVars = "vars" // the *Vars in force
+	FieldLet  = "let"  // a variable set: [2]string{name, value}
+)
+
+// Narrating logs each op, then does it (see the package doc).
+type Narrating struct {
+	real *Real
+	vars Vars
+}
+
+// NewNarrating returns a Kernel that narrates to log at INFO and does.
+func NewNarrating(log logrus.FieldLogger) *Narrating {
+	return &Narrating{real: NewReal(log)}
+}
+
+// Do implements Kernel.
+func (n *Narrating) Do(ops ...Op) error {
+	src := caller()
+	for _, op := range ops {
+		if s, err := skip(n.real, op); err != nil {
+			return opError(op, err)
+		} else if s {
+			continue
+		}
+		say(n.real.log, src, &n.vars, false, op)
+		if err := op.Apply(n.real.x); err != nil {
+			return opError(op, err)
+		}
+	}
+	return nil
+}
+
+// Exists implements World: the running kernel.
+func (n *Narrating) Exists(o Object) (bool, error) { return n.real.Exists(o) }
+
+// Log implements Kernel.
+func (n *Narrating) Log() logrus.FieldLogger { return n.real.log }
+
+// Let makes name stand for value in a script's commands from now on.
+func (n *Narrating) Let(name, value string) { let(n.real.log, &n.vars, name, value) }
+
+// Close releases the handles the ops opened.
+func (n *Narrating) Close() { n.real.Close() }
+
+// say logs op's "// why" and "$ command" lines. A record of mydocker's
+// own state is not a kernel change: it goes at DEBUG. In a plan the
+// variables stand in the text too (its pids are stand-ins).
+func say(log logrus.FieldLogger, src string, vars *Vars, withVars bool, op Op) {
+	l := log.WithField("source", src)
+	lvl := logrus.InfoLevel
+	if _, ok := op.(record); ok {
+		lvl = logrus.DebugLevel
+	}
+	cmd := op.Command()
+	var v *Vars
+	if withVars {
+		v = vars
+	}
+	if why := op.Why(); why != "" {
+		l.Log(lvl, "// "+why)
+	}
+	text := cmd.Text(v)
+	if len(cmd.Argv) > 0 || len(cmd.Shell) > 0 {
+		text = "$ " + text
+	}
+	l.WithFields(logrus.Fields{FieldStep: cmd, FieldVars: vars}).Log(lvl, text)
+}
+
+func let(log logrus.FieldLogger, vars *Vars, name, value string) {
+	vars.Set(name, value)
+	log.WithField(FieldLet, [2]string{name, value}).Debugf("$%s stands for %s", name, value)
+}

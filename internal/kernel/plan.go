@@ -1,0 +1,205 @@
+package kernel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Plan changes nothing: it narrates each op (the variables standing in the
+// text, as in a script), records it, and keeps a model of what the ops
+// would make and remove on top of what World has. An op that could not
+// work there is refused with ErrPlan: making what exists, removing what
+// does not, deleting a chain that still holds rules.
+type Plan struct {
+	log   logrus.FieldLogger
+	world World // what exists before the plan; nil: nothing
+	model map[Object]bool
+	state map[string][]byte // state files written (nil value: removed)
+	vars  Vars
+
+	// Ops is every op planned, in order (skipped ones left out).
+	Ops []Op
+	// Fail, if set, is asked before each op; an error fails that op, as
+	// the kernel would (tests of rollback at every step).
+	Fail func(op Op) error
+}
+
+// NewPlan returns a Plan over world (nil: an empty one), narrating to log
+// (nil: silent).
+func NewPlan(world World, log logrus.FieldLogger) *Plan {
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(discard{})
+		log = l
+	}
+	return &Plan{log: log, world: world, model: map[Object]bool{}, state: map[string][]byte{}}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// Planner is an op that has something to do in a plan too: set the
+// outputs a later step reads (a stand-in pid), or plan the ops a child
+// process would do.
+type Planner interface {
+	Plan(p *Plan) error
+}
+
+// Do implements Kernel.
+func (p *Plan) Do(ops ...Op) error {
+	src := caller()
+	for _, op := range ops {
+		if err := p.do(src, op); err != nil {
+			return opError(op, err)
+		}
+	}
+	return nil
+}
+
+func (p *Plan) do(src string, op Op) error {
+	if s, err := skip(p, op); err != nil {
+		return err
+	} else if s {
+		return nil
+	}
+	say(p.log, src, &p.vars, true, op)
+	if p.Fail != nil {
+		if err := p.Fail(op); err != nil {
+			return err
+		}
+	}
+	var effects []Effect
+	if e, ok := op.(Effector); ok {
+		effects = e.Effects()
+	}
+	for _, eff := range effects {
+		has, err := p.Exists(eff.Obj)
+		if err != nil {
+			return err
+		}
+		switch {
+		case eff.Remove && !has:
+			return fmt.Errorf("%w: removes %s, which does not exist", ErrPlan, eff.Obj)
+		case !eff.Remove && has && eff.Obj.Kind != "state":
+			return fmt.Errorf("%w: makes %s, which exists already", ErrPlan, eff.Obj)
+		case eff.Remove && eff.Obj.Kind == "chain":
+			if rules := p.rulesIn(eff.Obj); len(rules) > 0 {
+				return fmt.Errorf("%w: deletes %s, which still holds %d rule(s): %s", ErrPlan, eff.Obj, len(rules), rules[0].Name)
+			}
+		}
+	}
+	if pl, ok := op.(Planner); ok {
+		if err := pl.Plan(p); err != nil {
+			return err
+		}
+	}
+	for _, eff := range effects {
+		p.model[eff.Obj] = !eff.Remove
+	}
+	p.Ops = append(p.Ops, op)
+	return nil
+}
+
+// Exists implements World: what the plan has made or removed, else what
+// its world has.
+func (p *Plan) Exists(o Object) (bool, error) {
+	if has, ok := p.model[o]; ok {
+		return has, nil
+	}
+	if p.world == nil {
+		return false, nil
+	}
+	return p.world.Exists(o)
+}
+
+// Lister is a World that can list the objects inside one (the rules of a
+// chain).
+type Lister interface {
+	Children(o Object) ([]Object, error)
+}
+
+// rulesIn lists the rules chain would still hold: those planned, and the
+// world's that the plan has not removed.
+func (p *Plan) rulesIn(chain Object) []Object {
+	prefix := chain.Name + " "
+	var out []Object
+	seen := map[Object]bool{}
+	for o, has := range p.model {
+		if o.Kind == "rule" && o.In == chain.In && strings.HasPrefix(o.Name, prefix) {
+			seen[o] = true
+			if has {
+				out = append(out, o)
+			}
+		}
+	}
+	if l, ok := p.world.(Lister); ok {
+		children, _ := l.Children(chain)
+		for _, o := range children {
+			if !seen[o] {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// Log implements Kernel.
+func (p *Plan) Log() logrus.FieldLogger { return p.log }
+
+// Let makes name stand for value in the narration from now on.
+func (p *Plan) Let(name, value string) { let(p.log, &p.vars, name, value) }
+
+// Made lists the objects the plan has made and not removed again, and
+// Removed those of its world it has removed: after a rollback both are
+// empty.
+func (p *Plan) Made() []Object { return p.changed(true) }
+
+// Removed: see Made.
+func (p *Plan) Removed() []Object { return p.changed(false) }
+
+func (p *Plan) changed(made bool) []Object {
+	var out []Object
+	for o, has := range p.model {
+		if has != made {
+			continue
+		}
+		before := false
+		if p.world != nil {
+			before, _ = p.world.Exists(o)
+		}
+		if before != has {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Commands renders every planned op's command, without variables.
+func (p *Plan) Commands() []string {
+	out := make([]string, len(p.Ops))
+	for i, op := range p.Ops {
+		out[i] = op.Command().Text(nil)
+	}
+	return out
+}
+
+// MapWorld is a World of named objects, for tests: what exists before a
+// plan.
+type MapWorld map[Object]bool
+
+// Exists implements World.
+func (w MapWorld) Exists(o Object) (bool, error) { return w[o], nil }
+
+// Children implements Lister: the rules of a chain.
+func (w MapWorld) Children(chain Object) ([]Object, error) {
+	var out []Object
+	for o, has := range w {
+		if has && o.Kind == "rule" && o.In == chain.In && strings.HasPrefix(o.Name, chain.Name+" ") {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,91 @@
+package kernel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mydocker/mydocker/internal/statefile"
+)
+
+// record marks an op on mydocker's own state files: no kernel change, so
+// it is narrated at DEBUG; a plan keeps the file in memory.
+type record interface{ isRecord() }
+
+func init() {
+	existsBy["state"] = func(_ *Exec, o Object) (bool, error) {
+		_, err := os.Stat(o.Name)
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+}
+
+// WriteState writes one of mydocker's state files as JSON, atomically
+// (statefile.WriteJSON: temp file, fsync, rename). The caller holds the
+// file's lock.
+type WriteState struct {
+	Path  string
+	Value any
+}
+
+func (WriteState) isRecord()     {}
+func (w WriteState) Why() string { return "" }
+func (w WriteState) Command() Command {
+	return Command{Comment: "mydocker records its state in " + w.Path}
+}
+func (w WriteState) Apply(*Exec) error { return statefile.WriteJSON(w.Path, w.Value) }
+func (w WriteState) Effects() []Effect {
+	return []Effect{Makes(Object{Kind: "state", Name: w.Path})}
+}
+
+// Plan keeps the file's content in the plan.
+func (w WriteState) Plan(p *Plan) error {
+	data, err := json.Marshal(w.Value)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", w.Path, err)
+	}
+	p.state[w.Path] = data
+	return nil
+}
+
+// RemoveState removes one of mydocker's state files (gone already is fine).
+type RemoveState struct{ Path string }
+
+func (RemoveState) isRecord()     {}
+func (r RemoveState) Why() string { return "" }
+func (r RemoveState) Command() Command {
+	return Command{Comment: "mydocker removes its record " + r.Path}
+}
+func (r RemoveState) Apply(*Exec) error {
+	if err := os.Remove(r.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+func (r RemoveState) Effects() []Effect {
+	return []Effect{Clears(Object{Kind: "state", Name: r.Path})}
+}
+
+// Plan drops the file from the plan.
+func (r RemoveState) Plan(p *Plan) error {
+	p.state[r.Path] = nil
+	return nil
+}
+
+// ReadState reads a state file through k: a plan answers with what it has
+// written (or os.ErrNotExist for what it removed), anything else reads the
+// file. A corrupt file is an error naming it (statefile.ReadJSON).
+func ReadState(k Kernel, path string, v any) error {
+	if p, ok := k.(*Plan); ok {
+		if data, planned := p.state[path]; planned {
+			if data == nil {
+				return fmt.Errorf("read %s: %w", path, os.ErrNotExist)
+			}
+			return json.Unmarshal(data, v)
+		}
+	}
+	return statefile.ReadJSON(path, v)
+}
