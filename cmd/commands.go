@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 )
 
@@ -48,3 +49,14 @@ func ExitCode(err error) int {
 
 // narrator is the seam every verb hands to the packages doing kernel work.
 func narrator() *narrate.Narrator { return narrate.New(logrus.StandardLogger()) }
+
+// seam is the kernel seam a verb hands to the packages doing kernel work:
+// it narrates and does, or with --dry-run plans over the running kernel
+// (read, never changed) and only narrates.
+func seam(dryRun bool) kernel.Kernel {
+	log := logrus.StandardLogger()
+	if dryRun {
+		return kernel.NewPlan(kernel.NewReal(log), log)
+	}
+	return kernel.NewNarrating(log)
+}

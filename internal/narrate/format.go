@@ -23,6 +23,9 @@ const messageColumn = 88
 
 // Format implements logrus.Formatter.
 func (TextFormatter) Format(e *logrus.Entry) ([]byte, error) {
+	if _, ok := e.Data["let"]; ok {
+		return nil, nil // a script's variable: text shows the values themselves
+	}
 	var b bytes.Buffer
 	lvl := strings.ToUpper(e.Level.String())
 	if len(lvl) > 4 {
@@ -31,7 +34,7 @@ func (TextFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	fmt.Fprintf(&b, "%-4s %-*s", lvl, messageColumn, e.Message)
 	keys := make([]string, 0, len(e.Data))
 	for k := range e.Data {
-		if k != "pid" && k != "source" {
+		if k != "pid" && k != "source" && k != "step" && k != "vars" { // step, vars: for the script format
 			keys = append(keys, k)
 		}
 	}
