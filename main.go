@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/cmd"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 	// Its constructor joins a container's namespaces before Go starts, for
 	// exec; for every other verb it does nothing.
@@ -31,7 +32,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "root", Value: "/var/run/mydocker", EnvVars: []string{"MYDOCKER_ROOT"}, Usage: "state directory (containers, networks, IPAM)"},
 			&cli.StringFlag{Name: "data-root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_DATA_ROOT"}, Usage: "images and container layers"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"MYDOCKER_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
-			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"MYDOCKER_LOG_FORMAT"}, Usage: "text or json"},
+			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"MYDOCKER_LOG_FORMAT"}, Usage: "text, json, or script (the steps as a runnable shell script)"},
 		},
 		Before:   setupLogging,
 		Commands: cmd.Commands(),
@@ -51,8 +52,15 @@ func setupLogging(c *cli.Context) error {
 		logrus.SetFormatter(narrate.TextFormatter{})
 	case "json":
 		logrus.SetFormatter(&logrus.JSONFormatter{})
+	case "script":
+		logrus.SetFormatter(kernel.ScriptFormatter{})
+		// The processes mydocker starts (init, shim) add their steps to
+		// the same script: only the command the user typed starts it.
+		if !cmd.Internal(c.Args().First()) {
+			fmt.Fprint(os.Stderr, kernel.ScriptHeader)
+		}
 	default:
-		return cmd.Usagef("invalid --log-format %q (text or json)", c.String("log-format"))
+		return cmd.Usagef("invalid --log-format %q (text, json or script)", c.String("log-format"))
 	}
 	logrus.SetOutput(os.Stderr)
 	logrus.AddHook(narrate.NewSourceHook())

@@ -19,6 +19,10 @@ type Command struct {
 	Argv    []string
 	Shell   []string // words and operators (">", "&&", "|", ...)
 	Comment string
+	// Script, if set, is what a script runs instead of Argv or Shell:
+	// where mydocker's own process is the subject (the container's init),
+	// a stand-in that a shell can start and name ($PID).
+	Script string `json:",omitempty"`
 }
 
 // Where is a process's namespaces, as nsenter(1) enters them.
