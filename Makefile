@@ -8,7 +8,7 @@ OUT ?= mydocker
 # each time. The tags drop code mydocker never uses (cgo DNS and user
 # lookups, urfave/cli's man-page generator).
 BUILDFLAGS = -tags netgo,osusergo,urfave_cli_no_docs -ldflags "-linkmode external -extldflags -static -s -w"
-PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar
+PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins
 
 .PHONY: all build deps deps-bench test unit demo bench install clean docs
