@@ -2,10 +2,10 @@ package kernel
 
 import (
 	"fmt"
-	"runtime"
-	"strings"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 // existsBy answers, per object kind, whether the running kernel has the
@@ -65,26 +65,4 @@ func (r *Real) Close() { r.x.Close() }
 
 // caller is "pkg/file.go:line" of the code that called into this package:
 // a narrated step points at the code that decided it.
-func caller() string {
-	pcs := make([]uintptr, 16)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
-	for {
-		f, more := frames.Next()
-		if !strings.Contains(f.File, "/internal/kernel/") || strings.HasSuffix(f.File, "_test.go") {
-			return shortPath(f.File, f.Line)
-		}
-		if !more {
-			return ""
-		}
-	}
-}
-
-// shortPath keeps the last two path elements: "network/bridge.go:146".
-func shortPath(file string, line int) string {
-	if i := strings.LastIndexByte(file, '/'); i >= 0 {
-		if j := strings.LastIndexByte(file[:i], '/'); j >= 0 {
-			file = file[j+1:]
-		}
-	}
-	return fmt.Sprintf("%s:%d", file, line)
-}
+func caller() string { return narrate.CallerOutside("/internal/kernel/") }

@@ -75,13 +75,21 @@ func (h *SourceHook) Fire(e *logrus.Entry) error {
 	return nil
 }
 
-func caller() string {
+func caller() string { return CallerOutside("sirupsen/logrus", "/internal/narrate/") }
+
+// CallerOutside is "pkg/file.go:line" of the first caller whose file is
+// in none of the given places (parts of a path; a test file always counts
+// as outside), so a log line points at the code that asked for it.
+func CallerOutside(places ...string) string {
 	pcs := make([]uintptr, 32)
-	n := runtime.Callers(3, pcs)
-	frames := runtime.CallersFrames(pcs[:n])
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
 	for {
 		f, more := frames.Next()
-		if !strings.Contains(f.File, "sirupsen/logrus") && (!strings.Contains(f.File, "internal/narrate/") || strings.HasSuffix(f.File, "_test.go")) {
+		inside := false
+		for _, p := range places {
+			inside = inside || strings.Contains(f.File, p) && !strings.HasSuffix(f.File, "_test.go")
+		}
+		if !inside {
 			return shortPath(f.File, f.Line)
 		}
 		if !more {
