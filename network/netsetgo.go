@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 /*
@@ -20,7 +22,7 @@ into a bridge, as the teaching tool github.com/teddyking/netsetgo does:
   pid's ns:                   └─ PREFIX1 with CONTAINER-ADDRESS, up; lo up;
                                  default via BRIDGE-IP
 
-It goes through the same narrated kernel operations as the bridge driver,
+It goes through the bridge driver's named steps (bridge.go),
 and, unlike the original, also:
   - NAT: the bridge's subnet gets the same rules as a mydocker network
     (networkRules in firewall.go: MASQUERADE and forwarding, in mydocker's
@@ -94,7 +96,7 @@ func planNetsetgo(o NetsetgoOptions) (*nsgPlan, error) {
 	}
 	bip, cip = bip.To4(), cip.To4()
 	ones, bits := subnet.Mask.Size()
-	bcast := net.ParseIP(broadcast(&net.IPNet{IP: bip, Mask: subnet.Mask})).To4()
+	bcast := net.ParseIP(kernel.Broadcast(&net.IPNet{IP: bip, Mask: subnet.Mask})).To4()
 	special := func(ip net.IP) bool { return ones < 31 && (ip.Equal(subnet.IP) || ip.Equal(bcast)) }
 	switch {
 	case ones == bits:
@@ -175,56 +177,47 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 	if err != nil {
 		return nil, err
 	}
-	k := newKernel(m.n)
+	k := m.k
+	defer closeHandles(k) // the process's namespace: not held open past its life
 	var u undo
 	defer func() {
 		if err != nil {
 			err = u.run(err)
 		}
 	}()
-	saveRec := func() error { return m.saveBridgeRecord(rec) }
-	u.add(saveRec) // runs last on rollback: records what is left then
+	u.add(func() error { return k.Do(m.bridgeRecordOp(rec)) }) // runs last on rollback: records what is left then
 
-	if err := m.nsgBridge(k, p, rec, &u); err != nil {
+	if err := m.nsgBridge(p, rec, &u); err != nil {
 		return nil, err
 	}
-	if err := saveRec(); err != nil {
+	if err := k.Do(m.bridgeRecordOp(rec)); err != nil {
 		return nil, err
 	}
 
-	nk := k.InNetns(p.pid)
-	defer nk.Close()
-	host, peer, err := freePair(nk, p.prefix)
+	host, peer, err := freePair(k, p.pid, p.prefix)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.LinkAddVeth(host, peer, nil, p.pid); err != nil {
+	if err := k.Do(vethPair(host, peer, nil, p.pid)); err != nil {
 		return nil, err
 	}
-	u.add(func() error { return k.LinkDel(host, fmt.Sprintf("undo: delete the veth pair %s", host)) })
-	if err := k.LinkSetMaster(host, p.bridge); err != nil {
+	u.add(func() error {
+		return k.Do(kernel.LinkDel{Name: host, Peer: peer, PeerIn: p.pid, Reason: fmt.Sprintf("undo: delete the veth pair %s", host)})
+	})
+	if err := k.Do(plugIn(host, p.bridge)); err != nil {
 		return nil, err
 	}
-	if err := k.LinkSetUp(host, fmt.Sprintf("bring the host end %s up", host)); err != nil {
+	if err := k.Do(linkUp("the host end", host)); err != nil {
 		return nil, err
 	}
-	if err := nk.AddrAdd(peer, p.container); err != nil {
-		return nil, err
-	}
-	if err := nk.LinkSetUp(peer, fmt.Sprintf("bring the process's end %s up", peer)); err != nil {
-		return nil, err
-	}
-	if err := nk.LinkSetUp("lo", "bring the process's loopback up (a new network namespace starts with lo down)"); err != nil {
-		return nil, err
-	}
-	if err := nk.RouteAddDefault(p.bridgeNet.IP, peer); err != nil {
+	if err := k.Do(peerSteps(p.pid, peer, p.container, p.bridgeNet.IP, true, "process")...); err != nil {
 		return nil, err
 	}
 	if p.nat {
-		if err := m.nsgNAT(k, p, rec, &u); err != nil {
+		if err := m.nsgNAT(p, rec, &u); err != nil {
 			return nil, err
 		}
-		if err := saveRec(); err != nil {
+		if err := k.Do(m.bridgeRecordOp(rec)); err != nil {
 			return nil, err
 		}
 	}
@@ -237,7 +230,7 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 		ContainerAddress: p.container.String(), HostVeth: host, HostVethIndex: l.Attrs().Index, PeerVeth: peer,
 		NAT: p.nat, Created: time.Now().UTC(),
 	}
-	if err := m.saveWiring(w); err != nil {
+	if err := k.Do(kernel.WriteState{Path: m.wiringPath(w.Pid), Value: w}); err != nil {
 		return nil, err
 	}
 	m.report("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
@@ -247,38 +240,40 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 
 // nsgBridge makes sure the bridge exists, is a bridge, has the bridge
 // address and is up; what it changes goes into rec and onto the undo stack.
-func (m *Manager) nsgBridge(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) error {
-	br, err := netlink.LinkByName(p.bridge)
+func (m *Manager) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *undo) error {
+	k := m.k
+	exists, err := k.Exists(kernel.LinkObj(0, p.bridge))
 	if err != nil {
-		if !errors.As(err, new(netlink.LinkNotFoundError)) {
-			return err
-		}
-		if err := k.LinkAddBridge(p.bridge); err != nil {
+		return err
+	}
+	if !exists {
+		if err := k.Do(bridgeAdd(p.bridge)); err != nil {
 			return err
 		}
 		rec.Created, rec.AddedAddress = true, ""
 		u.add(func() error {
 			rec.Created = false
-			return k.LinkDel(p.bridge, fmt.Sprintf("undo: delete the bridge %s", p.bridge))
+			return k.Do(kernel.LinkDel{Name: p.bridge, Reason: fmt.Sprintf("undo: delete the bridge %s", p.bridge)})
 		})
-		if err := k.AddrAdd(p.bridge, p.bridgeNet, fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)); err != nil {
+		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)}); err != nil {
 			return err
 		}
-		return k.LinkSetUp(p.bridge, fmt.Sprintf("bring the bridge %s up", p.bridge))
+		return k.Do(linkUp("the bridge", p.bridge))
+	}
+	br, err := netlink.LinkByName(p.bridge)
+	if err != nil {
+		return err
 	}
 	if br.Type() != "bridge" {
 		return fmt.Errorf("%s exists and is not a bridge (it is a %s)", p.bridge, br.Type())
 	}
-	addrs, err := netlink.AddrList(br, netlink.FAMILY_V4)
+	has, err := k.Exists(kernel.AddrObj(0, p.bridge, p.bridgeNet))
 	if err != nil {
 		return err
 	}
-	has := false
-	for _, a := range addrs {
-		has = has || a.IPNet.String() == p.bridgeNet.String()
-	}
 	if !has {
-		if err := k.AddrAdd(p.bridge, p.bridgeNet, fmt.Sprintf("the bridge %s exists (reused) but lacks the address %s", p.bridge, p.bridgeNet)); err != nil {
+		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet,
+			Reason: fmt.Sprintf("the bridge %s exists (reused) but lacks the address %s", p.bridge, p.bridgeNet)}); err != nil {
 			return err
 		}
 		if !rec.Created {
@@ -286,11 +281,11 @@ func (m *Manager) nsgBridge(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) e
 		}
 		u.add(func() error {
 			rec.AddedAddress = ""
-			return k.AddrDel(p.bridge, p.bridgeNet, fmt.Sprintf("undo: remove the address %s from %s", p.bridgeNet, p.bridge))
+			return k.Do(kernel.AddrDel{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("undo: remove the address %s from %s", p.bridgeNet, p.bridge)})
 		})
 	}
 	if br.Attrs().Flags&net.FlagUp == 0 {
-		return k.LinkSetUp(p.bridge, fmt.Sprintf("bring the bridge %s up", p.bridge))
+		return k.Do(linkUp("the bridge", p.bridge))
 	}
 	return nil
 }
@@ -299,30 +294,31 @@ func (m *Manager) nsgBridge(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) e
 // chains. Rules already there (put by an earlier wiring on the bridge, or
 // by the mydocker network that owns it) are left as they are; the ones it
 // appends are recorded in rec.
-func (m *Manager) nsgNAT(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) error {
-	if err := k.Sysctl("net.ipv4.ip_forward", "1", "let the kernel route packets between the bridge and other interfaces (off in a fresh namespace)"); err != nil {
+func (m *Manager) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *undo) error {
+	k := m.k
+	if err := k.Do(ipForward()); err != nil {
 		return err
 	}
 	fw := firewall{k: k}
 	if err := fw.ensureBase(); err != nil {
 		return err
 	}
-	u.add(func() error { return m.removeBaseIfUnused("") })
-	for i, r := range networkRules(p.bridge, p.subnet.String()) {
-		ok, err := k.IptExists(r)
+	u.add(fw.releaseBase)
+	for _, r := range networkRules(p.bridge, p.subnet.String()) {
+		ok, err := k.Exists(r.Object())
 		if err != nil {
 			return err
 		}
 		if ok {
 			continue
 		}
-		if err := k.IptAppend(r, ruleWhy[i]); err != nil {
+		if err := k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
 			return err
 		}
 		rec.Rules = append(rec.Rules, r)
 		u.add(func() error {
 			rec.Rules = rec.Rules[:len(rec.Rules)-1]
-			return k.IptDelete(r, "undo: remove "+r.Table+"/"+r.Chain+" rule")
+			return k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "undo: remove " + r.Table + "/" + r.Chain + " rule"})
 		})
 	}
 	return nil
@@ -330,25 +326,21 @@ func (m *Manager) nsgNAT(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) erro
 
 // freePair returns the first pair of names free on the host (both: the
 // original created both there) and, for the peer, in the process's netns.
-func freePair(nk *nsKernel, prefix string) (string, string, error) {
-	inNs, _, err := nk.linkNames()
-	if err != nil {
-		return "", "", err
-	}
-	ls, err := netlink.LinkList()
-	if err != nil {
-		return "", "", err
-	}
-	onHost := map[string]bool{}
-	for _, l := range ls {
-		onHost[l.Attrs().Name] = true
-	}
+func freePair(k kernel.Kernel, pid int, prefix string) (string, string, error) {
 	for i := 0; ; i++ {
 		host, peer := NetsetgoPair(prefix, i)
 		if len(peer) > 15 {
 			return "", "", fmt.Errorf("no free pair of interface names %sN/%sN+1", prefix, prefix)
 		}
-		if !onHost[host] && !onHost[peer] && !inNs[peer] {
+		free := true
+		for _, o := range []kernel.Object{kernel.LinkObj(0, host), kernel.LinkObj(0, peer), kernel.LinkObj(pid, peer)} {
+			has, err := k.Exists(o)
+			if err != nil {
+				return "", "", err
+			}
+			free = free && !has
+		}
+		if free {
 			return host, peer, nil
 		}
 	}

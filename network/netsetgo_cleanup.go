@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // NetsetgoCleanup removes what the wiring of pid made: its veth pair, its
@@ -45,11 +47,11 @@ func (m *Manager) NetsetgoCleanup(pid int, removeBridge string) error {
 // NetsetgoWatch waits for the process of w to exit, then cleans up as
 // NetsetgoCleanup does (a wiring already cleaned up meanwhile is fine).
 func (m *Manager) NetsetgoWatch(w *Wiring, removeBridge string) error {
-	m.n.Log().WithField("source", callerSource()).Infof("watching pid %d: its wiring goes when it exits", w.Pid)
+	m.k.Log().Infof("watching pid %d: its wiring goes when it exits", w.Pid)
 	if err := waitExit(w.Pid, w.StartTime); err != nil {
 		return err
 	}
-	m.n.Log().WithField("source", callerSource()).Infof("pid %d exited: cleaning up", w.Pid)
+	m.k.Log().Infof("pid %d exited: cleaning up", w.Pid)
 	err := m.NetsetgoCleanup(w.Pid, removeBridge)
 	if errors.Is(err, ErrNoWiring) {
 		return nil
@@ -59,16 +61,14 @@ func (m *Manager) NetsetgoWatch(w *Wiring, removeBridge string) error {
 
 // unwire removes one wiring (held lock), then what its bridge no longer needs.
 func (m *Manager) unwire(w *Wiring, removeBridge bool) error {
-	k := newKernel(m.n)
 	var errs []error
 	// Only the link this wiring made: the name may have been reused by a
 	// later wiring after this one's process died and took its veth along.
 	if l, err := netlink.LinkByName(w.HostVeth); err == nil && l.Attrs().Index == w.HostVethIndex && l.Type() == "veth" {
-		errs = append(errs, k.LinkDel(w.HostVeth, fmt.Sprintf("delete the veth pair %s/%s of pid %d (both ends go)", w.HostVeth, w.PeerVeth, w.Pid)))
+		errs = append(errs, m.k.Do(kernel.LinkDel{Name: w.HostVeth, Peer: w.PeerVeth, PeerIn: w.Pid,
+			Reason: fmt.Sprintf("delete the veth pair %s/%s of pid %d (both ends go)", w.HostVeth, w.PeerVeth, w.Pid)}))
 	}
-	if err := m.removeWiring(w.Pid); err != nil {
-		errs = append(errs, err)
-	}
+	errs = append(errs, m.k.Do(kernel.RemoveState{Path: m.wiringPath(w.Pid)}))
 	errs = append(errs, m.releaseBridge(w.Bridge, removeBridge))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("clean up the wiring of pid %d: %w", w.Pid, err)
@@ -94,11 +94,10 @@ func (m *Manager) releaseBridge(name string, removeBridge bool) error {
 	if err != nil {
 		return err
 	}
-	k := newKernel(m.n)
 	var errs []error
 	for i := len(rec.Rules) - 1; i >= 0; i-- {
 		r := rec.Rules[i]
-		errs = append(errs, k.IptDelete(r, fmt.Sprintf("no wiring on %s left: remove its %s/%s rule", name, r.Table, r.Chain)))
+		errs = append(errs, m.k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: fmt.Sprintf("no wiring on %s left: remove its %s/%s rule", name, r.Table, r.Chain)}))
 	}
 	rec.Rules = nil
 	br, lerr := netlink.LinkByName(name)
@@ -108,19 +107,19 @@ func (m *Manager) releaseBridge(name string, removeBridge bool) error {
 	if removeBridge && lerr == nil {
 		switch {
 		case rec.Created && hasPorts(br):
-			m.n.Log().WithField("source", callerSource()).Warnf("bridge %s kept: other links are plugged into it", name)
+			m.k.Log().Warnf("bridge %s kept: other links are plugged into it", name)
 		case rec.Created:
-			errs = append(errs, k.LinkDel(name, fmt.Sprintf("delete the bridge %s netsetgo created (its address goes with it)", name)))
+			errs = append(errs, m.k.Do(kernel.LinkDel{Name: name, Reason: fmt.Sprintf("delete the bridge %s netsetgo created (its address goes with it)", name)}))
 			rec.Created = false
 		case rec.AddedAddress != "":
 			if _, a, err := net.ParseCIDR(rec.AddedAddress); err == nil {
 				ip, _, _ := net.ParseCIDR(rec.AddedAddress)
-				errs = append(errs, k.AddrDel(name, &net.IPNet{IP: ip, Mask: a.Mask}, fmt.Sprintf("take back the address netsetgo put on the bridge %s", name)))
+				errs = append(errs, m.k.Do(kernel.AddrDel{Dev: name, Addr: &net.IPNet{IP: ip, Mask: a.Mask}, Reason: fmt.Sprintf("take back the address netsetgo put on the bridge %s", name)}))
 			}
 			rec.AddedAddress = ""
 		}
 	}
-	errs = append(errs, m.saveBridgeRecord(rec), m.removeBaseIfUnused(""))
+	errs = append(errs, m.k.Do(m.bridgeRecordOp(rec)), firewall{k: m.k}.releaseBase())
 	return errors.Join(errs...)
 }
 
@@ -136,29 +135,4 @@ func hasPorts(br netlink.Link) bool {
 		}
 	}
 	return false
-}
-
-// removeBaseIfUnused removes mydocker's base chains once neither a network
-// (other than removing, whose file a dry run leaves) nor a netsetgo bridge
-// needs them (held lock).
-func (m *Manager) removeBaseIfUnused(removing string) error {
-	nws, err := m.loadAll()
-	if err != nil {
-		return err
-	}
-	for _, nw := range nws {
-		if nw.Name != removing {
-			return nil
-		}
-	}
-	if used, err := m.netsetgoHoldsRules(); err != nil || used {
-		return err
-	}
-	k := newKernel(m.n)
-	for _, c := range baseChains {
-		if ok, err := k.IptChainExists(c.Table, c.Chain); err != nil || ok {
-			return firewall{k: k}.removeBase()
-		}
-	}
-	return nil // removed already
 }

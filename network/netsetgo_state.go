@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mydocker/mydocker/internal/statefile"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // netsetgo's records (on-disk formats are API), written under the network
@@ -42,7 +42,7 @@ type bridgeRecord struct {
 	Name         string
 	Created      bool   // netsetgo created the bridge
 	AddedAddress string `json:",omitempty"` // the address netsetgo put on a bridge it reused
-	Rules        []rule `json:",omitempty"` // the rules netsetgo appended for it, removed with its last wiring
+	Rules        []rule `json:",omitempty"` // the rules netsetgo appended for it, removed with its last wiring (their why is not stored)
 }
 
 // held reports whether the record still stands for something.
@@ -60,19 +60,10 @@ func (m *Manager) bridgeRecordPath(name string) string {
 
 func (m *Manager) loadWiring(pid int) (*Wiring, error) {
 	w := &Wiring{}
-	if err := statefile.ReadJSON(m.wiringPath(pid), w); err != nil {
+	if err := kernel.ReadState(m.k, m.wiringPath(pid), w); err != nil {
 		return nil, err
 	}
 	return w, nil
-}
-
-func (m *Manager) saveWiring(w *Wiring) error { return statefile.WriteJSON(m.wiringPath(w.Pid), w) }
-
-func (m *Manager) removeWiring(pid int) error {
-	if err := os.Remove(m.wiringPath(pid)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
 }
 
 // loadWirings returns every wiring, by pid.
@@ -103,45 +94,18 @@ func (m *Manager) loadWirings() ([]*Wiring, error) {
 // loadBridgeRecord returns the bridge's record, empty if there is none.
 func (m *Manager) loadBridgeRecord(name string) (*bridgeRecord, error) {
 	rec := &bridgeRecord{Name: name}
-	if err := statefile.ReadJSON(m.bridgeRecordPath(name), rec); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := kernel.ReadState(m.k, m.bridgeRecordPath(name), rec); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	return rec, nil
 }
 
-// saveBridgeRecord writes the record, or removes it when it holds nothing.
-func (m *Manager) saveBridgeRecord(rec *bridgeRecord) error {
+// bridgeRecordOp writes the record, or removes it when it holds nothing.
+func (m *Manager) bridgeRecordOp(rec *bridgeRecord) kernel.Op {
 	if !rec.held() {
-		if err := os.Remove(m.bridgeRecordPath(rec.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
+		return kernel.RemoveState{Path: m.bridgeRecordPath(rec.Name)}
 	}
-	return statefile.WriteJSON(m.bridgeRecordPath(rec.Name), rec)
-}
-
-// netsetgoHoldsRules reports whether a netsetgo bridge has rules in
-// mydocker's chains (then the chains stay when the last network goes).
-func (m *Manager) netsetgoHoldsRules() (bool, error) {
-	ents, err := os.ReadDir(filepath.Join(m.nsgDir(), "bridges"))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	for _, e := range ents {
-		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && !strings.HasPrefix(name, ".") {
-			rec, err := m.loadBridgeRecord(name)
-			if err != nil {
-				return false, err
-			}
-			if len(rec.Rules) > 0 {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	return kernel.WriteState{Path: m.bridgeRecordPath(rec.Name), Value: rec}
 }
 
 // pruneWirings cleans up after processes that exited without a cleanup
@@ -160,7 +124,7 @@ func (m *Manager) pruneWirings(except int) error {
 		if st, err := procStartTime(w.Pid); err == nil && st == w.StartTime {
 			continue
 		}
-		m.n.Log().WithField("source", callerSource()).Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
+		m.k.Log().Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
 		errs = append(errs, m.unwire(w, false))
 	}
 	return errors.Join(errs...)

@@ -77,7 +77,19 @@ func (r Rule) exists(x *Exec) (bool, error) {
 	if ok, err := ipt.ChainExists(r.Table, r.Chain); err != nil || !ok {
 		return false, err
 	}
-	return ipt.Exists(r.Table, r.Chain, r.Args...)
+	ok, err := ipt.Exists(r.Table, r.Chain, r.Args...)
+	if err != nil {
+		// iptables -C refuses a jump to a chain that does not exist (in a
+		// plan, one only planned): no such rule can exist either.
+		for i := 0; i+1 < len(r.Args); i++ {
+			if r.Args[i] == "-j" {
+				if has, cerr := ipt.ChainExists(r.Table, r.Args[i+1]); cerr == nil && !has {
+					return false, nil
+				}
+			}
+		}
+	}
+	return ok, err
 }
 
 // ruleEffect makes the rule, or with ifMissing ensures it.
@@ -293,3 +305,15 @@ func splitRuleSpec(line string) []string {
 	}
 	return out
 }
+
+// Children implements Lister: the rules a chain would hold once the plan
+// is done (what it planned, and what its world has that it did not remove).
+func (p *Plan) Children(o Object) ([]Object, error) {
+	if o.Kind != "chain" {
+		return nil, nil
+	}
+	return p.rulesIn(o), nil
+}
+
+// Children implements Lister: the running kernel's.
+func (n *Narrating) Children(o Object) ([]Object, error) { return n.real.Children(o) }
