@@ -272,7 +272,8 @@ func (d LinkDel) Apply(x *Exec) error {
 }
 func (d LinkDel) Effects() []Effect { return []Effect{Clears(LinkObj(d.In, d.Name))} }
 
-// Plan drops, with the link, its peer and what the plan put on either.
+// Plan drops, with the link, its peer and what the plan put on either
+// (addresses, the default route through it, its per-interface sysctls).
 func (d LinkDel) Plan(p *Plan) error {
 	gone := map[Object]bool{LinkObj(d.In, d.Name): true}
 	if d.Peer != "" {
@@ -286,6 +287,13 @@ func (d LinkDel) Plan(p *Plan) error {
 			dev, obj = LinkObj(o.In, o.Dev), AddrObj(o.In, o.Dev, o.Addr)
 		case RouteAddDefault:
 			dev, obj = LinkObj(o.In, o.Dev), DefaultRoute(o.In)
+		case Sysctl: // a per-interface one goes with the interface
+			for g := range gone {
+				if g.In == 0 && (strings.Contains(o.Key, ".conf."+g.Name+".") || strings.Contains(o.Key, "/conf/"+g.Name+"/")) {
+					dev = g
+				}
+			}
+			obj = SysctlObj(o.Key, o.Value)
 		default:
 			continue
 		}
