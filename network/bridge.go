@@ -9,53 +9,54 @@ import (
 )
 
 func init() {
-	RegisterDriver("bridge", func(k kernel.Kernel) Driver { return &bridgeDriver{k: k, fw: firewall{k: k}} })
+	RegisterDriver("bridge", func(k kernel.Kernel) Driver { return &bridgeDriver{k: k, fw: Firewall{k: k}} })
 }
 
 // bridgeDriver: a Linux bridge per network with the gateway address on it,
 // veth pairs for endpoints, NAT and isolation in iptables (firewall.go).
 type bridgeDriver struct {
 	k  kernel.Kernel
-	fw firewall
+	fw Firewall
 }
 
 func (d *bridgeDriver) Name() string { return "bridge" }
 
-// The bridge driver's named steps; netsetgo wires a process with the same.
+// The bridge driver's named steps; netsetgo (network/netsetgo) wires a
+// process with the same.
 
-// ipForward lets the host route between the bridge and the world.
-func ipForward() kernel.Sysctl {
+// IPForward lets the host route between the bridge and the world.
+func IPForward() kernel.Sysctl {
 	return kernel.Sysctl{Key: "net.ipv4.ip_forward", Value: "1",
 		Reason: "let the kernel route packets between the bridge and other interfaces (off in a fresh namespace)"}
 }
 
-// bridgeAdd creates the bridge.
-func bridgeAdd(name string) kernel.BridgeAdd {
+// BridgeAdd creates the bridge.
+func BridgeAdd(name string) kernel.BridgeAdd {
 	return kernel.BridgeAdd{Name: name, Reason: fmt.Sprintf("create the bridge %q: the virtual switch the network's containers plug into", name)}
 }
 
-// linkUp brings a link of the host up; what is "the bridge" or "the host end".
-func linkUp(what, name string) kernel.LinkSetUp {
+// LinkUp brings a link of the host up; what is "the bridge" or "the host end".
+func LinkUp(what, name string) kernel.LinkSetUp {
 	return kernel.LinkSetUp{Name: name, Reason: fmt.Sprintf("bring %s %s up", what, name)}
 }
 
-// vethPair is the veth pair of an endpoint, its peer born in the namespace
+// VethPair is the veth pair of an endpoint, its peer born in the namespace
 // of pid (a nil mac: the kernel picks the peer's).
-func vethPair(host, peer string, mac net.HardwareAddr, pid int) kernel.VethAdd {
+func VethPair(host, peer string, mac net.HardwareAddr, pid int) kernel.VethAdd {
 	return kernel.VethAdd{Host: host, Peer: peer, MAC: mac, Pid: pid,
 		Reason: fmt.Sprintf("create a veth pair (a virtual cable): %s stays on the host, %s is born in the netns of pid %d", host, peer, pid)}
 }
 
-// plugIn puts the host end of a veth pair on the bridge.
-func plugIn(veth, bridge string) kernel.LinkSetMaster {
+// PlugIn puts the host end of a veth pair on the bridge.
+func PlugIn(veth, bridge string) kernel.LinkSetMaster {
 	return kernel.LinkSetMaster{Name: veth, Master: bridge, Reason: fmt.Sprintf("plug %s into the bridge %s", veth, bridge)}
 }
 
-// peerSteps are the steps inside the namespace of pid, for its end ifname
+// PeerSteps are the steps inside the namespace of pid, for its end ifname
 // of a veth pair: its address, the link and lo up, and (unless the
 // namespace has one) the default route via gw. who is "container" or
 // "process": whose namespace it is.
-func peerSteps(pid int, ifname string, addr *net.IPNet, gw net.IP, withRoute bool, who string) []kernel.Op {
+func PeerSteps(pid int, ifname string, addr *net.IPNet, gw net.IP, withRoute bool, who string) []kernel.Op {
 	ops := []kernel.Op{
 		kernel.AddrAdd{In: pid, Dev: ifname, Addr: addr, Reason: fmt.Sprintf("give the %s's %s its address %s", who, ifname, addr)},
 		kernel.LinkSetUp{In: pid, Name: ifname, Reason: fmt.Sprintf("bring the %s's %s up", who, ifname)},
@@ -80,10 +81,10 @@ func (d *bridgeDriver) Create(nw *Network) (err error) {
 			err = errors.Join(err, d.Delete(nw))
 		}
 	}()
-	if err := d.k.Do(ipForward()); err != nil {
+	if err := d.k.Do(IPForward()); err != nil {
 		return err
 	}
-	if err := d.k.Do(bridgeAdd(nw.Bridge)); err != nil {
+	if err := d.k.Do(BridgeAdd(nw.Bridge)); err != nil {
 		return err
 	}
 	if err := d.k.Do(kernel.AddrAdd{Dev: nw.Bridge, Addr: gw,
@@ -94,10 +95,10 @@ func (d *bridgeDriver) Create(nw *Network) (err error) {
 		Reason: "allow 127.0.0.1-sourced packets (the host's connections to published ports, DNAT'd) to leave through the bridge"}); err != nil {
 		return err
 	}
-	if err := d.k.Do(linkUp("the bridge", nw.Bridge)); err != nil {
+	if err := d.k.Do(LinkUp("the bridge", nw.Bridge)); err != nil {
 		return err
 	}
-	if err := d.fw.ensureBase(); err != nil {
+	if err := d.fw.EnsureBase(); err != nil {
 		return err
 	}
 	return d.fw.addNetwork(nw.Bridge, nw.Subnet)
@@ -110,7 +111,7 @@ func (d *bridgeDriver) Delete(nw *Network) error {
 	return errors.Join(
 		d.fw.removeNetwork(nw.Bridge, nw.Subnet),
 		d.k.Do(kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}),
-		d.fw.releaseBase(),
+		d.fw.ReleaseBase(),
 	)
 }
 

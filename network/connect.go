@@ -77,23 +77,21 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err)
 	}
-	var u undo
-	u.add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
+	var u Undo
+	u.Add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
 
 	drv, err := getDriver(nw.Driver, m.k)
 	if err != nil {
-		return nil, u.run(err)
+		return nil, u.Run(err)
 	}
-	err = drv.Connect(nw, ep, a.Pid)
-	closeHandles(m.k) // the container's namespace: not held open past its life
-	if err != nil {
-		return nil, u.run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
+	if err := drv.Connect(nw, ep, a.Pid); err != nil {
+		return nil, u.Run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
 	}
-	u.add(func() error { return drv.Disconnect(nw, ep) })
+	u.Add(func() error { return drv.Disconnect(nw, ep) })
 
 	if a.ResolvConfPath != "" {
 		if err := m.k.Do(kernel.RewriteFile{Path: a.ResolvConfPath, Content: resolv}); err != nil {
-			return nil, u.run(err)
+			return nil, u.Run(err)
 		}
 	}
 	err = m.locked(func() error {
@@ -111,7 +109,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 		return m.writeHosts(cur, a.Container)
 	})
 	if err != nil {
-		return nil, u.run(err)
+		return nil, u.Run(err)
 	}
 	gw := net.ParseIP(nw.Gateway).To4()
 	_, subnet, _ := net.ParseCIDR(nw.Subnet)
@@ -264,13 +262,4 @@ func sortedIDs(m map[string]*Endpoint) []string {
 	}
 	sort.Strings(ids)
 	return ids
-}
-
-// closeHandles lets go of the netlink handles the kernel opened in other
-// processes' namespaces (holding one would keep a dead container's
-// namespace, and its veth, alive).
-func closeHandles(k kernel.Kernel) {
-	if c, ok := k.(interface{ Close() }); ok {
-		c.Close()
-	}
 }

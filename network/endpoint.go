@@ -66,7 +66,7 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	var hasDefault bool
 	ep.Ifname, hasDefault = containerIfname(d.k, pid)
 
-	if err := d.k.Do(vethPair(ep.Veth, ep.Ifname, mac, pid)); err != nil {
+	if err := d.k.Do(VethPair(ep.Veth, ep.Ifname, mac, pid)); err != nil {
 		return err
 	}
 	defer func() {
@@ -74,7 +74,7 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 			err = errors.Join(err, d.Disconnect(nw, ep))
 		}
 	}()
-	if err := d.k.Do(plugIn(ep.Veth, nw.Bridge)); err != nil {
+	if err := d.k.Do(PlugIn(ep.Veth, nw.Bridge)); err != nil {
 		return err
 	}
 	if len(ep.Ports) > 0 {
@@ -83,10 +83,10 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 			return err
 		}
 	}
-	if err := d.k.Do(linkUp("the host end", ep.Veth)); err != nil {
+	if err := d.k.Do(LinkUp("the host end", ep.Veth)); err != nil {
 		return err
 	}
-	if err := d.k.Do(peerSteps(pid, ep.Ifname, addr, gw.IP, !hasDefault, "container")...); err != nil {
+	if err := d.k.Do(PeerSteps(pid, ep.Ifname, addr, gw.IP, !hasDefault, "container")...); err != nil {
 		return err
 	}
 	if err := hookErr("connect:ports"); err != nil {

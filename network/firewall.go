@@ -61,16 +61,16 @@ const (
 	chainIsolation2  = "MYDOCKER-ISOLATION-2"
 )
 
-// rule is one iptables rule as data, with what it is for. On disk (in a
+// Rule is one iptables rule as data, with what it is for. On disk (in a
 // netsetgo bridge record) it is {"Table","Chain","Args"}: the why is not
 // stored.
-type rule struct {
+type Rule struct {
 	kernel.Rule
 	Why string `json:"-"`
 }
 
-func newRule(table, chain, why string, args ...string) rule {
-	return rule{Rule: kernel.Rule{Table: table, Chain: chain, Args: args}, Why: why}
+func newRule(table, chain, why string, args ...string) Rule {
+	return Rule{Rule: kernel.Rule{Table: table, Chain: chain, Args: args}, Why: why}
 }
 
 func comment(c string) []string { return []string{"-m", "comment", "--comment", c} }
@@ -91,11 +91,11 @@ var baseChains = []chain{
 // baseJumps link mydocker's chains into the built-in ones (inserted at the
 // top, so a host's DROP rules further down do not hide our traffic). The
 // first is the jump inside MYDOCKER-FORWARD to the isolation check.
-func baseJumps() []rule {
-	jump := func(table, from string, args ...string) rule {
+func baseJumps() []Rule {
+	jump := func(table, from string, args ...string) Rule {
 		return newRule(table, from, fmt.Sprintf("send %s/%s traffic through mydocker's chain", table, from), args...)
 	}
-	return []rule{
+	return []Rule{
 		jump("filter", chainForward, "-j", chainIsolation1),
 		jump("filter", "FORWARD", "-j", chainForward),
 		jump("nat", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "!", "-d", "127.0.0.0/8", "-j", chainNat),
@@ -104,11 +104,11 @@ func baseJumps() []rule {
 	}
 }
 
-// networkRules are the rules of one network, in setup order.
-func networkRules(bridge, subnet string) []rule {
+// NetworkRules are the rules of one network, in setup order.
+func NetworkRules(bridge, subnet string) []Rule {
 	tag := comment("mydocker:" + bridge)
 	with := func(args ...string) []string { return append(args, tag...) }
-	return []rule{
+	return []Rule{
 		newRule("nat", chainPostrouting, "masquerade traffic leaving the subnet, so replies from the world find their way back",
 			append(with("-s", subnet, "!", "-o", bridge), "-j", "MASQUERADE")...),
 		newRule("nat", chainPostrouting, "masquerade the host's 127.0.0.1 connections DNAT'd to a container (their source must not stay 127.0.0.1)",
@@ -124,13 +124,16 @@ func networkRules(bridge, subnet string) []rule {
 	}
 }
 
-// firewall applies and removes the rules above, and keeps mydocker's base
+// Firewall applies and removes the rules above, and keeps mydocker's base
 // chains while any rule of a network or a netsetgo bridge is in them.
-type firewall struct{ k kernel.Kernel }
+type Firewall struct{ k kernel.Kernel }
 
-// ensureBase creates mydocker's chains and their jumps if missing
+// NewFirewall is the firewall on the kernel seam k.
+func NewFirewall(k kernel.Kernel) Firewall { return Firewall{k: k} }
+
+// EnsureBase creates mydocker's chains and their jumps if missing
 // (idempotent: an existing chain or jump is left alone and not narrated).
-func (f firewall) ensureBase() error {
+func (f Firewall) EnsureBase() error {
 	for _, c := range baseChains {
 		if err := f.k.Do(kernel.ChainNew{Table: c.Table, Chain: c.Name, Reason: c.Why, IfMissing: true}); err != nil {
 			return err
@@ -144,10 +147,10 @@ func (f firewall) ensureBase() error {
 	return nil
 }
 
-// releaseBase deletes the jumps and the chains once no rule of a network
+// ReleaseBase deletes the jumps and the chains once no rule of a network
 // or a netsetgo bridge is left in them (none but the jump to the isolation
 // check). Chains already gone are skipped.
-func (f firewall) releaseBase() error {
+func (f Firewall) ReleaseBase() error {
 	lister, ok := f.k.(kernel.Lister)
 	if !ok {
 		return fmt.Errorf("the kernel seam cannot list a chain's rules")
@@ -191,8 +194,8 @@ func dropChain(k kernel.Kernel, table, chain, why string) ([]kernel.Op, error) {
 }
 
 // addNetwork appends the network's rules, undoing them on failure.
-func (f firewall) addNetwork(bridge, subnet string) error {
-	rs := networkRules(bridge, subnet)
+func (f Firewall) addNetwork(bridge, subnet string) error {
+	rs := NetworkRules(bridge, subnet)
 	for i, r := range rs {
 		if err := f.k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
 			return errors.Join(err, f.delRules(rs[:i]))
@@ -201,13 +204,13 @@ func (f firewall) addNetwork(bridge, subnet string) error {
 	return nil
 }
 
-func (f firewall) removeNetwork(bridge, subnet string) error {
-	return f.delRules(networkRules(bridge, subnet))
+func (f Firewall) removeNetwork(bridge, subnet string) error {
+	return f.delRules(NetworkRules(bridge, subnet))
 }
 
 // addPorts publishes a container's ports: its chain, the DNAT rules in it,
 // the jump to it and the hairpin masquerade. Undone on failure.
-func (f firewall) addPorts(containerID string, ip []byte, ports []PortMapping) error {
+func (f Firewall) addPorts(containerID string, ip []byte, ports []PortMapping) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
 		return nil
@@ -217,7 +220,7 @@ func (f firewall) addPorts(containerID string, ip []byte, ports []PortMapping) e
 		return err
 	}
 	// Fill the chain before jumping to it.
-	for _, r := range append(append([]rule{}, rs[1:]...), rs[0]) {
+	for _, r := range append(append([]Rule{}, rs[1:]...), rs[0]) {
 		if err := f.k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
 			return errors.Join(err, f.removePorts(containerID, ip, ports))
 		}
@@ -226,7 +229,7 @@ func (f firewall) addPorts(containerID string, ip []byte, ports []PortMapping) e
 }
 
 // removePorts deletes what addPorts made; missing pieces are skipped.
-func (f firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
+func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
 		return nil
@@ -243,7 +246,7 @@ func (f firewall) removePorts(containerID string, ip []byte, ports []PortMapping
 	return errors.Join(errs...)
 }
 
-func (f firewall) delRules(rs []rule) error {
+func (f Firewall) delRules(rs []Rule) error {
 	var errs []error
 	for i := len(rs) - 1; i >= 0; i-- {
 		errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: rs[i].Rule, Reason: "remove " + rs[i].Table + "/" + rs[i].Chain + " rule of a network that goes"}))

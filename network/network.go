@@ -5,11 +5,12 @@
 // Files, by job: network.go (types, the Manager, create/remove/list/prune),
 // connect.go (Connect), disconnect.go (Disconnect, Reconcile), check.go
 // (Check: validation before a container exists), driver.go (Driver
-// interface and registry), bridge.go and endpoint.go (the bridge driver),
-// ipam.go (bitmap IPAM and its store), portmap.go (-p parsing, DNAT rules as
-// data), firewall.go (the chain layout), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets), netsetgo*.go (netsetgo: wire an existing
-// process into a bridge, with the same steps and rules). Every change to
+// interface and registry), bridge.go and endpoint.go (the bridge driver and
+// its named steps), ipam.go (bitmap IPAM and its store), portmap.go (-p
+// parsing, DNAT rules as data), firewall.go (the chain layout, and the base
+// chains kept while rules are in them), hosts.go (/etc/hosts, resolv.conf),
+// validate.go (names, subnets). Package network/netsetgo wires an existing
+// process into a bridge with the same steps and rules. Every change to
 // the kernel, and every write of a state file, is an op of
 // internal/kernel handed to the Manager's kernel.Kernel: narrated and done,
 // or only planned (--dry-run, and tests without root).
@@ -120,7 +121,14 @@ func (m *Manager) netPath(name string) string { return filepath.Join(m.dir, "net
 // locked runs f holding the network lock (one lock for network files and
 // IPAM, so an address and the endpoint owning it change together).
 func (m *Manager) locked(f func() error) error {
-	unlock, err := statefile.Lock(filepath.Join(m.dir, "lock"))
+	return Locked(filepath.Dir(m.dir), f)
+}
+
+// Locked runs f holding the network lock of the state root: the lock
+// around network files, IPAM, netsetgo's records and mydocker's base
+// chains (so they are never created and removed at once).
+func Locked(root string, f func() error) error {
+	unlock, err := statefile.Lock(filepath.Join(root, "network", "lock"))
 	if err != nil {
 		return err
 	}
@@ -240,18 +248,18 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 		return nil, fmt.Errorf("subnet %s: %w an address pool already in use", nw.Subnet, ErrPoolOverlap)
 	}
 
-	var u undo
+	var u Undo
 	pools[nw.Subnet] = pool
 	if err := m.k.Do(m.pools.record(pools)); err != nil {
 		return nil, err
 	}
-	u.add(func() error { delete(pools, nw.Subnet); return m.k.Do(m.pools.record(pools)) })
+	u.Add(func() error { delete(pools, nw.Subnet); return m.k.Do(m.pools.record(pools)) })
 	if err := drv.Create(nw); err != nil {
-		return nil, u.run(fmt.Errorf("create network %s: %w", nw.Name, err))
+		return nil, u.Run(fmt.Errorf("create network %s: %w", nw.Name, err))
 	}
-	u.add(func() error { return drv.Delete(nw) })
+	u.Add(func() error { return drv.Delete(nw) })
 	if err := m.k.Do(m.record(nw)); err != nil {
-		return nil, u.run(err)
+		return nil, u.Run(err)
 	}
 	m.report("network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
 	return nw, nil
@@ -328,14 +336,16 @@ func (m *Manager) report(format string, args ...any) {
 	m.k.Log().Infof(m.ReportPrefix+format, args...)
 }
 
-// undo is a rollback stack: each step registers its undo once it succeeded;
-// run undoes in reverse and returns the original error joined with any
-// error of the undo steps.
-type undo []func() error
+// Undo is a rollback stack: each step registers its undo once it
+// succeeded; Run undoes in reverse and returns the original error joined
+// with any error of the undo steps.
+type Undo []func() error
 
-func (u *undo) add(f func() error) { *u = append(*u, f) }
+// Add registers the undo of a step that succeeded.
+func (u *Undo) Add(f func() error) { *u = append(*u, f) }
 
-func (u undo) run(err error) error {
+// Run undoes the steps, last first.
+func (u Undo) Run(err error) error {
 	errs := []error{err}
 	for i := len(u) - 1; i >= 0; i-- {
 		if e := u[i](); e != nil {

@@ -123,13 +123,13 @@ func shortID(id string) string {
 //
 // The jump comes first in the slice, so setup appends in order after
 // creating the chain and teardown deletes the jump before the chain.
-func portRules(containerID string, ip net.IP, ports []PortMapping) []rule {
+func portRules(containerID string, ip net.IP, ports []PortMapping) []Rule {
 	if len(ports) == 0 {
 		return nil
 	}
 	chain := portChain(containerID)
 	tag := comment("mydocker:" + shortID(containerID))
-	rs := []rule{newRule("nat", chainNat, "look up the container's published ports", append([]string{"-j", chain}, tag...)...)}
+	rs := []Rule{newRule("nat", chainNat, "look up the container's published ports", append([]string{"-j", chain}, tag...)...)}
 	for _, p := range ports {
 		var args []string
 		if p.HostIP != "" {

@@ -77,8 +77,8 @@ func TestNetworkRules(t *testing.T) {
 		"filter MYDOCKER-ISOLATION-1 -i testnet ! -o testnet -m comment --comment mydocker:testnet -j MYDOCKER-ISOLATION-2",
 		"filter MYDOCKER-ISOLATION-2 -o testnet -m comment --comment mydocker:testnet -j DROP",
 	}
-	checkRules(t, networkRules("testnet", "192.168.0.0/24"), want)
-	for _, r := range append(append(networkRules("testnet", "192.168.0.0/24"), baseJumps()...), portRules("0123456789abcdef", net.ParseIP("192.168.0.2"), []PortMapping{{HostPort: 1, ContainerPort: 1, Proto: "tcp"}})...) {
+	checkRules(t, NetworkRules("testnet", "192.168.0.0/24"), want)
+	for _, r := range append(append(NetworkRules("testnet", "192.168.0.0/24"), baseJumps()...), portRules("0123456789abcdef", net.ParseIP("192.168.0.2"), []PortMapping{{HostPort: 1, ContainerPort: 1, Proto: "tcp"}})...) {
 		if f := strings.Fields(r.Why); len(f) == 0 || f[0] != strings.ToLower(f[0]) && f[0] != strings.ToUpper(f[0]) {
 			t.Errorf("rule %v: why %q (every rule says what it is for, lowercase but for acronyms)", r.Args, r.Why)
 		}
@@ -93,7 +93,7 @@ func TestNetworkRules(t *testing.T) {
 	checkRules(t, baseJumps(), jumps)
 }
 
-func checkRules(t *testing.T, got []rule, want []string) {
+func checkRules(t *testing.T, got []Rule, want []string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d rules, want %d: %v", len(got), len(want), got)

@@ -1,4 +1,8 @@
-package network
+// Package netsetgo wires an existing process's network namespace into a
+// bridge: mydocker's netsetgo verb, flag for flag the teaching tool
+// github.com/teddyking/netsetgo, on the bridge driver's named steps and
+// mydocker's firewall (package network), through the kernel seam.
+package netsetgo
 
 import (
 	"errors"
@@ -11,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/network"
 )
 
 /*
@@ -22,13 +27,13 @@ into a bridge, as the teaching tool github.com/teddyking/netsetgo does:
   pid's ns:                   └─ PREFIX1 with CONTAINER-ADDRESS, up; lo up;
                                  default via BRIDGE-IP
 
-It goes through the bridge driver's named steps (bridge.go),
+It goes through the bridge driver's named steps (network/bridge.go),
 and, unlike the original, also:
   - NAT: the bridge's subnet gets the same rules as a mydocker network
-    (networkRules in firewall.go: MASQUERADE and forwarding, in mydocker's
+    (network.NetworkRules: MASQUERADE and forwarding, in mydocker's
     own chains), so the process reaches beyond the host;
-  - cleanup: every call leaves a record (netsetgo_state.go) of exactly what
-    it made, and NetsetgoCleanup removes that, rules included;
+  - cleanup: every call leaves a record (state.go) of exactly what
+    it made, and Cleanup removes that, rules included;
   - concurrency: calls run under the network lock (the one `network create`
     takes, so the base chains are never created and removed at once), and
     take the first free pair of names PREFIX0/PREFIX1, PREFIX2/PREFIX3, ...
@@ -39,17 +44,17 @@ mydocker network, and allocates nothing.
 
 // Netsetgo defaults: the original's flag defaults.
 const (
-	NetsetgoBridge           = "brg0"
-	NetsetgoBridgeAddress    = "10.10.10.1/24"
-	NetsetgoVethPrefix       = "veth"
-	NetsetgoContainerAddress = "10.10.10.2/24"
+	DefaultBridge           = "brg0"
+	DefaultBridgeAddress    = "10.10.10.1/24"
+	DefaultVethPrefix       = "veth"
+	DefaultContainerAddress = "10.10.10.2/24"
 )
 
-// ErrNoWiring: NetsetgoCleanup found no record of a wiring for the pid.
+// ErrNoWiring: Cleanup found no record of a wiring for the pid.
 var ErrNoWiring = errors.New("no netsetgo wiring")
 
-// NetsetgoOptions are netsetgo's flags.
-type NetsetgoOptions struct {
+// Options are netsetgo's flags.
+type Options struct {
 	BridgeName       string
 	BridgeAddress    string // CIDR: the bridge's address and the subnet
 	VethNamePrefix   string
@@ -58,7 +63,7 @@ type NetsetgoOptions struct {
 	NAT              bool
 }
 
-// nsgPlan is validated NetsetgoOptions.
+// nsgPlan is validated Options.
 type nsgPlan struct {
 	bridge    string
 	bridgeNet *net.IPNet // bridge ip / prefix
@@ -70,7 +75,7 @@ type nsgPlan struct {
 }
 
 // planNetsetgo checks the options without touching anything.
-func planNetsetgo(o NetsetgoOptions) (*nsgPlan, error) {
+func planNetsetgo(o Options) (*nsgPlan, error) {
 	if o.Pid == 0 {
 		return nil, errors.New("netsetgo needs a pid")
 	}
@@ -139,25 +144,40 @@ func validIfname(name string) error {
 	return nil
 }
 
-// NetsetgoPair is the i-th pair of veth names: PREFIX0/PREFIX1,
+// Pair is the i-th pair of veth names: PREFIX0/PREFIX1,
 // PREFIX2/PREFIX3, ... (host end, process's end).
-func NetsetgoPair(prefix string, i int) (host, peer string) {
+func Pair(prefix string, i int) (host, peer string) {
 	return prefix + strconv.Itoa(2*i), prefix + strconv.Itoa(2*i+1)
 }
 
-// Netsetgo wires the process o.Pid into the bridge and records what it
-// made. On failure what it made is removed and the original error returned.
-func (m *Manager) Netsetgo(o NetsetgoOptions) (*Wiring, error) {
+// Wirer wires processes into bridges, for one state root (--root): its
+// records are under <root>/netsetgo, and it takes the network lock of the
+// root, as `network create` does.
+type Wirer struct {
+	root string
+	k    kernel.Kernel
+}
+
+// New returns the Wirer of the state root, changing the kernel and its
+// records through k.
+func New(root string, k kernel.Kernel) *Wirer { return &Wirer{root: root, k: k} }
+
+// report logs the outcome of an operation.
+func (s *Wirer) report(format string, args ...any) { s.k.Log().Infof(format, args...) }
+
+// Wire wires the process o.Pid into the bridge and records what it made.
+// On failure what it made is removed and the original error returned.
+func (s *Wirer) Wire(o Options) (*Wiring, error) {
 	p, err := planNetsetgo(o)
 	if err != nil {
 		return nil, err
 	}
 	var w *Wiring
-	err = m.locked(func() (err error) { w, err = m.netsetgo(p); return err })
+	err = network.Locked(s.root, func() (err error) { w, err = s.wire(p); return err })
 	return w, err
 }
 
-func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
+func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 	start, err := procStartTime(p.pid)
 	if err != nil {
 		return nil, fmt.Errorf("no process with pid %d", p.pid)
@@ -165,32 +185,31 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 	if self, other := netnsOf("self"), netnsOf(strconv.Itoa(p.pid)); self == "" || other == "" || self == other {
 		return nil, fmt.Errorf("pid %d is in netsetgo's own network namespace: netsetgo wires a process in a namespace of its own (unshare --net)", p.pid)
 	}
-	if err := m.pruneWirings(0); err != nil {
+	if err := s.pruneWirings(0); err != nil {
 		return nil, err
 	}
-	if old, err := m.loadWiring(p.pid); err == nil {
+	if old, err := s.loadWiring(p.pid); err == nil {
 		return nil, fmt.Errorf("pid %d is already wired (%s on %s): run netsetgo -cleanup -pid %d first", p.pid, old.HostVeth, old.Bridge, p.pid)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	rec, err := m.loadBridgeRecord(p.bridge)
+	rec, err := s.loadBridgeRecord(p.bridge)
 	if err != nil {
 		return nil, err
 	}
-	k := m.k
-	defer closeHandles(k) // the process's namespace: not held open past its life
-	var u undo
+	k := s.k
+	var u network.Undo
 	defer func() {
 		if err != nil {
-			err = u.run(err)
+			err = u.Run(err)
 		}
 	}()
-	u.add(func() error { return k.Do(m.bridgeRecordOp(rec)) }) // runs last on rollback: records what is left then
+	u.Add(func() error { return k.Do(s.bridgeRecordOp(rec)) }) // runs last on rollback: records what is left then
 
-	if err := m.nsgBridge(p, rec, &u); err != nil {
+	if err := s.nsgBridge(p, rec, &u); err != nil {
 		return nil, err
 	}
-	if err := k.Do(m.bridgeRecordOp(rec)); err != nil {
+	if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 		return nil, err
 	}
 
@@ -198,26 +217,26 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := k.Do(vethPair(host, peer, nil, p.pid)); err != nil {
+	if err := k.Do(network.VethPair(host, peer, nil, p.pid)); err != nil {
 		return nil, err
 	}
-	u.add(func() error {
+	u.Add(func() error {
 		return k.Do(kernel.LinkDel{Name: host, Peer: peer, PeerIn: p.pid, Reason: fmt.Sprintf("undo: delete the veth pair %s", host)})
 	})
-	if err := k.Do(plugIn(host, p.bridge)); err != nil {
+	if err := k.Do(network.PlugIn(host, p.bridge)); err != nil {
 		return nil, err
 	}
-	if err := k.Do(linkUp("the host end", host)); err != nil {
+	if err := k.Do(network.LinkUp("the host end", host)); err != nil {
 		return nil, err
 	}
-	if err := k.Do(peerSteps(p.pid, peer, p.container, p.bridgeNet.IP, true, "process")...); err != nil {
+	if err := k.Do(network.PeerSteps(p.pid, peer, p.container, p.bridgeNet.IP, true, "process")...); err != nil {
 		return nil, err
 	}
 	if p.nat {
-		if err := m.nsgNAT(p, rec, &u); err != nil {
+		if err := s.nsgNAT(p, rec, &u); err != nil {
 			return nil, err
 		}
-		if err := k.Do(m.bridgeRecordOp(rec)); err != nil {
+		if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 			return nil, err
 		}
 	}
@@ -230,35 +249,35 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 		ContainerAddress: p.container.String(), HostVeth: host, HostVethIndex: l.Attrs().Index, PeerVeth: peer,
 		NAT: p.nat, Created: time.Now().UTC(),
 	}
-	if err := k.Do(kernel.WriteState{Path: m.wiringPath(w.Pid), Value: w}); err != nil {
+	if err := k.Do(kernel.WriteState{Path: s.wiringPath(w.Pid), Value: w}); err != nil {
 		return nil, err
 	}
-	m.report("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
+	s.report("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
 		p.pid, host, p.bridge, p.bridgeNet, peer, p.container, p.bridgeNet.IP)
 	return w, nil
 }
 
 // nsgBridge makes sure the bridge exists, is a bridge, has the bridge
 // address and is up; what it changes goes into rec and onto the undo stack.
-func (m *Manager) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *undo) error {
-	k := m.k
+func (s *Wirer) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error {
+	k := s.k
 	exists, err := k.Exists(kernel.LinkObj(0, p.bridge))
 	if err != nil {
 		return err
 	}
 	if !exists {
-		if err := k.Do(bridgeAdd(p.bridge)); err != nil {
+		if err := k.Do(network.BridgeAdd(p.bridge)); err != nil {
 			return err
 		}
 		rec.Created, rec.AddedAddress = true, ""
-		u.add(func() error {
+		u.Add(func() error {
 			rec.Created = false
 			return k.Do(kernel.LinkDel{Name: p.bridge, Reason: fmt.Sprintf("undo: delete the bridge %s", p.bridge)})
 		})
 		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)}); err != nil {
 			return err
 		}
-		return k.Do(linkUp("the bridge", p.bridge))
+		return k.Do(network.LinkUp("the bridge", p.bridge))
 	}
 	br, err := netlink.LinkByName(p.bridge)
 	if err != nil {
@@ -279,13 +298,13 @@ func (m *Manager) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *undo) error {
 		if !rec.Created {
 			rec.AddedAddress = p.bridgeNet.String()
 		}
-		u.add(func() error {
+		u.Add(func() error {
 			rec.AddedAddress = ""
 			return k.Do(kernel.AddrDel{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("undo: remove the address %s from %s", p.bridgeNet, p.bridge)})
 		})
 	}
 	if br.Attrs().Flags&net.FlagUp == 0 {
-		return k.Do(linkUp("the bridge", p.bridge))
+		return k.Do(network.LinkUp("the bridge", p.bridge))
 	}
 	return nil
 }
@@ -294,17 +313,17 @@ func (m *Manager) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *undo) error {
 // chains. Rules already there (put by an earlier wiring on the bridge, or
 // by the mydocker network that owns it) are left as they are; the ones it
 // appends are recorded in rec.
-func (m *Manager) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *undo) error {
-	k := m.k
-	if err := k.Do(ipForward()); err != nil {
+func (s *Wirer) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error {
+	k := s.k
+	if err := k.Do(network.IPForward()); err != nil {
 		return err
 	}
-	fw := firewall{k: k}
-	if err := fw.ensureBase(); err != nil {
+	fw := network.NewFirewall(k)
+	if err := fw.EnsureBase(); err != nil {
 		return err
 	}
-	u.add(fw.releaseBase)
-	for _, r := range networkRules(p.bridge, p.subnet.String()) {
+	u.Add(fw.ReleaseBase)
+	for _, r := range network.NetworkRules(p.bridge, p.subnet.String()) {
 		ok, err := k.Exists(r.Object())
 		if err != nil {
 			return err
@@ -316,7 +335,7 @@ func (m *Manager) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *undo) error {
 			return err
 		}
 		rec.Rules = append(rec.Rules, r)
-		u.add(func() error {
+		u.Add(func() error {
 			rec.Rules = rec.Rules[:len(rec.Rules)-1]
 			return k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "undo: remove " + r.Table + "/" + r.Chain + " rule"})
 		})
@@ -328,7 +347,7 @@ func (m *Manager) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *undo) error {
 // original created both there) and, for the peer, in the process's netns.
 func freePair(k kernel.Kernel, pid int, prefix string) (string, string, error) {
 	for i := 0; ; i++ {
-		host, peer := NetsetgoPair(prefix, i)
+		host, peer := Pair(prefix, i)
 		if len(peer) > 15 {
 			return "", "", fmt.Errorf("no free pair of interface names %sN/%sN+1", prefix, prefix)
 		}
