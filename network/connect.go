@@ -84,7 +84,9 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	if err != nil {
 		return nil, u.Run(err)
 	}
-	if err := drv.Connect(nw, ep, a.Pid); err != nil {
+	err = drv.Connect(nw, ep, a.Pid)
+	kernel.Release(m.k, a.Pid) // an open handle would keep the namespace alive after the container
+	if err != nil {
 		return nil, u.Run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
 	}
 	u.Add(func() error { return drv.Disconnect(nw, ep) })

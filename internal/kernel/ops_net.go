@@ -512,3 +512,39 @@ func (w RewriteFile) Apply(*Exec) error {
 	_, err = f.WriteAt(w.Content, 0)
 	return err
 }
+
+// Releaser is a Kernel that holds netlink handles open in other processes'
+// network namespaces (Real, Narrating).
+type Releaser interface {
+	// Release closes the handle in the network namespace of pid: an open
+	// handle keeps the namespace, and the veth in it, alive after its last
+	// process has gone.
+	Release(pid int)
+}
+
+// Release lets k close what it holds open in the namespaces of pid, once
+// the caller is done with them (a plan holds nothing).
+func Release(k Kernel, pid int) {
+	if r, ok := k.(Releaser); ok {
+		r.Release(pid)
+	}
+}
+
+// Release implements Releaser.
+func (r *Real) Release(pid int) { r.x.release(pid) }
+
+// Release implements Releaser.
+func (n *Narrating) Release(pid int) { n.real.Release(pid) }
+
+// release closes the handle in the network namespace of pid, if open.
+func (x *Exec) release(pid int) {
+	if pid == 0 {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if h, ok := x.handles[pid]; ok {
+		h.Close()
+		delete(x.handles, pid)
+	}
+}

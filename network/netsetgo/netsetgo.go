@@ -198,6 +198,7 @@ func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 		return nil, err
 	}
 	k := s.k
+	defer kernel.Release(k, p.pid) // an open handle would keep the namespace alive after the process
 	var u network.Undo
 	defer func() {
 		if err != nil {
