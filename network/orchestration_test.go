@@ -250,3 +250,35 @@ func TestPlanBaseChainsStayWhileUsed(t *testing.T) {
 		t.Errorf("left after the last remove:\n%s", made)
 	}
 }
+
+// Every step says why: a "$" line without its own "//" line only
+// continues the step before it (the -X after a chain's -F).
+func TestPlanEveryStepSaysWhy(t *testing.T) {
+	m, p, _ := created(t)
+	if _, err := m.Connect(planAttach()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Disconnect("plannet", "c0ffee00c0ffee00"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Remove("plannet"); err != nil {
+		t.Fatal(err)
+	}
+	for i, op := range p.Ops {
+		cmd := op.Command()
+		if len(cmd.Argv) == 0 && len(cmd.Shell) == 0 {
+			continue // a record of mydocker's own state, not a kernel change
+		}
+		why := op.Why()
+		if why == "" {
+			_, isDelete := op.(kernel.ChainDelete)
+			if _, flushed := p.Ops[i-1].(kernel.ChainFlush); !isDelete || !flushed {
+				t.Errorf("no why for %s", cmd.Text(nil))
+			}
+			continue
+		}
+		if f := strings.Fields(why)[0]; f != strings.ToLower(f) && f != strings.ToUpper(f) {
+			t.Errorf("why %q: lowercase, one voice", why)
+		}
+	}
+}
