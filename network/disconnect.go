@@ -39,7 +39,7 @@ func (m *Manager) Disconnect(network, containerID string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
 	}
-	m.report("container %s disconnected from network %s", shortID(containerID), network)
+	m.k.Log().Infof(m.ReportPrefix+"container %s disconnected from network %s", shortID(containerID), network)
 	return nil
 }
 

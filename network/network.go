@@ -261,7 +261,7 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if err := m.k.Do(m.record(nw)); err != nil {
 		return nil, u.Run(err)
 	}
-	m.report("network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
+	m.k.Log().Infof(m.ReportPrefix+"network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
 	return nw, nil
 }
 
@@ -304,7 +304,7 @@ func (m *Manager) remove(name string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
-	m.report("network %s removed", name)
+	m.k.Log().Infof(m.ReportPrefix+"network %s removed", name)
 	return nil
 }
 
@@ -329,11 +329,6 @@ func (m *Manager) Prune() ([]string, error) {
 		}
 	}
 	return removed, errors.Join(errs...)
-}
-
-// report logs the outcome of an operation, after ReportPrefix.
-func (m *Manager) report(format string, args ...any) {
-	m.k.Log().Infof(m.ReportPrefix+format, args...)
 }
 
 // Undo is a rollback stack: each step registers its undo once it

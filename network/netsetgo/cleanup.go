@@ -74,7 +74,7 @@ func (s *Wirer) unwire(w *Wiring, removeBridge bool) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("clean up the wiring of pid %d: %w", w.Pid, err)
 	}
-	s.report("wiring of pid %d removed (%s on %s)", w.Pid, w.HostVeth, w.Bridge)
+	s.k.Log().Infof("wiring of pid %d removed (%s on %s)", w.Pid, w.HostVeth, w.Bridge)
 	return nil
 }
 

@@ -162,9 +162,6 @@ type Wirer struct {
 // records through k.
 func New(root string, k kernel.Kernel) *Wirer { return &Wirer{root: root, k: k} }
 
-// report logs the outcome of an operation.
-func (s *Wirer) report(format string, args ...any) { s.k.Log().Infof(format, args...) }
-
 // Wire wires the process o.Pid into the bridge and records what it made.
 // On failure what it made is removed and the original error returned.
 func (s *Wirer) Wire(o Options) (*Wiring, error) {
@@ -253,7 +250,7 @@ func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 	if err := k.Do(kernel.WriteState{Path: s.wiringPath(w.Pid), Value: w}); err != nil {
 		return nil, err
 	}
-	s.report("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
+	s.k.Log().Infof("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
 		p.pid, host, p.bridge, p.bridgeNet, peer, p.container, p.bridgeNet.IP)
 	return w, nil
 }
