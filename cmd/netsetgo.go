@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/mydocker/mydocker/network"
+	"github.com/mydocker/mydocker/network/netsetgo"
 )
 
 // Netsetgo is `mydocker netsetgo ...`, and mydocker called as `netsetgo`
@@ -24,7 +24,7 @@ var Netsetgo = &cli.Command{
 	ArgsUsage:       "-pid PID [-bridgeName brg0] [-bridgeAddress 10.10.10.1/24] [-vethNamePrefix veth] [-containerAddress 10.10.10.2/24] [-nat=false] [-cleanup] [-watch]",
 	SkipFlagParsing: true,
 	Action: func(c *cli.Context) error {
-		err := netsetgo(c, c.Args().Slice())
+		err := runNetsetgo(c, c.Args().Slice())
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -36,14 +36,14 @@ var Netsetgo = &cli.Command{
 	},
 }
 
-func netsetgo(c *cli.Context, args []string) error {
+func runNetsetgo(c *cli.Context, args []string) error {
 	fs := flag.NewFlagSet("netsetgo", flag.ContinueOnError)
-	var o network.NetsetgoOptions
+	var o netsetgo.Options
 	var cleanup, watch bool
-	fs.StringVar(&o.BridgeName, "bridgeName", network.NetsetgoBridge, "Name to assign to bridge device")
-	fs.StringVar(&o.BridgeAddress, "bridgeAddress", network.NetsetgoBridgeAddress, "Address to assign to bridge device (CIDR notation)")
-	fs.StringVar(&o.VethNamePrefix, "vethNamePrefix", network.NetsetgoVethPrefix, "Name prefix for veth devices")
-	fs.StringVar(&o.ContainerAddress, "containerAddress", network.NetsetgoContainerAddress, "Address to assign to the container (CIDR notation)")
+	fs.StringVar(&o.BridgeName, "bridgeName", netsetgo.DefaultBridge, "Name to assign to bridge device")
+	fs.StringVar(&o.BridgeAddress, "bridgeAddress", netsetgo.DefaultBridgeAddress, "Address to assign to bridge device (CIDR notation)")
+	fs.StringVar(&o.VethNamePrefix, "vethNamePrefix", netsetgo.DefaultVethPrefix, "Name prefix for veth devices")
+	fs.StringVar(&o.ContainerAddress, "containerAddress", netsetgo.DefaultContainerAddress, "Address to assign to the container (CIDR notation)")
 	fs.IntVar(&o.Pid, "pid", 0, "pid of a process in the container's network namespace")
 	fs.BoolVar(&o.NAT, "nat", true, "masquerade the bridge's subnet and allow forwarding (in mydocker's iptables chains)")
 	fs.BoolVar(&cleanup, "cleanup", false, "remove what an earlier call made for -pid (with -bridgeName: the bridge too, when nothing else is on it)")
@@ -74,22 +74,22 @@ func netsetgo(c *cli.Context, args []string) error {
 		}
 	})
 	// --root, or MYDOCKER_ROOT / the default when called as netsetgo.
-	m := network.NewManager(c.String("root"), narrator())
+	s := netsetgo.New(c.String("root"), seam(false))
 	if cleanup {
 		if watch {
 			return errors.New("-cleanup and -watch do not go together")
 		}
-		return m.NetsetgoCleanup(o.Pid, removeBridge)
+		return s.Cleanup(o.Pid, removeBridge)
 	}
-	w, err := m.Netsetgo(o)
+	w, err := s.Wire(o)
 	if err != nil {
 		return err
 	}
-	if host, _ := network.NetsetgoPair(o.VethNamePrefix, 0); w.HostVeth != host {
+	if host, _ := netsetgo.Pair(o.VethNamePrefix, 0); w.HostVeth != host {
 		fmt.Printf("%s is taken: using %s (on %s) and %s (in pid %d)\n", host, w.HostVeth, w.Bridge, w.PeerVeth, w.Pid)
 	}
 	if watch {
-		return m.NetsetgoWatch(w, removeBridge)
+		return s.Watch(w, removeBridge)
 	}
 	return nil
 }

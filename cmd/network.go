@@ -41,7 +41,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				_, err = rt.Networks().Create(network.CreateOptions{
+				_, err = networks(c, rt).Create(network.CreateOptions{
 					Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"),
 					Gateway: c.String("gateway"), IPRange: c.String("ip-range"),
 				})
@@ -57,7 +57,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				nws, err := rt.Networks().List()
+				nws, err := networks(c, rt).List()
 				if err != nil {
 					return err
 				}
@@ -83,7 +83,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				return rt.Networks().Remove(c.Args().Slice()...)
+				return networks(c, rt).Remove(c.Args().Slice()...)
 			},
 		},
 		{
@@ -106,8 +106,9 @@ var Network = &cli.Command{
 					return err
 				}
 				var out []*network.Network
+				m := networks(c, rt)
 				for _, name := range c.Args().Slice() {
-					nw, err := rt.Networks().Inspect(name)
+					nw, err := m.Inspect(name)
 					if err != nil {
 						return err
 					}
@@ -174,7 +175,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				m := rt.Networks()
+				m := networks(c, rt)
 				if err := m.Reconcile(rt.ContainerAlive); err != nil {
 					return err
 				}
@@ -186,6 +187,16 @@ var Network = &cli.Command{
 			},
 		},
 	},
+}
+
+// networks is the network manager of the runtime's state root, on the
+// kernel seam: with --dry-run a plan, whose messages say nothing changed.
+func networks(c *cli.Context, rt *container.Runtime) *network.Manager {
+	m := network.NewManager(rt.Paths.Root, seam(c.Bool("dry-run")))
+	if c.Bool("dry-run") {
+		m.ReportPrefix = "dry run, nothing changed: "
+	}
+	return m
 }
 
 // networkRuntime is the runtime with --dry-run applied to its narrator.

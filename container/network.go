@@ -7,11 +7,24 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/network"
 )
 
 // networks is the network manager for this state root.
-func (r *Runtime) networks() *network.Manager { return network.NewManager(r.Paths.Root, r.N) }
+//
+// TEMPORARY (seam-net branch): a kernel made from the narrator's logger,
+// a plan when the narrator is a dry run's, until container/ itself is on
+// the kernel seam.
+func (r *Runtime) networks() *network.Manager {
+	log := r.N.Log()
+	if r.N.DryRun() {
+		m := network.NewManager(r.Paths.Root, kernel.NewPlan(kernel.NewReal(log), log))
+		m.ReportPrefix = "dry run, nothing changed: "
+		return m
+	}
+	return network.NewManager(r.Paths.Root, kernel.NewNarrating(log))
+}
 
 // Networks is the network manager, for `mydocker network`.
 func (r *Runtime) Networks() *network.Manager { return r.networks() }

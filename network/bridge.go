@@ -5,24 +5,69 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 func init() {
-	RegisterDriver("bridge", func(n *narrate.Narrator) Driver {
-		k := newKernel(n)
-		return &bridgeDriver{k: k, fw: firewall{k: k}}
-	})
+	RegisterDriver("bridge", func(k kernel.Kernel) Driver { return &bridgeDriver{k: k, fw: Firewall{k: k}} })
 }
 
 // bridgeDriver: a Linux bridge per network with the gateway address on it,
 // veth pairs for endpoints, NAT and isolation in iptables (firewall.go).
 type bridgeDriver struct {
-	k  *kernel
-	fw firewall
+	k  kernel.Kernel
+	fw Firewall
 }
 
 func (d *bridgeDriver) Name() string { return "bridge" }
+
+// The bridge driver's named steps; netsetgo (network/netsetgo) wires a
+// process with the same.
+
+// IPForward lets the host route between the bridge and the world.
+func IPForward() kernel.Sysctl {
+	return kernel.Sysctl{Key: "net.ipv4.ip_forward", Value: "1",
+		Reason: "let the kernel route packets between the bridge and other interfaces (off in a fresh namespace)"}
+}
+
+// BridgeAdd creates the bridge.
+func BridgeAdd(name string) kernel.BridgeAdd {
+	return kernel.BridgeAdd{Name: name, Reason: fmt.Sprintf("create the bridge %q: the virtual switch the network's containers plug into", name)}
+}
+
+// LinkUp brings a link of the host up; what is "the bridge" or "the host end".
+func LinkUp(what, name string) kernel.LinkSetUp {
+	return kernel.LinkSetUp{Name: name, Reason: fmt.Sprintf("bring %s %s up", what, name)}
+}
+
+// VethPair is the veth pair of an endpoint, its peer born in the namespace
+// of pid (a nil mac: the kernel picks the peer's).
+func VethPair(host, peer string, mac net.HardwareAddr, pid int) kernel.VethAdd {
+	return kernel.VethAdd{Host: host, Peer: peer, MAC: mac, Pid: pid,
+		Reason: fmt.Sprintf("create a veth pair (a virtual cable): %s stays on the host, %s is born in the netns of pid %d", host, peer, pid)}
+}
+
+// PlugIn puts the host end of a veth pair on the bridge.
+func PlugIn(veth, bridge string) kernel.LinkSetMaster {
+	return kernel.LinkSetMaster{Name: veth, Master: bridge, Reason: fmt.Sprintf("plug %s into the bridge %s", veth, bridge)}
+}
+
+// PeerSteps are the steps inside the namespace of pid, for its end ifname
+// of a veth pair: its address, the link and lo up, and (unless the
+// namespace has one) the default route via gw. who is "container" or
+// "process": whose namespace it is.
+func PeerSteps(pid int, ifname string, addr *net.IPNet, gw net.IP, withRoute bool, who string) []kernel.Op {
+	ops := []kernel.Op{
+		kernel.AddrAdd{In: pid, Dev: ifname, Addr: addr, Reason: fmt.Sprintf("give the %s's %s its address %s", who, ifname, addr)},
+		kernel.LinkSetUp{In: pid, Name: ifname, Reason: fmt.Sprintf("bring the %s's %s up", who, ifname)},
+		kernel.LinkSetUp{In: pid, Name: "lo", Reason: fmt.Sprintf("bring the %s's loopback up (a new network namespace starts with lo down)", who)},
+	}
+	if withRoute {
+		ops = append(ops, kernel.RouteAddDefault{In: pid, Gw: gw, Dev: ifname,
+			Reason: fmt.Sprintf("send everything outside the subnet to the gateway %s (the bridge)", gw)})
+	}
+	return ops
+}
 
 // Create runs its steps in order; on failure it removes what it made
 // (Delete skips what is missing) and returns the original error.
@@ -36,34 +81,37 @@ func (d *bridgeDriver) Create(nw *Network) (err error) {
 			err = errors.Join(err, d.Delete(nw))
 		}
 	}()
-	if err := d.k.Sysctl("net.ipv4.ip_forward", "1", "let the kernel route packets between the bridge and other interfaces (off in a fresh namespace)"); err != nil {
+	if err := d.k.Do(IPForward()); err != nil {
 		return err
 	}
-	if err := d.k.LinkAddBridge(nw.Bridge); err != nil {
+	if err := d.k.Do(BridgeAdd(nw.Bridge)); err != nil {
 		return err
 	}
-	if err := d.k.AddrAdd(nw.Bridge, gw, fmt.Sprintf("the gateway address %s on the bridge: containers route through it", gw)); err != nil {
+	if err := d.k.Do(kernel.AddrAdd{Dev: nw.Bridge, Addr: gw,
+		Reason: fmt.Sprintf("the gateway address %s on the bridge: containers route through it", gw)}); err != nil {
 		return err
 	}
-	if err := d.k.Sysctl(sysctlIface("ipv4", nw.Bridge, "route_localnet"), "1",
-		"allow 127.0.0.1-sourced packets (the host's connections to published ports, DNAT'd) to leave through the bridge"); err != nil {
+	if err := d.k.Do(kernel.Sysctl{Key: kernel.SysctlIface("ipv4", nw.Bridge, "route_localnet"), Value: "1",
+		Reason: "allow 127.0.0.1-sourced packets (the host's connections to published ports, DNAT'd) to leave through the bridge"}); err != nil {
 		return err
 	}
-	if err := d.k.LinkSetUp(nw.Bridge, fmt.Sprintf("bring the bridge %s up", nw.Bridge)); err != nil {
+	if err := d.k.Do(LinkUp("the bridge", nw.Bridge)); err != nil {
 		return err
 	}
-	if err := d.fw.ensureBase(); err != nil {
+	if err := d.fw.EnsureBase(); err != nil {
 		return err
 	}
 	return d.fw.addNetwork(nw.Bridge, nw.Subnet)
 }
 
 // Delete removes the network's rules and its bridge (the kernel drops the
-// address, routes and per-bridge sysctls with it).
+// address, routes and per-bridge sysctls with it), then mydocker's base
+// chains if no rule is left in them.
 func (d *bridgeDriver) Delete(nw *Network) error {
 	return errors.Join(
 		d.fw.removeNetwork(nw.Bridge, nw.Subnet),
-		d.k.LinkDel(nw.Bridge, fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)),
+		d.k.Do(kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}),
+		d.fw.ReleaseBase(),
 	)
 }
 

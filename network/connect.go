@@ -7,11 +7,13 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // timed logs, at debug level, how long an operation took.
 func (m *Manager) timed(what string, start time.Time) {
-	m.n.Log().WithField("source", callerSource()).Debugf("network %s took %v", what, time.Since(start).Round(10*time.Microsecond))
+	m.k.Log().Debugf("network %s took %v", what, time.Since(start).Round(10*time.Microsecond))
 }
 
 // Attachment is what the runtime core knows about a container it connects.
@@ -75,46 +77,46 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err)
 	}
-	var u undo
-	u.add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
+	var u Undo
+	u.Add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
 
-	drv, err := getDriver(nw.Driver, m.n)
+	drv, err := getDriver(nw.Driver, m.k)
 	if err != nil {
-		return nil, u.run(err)
+		return nil, u.Run(err)
 	}
-	if err := drv.Connect(nw, ep, a.Pid); err != nil {
-		return nil, u.run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
+	err = drv.Connect(nw, ep, a.Pid)
+	kernel.Release(m.k, a.Pid) // an open handle would keep the namespace alive after the container
+	if err != nil {
+		return nil, u.Run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
 	}
-	u.add(func() error { return drv.Disconnect(nw, ep) })
+	u.Add(func() error { return drv.Disconnect(nw, ep) })
 
-	if !m.n.DryRun() {
-		if a.ResolvConfPath != "" {
-			if err := rewriteInPlace(a.ResolvConfPath, resolv); err != nil {
-				return nil, u.run(err)
-			}
+	if a.ResolvConfPath != "" {
+		if err := m.k.Do(kernel.RewriteFile{Path: a.ResolvConfPath, Content: resolv}); err != nil {
+			return nil, u.Run(err)
 		}
-		err := m.locked(func() error {
-			cur, err := m.load(nw.Name)
-			if err != nil {
+	}
+	err = m.locked(func() error {
+		cur, err := m.load(nw.Name)
+		if err != nil {
+			return err
+		}
+		if rec := cur.Containers[a.Container]; rec != nil && rec.Ifname != ep.Ifname {
+			rec.Ifname = ep.Ifname // not eth0: the container is on another network already
+			if err := m.k.Do(m.record(cur)); err != nil {
 				return err
 			}
-			if rec := cur.Containers[a.Container]; rec != nil && rec.Ifname != ep.Ifname {
-				rec.Ifname = ep.Ifname // not eth0: the container is on another network already
-				if err := m.save(cur); err != nil {
-					return err
-				}
-			}
-			nw = cur
-			return m.writeHosts(cur, a.Container)
-		})
-		if err != nil {
-			return nil, u.run(err)
 		}
+		nw = cur
+		return m.writeHosts(cur, a.Container)
+	})
+	if err != nil {
+		return nil, u.Run(err)
 	}
 	gw := net.ParseIP(nw.Gateway).To4()
 	_, subnet, _ := net.ParseCIDR(nw.Subnet)
 	ones, _ := subnet.Mask.Size()
-	m.report("container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
+	m.k.Log().Infof(m.ReportPrefix+"container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
 	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
 		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
 }
@@ -147,18 +149,11 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 			}
 		}
 	}
-	pools, err := m.pools.load()
+	pools, err := m.pools.load(m.k)
 	if err != nil {
 		return nil, nil, err
 	}
 	pool := pools[nw.Subnet]
-	if pool == nil && m.n.DryRun() { // a default network created in dry-run mode only
-		_, subnet, _ := net.ParseCIDR(nw.Subnet)
-		if pool, err = NewPool(subnet); err != nil {
-			return nil, nil, err
-		}
-		_ = pool.Reserve(net.ParseIP(nw.Gateway), "gateway")
-	}
 	if pool == nil {
 		return nil, nil, fmt.Errorf("network %s: subnet %s missing from %s", nw.Name, nw.Subnet, m.pools.path)
 	}
@@ -188,11 +183,12 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 		HostsPath: a.HostsPath, ResolvConfPath: a.ResolvConfPath,
 	}
 	nw.Containers[a.Container] = ep
-	if err := m.savePools(pools); err != nil {
+	if err := m.k.Do(m.pools.record(pools)); err != nil {
 		return nil, nil, err
 	}
-	if err := m.save(nw); err != nil {
-		return nil, nil, errors.Join(err, func() error { pool.Release(ip); return m.savePools(pools) }())
+	if err := m.k.Do(m.record(nw)); err != nil {
+		pool.Release(ip)
+		return nil, nil, errors.Join(err, m.k.Do(m.pools.record(pools)))
 	}
 	copyEP := *ep
 	return nw, &copyEP, nil
@@ -212,18 +208,18 @@ func (m *Manager) release(network, id string) error {
 	if ep == nil {
 		return nil
 	}
-	pools, err := m.pools.load()
+	pools, err := m.pools.load(m.k)
 	if err != nil {
 		return err
 	}
 	if pool := pools[nw.Subnet]; pool != nil {
 		pool.Release(net.ParseIP(ep.IP))
-		if err := m.savePools(pools); err != nil {
+		if err := m.k.Do(m.pools.record(pools)); err != nil {
 			return err
 		}
 	}
 	delete(nw.Containers, id)
-	return m.save(nw)
+	return m.k.Do(m.record(nw))
 }
 
 // writeHosts writes /etc/hosts of every endpoint of the network that has a
@@ -232,9 +228,6 @@ func (m *Manager) release(network, id string) error {
 // sees the containers of all of them, so its file is built from every
 // network it is on.
 func (m *Manager) writeHosts(nw *Network, self string) error {
-	if m.n.DryRun() {
-		return nil
-	}
 	all, err := m.loadAll()
 	if err != nil {
 		return err
@@ -253,12 +246,12 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 				peers = append(peers, o.Containers[pid])
 			}
 		}
-		err := rewriteInPlace(ep.HostsPath, hostsContent(ep, peers))
+		err := m.k.Do(kernel.RewriteFile{Path: ep.HostsPath, Content: hostsContent(ep, peers)})
 		if err != nil && id == self {
 			return err
 		}
 		if err != nil {
-			m.n.Log().Debugf("update hosts of container %s: %v", shortID(id), err)
+			m.k.Log().Debugf("update hosts of container %s: %v", shortID(id), err)
 		}
 	}
 	return nil

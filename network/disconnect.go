@@ -22,7 +22,7 @@ func (m *Manager) Disconnect(network, containerID string) error {
 		return err
 	}
 	var errs []error
-	if drv, err := getDriver(nw.Driver, m.n); err != nil {
+	if drv, err := getDriver(nw.Driver, m.k); err != nil {
 		errs = append(errs, err)
 	} else {
 		errs = append(errs, drv.Disconnect(nw, ep))
@@ -39,7 +39,7 @@ func (m *Manager) Disconnect(network, containerID string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
 	}
-	m.report("container %s disconnected from network %s", shortID(containerID), network)
+	m.k.Log().Infof(m.ReportPrefix+"container %s disconnected from network %s", shortID(containerID), network)
 	return nil
 }
 
@@ -59,7 +59,7 @@ func (m *Manager) claim(network, containerID string) (*Network, *Endpoint, error
 			if nw, err = m.load(network); err != nil {
 				return err
 			}
-			if ep = nw.Containers[containerID]; ep == nil || m.n.DryRun() {
+			if ep = nw.Containers[containerID]; ep == nil {
 				return nil
 			}
 			if ep.Removing != 0 && ep.Removing != os.Getpid() && pidAlive(ep.Removing) && time.Now().Before(deadline) {
@@ -67,7 +67,7 @@ func (m *Manager) claim(network, containerID string) (*Network, *Endpoint, error
 				return nil
 			}
 			ep.Removing = os.Getpid()
-			return m.save(nw)
+			return m.k.Do(m.record(nw))
 		})
 		if err != nil || !wait {
 			return nw, ep, err
@@ -101,7 +101,7 @@ func (m *Manager) Reconcile(alive func(containerID string) bool) error {
 		if err != nil {
 			return err
 		}
-		pools, err := m.pools.load()
+		pools, err := m.pools.load(m.k)
 		if err != nil {
 			return err
 		}
@@ -117,14 +117,14 @@ func (m *Manager) Reconcile(alive func(containerID string) bool) error {
 			}
 			for _, ip := range pool.Allocated() {
 				if !owned[ip.String()] {
-					m.n.Log().Infof("network %s: %s has no owner, freeing it", nw.Name, ip)
+					m.k.Log().Infof("network %s: %s has no owner, freeing it", nw.Name, ip)
 					pool.Release(ip)
 					changed = true
 				}
 			}
 		}
 		if changed {
-			return m.savePools(pools)
+			return m.k.Do(m.pools.record(pools))
 		}
 		return nil
 	}))

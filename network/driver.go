@@ -5,12 +5,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Driver builds a network in the kernel and plugs endpoints into it. The
 // Manager owns state (files, IPAM, rollback); a driver only does kernel work,
-// through the narrated seam, and its Delete/Disconnect are idempotent.
+// through the kernel seam, and its Delete/Disconnect are idempotent.
 type Driver interface {
 	Name() string
 	// Create builds the network (device, gateway address, firewall rules).
@@ -24,8 +24,8 @@ type Driver interface {
 	Disconnect(nw *Network, ep *Endpoint) error
 }
 
-// DriverFactory makes a driver that narrates through n.
-type DriverFactory func(n *narrate.Narrator) Driver
+// DriverFactory makes a driver that works through the kernel seam k.
+type DriverFactory func(k kernel.Kernel) Driver
 
 var drivers = map[string]DriverFactory{}
 
@@ -42,10 +42,10 @@ func DriverNames() []string {
 	return names
 }
 
-func getDriver(name string, n *narrate.Narrator) (Driver, error) {
+func getDriver(name string, k kernel.Kernel) (Driver, error) {
 	f, ok := drivers[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown network driver %q (known: %s)", name, strings.Join(DriverNames(), ", "))
 	}
-	return f(n), nil
+	return f(k), nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // vethName names the host end of an endpoint's veth pair from the container
@@ -31,14 +33,16 @@ func macFor(ip net.IP) net.HardwareAddr {
 // containerIfname picks the first free ethN inside the namespace of pid
 // (eth0 unless the container is already on another network), and reports
 // whether the namespace has a default route already (then the first network
-// keeps it).
-func containerIfname(nk *nsKernel) (string, bool) {
-	names, hasDefault, err := nk.linkNames()
+// keeps it). It asks the seam, so a plan answers from what it planned (a
+// dry `run` has no namespace yet: eth0 and a default route, as it will be).
+func containerIfname(k kernel.Kernel, pid int) (string, bool) {
+	hasDefault, err := k.Exists(kernel.DefaultRoute(pid))
 	if err != nil {
 		return "eth0", false
 	}
 	for i := 0; ; i++ {
-		if n := fmt.Sprintf("eth%d", i); !names[n] {
+		n := fmt.Sprintf("eth%d", i)
+		if has, err := k.Exists(kernel.LinkObj(pid, n)); err != nil || !has {
 			return n, hasDefault
 		}
 	}
@@ -59,16 +63,10 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	if err != nil {
 		return fmt.Errorf("endpoint %s: mac %q: %w", ep.ID, ep.MAC, err)
 	}
-	// One netlink handle in the container's namespace for every step there.
-	nk := d.k.InNetns(pid)
-	defer nk.Close()
-	// A read, done in a dry run too, so that its plan for a container on
-	// another network already says eth1 and no second default route (a dry
-	// `run` has no namespace yet: eth0 and a default route, as it will be).
 	var hasDefault bool
-	ep.Ifname, hasDefault = containerIfname(nk)
+	ep.Ifname, hasDefault = containerIfname(d.k, pid)
 
-	if err := d.k.LinkAddVeth(ep.Veth, ep.Ifname, mac, pid); err != nil {
+	if err := d.k.Do(VethPair(ep.Veth, ep.Ifname, mac, pid)); err != nil {
 		return err
 	}
 	defer func() {
@@ -76,31 +74,20 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 			err = errors.Join(err, d.Disconnect(nw, ep))
 		}
 	}()
-	if err := d.k.LinkSetMaster(ep.Veth, nw.Bridge); err != nil {
+	if err := d.k.Do(PlugIn(ep.Veth, nw.Bridge)); err != nil {
 		return err
 	}
 	if len(ep.Ports) > 0 {
-		if err := d.k.LinkSetHairpin(ep.Veth); err != nil {
+		if err := d.k.Do(kernel.LinkSetHairpin{Name: ep.Veth,
+			Reason: fmt.Sprintf("hairpin mode on %s: the bridge may send a frame back out of the port it came in on, so the container reaches its own published ports", ep.Veth)}); err != nil {
 			return err
 		}
 	}
-	if err := d.k.LinkSetUp(ep.Veth, fmt.Sprintf("bring the host end %s up", ep.Veth)); err != nil {
+	if err := d.k.Do(LinkUp("the host end", ep.Veth)); err != nil {
 		return err
 	}
-
-	if err := nk.AddrAdd(ep.Ifname, addr); err != nil {
+	if err := d.k.Do(PeerSteps(pid, ep.Ifname, addr, gw.IP, !hasDefault, "container")...); err != nil {
 		return err
-	}
-	if err := nk.LinkSetUp(ep.Ifname, fmt.Sprintf("bring the container's %s up", ep.Ifname)); err != nil {
-		return err
-	}
-	if err := nk.LinkSetUp("lo", "bring the container's loopback up (a new network namespace starts with lo down)"); err != nil {
-		return err
-	}
-	if !hasDefault {
-		if err := nk.RouteAddDefault(gw.IP, ep.Ifname); err != nil {
-			return err
-		}
 	}
 	if err := hookErr("connect:ports"); err != nil {
 		return err
@@ -114,7 +101,7 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 func (d *bridgeDriver) Disconnect(nw *Network, ep *Endpoint) error {
 	return errors.Join(
 		d.fw.removePorts(ep.ID, net.ParseIP(ep.IP).To4(), ep.Ports),
-		d.k.LinkDel(ep.Veth, fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)),
+		d.k.Do(kernel.LinkDel{Name: ep.Veth, Peer: ep.Ifname, PeerIn: ep.Pid, Reason: fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)}),
 	)
 }
 

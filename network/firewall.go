@@ -3,14 +3,17 @@ package network
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 /*
 Firewall layout. Every rule mydocker writes lives in a chain mydocker owns,
 so removing a network or a container deletes exactly what it added and never
 a rule somebody else wrote. Chain names are API (scripts and tests grep for
-them). Base chains and their jumps are created with the first network and
-removed with the last one.
+them). Base chains and their jumps are created with the first network (or
+netsetgo bridge with NAT) and removed with the last one: the firewall tells
+from the chains themselves, which then hold no rule of anybody's.
 
   filter FORWARD
     -j MYDOCKER-FORWARD                                     (inserted first)
@@ -58,140 +61,167 @@ const (
 	chainIsolation2  = "MYDOCKER-ISOLATION-2"
 )
 
-// rule is one iptables rule as data: table, chain, rule spec.
-type rule struct {
-	Table, Chain string
-	Args         []string
+// Rule is one iptables rule as data, with what it is for. On disk (in a
+// netsetgo bridge record) it is {"Table","Chain","Args"}: the why is not
+// stored.
+type Rule struct {
+	kernel.Rule
+	Why string `json:"-"`
+}
+
+func newRule(table, chain, why string, args ...string) Rule {
+	return Rule{Rule: kernel.Rule{Table: table, Chain: chain, Args: args}, Why: why}
 }
 
 func comment(c string) []string { return []string{"-m", "comment", "--comment", c} }
 
-type chainRef struct{ Table, Chain string }
+// chain is one of mydocker's own chains, with what it is for.
+type chain struct{ Table, Name, Why string }
+
+func ownChain(table, name string) chain {
+	return chain{table, name, fmt.Sprintf("mydocker's own chain %s in table %s: its rules are ours alone", name, table)}
+}
 
 // baseChains are mydocker's own chains, in creation order.
-var baseChains = []chainRef{
-	{"nat", chainNat}, {"nat", chainPostrouting},
-	{"filter", chainIsolation2}, {"filter", chainIsolation1}, {"filter", chainForward},
+var baseChains = []chain{
+	ownChain("nat", chainNat), ownChain("nat", chainPostrouting),
+	ownChain("filter", chainIsolation2), ownChain("filter", chainIsolation1), ownChain("filter", chainForward),
 }
 
 // baseJumps link mydocker's chains into the built-in ones (inserted at the
-// top, so a host's DROP rules further down do not hide our traffic).
-func baseJumps() []rule {
-	return []rule{
-		{"filter", chainForward, []string{"-j", chainIsolation1}},
-		{"filter", "FORWARD", []string{"-j", chainForward}},
-		{"nat", "PREROUTING", []string{"-m", "addrtype", "--dst-type", "LOCAL", "!", "-d", "127.0.0.0/8", "-j", chainNat}},
-		{"nat", "OUTPUT", []string{"-m", "addrtype", "--dst-type", "LOCAL", "-j", chainNat}},
-		{"nat", "POSTROUTING", []string{"-j", chainPostrouting}},
+// top, so a host's DROP rules further down do not hide our traffic). The
+// first is the jump inside MYDOCKER-FORWARD to the isolation check.
+func baseJumps() []Rule {
+	jump := func(table, from string, args ...string) Rule {
+		return newRule(table, from, fmt.Sprintf("send %s/%s traffic through mydocker's chain", table, from), args...)
+	}
+	return []Rule{
+		jump("filter", chainForward, "-j", chainIsolation1),
+		jump("filter", "FORWARD", "-j", chainForward),
+		jump("nat", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "!", "-d", "127.0.0.0/8", "-j", chainNat),
+		jump("nat", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", chainNat),
+		jump("nat", "POSTROUTING", "-j", chainPostrouting),
 	}
 }
 
-// networkRules are the rules of one network, in setup order.
-func networkRules(bridge, subnet string) []rule {
+// NetworkRules are the rules of one network, in setup order.
+func NetworkRules(bridge, subnet string) []Rule {
 	tag := comment("mydocker:" + bridge)
-	return []rule{
-		{"nat", chainPostrouting, append([]string{"-s", subnet, "!", "-o", bridge}, append(tag, "-j", "MASQUERADE")...)},
-		{"nat", chainPostrouting, append([]string{"-s", "127.0.0.0/8", "-o", bridge}, append(tag, "-j", "MASQUERADE")...)},
-		{"filter", chainForward, append([]string{"-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED,DNAT"}, append(tag, "-j", "ACCEPT")...)},
-		{"filter", chainForward, append([]string{"-i", bridge}, append(tag, "-j", "ACCEPT")...)},
-		{"filter", chainIsolation1, append([]string{"-i", bridge, "!", "-o", bridge}, append(tag, "-j", chainIsolation2)...)},
-		{"filter", chainIsolation2, append([]string{"-o", bridge}, append(tag, "-j", "DROP")...)},
+	with := func(args ...string) []string { return append(args, tag...) }
+	return []Rule{
+		newRule("nat", chainPostrouting, "masquerade traffic leaving the subnet, so replies from the world find their way back",
+			append(with("-s", subnet, "!", "-o", bridge), "-j", "MASQUERADE")...),
+		newRule("nat", chainPostrouting, "masquerade the host's 127.0.0.1 connections DNAT'd to a container (their source must not stay 127.0.0.1)",
+			append(with("-s", "127.0.0.0/8", "-o", bridge), "-j", "MASQUERADE")...),
+		newRule("filter", chainForward, "let replies, and connections DNAT'd to a published port, into the bridge",
+			append(with("-o", bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED,DNAT"), "-j", "ACCEPT")...),
+		newRule("filter", chainForward, "let traffic from the bridge out (to the world and between its own containers)",
+			append(with("-i", bridge), "-j", "ACCEPT")...),
+		newRule("filter", chainIsolation1, "traffic leaving this bridge for another interface goes to the isolation check",
+			append(with("-i", bridge, "!", "-o", bridge), "-j", chainIsolation2)...),
+		newRule("filter", chainIsolation2, "drop traffic from another mydocker network into this one (networks are isolated)",
+			append(with("-o", bridge), "-j", "DROP")...),
 	}
 }
 
-var ruleWhy = []string{
-	"masquerade traffic leaving the subnet, so replies from the world find their way back",
-	"masquerade the host's 127.0.0.1 connections DNAT'd to a container (their source must not stay 127.0.0.1)",
-	"let replies, and connections DNAT'd to a published port, into the bridge",
-	"let traffic from the bridge out (to the world and between its own containers)",
-	"traffic leaving this bridge for another interface goes to the isolation check",
-	"drop traffic from another mydocker network into this one (networks are isolated)",
-}
+// Firewall applies and removes the rules above, and keeps mydocker's base
+// chains while any rule of a network or a netsetgo bridge is in them.
+type Firewall struct{ k kernel.Kernel }
 
-// firewall applies and removes the rules above.
-type firewall struct{ k *kernel }
+// NewFirewall is the firewall on the kernel seam k.
+func NewFirewall(k kernel.Kernel) Firewall { return Firewall{k: k} }
 
-// ensureBase creates mydocker's chains and their jumps if missing
+// EnsureBase creates mydocker's chains and their jumps if missing
 // (idempotent: an existing chain or jump is left alone and not narrated).
-func (f firewall) ensureBase() error {
+func (f Firewall) EnsureBase() error {
 	for _, c := range baseChains {
-		ok, err := f.k.IptChainExists(c.Table, c.Chain)
-		if err != nil {
+		if err := f.k.Do(kernel.ChainNew{Table: c.Table, Chain: c.Name, Reason: c.Why, IfMissing: true}); err != nil {
 			return err
-		}
-		if !ok {
-			if err := f.k.IptNewChain(c.Table, c.Chain, fmt.Sprintf("mydocker's own chain %s in table %s: its rules are ours alone", c.Chain, c.Table)); err != nil {
-				return err
-			}
 		}
 	}
 	for _, j := range baseJumps() {
-		ok, err := f.k.IptExists(j)
-		if err != nil && !f.k.n.DryRun() {
+		if err := f.k.Do(kernel.RuleInsert{Rule: j.Rule, Reason: j.Why, IfMissing: true}); err != nil {
 			return err
-		}
-		if !ok {
-			if err := f.k.IptInsert(j, fmt.Sprintf("send %s/%s traffic through mydocker's chain", j.Table, j.Chain)); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
 }
 
-// removeBase deletes the jumps and the chains, once no network uses them.
-func (f firewall) removeBase() error {
+// ReleaseBase deletes the jumps and the chains once no rule of a network
+// or a netsetgo bridge is left in them (none but the jump to the isolation
+// check). Chains already gone are skipped.
+func (f Firewall) ReleaseBase() error {
+	lister, ok := f.k.(kernel.Lister)
+	if !ok {
+		return fmt.Errorf("the kernel seam cannot list a chain's rules")
+	}
+	own := baseJumps()[0].Object()
+	for _, c := range baseChains {
+		rules, err := lister.Children(kernel.ChainObj(c.Table, c.Name))
+		if err != nil {
+			return err
+		}
+		for _, r := range rules {
+			if r != own {
+				return nil // still used
+			}
+		}
+	}
 	var errs []error
 	for _, j := range baseJumps() {
-		errs = append(errs, f.k.IptDelete(j, fmt.Sprintf("no mydocker network left: unhook %s from %s/%s", j.Args[len(j.Args)-1], j.Table, j.Chain)))
+		errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: j.Rule,
+			Reason: fmt.Sprintf("no mydocker network left: unhook %s from %s/%s", j.Args[len(j.Args)-1], j.Table, j.Chain)}))
 	}
 	for i := len(baseChains) - 1; i >= 0; i-- {
 		c := baseChains[i]
-		errs = append(errs, f.k.IptDeleteChain(c.Table, c.Chain, fmt.Sprintf("no mydocker network left: remove the chain %s", c.Chain)))
+		ops, err := dropChain(f.k, c.Table, c.Name, fmt.Sprintf("no mydocker network left: remove the chain %s", c.Name))
+		errs = append(errs, err, f.k.Do(ops...))
 	}
 	return errors.Join(errs...)
 }
 
+// dropChain is the steps deleting a chain and its rules: none when the
+// chain is gone already.
+func dropChain(k kernel.Kernel, table, chain, why string) ([]kernel.Op, error) {
+	has, err := k.Exists(kernel.ChainObj(table, chain))
+	if err != nil || !has {
+		return nil, err
+	}
+	return []kernel.Op{
+		kernel.ChainFlush{Table: table, Chain: chain, Reason: why},
+		kernel.ChainDelete{Table: table, Chain: chain},
+	}, nil
+}
+
 // addNetwork appends the network's rules, undoing them on failure.
-func (f firewall) addNetwork(bridge, subnet string) error {
-	rs := networkRules(bridge, subnet)
+func (f Firewall) addNetwork(bridge, subnet string) error {
+	rs := NetworkRules(bridge, subnet)
 	for i, r := range rs {
-		if err := f.k.IptAppend(r, ruleWhy[i]); err != nil {
+		if err := f.k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
 			return errors.Join(err, f.delRules(rs[:i]))
 		}
 	}
 	return nil
 }
 
-func (f firewall) removeNetwork(bridge, subnet string) error {
-	return f.delRules(networkRules(bridge, subnet))
+func (f Firewall) removeNetwork(bridge, subnet string) error {
+	return f.delRules(NetworkRules(bridge, subnet))
 }
 
 // addPorts publishes a container's ports: its chain, the DNAT rules in it,
 // the jump to it and the hairpin masquerade. Undone on failure.
-func (f firewall) addPorts(containerID string, ip []byte, ports []PortMapping) error {
+func (f Firewall) addPorts(containerID string, ip []byte, ports []PortMapping) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
 		return nil
 	}
-	chain := portChain(containerID)
-	if err := f.k.IptNewChain("nat", chain, fmt.Sprintf("a chain for the published ports of container %s", shortID(containerID))); err != nil {
+	if err := f.k.Do(kernel.ChainNew{Table: "nat", Chain: portChain(containerID),
+		Reason: fmt.Sprintf("a chain for the published ports of container %s", shortID(containerID))}); err != nil {
 		return err
 	}
 	// Fill the chain before jumping to it.
-	order := append(append([]rule{}, rs[1:]...), rs[0])
-	for i, r := range order {
-		why := "DNAT a published port to the container"
-		switch {
-		case r.Chain == chainPostrouting:
-			why = "hairpin: masquerade the container's connection to its own published port"
-		case r.Chain == chainNat:
-			why = "look up the container's published ports"
-		}
-		if i < len(ports) && ports[i].loopbackOnly() {
-			why += " (127.x: reached from nat OUTPUT only, never from the LAN)"
-		}
-		if err := f.k.IptAppend(r, why); err != nil {
+	for _, r := range append(append([]Rule{}, rs[1:]...), rs[0]) {
+		if err := f.k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
 			return errors.Join(err, f.removePorts(containerID, ip, ports))
 		}
 	}
@@ -199,26 +229,27 @@ func (f firewall) addPorts(containerID string, ip []byte, ports []PortMapping) e
 }
 
 // removePorts deletes what addPorts made; missing pieces are skipped.
-func (f firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
+func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
 		return nil
 	}
 	var errs []error
-	errs = append(errs, f.k.IptDelete(rs[0], "stop looking up the container's published ports"))
+	errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: rs[0].Rule, Reason: "stop looking up the container's published ports"}))
 	for _, r := range rs[1:] {
 		if r.Chain == chainPostrouting {
-			errs = append(errs, f.k.IptDelete(r, "remove the hairpin masquerade"))
+			errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "remove the hairpin masquerade"}))
 		}
 	}
-	errs = append(errs, f.k.IptDeleteChain("nat", portChain(containerID), "remove the container's port chain and its DNAT rules"))
+	ops, err := dropChain(f.k, "nat", portChain(containerID), "remove the container's port chain and its DNAT rules")
+	errs = append(errs, err, f.k.Do(ops...))
 	return errors.Join(errs...)
 }
 
-func (f firewall) delRules(rs []rule) error {
+func (f Firewall) delRules(rs []Rule) error {
 	var errs []error
 	for i := len(rs) - 1; i >= 0; i-- {
-		errs = append(errs, f.k.IptDelete(rs[i], "remove "+rs[i].Table+"/"+rs[i].Chain+" rule of a network that goes"))
+		errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: rs[i].Rule, Reason: "remove " + rs[i].Table + "/" + rs[i].Chain + " rule of a network that goes"}))
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -15,36 +16,61 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 	"github.com/mydocker/mydocker/internal/testns"
 )
 
-// recorded collects the "$" lines a Manager narrates.
+// recorded collects the "$" lines the kernel narrates: a logrus hook.
 type recorded struct {
 	mu   sync.Mutex
 	cmds []string
 }
 
-func (r *recorded) add(_, cmd string) { r.mu.Lock(); r.cmds = append(r.cmds, cmd); r.mu.Unlock() }
+func (r *recorded) Levels() []logrus.Level { return logrus.AllLevels }
+func (r *recorded) Fire(e *logrus.Entry) error {
+	if cmd, ok := strings.CutPrefix(e.Message, "$ "); ok {
+		r.mu.Lock()
+		r.cmds = append(r.cmds, cmd)
+		r.mu.Unlock()
+	}
+	return nil
+}
 func (r *recorded) all() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.cmds...)
 }
 
-// testManager is a Manager on a temp root whose narration goes to the
-// test log (shown on failure or with -v).
-func testManager(t *testing.T) (*Manager, *recorded) {
-	t.Helper()
-	testns.RequireRoot(t)
+// testLogger logs to the test log (shown on failure or with -v) and
+// records the "$" lines.
+func testLogger(t testing.TB) (*logrus.Logger, *recorded) {
 	l := logrus.New()
 	l.SetOutput(testWriter{t})
 	l.SetFormatter(narrate.TextFormatter{})
+	l.SetLevel(logrus.DebugLevel)
 	rec := &recorded{}
-	return NewManager(t.TempDir(), narrate.New(l).WithRecorder(rec.add)), rec
+	l.AddHook(rec)
+	return l, rec
 }
 
-type testWriter struct{ t *testing.T }
+// testManager is a Manager on a temp root on the narrating kernel, whose
+// narration goes to the test log.
+func testManager(t *testing.T) (*Manager, *recorded) {
+	t.Helper()
+	testns.RequireRoot(t)
+	l, rec := testLogger(t)
+	return NewManager(t.TempDir(), kernel.NewNarrating(l)), rec
+}
+
+// quiet is the real kernel, logging nothing.
+func quiet() kernel.Kernel {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return kernel.NewReal(l)
+}
+
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"strings"
 )
@@ -96,22 +95,4 @@ func resolvConfContent(host []byte, dns []string) ([]byte, error) {
 		fmt.Fprintf(&b, "nameserver %s\n", s)
 	}
 	return b.Bytes(), nil
-}
-
-// rewriteInPlace replaces a file's content keeping its inode: the file is
-// bind-mounted onto the container's /etc/hosts, and a rename would leave the
-// container looking at the old inode.
-func rewriteInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Truncate(0); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.WriteAt(data, 0); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

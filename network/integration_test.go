@@ -16,7 +16,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/testns"
 )
 
 // Root integration tests: real netlink and iptables, in the namespaces
@@ -384,7 +385,7 @@ func TestConnectRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pools, _ := m.pools.load()
+	pools, _ := m.pools.load(m.k)
 	if n := len(pools["192.168.56.0/24"].Allocated()); n != 2 {
 		t.Errorf("%d addresses taken after rollback + connect (%s), want 2 (gateway + one)", n, info.IP)
 	}
@@ -491,12 +492,12 @@ func TestDisconnectAfterDeathAndReconcile(t *testing.T) {
 	}
 	// A bit with no owner (a crash between two writes) is freed too.
 	m.locked(func() error {
-		pools, _ := m.pools.load()
+		pools, _ := m.pools.load(m.k)
 		pools["192.168.60.0/24"].Reserve(net.ParseIP("192.168.60.77"), "ghost")
-		return m.pools.save(pools)
+		return m.k.Do(m.pools.record(pools))
 	})
 	m.Reconcile(func(string) bool { return true })
-	pools, _ := m.pools.load()
+	pools, _ := m.pools.load(m.k)
 	if n := len(pools["192.168.60.0/24"].Allocated()); n != 1 {
 		t.Errorf("%d addresses taken after reconcile, want 1 (the gateway)", n)
 	}
@@ -531,8 +532,9 @@ func TestDefaultNetwork(t *testing.T) {
 }
 
 func TestDryRunTouchesNothing(t *testing.T) {
-	m, rec := testManager(t)
-	m.n = m.n.WithDryRun(true)
+	testns.RequireRoot(t)
+	l, rec := testLogger(t)
+	m := NewManager(t.TempDir(), kernel.NewPlan(kernel.NewReal(l), l))
 	before := snap(t)
 	pid := sleeper(t)
 	if _, err := m.Create(CreateOptions{Name: "drynet", Subnet: "192.168.61.0/24"}); err != nil {
@@ -564,7 +566,7 @@ func BenchmarkConnectDisconnect(b *testing.B) {
 		b.Skip("needs root")
 	}
 	root := b.TempDir()
-	m := NewManager(root, narrate.Discard())
+	m := NewManager(root, quiet())
 	if _, err := m.Create(CreateOptions{Name: "benchnet", Subnet: "192.168.70.0/24"}); err != nil {
 		b.Fatal(err)
 	}

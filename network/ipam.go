@@ -9,7 +9,7 @@ import (
 	"net"
 	"os"
 
-	"github.com/mydocker/mydocker/internal/statefile"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // IPAM errors callers branch on.
@@ -256,9 +256,9 @@ func decodePool(subnet string, enc string) (*Pool, error) {
 // atomically (temp + fsync + rename).
 type poolStore struct{ path string }
 
-func (s poolStore) load() (map[string]*Pool, error) {
+func (s poolStore) load(k kernel.Kernel) (map[string]*Pool, error) {
 	raw := map[string]string{}
-	if err := statefile.ReadJSON(s.path, &raw); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := kernel.ReadState(k, s.path, &raw); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	pools := make(map[string]*Pool, len(raw))
@@ -272,11 +272,13 @@ func (s poolStore) load() (map[string]*Pool, error) {
 	return pools, nil
 }
 
-func (s poolStore) save(pools map[string]*Pool) error {
+// record is the op writing the pools (encoded now: later changes to them
+// are not in it).
+func (s poolStore) record(pools map[string]*Pool) kernel.Op {
 	raw := make(map[string]string, len(pools))
 	for subnet, p := range pools {
 		b, _ := p.MarshalText()
 		raw[subnet] = string(b)
 	}
-	return statefile.WriteJSON(s.path, raw)
+	return kernel.WriteState{Path: s.path, Value: raw}
 }

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 func mustPool(t testing.TB, cidr string) *Pool {
@@ -140,12 +138,12 @@ func TestPoolRoundTrip(t *testing.T) {
 func TestPoolStoreCorrupt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "subnet.json")
 	os.WriteFile(path, []byte("{not json"), 0o644)
-	_, err := poolStore{path}.load()
+	_, err := poolStore{path}.load(quiet())
 	if err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("corrupt file: err = %v, want an error naming %s", err, path)
 	}
 	os.WriteFile(path, []byte(`{"10.0.0.0/24":"AAAA"}`), 0o644)
-	if _, err := (poolStore{path}).load(); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := (poolStore{path}).load(quiet()); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("bad bitmap: err = %v", err)
 	}
 }
@@ -155,7 +153,7 @@ func TestPoolStoreCorrupt(t *testing.T) {
 func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) string {
 	var got string
 	err := m.locked(func() error {
-		pools, err := m.pools.load()
+		pools, err := m.pools.load(m.k)
 		if err != nil {
 			return err
 		}
@@ -164,7 +162,7 @@ func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) strin
 			return err
 		}
 		got = ip.String()
-		return m.pools.save(pools)
+		return m.k.Do(m.pools.record(pools))
 	})
 	if err != nil {
 		t.Error(err)
@@ -173,10 +171,10 @@ func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) strin
 }
 
 func seedStore(t testing.TB, root, subnet string) *Manager {
-	m := NewManager(root, narrate.Discard())
+	m := NewManager(root, quiet())
 	_, n, _ := net.ParseCIDR(subnet)
 	p, _ := NewPool(n)
-	if err := m.pools.save(map[string]*Pool{subnet: p}); err != nil {
+	if err := m.k.Do(m.pools.record(map[string]*Pool{subnet: p})); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -193,7 +191,7 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			// A Manager per goroutine: separate lock fds, like processes.
-			mm := NewManager(root, narrate.Discard())
+			mm := NewManager(root, quiet())
 			ip := lockedAllocate(t, mm, "10.9.0.0/24", strconv.Itoa(i))
 			mu.Lock()
 			defer mu.Unlock()
@@ -204,7 +202,7 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	pools, _ := m.pools.load()
+	pools, _ := m.pools.load(m.k)
 	if n := len(pools["10.9.0.0/24"].Allocated()); n != 50 {
 		t.Errorf("%d addresses on disk, want 50", n)
 	}
@@ -214,7 +212,7 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 // (this test binary, re-executed).
 func TestStoreConcurrentProcesses(t *testing.T) {
 	if root := os.Getenv("IPAM_HELPER_ROOT"); root != "" {
-		m := NewManager(root, narrate.Discard())
+		m := NewManager(root, quiet())
 		for i := 0; i < 10; i++ {
 			fmt.Println(lockedAllocate(t, m, "10.8.0.0/24", "p"))
 		}

@@ -5,17 +5,19 @@
 // Files, by job: network.go (types, the Manager, create/remove/list/prune),
 // connect.go (Connect), disconnect.go (Disconnect, Reconcile), check.go
 // (Check: validation before a container exists), driver.go (Driver
-// interface and registry), bridge.go and endpoint.go (the bridge driver),
-// ipam.go (bitmap IPAM and its store), portmap.go (-p parsing, DNAT rules as
-// data), firewall.go (the chain layout), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets), netsetgo*.go (netsetgo: wire an existing
-// process into a bridge, with the same ops and rules), ops.go and
-// ops_iptables.go (the narrated kernel operations: the only code that
-// changes the kernel).
+// interface and registry), bridge.go and endpoint.go (the bridge driver and
+// its named steps), ipam.go (bitmap IPAM and its store), portmap.go (-p
+// parsing, DNAT rules as data), firewall.go (the chain layout, and the base
+// chains kept while rules are in them), hosts.go (/etc/hosts, resolv.conf),
+// validate.go (names, subnets). Package network/netsetgo wires an existing
+// process into a bridge with the same steps and rules. Every change to
+// the kernel, and every write of a state file, is an op of
+// internal/kernel handed to the Manager's kernel.Kernel: narrated and done,
+// or only planned (--dry-run, and tests without root).
 //
 // # How the runtime core uses it
 //
-//	m := network.NewManager(root, narrator)          // root = --root (/var/run/mydocker)
+//	m := network.NewManager(root, k)                 // root = --root (/var/run/mydocker), k the seam
 //	info, err := m.Connect(network.Attachment{...})  // after the container's init is started
 //	                                                 // (pid known, blocked before exec), before
 //	                                                 // releasing it; undone on error
@@ -38,7 +40,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
 
@@ -100,14 +102,18 @@ type CreateOptions struct {
 // Manager does every network operation for one state root.
 type Manager struct {
 	dir   string // <root>/network
-	n     *narrate.Narrator
+	k     kernel.Kernel
 	pools poolStore
+	// ReportPrefix starts each message saying what an operation did: the
+	// caller sets it ("dry run, nothing changed: ") when k only plans.
+	ReportPrefix string
 }
 
-// NewManager returns the manager of the networks under root (--root).
-func NewManager(root string, n *narrate.Narrator) *Manager {
+// NewManager returns the manager of the networks under root (--root),
+// changing the kernel and its state files through k.
+func NewManager(root string, k kernel.Kernel) *Manager {
 	dir := filepath.Join(root, "network")
-	return &Manager{dir: dir, n: n, pools: poolStore{path: filepath.Join(dir, "ipam", "subnet.json")}}
+	return &Manager{dir: dir, k: k, pools: poolStore{path: filepath.Join(dir, "ipam", "subnet.json")}}
 }
 
 func (m *Manager) netPath(name string) string { return filepath.Join(m.dir, "network", name) }
@@ -115,7 +121,14 @@ func (m *Manager) netPath(name string) string { return filepath.Join(m.dir, "net
 // locked runs f holding the network lock (one lock for network files and
 // IPAM, so an address and the endpoint owning it change together).
 func (m *Manager) locked(f func() error) error {
-	unlock, err := statefile.Lock(filepath.Join(m.dir, "lock"))
+	return Locked(filepath.Dir(m.dir), f)
+}
+
+// Locked runs f holding the network lock of the state root: the lock
+// around network files, IPAM, netsetgo's records and mydocker's base
+// chains (so they are never created and removed at once).
+func Locked(root string, f func() error) error {
+	unlock, err := statefile.Lock(filepath.Join(root, "network", "lock"))
 	if err != nil {
 		return err
 	}
@@ -128,7 +141,7 @@ func (m *Manager) load(name string) (*Network, error) {
 		return nil, err
 	}
 	nw := &Network{}
-	if err := statefile.ReadJSON(m.netPath(name), nw); err != nil {
+	if err := kernel.ReadState(m.k, m.netPath(name), nw); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("network %s: %w", name, ErrNotExist)
 		}
@@ -140,19 +153,9 @@ func (m *Manager) load(name string) (*Network, error) {
 	return nw, nil
 }
 
-// save writes a network file (not in dry-run mode: then nothing is written).
-func (m *Manager) save(nw *Network) error {
-	if m.n.DryRun() {
-		return nil
-	}
-	return statefile.WriteJSON(m.netPath(nw.Name), nw)
-}
-
-func (m *Manager) savePools(pools map[string]*Pool) error {
-	if m.n.DryRun() {
-		return nil
-	}
-	return m.pools.save(pools)
+// record is the op writing a network's file.
+func (m *Manager) record(nw *Network) kernel.Op {
+	return kernel.WriteState{Path: m.netPath(nw.Name), Value: nw}
 }
 
 func (m *Manager) loadAll() ([]*Network, error) {
@@ -169,6 +172,9 @@ func (m *Manager) loadAll() ([]*Network, error) {
 			continue
 		}
 		nw, err := m.load(e.Name())
+		if errors.Is(err, ErrNotExist) {
+			continue // removed (in a plan: its file is still on disk)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -212,25 +218,29 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if opts.Name == DefaultNetwork {
 		bridge = DefaultBridge
 	}
-	drv, err := getDriver(opts.Driver, m.n)
+	drv, err := getDriver(opts.Driver, m.k)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(m.netPath(opts.Name)); err == nil {
+	if has, err := m.k.Exists(kernel.Object{Kind: "state", Name: m.netPath(opts.Name)}); err != nil {
+		return nil, err
+	} else if has {
 		return nil, fmt.Errorf("network %s: %w", opts.Name, ErrExists)
 	}
 	others, err := m.loadAll()
 	if err != nil {
 		return nil, err
 	}
-	if err := checkInterfaceFree(bridge); err != nil {
+	if has, err := m.k.Exists(kernel.LinkObj(0, bridge)); err != nil {
 		return nil, err
+	} else if has {
+		return nil, fmt.Errorf("network %s: a network interface named %s already exists", opts.Name, bridge)
 	}
 	nw, pool, err := plan(opts, bridge, others)
 	if err != nil {
 		return nil, err
 	}
-	pools, err := m.pools.load()
+	pools, err := m.pools.load(m.k)
 	if err != nil {
 		return nil, err
 	}
@@ -238,23 +248,20 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 		return nil, fmt.Errorf("subnet %s: %w an address pool already in use", nw.Subnet, ErrPoolOverlap)
 	}
 
-	var u undo
+	var u Undo
 	pools[nw.Subnet] = pool
-	if err := m.savePools(pools); err != nil {
+	if err := m.k.Do(m.pools.record(pools)); err != nil {
 		return nil, err
 	}
-	u.add(func() error { delete(pools, nw.Subnet); return m.savePools(pools) })
+	u.Add(func() error { delete(pools, nw.Subnet); return m.k.Do(m.pools.record(pools)) })
 	if err := drv.Create(nw); err != nil {
-		if held, _ := m.netsetgoHoldsRules(); len(others) == 0 && !held {
-			err = errors.Join(err, firewall{k: newKernel(m.n)}.removeBase())
-		}
-		return nil, u.run(fmt.Errorf("create network %s: %w", nw.Name, err))
+		return nil, u.Run(fmt.Errorf("create network %s: %w", nw.Name, err))
 	}
-	u.add(func() error { return drv.Delete(nw) })
-	if err := m.save(nw); err != nil {
-		return nil, u.run(err)
+	u.Add(func() error { return drv.Delete(nw) })
+	if err := m.k.Do(m.record(nw)); err != nil {
+		return nil, u.Run(err)
 	}
-	m.report("network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
+	m.k.Log().Infof(m.ReportPrefix+"network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
 	return nw, nil
 }
 
@@ -281,30 +288,23 @@ func (m *Manager) remove(name string) error {
 		sort.Strings(ids)
 		return fmt.Errorf("network %s: %w: %v", name, ErrInUse, ids)
 	}
-	drv, err := getDriver(nw.Driver, m.n)
+	drv, err := getDriver(nw.Driver, m.k)
 	if err != nil {
 		return err
 	}
 	errs := []error{drv.Delete(nw)}
-	pools, err := m.pools.load()
+	pools, err := m.pools.load(m.k)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	delete(pools, nw.Subnet)
-	errs = append(errs, m.savePools(pools))
-	if !m.n.DryRun() {
-		if err := os.Remove(m.netPath(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	// The last network takes mydocker's chains with it, unless netsetgo
-	// bridges have rules in them (in a dry run, this network's file is
-	// still there: it does not count).
-	errs = append(errs, m.removeBaseIfUnused(name))
+	errs = append(errs,
+		m.k.Do(m.pools.record(pools)),
+		m.k.Do(kernel.RemoveState{Path: m.netPath(name)}))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
-	m.report("network %s removed", name)
+	m.k.Log().Infof(m.ReportPrefix+"network %s removed", name)
 	return nil
 }
 
@@ -331,23 +331,16 @@ func (m *Manager) Prune() ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// report logs the outcome of an operation (in dry-run mode: what would
-// have been done).
-func (m *Manager) report(format string, args ...any) {
-	if m.n.DryRun() {
-		format = "dry run, nothing changed: " + format
-	}
-	m.n.Log().WithField("source", callerSource()).Infof(format, args...)
-}
+// Undo is a rollback stack: each step registers its undo once it
+// succeeded; Run undoes in reverse and returns the original error joined
+// with any error of the undo steps.
+type Undo []func() error
 
-// undo is a rollback stack: each step registers its undo once it succeeded;
-// run undoes in reverse and returns the original error joined with any
-// error of the undo steps.
-type undo []func() error
+// Add registers the undo of a step that succeeded.
+func (u *Undo) Add(f func() error) { *u = append(*u, f) }
 
-func (u *undo) add(f func() error) { *u = append(*u, f) }
-
-func (u undo) run(err error) error {
+// Run undoes the steps, last first.
+func (u Undo) Run(err error) error {
 	errs := []error{err}
 	for i := len(u) - 1; i >= 0; i-- {
 		if e := u[i](); e != nil {

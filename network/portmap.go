@@ -123,13 +123,13 @@ func shortID(id string) string {
 //
 // The jump comes first in the slice, so setup appends in order after
 // creating the chain and teardown deletes the jump before the chain.
-func portRules(containerID string, ip net.IP, ports []PortMapping) []rule {
+func portRules(containerID string, ip net.IP, ports []PortMapping) []Rule {
 	if len(ports) == 0 {
 		return nil
 	}
 	chain := portChain(containerID)
 	tag := comment("mydocker:" + shortID(containerID))
-	rs := []rule{{Table: "nat", Chain: chainNat, Args: append([]string{"-j", chain}, tag...)}}
+	rs := []Rule{newRule("nat", chainNat, "look up the container's published ports", append([]string{"-j", chain}, tag...)...)}
 	for _, p := range ports {
 		var args []string
 		if p.HostIP != "" {
@@ -137,7 +137,11 @@ func portRules(containerID string, ip net.IP, ports []PortMapping) []rule {
 		}
 		args = append(args, "-p", p.Proto, "-m", p.Proto, "--dport", strconv.Itoa(p.HostPort),
 			"-j", "DNAT", "--to-destination", net.JoinHostPort(ip.String(), strconv.Itoa(p.ContainerPort)))
-		rs = append(rs, rule{Table: "nat", Chain: chain, Args: args})
+		why := "DNAT a published port to the container"
+		if p.loopbackOnly() {
+			why += " (127.x: reached from nat OUTPUT only, never from the LAN)"
+		}
+		rs = append(rs, newRule("nat", chain, why, args...))
 	}
 	hairpin := map[string]bool{}
 	for _, p := range ports {
@@ -149,7 +153,7 @@ func portRules(containerID string, ip net.IP, ports []PortMapping) []rule {
 		args := []string{"-s", ip.String() + "/32", "-d", ip.String() + "/32", "-p", p.Proto, "-m", p.Proto,
 			"--dport", strconv.Itoa(p.ContainerPort)}
 		args = append(append(args, tag...), "-j", "MASQUERADE")
-		rs = append(rs, rule{Table: "nat", Chain: chainPostrouting, Args: args})
+		rs = append(rs, newRule("nat", chainPostrouting, "hairpin: masquerade the container's connection to its own published port", args...))
 	}
 	return rs
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/testns"
 )
 
@@ -76,9 +77,11 @@ func TestNetworkRules(t *testing.T) {
 		"filter MYDOCKER-ISOLATION-1 -i testnet ! -o testnet -m comment --comment mydocker:testnet -j MYDOCKER-ISOLATION-2",
 		"filter MYDOCKER-ISOLATION-2 -o testnet -m comment --comment mydocker:testnet -j DROP",
 	}
-	checkRules(t, networkRules("testnet", "192.168.0.0/24"), want)
-	if len(ruleWhy) != len(want) {
-		t.Error("ruleWhy out of step with networkRules")
+	checkRules(t, NetworkRules("testnet", "192.168.0.0/24"), want)
+	for _, r := range append(append(NetworkRules("testnet", "192.168.0.0/24"), baseJumps()...), portRules("0123456789abcdef", net.ParseIP("192.168.0.2"), []PortMapping{{HostPort: 1, ContainerPort: 1, Proto: "tcp"}})...) {
+		if f := strings.Fields(r.Why); len(f) == 0 || f[0] != strings.ToLower(f[0]) && f[0] != strings.ToUpper(f[0]) {
+			t.Errorf("rule %v: why %q (every rule says what it is for, lowercase but for acronyms)", r.Args, r.Why)
+		}
 	}
 	jumps := []string{
 		"filter MYDOCKER-FORWARD -j MYDOCKER-ISOLATION-1",
@@ -90,7 +93,7 @@ func TestNetworkRules(t *testing.T) {
 	checkRules(t, baseJumps(), jumps)
 }
 
-func checkRules(t *testing.T, got []rule, want []string) {
+func checkRules(t *testing.T, got []Rule, want []string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d rules, want %d: %v", len(got), len(want), got)
@@ -188,7 +191,7 @@ func TestHostsAndResolv(t *testing.T) {
 	p := t.TempDir() + "/hosts"
 	os.WriteFile(p, []byte("a much longer old content\n"), 0o644)
 	before, _ := os.Stat(p)
-	if err := rewriteInPlace(p, []byte("new\n")); err != nil {
+	if err := (kernel.RewriteFile{Path: p, Content: []byte("new\n")}).Apply(nil); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(p)

@@ -8,6 +8,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/names"
 )
 
@@ -36,14 +37,6 @@ func ValidateContainerID(id string) error {
 
 // reservedNames are docker's predefined networks: `network create` refuses them.
 var reservedNames = map[string]bool{"host": true, "none": true}
-
-// checkInterfaceFree refuses a bridge name that is already a device.
-func checkInterfaceFree(name string) error {
-	if _, err := netlink.LinkByName(name); err == nil {
-		return fmt.Errorf("network %s: a network interface named %s already exists", name, name)
-	}
-	return nil
-}
 
 // plan turns create options into a Network and its IPAM pool, checking the
 // subnet against the other networks and the host's routes.
@@ -134,7 +127,7 @@ func hostRoutes() ([]*net.IPNet, error) {
 	}
 	var out []*net.IPNet
 	for _, r := range rs {
-		if isDefaultRoute(r) || r.Dst.IP.IsLoopback() || r.Type == unix.RTN_LOCAL || r.Type == unix.RTN_BROADCAST {
+		if kernel.IsDefaultRoute(r) || r.Dst.IP.IsLoopback() || r.Type == unix.RTN_LOCAL || r.Type == unix.RTN_BROADCAST {
 			continue
 		}
 		out = append(out, r.Dst)

@@ -1,4 +1,8 @@
-package network
+// Package netsetgo wires an existing process's network namespace into a
+// bridge: mydocker's netsetgo verb, flag for flag the teaching tool
+// github.com/teddyking/netsetgo, on the bridge driver's named steps and
+// mydocker's firewall (package network), through the kernel seam.
+package netsetgo
 
 import (
 	"errors"
@@ -9,6 +13,9 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/network"
 )
 
 /*
@@ -20,13 +27,13 @@ into a bridge, as the teaching tool github.com/teddyking/netsetgo does:
   pid's ns:                   └─ PREFIX1 with CONTAINER-ADDRESS, up; lo up;
                                  default via BRIDGE-IP
 
-It goes through the same narrated kernel operations as the bridge driver,
+It goes through the bridge driver's named steps (network/bridge.go),
 and, unlike the original, also:
   - NAT: the bridge's subnet gets the same rules as a mydocker network
-    (networkRules in firewall.go: MASQUERADE and forwarding, in mydocker's
+    (network.NetworkRules: MASQUERADE and forwarding, in mydocker's
     own chains), so the process reaches beyond the host;
-  - cleanup: every call leaves a record (netsetgo_state.go) of exactly what
-    it made, and NetsetgoCleanup removes that, rules included;
+  - cleanup: every call leaves a record (state.go) of exactly what
+    it made, and Cleanup removes that, rules included;
   - concurrency: calls run under the network lock (the one `network create`
     takes, so the base chains are never created and removed at once), and
     take the first free pair of names PREFIX0/PREFIX1, PREFIX2/PREFIX3, ...
@@ -37,17 +44,17 @@ mydocker network, and allocates nothing.
 
 // Netsetgo defaults: the original's flag defaults.
 const (
-	NetsetgoBridge           = "brg0"
-	NetsetgoBridgeAddress    = "10.10.10.1/24"
-	NetsetgoVethPrefix       = "veth"
-	NetsetgoContainerAddress = "10.10.10.2/24"
+	DefaultBridge           = "brg0"
+	DefaultBridgeAddress    = "10.10.10.1/24"
+	DefaultVethPrefix       = "veth"
+	DefaultContainerAddress = "10.10.10.2/24"
 )
 
-// ErrNoWiring: NetsetgoCleanup found no record of a wiring for the pid.
+// ErrNoWiring: Cleanup found no record of a wiring for the pid.
 var ErrNoWiring = errors.New("no netsetgo wiring")
 
-// NetsetgoOptions are netsetgo's flags.
-type NetsetgoOptions struct {
+// Options are netsetgo's flags.
+type Options struct {
 	BridgeName       string
 	BridgeAddress    string // CIDR: the bridge's address and the subnet
 	VethNamePrefix   string
@@ -56,7 +63,7 @@ type NetsetgoOptions struct {
 	NAT              bool
 }
 
-// nsgPlan is validated NetsetgoOptions.
+// nsgPlan is validated Options.
 type nsgPlan struct {
 	bridge    string
 	bridgeNet *net.IPNet // bridge ip / prefix
@@ -68,7 +75,7 @@ type nsgPlan struct {
 }
 
 // planNetsetgo checks the options without touching anything.
-func planNetsetgo(o NetsetgoOptions) (*nsgPlan, error) {
+func planNetsetgo(o Options) (*nsgPlan, error) {
 	if o.Pid == 0 {
 		return nil, errors.New("netsetgo needs a pid")
 	}
@@ -94,7 +101,7 @@ func planNetsetgo(o NetsetgoOptions) (*nsgPlan, error) {
 	}
 	bip, cip = bip.To4(), cip.To4()
 	ones, bits := subnet.Mask.Size()
-	bcast := net.ParseIP(broadcast(&net.IPNet{IP: bip, Mask: subnet.Mask})).To4()
+	bcast := net.ParseIP(kernel.Broadcast(&net.IPNet{IP: bip, Mask: subnet.Mask})).To4()
 	special := func(ip net.IP) bool { return ones < 31 && (ip.Equal(subnet.IP) || ip.Equal(bcast)) }
 	switch {
 	case ones == bits:
@@ -137,25 +144,37 @@ func validIfname(name string) error {
 	return nil
 }
 
-// NetsetgoPair is the i-th pair of veth names: PREFIX0/PREFIX1,
+// Pair is the i-th pair of veth names: PREFIX0/PREFIX1,
 // PREFIX2/PREFIX3, ... (host end, process's end).
-func NetsetgoPair(prefix string, i int) (host, peer string) {
+func Pair(prefix string, i int) (host, peer string) {
 	return prefix + strconv.Itoa(2*i), prefix + strconv.Itoa(2*i+1)
 }
 
-// Netsetgo wires the process o.Pid into the bridge and records what it
-// made. On failure what it made is removed and the original error returned.
-func (m *Manager) Netsetgo(o NetsetgoOptions) (*Wiring, error) {
+// Wirer wires processes into bridges, for one state root (--root): its
+// records are under <root>/netsetgo, and it takes the network lock of the
+// root, as `network create` does.
+type Wirer struct {
+	root string
+	k    kernel.Kernel
+}
+
+// New returns the Wirer of the state root, changing the kernel and its
+// records through k.
+func New(root string, k kernel.Kernel) *Wirer { return &Wirer{root: root, k: k} }
+
+// Wire wires the process o.Pid into the bridge and records what it made.
+// On failure what it made is removed and the original error returned.
+func (s *Wirer) Wire(o Options) (*Wiring, error) {
 	p, err := planNetsetgo(o)
 	if err != nil {
 		return nil, err
 	}
 	var w *Wiring
-	err = m.locked(func() (err error) { w, err = m.netsetgo(p); return err })
+	err = network.Locked(s.root, func() (err error) { w, err = s.wire(p); return err })
 	return w, err
 }
 
-func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
+func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 	start, err := procStartTime(p.pid)
 	if err != nil {
 		return nil, fmt.Errorf("no process with pid %d", p.pid)
@@ -163,68 +182,59 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 	if self, other := netnsOf("self"), netnsOf(strconv.Itoa(p.pid)); self == "" || other == "" || self == other {
 		return nil, fmt.Errorf("pid %d is in netsetgo's own network namespace: netsetgo wires a process in a namespace of its own (unshare --net)", p.pid)
 	}
-	if err := m.pruneWirings(0); err != nil {
+	if err := s.pruneWirings(0); err != nil {
 		return nil, err
 	}
-	if old, err := m.loadWiring(p.pid); err == nil {
+	if old, err := s.loadWiring(p.pid); err == nil {
 		return nil, fmt.Errorf("pid %d is already wired (%s on %s): run netsetgo -cleanup -pid %d first", p.pid, old.HostVeth, old.Bridge, p.pid)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	rec, err := m.loadBridgeRecord(p.bridge)
+	rec, err := s.loadBridgeRecord(p.bridge)
 	if err != nil {
 		return nil, err
 	}
-	k := newKernel(m.n)
-	var u undo
+	k := s.k
+	defer kernel.Release(k, p.pid) // an open handle would keep the namespace alive after the process
+	var u network.Undo
 	defer func() {
 		if err != nil {
-			err = u.run(err)
+			err = u.Run(err)
 		}
 	}()
-	saveRec := func() error { return m.saveBridgeRecord(rec) }
-	u.add(saveRec) // runs last on rollback: records what is left then
+	u.Add(func() error { return k.Do(s.bridgeRecordOp(rec)) }) // runs last on rollback: records what is left then
 
-	if err := m.nsgBridge(k, p, rec, &u); err != nil {
+	if err := s.nsgBridge(p, rec, &u); err != nil {
 		return nil, err
 	}
-	if err := saveRec(); err != nil {
+	if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 		return nil, err
 	}
 
-	nk := k.InNetns(p.pid)
-	defer nk.Close()
-	host, peer, err := freePair(nk, p.prefix)
+	host, peer, err := freePair(k, p.pid, p.prefix)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.LinkAddVeth(host, peer, nil, p.pid); err != nil {
+	if err := k.Do(network.VethPair(host, peer, nil, p.pid)); err != nil {
 		return nil, err
 	}
-	u.add(func() error { return k.LinkDel(host, fmt.Sprintf("undo: delete the veth pair %s", host)) })
-	if err := k.LinkSetMaster(host, p.bridge); err != nil {
+	u.Add(func() error {
+		return k.Do(kernel.LinkDel{Name: host, Peer: peer, PeerIn: p.pid, Reason: fmt.Sprintf("undo: delete the veth pair %s", host)})
+	})
+	if err := k.Do(network.PlugIn(host, p.bridge)); err != nil {
 		return nil, err
 	}
-	if err := k.LinkSetUp(host, fmt.Sprintf("bring the host end %s up", host)); err != nil {
+	if err := k.Do(network.LinkUp("the host end", host)); err != nil {
 		return nil, err
 	}
-	if err := nk.AddrAdd(peer, p.container); err != nil {
-		return nil, err
-	}
-	if err := nk.LinkSetUp(peer, fmt.Sprintf("bring the process's end %s up", peer)); err != nil {
-		return nil, err
-	}
-	if err := nk.LinkSetUp("lo", "bring the process's loopback up (a new network namespace starts with lo down)"); err != nil {
-		return nil, err
-	}
-	if err := nk.RouteAddDefault(p.bridgeNet.IP, peer); err != nil {
+	if err := k.Do(network.PeerSteps(p.pid, peer, p.container, p.bridgeNet.IP, true, "process")...); err != nil {
 		return nil, err
 	}
 	if p.nat {
-		if err := m.nsgNAT(k, p, rec, &u); err != nil {
+		if err := s.nsgNAT(p, rec, &u); err != nil {
 			return nil, err
 		}
-		if err := saveRec(); err != nil {
+		if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 			return nil, err
 		}
 	}
@@ -237,60 +247,62 @@ func (m *Manager) netsetgo(p *nsgPlan) (w *Wiring, err error) {
 		ContainerAddress: p.container.String(), HostVeth: host, HostVethIndex: l.Attrs().Index, PeerVeth: peer,
 		NAT: p.nat, Created: time.Now().UTC(),
 	}
-	if err := m.saveWiring(w); err != nil {
+	if err := k.Do(kernel.WriteState{Path: s.wiringPath(w.Pid), Value: w}); err != nil {
 		return nil, err
 	}
-	m.report("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
+	s.k.Log().Infof("pid %d wired: %s on bridge %s (%s), %s in its namespace with %s, default via %s",
 		p.pid, host, p.bridge, p.bridgeNet, peer, p.container, p.bridgeNet.IP)
 	return w, nil
 }
 
 // nsgBridge makes sure the bridge exists, is a bridge, has the bridge
 // address and is up; what it changes goes into rec and onto the undo stack.
-func (m *Manager) nsgBridge(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) error {
-	br, err := netlink.LinkByName(p.bridge)
+func (s *Wirer) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error {
+	k := s.k
+	exists, err := k.Exists(kernel.LinkObj(0, p.bridge))
 	if err != nil {
-		if !errors.As(err, new(netlink.LinkNotFoundError)) {
-			return err
-		}
-		if err := k.LinkAddBridge(p.bridge); err != nil {
+		return err
+	}
+	if !exists {
+		if err := k.Do(network.BridgeAdd(p.bridge)); err != nil {
 			return err
 		}
 		rec.Created, rec.AddedAddress = true, ""
-		u.add(func() error {
+		u.Add(func() error {
 			rec.Created = false
-			return k.LinkDel(p.bridge, fmt.Sprintf("undo: delete the bridge %s", p.bridge))
+			return k.Do(kernel.LinkDel{Name: p.bridge, Reason: fmt.Sprintf("undo: delete the bridge %s", p.bridge)})
 		})
-		if err := k.AddrAdd(p.bridge, p.bridgeNet, fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)); err != nil {
+		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)}); err != nil {
 			return err
 		}
-		return k.LinkSetUp(p.bridge, fmt.Sprintf("bring the bridge %s up", p.bridge))
+		return k.Do(network.LinkUp("the bridge", p.bridge))
+	}
+	br, err := netlink.LinkByName(p.bridge)
+	if err != nil {
+		return err
 	}
 	if br.Type() != "bridge" {
 		return fmt.Errorf("%s exists and is not a bridge (it is a %s)", p.bridge, br.Type())
 	}
-	addrs, err := netlink.AddrList(br, netlink.FAMILY_V4)
+	has, err := k.Exists(kernel.AddrObj(0, p.bridge, p.bridgeNet))
 	if err != nil {
 		return err
 	}
-	has := false
-	for _, a := range addrs {
-		has = has || a.IPNet.String() == p.bridgeNet.String()
-	}
 	if !has {
-		if err := k.AddrAdd(p.bridge, p.bridgeNet, fmt.Sprintf("the bridge %s exists (reused) but lacks the address %s", p.bridge, p.bridgeNet)); err != nil {
+		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet,
+			Reason: fmt.Sprintf("the bridge %s exists (reused) but lacks the address %s", p.bridge, p.bridgeNet)}); err != nil {
 			return err
 		}
 		if !rec.Created {
 			rec.AddedAddress = p.bridgeNet.String()
 		}
-		u.add(func() error {
+		u.Add(func() error {
 			rec.AddedAddress = ""
-			return k.AddrDel(p.bridge, p.bridgeNet, fmt.Sprintf("undo: remove the address %s from %s", p.bridgeNet, p.bridge))
+			return k.Do(kernel.AddrDel{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("undo: remove the address %s from %s", p.bridgeNet, p.bridge)})
 		})
 	}
 	if br.Attrs().Flags&net.FlagUp == 0 {
-		return k.LinkSetUp(p.bridge, fmt.Sprintf("bring the bridge %s up", p.bridge))
+		return k.Do(network.LinkUp("the bridge", p.bridge))
 	}
 	return nil
 }
@@ -299,30 +311,31 @@ func (m *Manager) nsgBridge(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) e
 // chains. Rules already there (put by an earlier wiring on the bridge, or
 // by the mydocker network that owns it) are left as they are; the ones it
 // appends are recorded in rec.
-func (m *Manager) nsgNAT(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) error {
-	if err := k.Sysctl("net.ipv4.ip_forward", "1", "let the kernel route packets between the bridge and other interfaces (off in a fresh namespace)"); err != nil {
+func (s *Wirer) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error {
+	k := s.k
+	if err := k.Do(network.IPForward()); err != nil {
 		return err
 	}
-	fw := firewall{k: k}
-	if err := fw.ensureBase(); err != nil {
+	fw := network.NewFirewall(k)
+	if err := fw.EnsureBase(); err != nil {
 		return err
 	}
-	u.add(func() error { return m.removeBaseIfUnused("") })
-	for i, r := range networkRules(p.bridge, p.subnet.String()) {
-		ok, err := k.IptExists(r)
+	u.Add(fw.ReleaseBase)
+	for _, r := range network.NetworkRules(p.bridge, p.subnet.String()) {
+		ok, err := k.Exists(r.Object())
 		if err != nil {
 			return err
 		}
 		if ok {
 			continue
 		}
-		if err := k.IptAppend(r, ruleWhy[i]); err != nil {
+		if err := k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
 			return err
 		}
 		rec.Rules = append(rec.Rules, r)
-		u.add(func() error {
+		u.Add(func() error {
 			rec.Rules = rec.Rules[:len(rec.Rules)-1]
-			return k.IptDelete(r, "undo: remove "+r.Table+"/"+r.Chain+" rule")
+			return k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "undo: remove " + r.Table + "/" + r.Chain + " rule"})
 		})
 	}
 	return nil
@@ -330,25 +343,21 @@ func (m *Manager) nsgNAT(k *kernel, p *nsgPlan, rec *bridgeRecord, u *undo) erro
 
 // freePair returns the first pair of names free on the host (both: the
 // original created both there) and, for the peer, in the process's netns.
-func freePair(nk *nsKernel, prefix string) (string, string, error) {
-	inNs, _, err := nk.linkNames()
-	if err != nil {
-		return "", "", err
-	}
-	ls, err := netlink.LinkList()
-	if err != nil {
-		return "", "", err
-	}
-	onHost := map[string]bool{}
-	for _, l := range ls {
-		onHost[l.Attrs().Name] = true
-	}
+func freePair(k kernel.Kernel, pid int, prefix string) (string, string, error) {
 	for i := 0; ; i++ {
-		host, peer := NetsetgoPair(prefix, i)
+		host, peer := Pair(prefix, i)
 		if len(peer) > 15 {
 			return "", "", fmt.Errorf("no free pair of interface names %sN/%sN+1", prefix, prefix)
 		}
-		if !onHost[host] && !onHost[peer] && !inNs[peer] {
+		free := true
+		for _, o := range []kernel.Object{kernel.LinkObj(0, host), kernel.LinkObj(0, peer), kernel.LinkObj(pid, peer)} {
+			has, err := k.Exists(o)
+			if err != nil {
+				return "", "", err
+			}
+			free = free && !has
+		}
+		if free {
 			return host, peer, nil
 		}
 	}

@@ -1,4 +1,4 @@
-package network
+package netsetgo
 
 import (
 	"errors"
@@ -12,7 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mydocker/mydocker/internal/statefile"
+	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/network"
 )
 
 // netsetgo's records (on-disk formats are API), written under the network
@@ -40,44 +41,36 @@ type Wiring struct {
 // bridgeRecord is what netsetgo did to a bridge, shared by its wirings.
 type bridgeRecord struct {
 	Name         string
-	Created      bool   // netsetgo created the bridge
-	AddedAddress string `json:",omitempty"` // the address netsetgo put on a bridge it reused
-	Rules        []rule `json:",omitempty"` // the rules netsetgo appended for it, removed with its last wiring
+	Created      bool           // netsetgo created the bridge
+	AddedAddress string         `json:",omitempty"` // the address netsetgo put on a bridge it reused
+	Rules        []network.Rule `json:",omitempty"` // the rules netsetgo appended for it, removed with its last wiring (their why is not stored)
 }
 
 // held reports whether the record still stands for something.
 func (r *bridgeRecord) held() bool { return r.Created || r.AddedAddress != "" || len(r.Rules) > 0 }
 
-func (m *Manager) nsgDir() string { return filepath.Join(filepath.Dir(m.dir), "netsetgo") }
+// dir is where the records are: <root>/netsetgo.
+func (s *Wirer) dir() string { return filepath.Join(s.root, "netsetgo") }
 
-func (m *Manager) wiringPath(pid int) string {
-	return filepath.Join(m.nsgDir(), strconv.Itoa(pid)+".json")
+func (s *Wirer) wiringPath(pid int) string {
+	return filepath.Join(s.dir(), strconv.Itoa(pid)+".json")
 }
 
-func (m *Manager) bridgeRecordPath(name string) string {
-	return filepath.Join(m.nsgDir(), "bridges", name+".json")
+func (s *Wirer) bridgeRecordPath(name string) string {
+	return filepath.Join(s.dir(), "bridges", name+".json")
 }
 
-func (m *Manager) loadWiring(pid int) (*Wiring, error) {
+func (s *Wirer) loadWiring(pid int) (*Wiring, error) {
 	w := &Wiring{}
-	if err := statefile.ReadJSON(m.wiringPath(pid), w); err != nil {
+	if err := kernel.ReadState(s.k, s.wiringPath(pid), w); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-func (m *Manager) saveWiring(w *Wiring) error { return statefile.WriteJSON(m.wiringPath(w.Pid), w) }
-
-func (m *Manager) removeWiring(pid int) error {
-	if err := os.Remove(m.wiringPath(pid)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
 // loadWirings returns every wiring, by pid.
-func (m *Manager) loadWirings() ([]*Wiring, error) {
-	ents, err := os.ReadDir(m.nsgDir())
+func (s *Wirer) loadWirings() ([]*Wiring, error) {
+	ents, err := os.ReadDir(s.dir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -90,7 +83,7 @@ func (m *Manager) loadWirings() ([]*Wiring, error) {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") || err != nil {
 			continue
 		}
-		w, err := m.loadWiring(pid)
+		w, err := s.loadWiring(pid)
 		if err != nil {
 			return nil, err
 		}
@@ -101,54 +94,27 @@ func (m *Manager) loadWirings() ([]*Wiring, error) {
 }
 
 // loadBridgeRecord returns the bridge's record, empty if there is none.
-func (m *Manager) loadBridgeRecord(name string) (*bridgeRecord, error) {
+func (s *Wirer) loadBridgeRecord(name string) (*bridgeRecord, error) {
 	rec := &bridgeRecord{Name: name}
-	if err := statefile.ReadJSON(m.bridgeRecordPath(name), rec); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := kernel.ReadState(s.k, s.bridgeRecordPath(name), rec); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	return rec, nil
 }
 
-// saveBridgeRecord writes the record, or removes it when it holds nothing.
-func (m *Manager) saveBridgeRecord(rec *bridgeRecord) error {
+// bridgeRecordOp writes the record, or removes it when it holds nothing.
+func (s *Wirer) bridgeRecordOp(rec *bridgeRecord) kernel.Op {
 	if !rec.held() {
-		if err := os.Remove(m.bridgeRecordPath(rec.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		return nil
+		return kernel.RemoveState{Path: s.bridgeRecordPath(rec.Name)}
 	}
-	return statefile.WriteJSON(m.bridgeRecordPath(rec.Name), rec)
-}
-
-// netsetgoHoldsRules reports whether a netsetgo bridge has rules in
-// mydocker's chains (then the chains stay when the last network goes).
-func (m *Manager) netsetgoHoldsRules() (bool, error) {
-	ents, err := os.ReadDir(filepath.Join(m.nsgDir(), "bridges"))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	for _, e := range ents {
-		if name, ok := strings.CutSuffix(e.Name(), ".json"); ok && !strings.HasPrefix(name, ".") {
-			rec, err := m.loadBridgeRecord(name)
-			if err != nil {
-				return false, err
-			}
-			if len(rec.Rules) > 0 {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	return kernel.WriteState{Path: s.bridgeRecordPath(rec.Name), Value: rec}
 }
 
 // pruneWirings cleans up after processes that exited without a cleanup
 // (their veth went with their namespace; their rules and records stay
 // until now), except the wiring of pid, which the caller handles. Held lock.
-func (m *Manager) pruneWirings(except int) error {
-	ws, err := m.loadWirings()
+func (s *Wirer) pruneWirings(except int) error {
+	ws, err := s.loadWirings()
 	if err != nil {
 		return err
 	}
@@ -160,8 +126,8 @@ func (m *Manager) pruneWirings(except int) error {
 		if st, err := procStartTime(w.Pid); err == nil && st == w.StartTime {
 			continue
 		}
-		m.n.Log().WithField("source", callerSource()).Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
-		errs = append(errs, m.unwire(w, false))
+		s.k.Log().Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
+		errs = append(errs, s.unwire(w, false))
 	}
 	return errors.Join(errs...)
 }
