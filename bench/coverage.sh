@@ -19,7 +19,7 @@ fi
 command -v strace >/dev/null || { echo "coverage.sh needs strace (apt-get install strace)" >&2; exit 1; }
 ip link set lo up
 work=$(mktemp -d /tmp/mydocker-coverage-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 md="$PWD/mydocker --root $work/run --data-root $work/lib"
 $md --log-level warn run --rm --net none busybox true # builds the busybox image
 
@@ -86,6 +86,7 @@ measure "network create" '$md network create --subnet 10.77.0.0/24 covnet'
 # The shim of a detached container is traced too: stop ends it, so the
 # measure ends; its teardown is in shim.log.
 measure "run -d --net -p, stop" '$md run -d --name cov --net covnet -p 8080:80 busybox sleep 600 && $md stop -t 1 cov'
+echo "work: $work" >&2
 measure "rm" '$md rm cov'
 measure "run --rm --net, exec" '$md run -d --name cov2 --net covnet busybox sleep 600 && $md exec cov2 true && $md rm -f cov2'
 measure "network rm" '$md network rm covnet'
