@@ -137,5 +137,9 @@ func opError(op Op, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", op.Command().Text(nil), err)
+	c := op.Command()
+	if len(c.Argv) == 0 && len(c.Shell) == 0 {
+		return fmt.Errorf("%s: %w", c.Comment, err)
+	}
+	return fmt.Errorf("%s: %w", c.Text(nil), err)
 }

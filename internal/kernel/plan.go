@@ -80,6 +80,9 @@ func (p *Plan) do(src string, op Op) error {
 		if err != nil {
 			return err
 		}
+		if eff.IfNeeded && has != eff.Remove {
+			continue // already as wanted: nothing to check
+		}
 		switch {
 		case eff.Remove && !has:
 			return fmt.Errorf("%w: removes %s, which does not exist", ErrPlan, eff.Obj)
