@@ -1,0 +1,51 @@
+package kernel
+
+import (
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestContainerOpCommands(t *testing.T) {
+	for _, c := range []struct {
+		op   Op
+		want string
+	}{
+		{MakePrivate{In: Mountns(41), Target: "/", Recursive: true}, "nsenter -t 41 -m mount --make-rprivate /"},
+		{Mount{In: Mountns(41), Source: "proc", Target: "/m/proc", FSType: "proc", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}, "nsenter -t 41 -m mount -t proc -o nosuid,nodev,noexec proc /m/proc"},
+		{Mount{In: Mountns(41), Source: "/v", Target: "/m/v", Flags: unix.MS_BIND | unix.MS_REC}, "nsenter -t 41 -m mount --rbind /v /m/v"},
+		{Mount{In: Mountns(41), Target: "/m/v", Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY}, "nsenter -t 41 -m mount -o remount,ro,bind /m/v"},
+		{PivotRoot{Pid: 41, Dir: "/m"}, `nsenter -t 41 -m sh -c "cd /m && pivot_root . . && umount -l ."`},
+		{Mknod{In: Mountns(41), Path: "/m/dev/null", Major: 1, Minor: 3}, "nsenter -t 41 -m mknod -m 666 /m/dev/null c 1 3"},
+		{Symlink{In: Mountns(41), Target: "/proc/self/fd", Path: "/m/dev/fd"}, "nsenter -t 41 -m ln -s /proc/self/fd /m/dev/fd"},
+		{Sethostname{Pid: 41, Name: "box"}, "nsenter -t 41 -u hostname box"},
+		{Signal{Pid: 41, Sig: syscall.SIGTERM}, "kill -TERM 41"},
+		{MountPoint{In: Mountns(41), Path: "/m/etc/hosts", File: true}, `nsenter -t 41 -m sh -c "mkdir -p /m/etc && touch /m/etc/hosts"`},
+		{CgroupCopy{From: "/cg/a", To: "/cg/b"}, "cat /cg/a > /cg/b"},
+		{CgroupWrite{File: "/cg/x/pids.max", Value: "20"}, "echo 20 > /cg/x/pids.max"},
+	} {
+		if got := c.op.Command().Text(nil); got != c.want {
+			t.Errorf("%T: %s, want %s", c.op, got, c.want)
+		}
+	}
+}
+
+// A mount in the namespace of a pid that does not exist (a plan's
+// stand-in) is not there; a plan then refuses to mount twice on one point.
+func TestPlanMounts(t *testing.T) {
+	p := NewPlan(NewReal(nil), nil)
+	m := Mount{In: Mountns(4194304), Source: "proc", Target: "/m/proc", FSType: "proc"}
+	if err := p.Do(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Do(m); err == nil {
+		t.Errorf("mounting twice on /m/proc was planned")
+	}
+	if err := p.Do(Unmount{In: Mountns(4194304), Target: "/m/proc"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Made()) != 0 {
+		t.Errorf("made: %v", p.Made())
+	}
+}
