@@ -74,7 +74,7 @@ func netsetgo(c *cli.Context, args []string) error {
 		}
 	})
 	// --root, or MYDOCKER_ROOT / the default when called as netsetgo.
-	m := network.NewManager(c.String("root"), narrator())
+	m := network.NewManager(c.String("root"), seam(false))
 	if cleanup {
 		if watch {
 			return errors.New("-cleanup and -watch do not go together")

@@ -188,12 +188,13 @@ var Network = &cli.Command{
 	},
 }
 
-// networkRuntime is the runtime with --dry-run applied to its narrator.
+// networkRuntime is the runtime on the kernel --dry-run asks for: the
+// narrating one, or a plan.
 func networkRuntime(c *cli.Context) (*container.Runtime, error) {
 	rt, err := runtime(c)
 	if err != nil {
 		return nil, err
 	}
-	rt.N = rt.N.WithDryRun(c.Bool("dry-run"))
+	rt.K = seam(c.Bool("dry-run"))
 	return rt, nil
 }

@@ -58,6 +58,10 @@ var Run = &cli.Command{
 		if err != nil {
 			return err
 		}
+		if c.Bool("dry-run") {
+			rt.K.Log().Infof("dry run, nothing changed: container %s was not created", container.ShortID(id))
+			return nil
+		}
 		if o.Detach && id != "" {
 			fmt.Println(id)
 			return nil

@@ -5,17 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mydocker/mydocker/cgroups"
-	"github.com/mydocker/mydocker/internal/kernel"
 )
-
-// kernel adapts the narrator to the kernel seam until container/ is on it
-// (TEMPORARY: the next commits give Runtime a kernel.Kernel).
-func (r *Runtime) kernel() kernel.Kernel {
-	if r.N.DryRun() {
-		return kernel.NewPlan(kernel.NewReal(r.N.Log()), r.N.Log())
-	}
-	return kernel.NewNarrating(r.N.Log())
-}
 
 // The container's cgroup is named by its full id in every hierarchy:
 // /sys/fs/cgroup/<controller>/mydocker/<id> on v1, /sys/fs/cgroup/mydocker/<id>
@@ -23,7 +13,7 @@ func (r *Runtime) kernel() kernel.Kernel {
 
 // cgroup is the container's cgroup manager (v1 or v2, as the host has).
 func (r *Runtime) cgroup(c *Config) (cgroups.Manager, error) {
-	m, err := cgroups.New(c.ID, r.kernel())
+	m, err := cgroups.New(c.ID, r.K)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of container %s: %w", c.Name, err)
 	}

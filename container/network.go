@@ -11,7 +11,7 @@ import (
 )
 
 // networks is the network manager for this state root.
-func (r *Runtime) networks() *network.Manager { return network.NewManager(r.Paths.Root, r.N) }
+func (r *Runtime) networks() *network.Manager { return network.NewManager(r.Paths.Root, r.K) }
 
 // Networks is the network manager, for `mydocker network`.
 func (r *Runtime) Networks() *network.Manager { return r.networks() }
@@ -130,9 +130,6 @@ func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP) (*network.Endpo
 	if err != nil {
 		return nil, err
 	}
-	if r.N.DryRun() {
-		return info, nil
-	}
 	return info, r.recordEndpoint(c.ID, info.Network, info)
 }
 
@@ -144,9 +141,6 @@ func (r *Runtime) DisconnectNetwork(netName, ref string) error {
 	}
 	if err := r.networks().Disconnect(netName, c.ID); err != nil {
 		return err
-	}
-	if r.N.DryRun() {
-		return nil
 	}
 	return r.recordEndpoint(c.ID, netName, nil)
 }

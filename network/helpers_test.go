@@ -41,7 +41,7 @@ func testManager(t *testing.T) (*Manager, *recorded) {
 	l.SetOutput(testWriter{t})
 	l.SetFormatter(narrate.TextFormatter{})
 	rec := &recorded{}
-	return NewManager(t.TempDir(), narrate.New(l).WithRecorder(rec.add)), rec
+	return newManager(t.TempDir(), narrate.New(l).WithRecorder(rec.add)), rec
 }
 
 type testWriter struct{ t *testing.T }

@@ -564,7 +564,7 @@ func BenchmarkConnectDisconnect(b *testing.B) {
 		b.Skip("needs root")
 	}
 	root := b.TempDir()
-	m := NewManager(root, narrate.Discard())
+	m := newManager(root, narrate.Discard())
 	if _, err := m.Create(CreateOptions{Name: "benchnet", Subnet: "192.168.70.0/24"}); err != nil {
 		b.Fatal(err)
 	}

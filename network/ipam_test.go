@@ -173,7 +173,7 @@ func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) strin
 }
 
 func seedStore(t testing.TB, root, subnet string) *Manager {
-	m := NewManager(root, narrate.Discard())
+	m := newManager(root, narrate.Discard())
 	_, n, _ := net.ParseCIDR(subnet)
 	p, _ := NewPool(n)
 	if err := m.pools.save(map[string]*Pool{subnet: p}); err != nil {
@@ -193,7 +193,7 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			// A Manager per goroutine: separate lock fds, like processes.
-			mm := NewManager(root, narrate.Discard())
+			mm := newManager(root, narrate.Discard())
 			ip := lockedAllocate(t, mm, "10.9.0.0/24", strconv.Itoa(i))
 			mu.Lock()
 			defer mu.Unlock()
@@ -214,7 +214,7 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 // (this test binary, re-executed).
 func TestStoreConcurrentProcesses(t *testing.T) {
 	if root := os.Getenv("IPAM_HELPER_ROOT"); root != "" {
-		m := NewManager(root, narrate.Discard())
+		m := newManager(root, narrate.Discard())
 		for i := 0; i < 10; i++ {
 			fmt.Println(lockedAllocate(t, m, "10.8.0.0/24", "p"))
 		}

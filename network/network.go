@@ -38,6 +38,7 @@ import (
 	"sort"
 	"time"
 
+	seam "github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
@@ -105,7 +106,20 @@ type Manager struct {
 }
 
 // NewManager returns the manager of the networks under root (--root).
-func NewManager(root string, n *narrate.Narrator) *Manager {
+//
+// TEMPORARY (branch seam-ctr): it adapts the kernel seam to this package's
+// narrator until network/ is on the seam itself (branch seam-net).
+func NewManager(root string, k seam.Kernel) *Manager {
+	_, plan := k.(*seam.Plan)
+	n := narrate.New(k.Log()).WithDryRun(plan)
+	if plan {
+		n = n.WithSubstitute("4194304", "$PID") // container.DryRunPid
+	}
+	return newManager(root, n)
+}
+
+// newManager is the manager on a narrator (TEMPORARY, see NewManager).
+func newManager(root string, n *narrate.Narrator) *Manager {
 	dir := filepath.Join(root, "network")
 	return &Manager{dir: dir, n: n, pools: poolStore{path: filepath.Join(dir, "ipam", "subnet.json")}}
 }

@@ -71,6 +71,10 @@ type WriteFile struct {
 
 func (w WriteFile) Why() string { return w.Reason }
 func (w WriteFile) Command() Command {
+	if w.Content == "" {
+		// (echo '' would write a newline.)
+		return Command{Argv: []string{"truncate", "-s", "0", w.Path}}
+	}
 	line := strings.TrimSuffix(w.Content, "\n")
 	if !strings.Contains(line, "\n") && !strings.HasPrefix(line, "-") {
 		// A one-line value (a cgroup file, a sysctl): the kernel takes it

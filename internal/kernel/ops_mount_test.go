@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 
@@ -47,5 +48,25 @@ func TestPlanMounts(t *testing.T) {
 	}
 	if len(p.Made()) != 0 {
 		t.Errorf("made: %v", p.Made())
+	}
+}
+
+func TestMountArgs(t *testing.T) {
+	cases := []struct {
+		src, target, fstype string
+		flags               uintptr
+		data, want          string
+	}{
+		{"", "/", "", 1<<14 | 1<<18, "", "mount --make-rprivate /"},
+		{"overlay", "/m", "overlay", 0, "lowerdir=/l", "mount -t overlay -o lowerdir=/l overlay /m"},
+		{"/h", "/c", "", 4096 | 16384, "", "mount --rbind /h /c"},
+		{"", "/c", "", 4096 | 32 | 1, "", "mount -o remount,ro,bind /c"},
+		{"proc", "/p", "proc", 2 | 4 | 8, "", "mount -t proc -o nosuid,nodev,noexec proc /p"},
+	}
+	for _, c := range cases {
+		got := strings.Join(MountArgs(c.src, c.target, c.fstype, c.flags, c.data), " ")
+		if got != c.want {
+			t.Errorf("MountArgs(%q,%q) = %q, want %q", c.src, c.target, got, c.want)
+		}
 	}
 }

@@ -40,8 +40,7 @@ type UnshareCgroupns struct {
 
 func (u UnshareCgroupns) Why() string { return u.Reason }
 func (u UnshareCgroupns) Command() Command {
-	return Command{In: Where{Pid: u.Pid}, Comment: "pid " + strconv.Itoa(u.Pid) +
-		" calls unshare(CLONE_NEWCGROUP) itself: no command can do it to a running process (to start one in a new cgroup namespace: unshare --cgroup CMD)"}
+	return Command{In: Where{Pid: u.Pid}, Comment: "the process calls unshare(CLONE_NEWCGROUP) itself: no command can do it to a running process (to start one in a new cgroup namespace: unshare --cgroup CMD)"}
 }
 func (u UnshareCgroupns) Apply(*Exec) error {
 	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
