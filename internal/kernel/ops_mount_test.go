@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,5 +70,30 @@ func TestMountArgs(t *testing.T) {
 		if got != c.want {
 			t.Errorf("MountArgs(%q,%q) = %q, want %q", c.src, c.target, got, c.want)
 		}
+	}
+}
+
+// A file of several lines is one printf line (the log keeps one step per
+// line); an empty one is truncated, not given echo's newline.
+func TestWriteFileCommand(t *testing.T) {
+	for _, c := range []struct{ content, want string }{
+		{"127.0.0.1\tlocalhost\n::1\tlocalhost\n", `printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > /s/hosts`},
+		{"50% of\na\\b\n", `printf '50%% of\na\\b\n' > /s/hosts`},
+		{"", "truncate -s 0 /s/hosts"},
+		{"box\n", "echo box > /s/hosts"},
+	} {
+		if got := (WriteFile{Path: "/s/hosts", Content: c.content}).Command().Text(nil); got != c.want {
+			t.Errorf("%q: %s, want %s", c.content, got, c.want)
+		}
+	}
+	// And it writes back what printf gives.
+	dir := t.TempDir()
+	content := "a\tb\n50% c\\d\n"
+	cmd := (WriteFile{Path: dir + "/f", Content: content}).Command().Text(nil)
+	if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", cmd, err, out)
+	}
+	if b, _ := os.ReadFile(dir + "/f"); string(b) != content {
+		t.Errorf("%s wrote %q, want %q", cmd, b, content)
 	}
 }
