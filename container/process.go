@@ -269,6 +269,7 @@ func (w *heldWriter) release() {
 // failure better than whatever the parent then ran into.
 func (p *initProcess) abort() error {
 	if p.plan != nil {
+		p.plan.Gone(DryRunPid) // killed: its namespaces, and their mounts, go
 		return nil
 	}
 	p.specW.Close()
@@ -302,6 +303,7 @@ func (p *initProcess) initError() error {
 // reports it: the status, or 128+signal.
 func (p *initProcess) wait() int {
 	if p.plan != nil {
+		p.plan.Gone(DryRunPid) // its command exits at once, with 0
 		return 0
 	}
 	err := p.cmd.Wait()

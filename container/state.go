@@ -117,10 +117,17 @@ func (s Store) Create(c *Config) error {
 	} else if taken(c.Name) {
 		return fmt.Errorf("%w: %q", ErrNameTaken, c.Name)
 	}
-	return s.k().Do(
-		kernel.Mkdir{Path: s.Paths.StateDir(c.ID), Mode: 0o700,
-			Reason: "the container's state directory: its record, and the files bound onto its /etc"},
-		kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c})
+	dir := s.Paths.StateDir(c.ID)
+	err = s.k().Do(kernel.Mkdir{Path: dir, Mode: 0o700,
+		Reason: "the container's state directory: its record, and the files bound onto its /etc"})
+	if err != nil {
+		return err
+	}
+	if err := s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c}); err != nil {
+		// Not recorded: nothing would ever remove the directory.
+		return errors.Join(err, s.k().Do(kernel.RemoveAll{Path: dir, Reason: "the record could not be written: remove the state directory again"}))
+	}
+	return nil
 }
 
 // Update re-reads a container's state under the lock, applies fn and writes

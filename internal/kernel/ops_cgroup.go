@@ -172,6 +172,13 @@ func (r CgroupRmdir) Apply(*Exec) error {
 		}
 	}
 }
+
+// Plan forgets the values planned in the cgroup's files: they go with it.
+func (r CgroupRmdir) Plan(p *Plan) error {
+	p.forgetUnder(0, r.Path)
+	return nil
+}
+
 func (r CgroupRmdir) Effects() []Effect {
 	return []Effect{Clears(Object{Kind: "cgroup", Name: filepath.Clean(r.Path)})}
 }

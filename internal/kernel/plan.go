@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -91,6 +92,7 @@ func (p *Plan) do(src string, op Op) error {
 			}
 		}
 	}
+	at := len(p.Ops) // (a Planner may plan ops of its own: they come after it)
 	if pl, ok := op.(Planner); ok {
 		if err := pl.Plan(p); err != nil {
 			return err
@@ -99,7 +101,7 @@ func (p *Plan) do(src string, op Op) error {
 	for _, eff := range effects {
 		p.model[eff.Obj] = !eff.Remove
 	}
-	p.Ops = append(p.Ops, op)
+	p.Ops = slices.Insert(p.Ops, at, op)
 	return nil
 }
 
