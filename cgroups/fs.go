@@ -210,7 +210,7 @@ func (m *v1) setCPU(r *Resources) error {
 		}
 	}
 	if quota != 0 {
-		if err := m.k.Do(write(m.fs, fmt.Sprintf("allow %d µs of CPU time per period (%.2f CPUs)", quota, float64(quota)/float64(max(period, 1))), dir, "cpu.cfs_quota_us", itoa(quota))); err != nil {
+		if err := m.k.Do(write(m.fs, quotaWhy(quota, period), dir, "cpu.cfs_quota_us", itoa(quota))); err != nil {
 			return err
 		}
 	}

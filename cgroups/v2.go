@@ -147,8 +147,11 @@ func (m *v2) Set(r *Resources) error {
 }
 
 // cpuMaxWhy says what cpu.max's "QUOTA PERIOD" allows, in figures.
-func cpuMaxWhy(r *Resources) string {
-	quota, period := cfsQuotaPeriod(r)
+func cpuMaxWhy(r *Resources) string { return quotaWhy(cfsQuotaPeriod(r)) }
+
+// quotaWhy says what a CFS quota allows, in figures; a period of 0 is
+// left as it is, the kernel's default.
+func quotaWhy(quota int64, period uint64) string {
 	if period == 0 {
 		period = DefaultCPUPeriod
 	}
