@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -72,6 +73,24 @@ func TestRunPlanned(t *testing.T) {
 			t.Errorf("%q comes before %q", o, got[last])
 		}
 		last = i
+	}
+	// Every step says why (a step of the same kind right after one may
+	// go on with its why: the cgroup of each hierarchy), in one voice:
+	// lowercase, no full stop.
+	for i, op := range p.Ops {
+		if _, record := op.(kernel.WriteState); record {
+			continue // mydocker's own record, at DEBUG: not a kernel change
+		}
+		why := op.Why()
+		if why == "" {
+			if i == 0 || reflect.TypeOf(p.Ops[i-1]) != reflect.TypeOf(op) {
+				t.Errorf("%s: no why", op.Command().Text(nil))
+			}
+			continue
+		}
+		if strings.ToLower(why[:1]) != why[:1] || strings.HasSuffix(why, ".") {
+			t.Errorf("%s: why %q", op.Command().Text(nil), why)
+		}
 	}
 	if ents, _ := os.ReadDir(filepath.Join(r.Paths.Root, "containers")); len(ents) > 1 { // (the store's lock)
 		t.Errorf("a plan wrote %v", ents)
