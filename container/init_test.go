@@ -93,3 +93,21 @@ func TestInitOpsTty(t *testing.T) {
 	}
 	t.Errorf("no pivot_root")
 }
+
+// The namespaces' why and command follow the flags really used: with
+// --net host no network namespace is made, and none is said to be.
+func TestInitNamespacesHostNet(t *testing.T) {
+	_, why, argv := initNamespaces(&Config{NetworkMode: NetworkHost})
+	if strings.Contains(why, "network namespaces") || !strings.Contains(why, "sharing the host's network namespace") {
+		t.Errorf("--net host: %q", why)
+	}
+	for _, a := range argv {
+		if a == "--net" {
+			t.Errorf("--net host: %q", argv)
+		}
+	}
+	_, why, _ = initNamespaces(&Config{NetworkMode: NetworkNone})
+	if !strings.Contains(why, "mount, IPC and network namespaces") {
+		t.Errorf("--net none: %q", why)
+	}
+}

@@ -165,7 +165,7 @@ func initNamespaces(c *Config) (flags uintptr, why string, argv []string) {
 	flags = uintptr(unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC)
 	argv = []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
 	kinds := "UTS, PID, mount and IPC namespaces"
-	net := "; it shares the host's network namespace (--net host)"
+	net := ", sharing the host's network namespace (--net host)"
 	if c.NetworkMode != NetworkHost {
 		flags |= unix.CLONE_NEWNET
 		argv = append(argv, "--net")
