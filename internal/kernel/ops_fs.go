@@ -56,7 +56,9 @@ func (m Mkdir) Apply(*Exec) error {
 	}
 	return os.Chmod(m.Path, m.mode()) // MkdirAll's mode is filtered by the umask
 }
-func (m Mkdir) Effects() []Effect { return []Effect{Ensures(Object{Kind: "dir", Name: m.Path})} }
+func (m Mkdir) Effects() []Effect {
+	return []Effect{Ensures(Object{Kind: "dir", Name: filepath.Clean(m.Path)})}
+}
 
 // WriteFile is `echo VALUE > PATH` (for content of several lines,
 // `printf 'CONTENT' > PATH`, its newlines and tabs escaped; for none,

@@ -45,3 +45,15 @@ func TestPlanForgets(t *testing.T) {
 		t.Errorf("left %v", made)
 	}
 }
+
+// A directory is one object however its path is written: made as "d/",
+// removed as "d".
+func TestPlanDirPathsClean(t *testing.T) {
+	p := NewPlan(nil, nil)
+	if err := p.Do(Mkdir{Path: "/l/d/"}, Rmdir{Path: "/l/d"}); err != nil {
+		t.Fatal(err)
+	}
+	if made := p.Made(); len(made) != 0 {
+		t.Errorf("left %v", made)
+	}
+}
