@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // DefaultRoot is where the host mounts its cgroup filesystems.
@@ -59,22 +59,22 @@ var v2Controllers = []string{"cpu", "cpuset", "memory", "pids"}
 // v1 or v2 by what is mounted at /sys/fs/cgroup. Nothing is created until
 // Apply or Set, so New is also how an existing container's cgroup is loaded
 // (for stats, stop and rm).
-func New(id string, n *narrate.Narrator) (Manager, error) {
+func New(id string, k kernel.Kernel) (Manager, error) {
 	h, err := DetectHost()
 	if err != nil {
 		return nil, err
 	}
-	return h.Manager(id, n)
+	return h.Manager(id, k)
 }
 
 // Load is New for a container that already has its cgroup.
-func Load(id string, n *narrate.Narrator) (Manager, error) { return New(id, n) }
+func Load(id string, k kernel.Kernel) (Manager, error) { return New(id, k) }
 
 // NewAt returns a Manager on a directory laid out like a cgroup mount, for
 // tests against a fake tree: if root has a cgroup.controllers file it is a
 // cgroup2 mount, otherwise each subdirectory named like a controller
 // (root/memory, root/cpu, ...) stands for that controller's v1 mount.
-func NewAt(root, id string, n *narrate.Narrator) (Manager, error) {
+func NewAt(root, id string, k kernel.Kernel) (Manager, error) {
 	h := &Host{Mode: V1, Mounts: map[string]string{}}
 	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
 		h.Mode, h.Unified = V2, root
@@ -85,7 +85,7 @@ func NewAt(root, id string, n *narrate.Narrator) (Manager, error) {
 			}
 		}
 	}
-	return h.Manager(id, n)
+	return h.Manager(id, k)
 }
 
 // Host is what DetectHost found: the mode and where the hierarchies are.
@@ -99,7 +99,7 @@ type Host struct {
 }
 
 // Manager returns container id's Manager on this host.
-func (h *Host) Manager(id string, n *narrate.Narrator) (Manager, error) {
+func (h *Host) Manager(id string, k kernel.Kernel) (Manager, error) {
 	if err := validID(id); err != nil {
 		return nil, err
 	}
@@ -111,12 +111,12 @@ func (h *Host) Manager(id string, n *narrate.Narrator) (Manager, error) {
 		return nil, err
 	}
 	if h.Mode == V2 {
-		return newV2(h.Unified, parent, id, n), nil
+		return newV2(h.Unified, parent, id, k), nil
 	}
 	if len(h.Mounts) == 0 {
 		return nil, errors.New("no cgroup v1 controller is mounted and no cgroup2 hierarchy has controllers")
 	}
-	return newV1(h.Mounts, parent, id, n), nil
+	return newV1(h.Mounts, parent, id, k), nil
 }
 
 // validID keeps the id a single path element, so it can never climb out of

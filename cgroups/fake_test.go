@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // fakeFS is a t.TempDir() laid out like a cgroup mount, plus just enough of
@@ -17,6 +19,7 @@ type fakeFS struct {
 	t    *testing.T
 	root string
 	cmds []string // the narrated "$" commands, in order, with root shown as /cg
+	srcs []string // their source= fields
 }
 
 func newFake(t *testing.T) *fakeFS {
@@ -49,12 +52,36 @@ func (f *fakeFS) exists(rel string) bool {
 	return err == nil
 }
 
-// narrator records each command.
-func (f *fakeFS) narrator() *narrate.Narrator {
-	return narrate.Discard().WithRecorder(func(_, cmd string) {
+// kernel is a narrating kernel that records each command.
+func (f *fakeFS) kernel() kernel.Kernel {
+	return recorder(func(cmd, src string) {
 		f.cmds = append(f.cmds, strings.ReplaceAll(cmd, f.root, "/cg"))
+		f.srcs = append(f.srcs, src)
 	})
 }
+
+// recorder is a narrating kernel that hands each narrated command, and
+// its source=, to rec.
+func recorder(rec func(cmd, src string)) kernel.Kernel {
+	l := logrus.New()
+	l.SetOutput(nopWriter{})
+	l.AddHook(hook(func(e *logrus.Entry) {
+		if c, ok := e.Data[kernel.FieldStep].(kernel.Command); ok {
+			src, _ := e.Data["source"].(string)
+			rec(c.Text(nil), src)
+		}
+	}))
+	return kernel.NewNarrating(l)
+}
+
+type hook func(e *logrus.Entry)
+
+func (hook) Levels() []logrus.Level       { return logrus.AllLevels }
+func (h hook) Fire(e *logrus.Entry) error { h(e); return nil }
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // kernelWrite is a write to cgroupfs: on a v2 cgroup.subtree_control,
 // "+x -y" turns controllers on and off, the file then lists them without
@@ -118,25 +145,23 @@ func kernelRmdir(p string) error {
 // manager builds a Manager for id on the fake tree with cgroupfs's rmdir.
 func (f *fakeFS) manager(id string) Manager {
 	f.t.Helper()
-	m, err := NewAt(f.root, id, f.narrator())
+	m, err := NewAt(f.root, id, f.kernel())
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	fake := func(o *fsOps) {
-		o.rmdir, o.writeFile, o.mkdir = kernelRmdir, kernelWrite, kernelMkdir
-	}
+	fake := &kernel.CgroupFS{Mkdir: kernelMkdir, Rmdir: kernelRmdir, Write: kernelWrite}
 	switch m := m.(type) {
 	case *v1:
-		fake(&m.ops)
+		m.fs = fake
 	case *v2:
-		fake(&m.ops)
+		m.fs = fake
 	}
 	return m
 }
 
 func (f *fakeFS) takeCmds() []string {
 	c := f.cmds
-	f.cmds = nil
+	f.cmds, f.srcs = nil, nil
 	return c
 }
 

@@ -8,21 +8,22 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // v1 is a container's cgroup on cgroup v1: one directory mydocker/<id> in
 // each controller's hierarchy, every one holding the container's tasks.
 type v1 struct {
-	ops     fsOps
+	k       kernel.Kernel
+	fs      *kernel.CgroupFS // nil: the host's cgroupfs
 	id      string
 	parent  string            // the shared parent's name, normally mydocker
 	mounts  map[string]string // controller -> its mount point
 	created bool
 }
 
-func newV1(mounts map[string]string, parent, id string, n *narrate.Narrator) *v1 {
-	return &v1{ops: newOps(n), id: id, parent: parent, mounts: mounts}
+func newV1(mounts map[string]string, parent, id string, k kernel.Kernel) *v1 {
+	return &v1{k: k, id: id, parent: parent, mounts: mounts}
 }
 
 // path is the container's directory in controller c's hierarchy.
@@ -71,7 +72,13 @@ func (m *v1) create() error {
 }
 
 func (m *v1) createOnce() error {
-	if err := m.ops.mkdirs("give the container a cgroup of its own in each v1 hierarchy, under the shared mydocker/ parent", m.dirs()...); err != nil {
+	var ops []kernel.Op
+	why := "give the container a cgroup of its own in each v1 hierarchy, under the shared mydocker/ parent"
+	for _, d := range m.dirs() {
+		ops = append(ops, mkdir(m.fs, why, d))
+		why = ""
+	}
+	if err := m.k.Do(ops...); err != nil {
 		return err
 	}
 	if !m.has("cpuset") {
@@ -82,13 +89,13 @@ func (m *v1) createOnce() error {
 	// from the parent, top first, as the child must stay inside its parent.
 	root := m.mounts["cpuset"]
 	parent := filepath.Join(root, m.parent)
-	why := "a new v1 cpuset has no CPUs or memory nodes and can hold no task: copy its parent's"
+	why = "a new v1 cpuset has no CPUs or memory nodes and can hold no task: copy its parent's"
 	for _, step := range [][2]string{{root, parent}, {parent, m.path("cpuset")}} {
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
 			if cur, err := readString(filepath.Join(step[1], f)); err == nil && cur != "" {
 				continue // (set already: nothing said, so the why goes with the first copy made)
 			}
-			if err := m.ops.copyIfEmpty(why, step[0], step[1], f); err != nil {
+			if err := m.k.Do(kernel.CgroupCopy{From: filepath.Join(step[0], f), To: filepath.Join(step[1], f), Reason: why, FS: m.fs}); err != nil {
 				return err
 			}
 			why = "" // said once
@@ -104,13 +111,12 @@ func (m *v1) Apply(pid int) error {
 		return err
 	}
 	why := "move the container's process into its cgroup in each hierarchy (its children will be born there)"
+	var ops []kernel.Op
 	for _, d := range m.dirs() {
-		if err := m.ops.write(why, d, "cgroup.procs", strconv.Itoa(pid)); err != nil {
-			return err
-		}
+		ops = append(ops, write(m.fs, why, d, "cgroup.procs", strconv.Itoa(pid)))
 		why = ""
 	}
-	return nil
+	return m.k.Do(ops...)
 }
 
 // Set writes the limits in r; zero fields are left as they are.
@@ -134,7 +140,7 @@ func (m *v1) Set(r *Resources) error {
 		if !m.has("pids") {
 			return errors.New("--pids-limit needs the pids cgroup controller, which is not mounted")
 		}
-		return m.ops.write("cap the number of tasks (fork fails with EAGAIN beyond it)", m.path("pids"), "pids.max", v)
+		return m.k.Do(write(m.fs, "cap the number of tasks (fork fails with EAGAIN beyond it)", m.path("pids"), "pids.max", v))
 	}
 	return nil
 }
@@ -154,7 +160,7 @@ func (m *v1) setMemory(r *Resources) error {
 		if r.Memory == 0 {
 			return nil
 		}
-		return m.ops.write("cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", dir, "memory.limit_in_bytes", itoa(r.Memory))
+		return m.k.Do(write(m.fs, "cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", dir, "memory.limit_in_bytes", itoa(r.Memory)))
 	}
 	if r.MemorySwap == 0 {
 		return writeMem()
@@ -162,15 +168,15 @@ func (m *v1) setMemory(r *Resources) error {
 	// The hierarchy's root has memsw files exactly when the kernel
 	// accounts swap (CONFIG_MEMCG_SWAP and swapaccount=1).
 	if _, err := os.Stat(filepath.Join(m.mounts["memory"], "memory.memsw.limit_in_bytes")); err != nil {
-		m.ops.n.Log().Warnf("the kernel does not account swap (no memory.memsw.* files): --memory-swap is not applied")
+		m.k.Log().Warnf("the kernel does not account swap (no memory.memsw.* files): --memory-swap is not applied")
 		return writeMem()
 	}
 	writeSwap := func() error {
-		return m.ops.write("cap memory+swap together (-1 = no limit)", dir, "memory.memsw.limit_in_bytes", itoa(r.MemorySwap))
+		return m.k.Do(write(m.fs, "cap memory+swap together (-1 = no limit)", dir, "memory.memsw.limit_in_bytes", itoa(r.MemorySwap)))
 	}
 	cur, err := readUint(filepath.Join(dir, "memory.memsw.limit_in_bytes"))
 	if err != nil {
-		cur = unlimitedV1 // not created yet (dry run): a new cgroup starts unlimited
+		cur = unlimitedV1 // not made yet (a plan): a new cgroup starts unlimited
 	}
 	if r.MemorySwap == -1 || uint64(r.MemorySwap) >= cur {
 		if err := writeSwap(); err != nil {
@@ -194,17 +200,17 @@ func (m *v1) setCPU(r *Resources) error {
 	}
 	dir := m.path("cpu")
 	if r.CPUShares != 0 {
-		if err := m.ops.write("relative CPU weight against other cgroups when the CPUs are busy (default 1024)", dir, "cpu.shares", utoa(r.CPUShares)); err != nil {
+		if err := m.k.Do(write(m.fs, "relative CPU weight against other cgroups when the CPUs are busy (default 1024)", dir, "cpu.shares", utoa(r.CPUShares))); err != nil {
 			return err
 		}
 	}
 	if period != 0 {
-		if err := m.ops.write("the CFS bandwidth period, in microseconds", dir, "cpu.cfs_period_us", utoa(period)); err != nil {
+		if err := m.k.Do(write(m.fs, "the CFS bandwidth period, in microseconds", dir, "cpu.cfs_period_us", utoa(period))); err != nil {
 			return err
 		}
 	}
 	if quota != 0 {
-		if err := m.ops.write(fmt.Sprintf("allow %d µs of CPU time per period (%.2f CPUs)", quota, float64(quota)/float64(max(period, 1))), dir, "cpu.cfs_quota_us", itoa(quota)); err != nil {
+		if err := m.k.Do(write(m.fs, quotaWhy(quota, period), dir, "cpu.cfs_quota_us", itoa(quota))); err != nil {
 			return err
 		}
 	}
@@ -220,12 +226,12 @@ func (m *v1) setCpuset(r *Resources) error {
 	}
 	dir := m.path("cpuset")
 	if r.CpusetCpus != "" {
-		if err := m.ops.write("pin the container to these CPUs", dir, "cpuset.cpus", r.CpusetCpus); err != nil {
+		if err := m.k.Do(write(m.fs, "pin the container to these CPUs", dir, "cpuset.cpus", r.CpusetCpus)); err != nil {
 			return err
 		}
 	}
 	if r.CpusetMems != "" {
-		if err := m.ops.write("allocate the container's memory only on these NUMA nodes", dir, "cpuset.mems", r.CpusetMems); err != nil {
+		if err := m.k.Do(write(m.fs, "allocate the container's memory only on these NUMA nodes", dir, "cpuset.mems", r.CpusetMems)); err != nil {
 			return err
 		}
 	}
@@ -282,10 +288,13 @@ func (m *v1) Destroy() error {
 	deadline := time.Now().Add(destroyGrace)
 	why := "the container is gone: remove its cgroup from each hierarchy"
 	for _, d := range m.dirs() {
-		if err := m.ops.removeTree(why, d, deadline); err != nil {
+		ops := removeTree(m.k, m.fs, why, d, deadline)
+		if len(ops) > 0 {
+			why = ""
+		}
+		if err := m.k.Do(ops...); err != nil {
 			errs = append(errs, err)
 		}
-		why = ""
 	}
 	m.created = false
 	return errors.Join(errs...)

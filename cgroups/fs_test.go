@@ -2,7 +2,10 @@ package cgroups
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // v1Tree lays out a v1 host like this machine: cpu and cpuacct mounted
@@ -31,7 +34,12 @@ func TestV1ApplySetDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameLines(t, "narrated commands", f.takeCmds(), []string{
-		"mkdir -p /cg/cpu/mydocker/c1 /cg/cpuacct/mydocker/c1 /cg/cpuset/mydocker/c1 /cg/memory/mydocker/c1 /cg/pids/mydocker/c1 /cg/freezer/mydocker/c1",
+		"mkdir -p /cg/cpu/mydocker/c1",
+		"mkdir -p /cg/cpuacct/mydocker/c1",
+		"mkdir -p /cg/cpuset/mydocker/c1",
+		"mkdir -p /cg/memory/mydocker/c1",
+		"mkdir -p /cg/pids/mydocker/c1",
+		"mkdir -p /cg/freezer/mydocker/c1",
 		"cat /cg/cpuset/cpuset.cpus > /cg/cpuset/mydocker/cpuset.cpus",
 		"cat /cg/cpuset/cpuset.mems > /cg/cpuset/mydocker/cpuset.mems",
 		"cat /cg/cpuset/mydocker/cpuset.cpus > /cg/cpuset/mydocker/c1/cpuset.cpus",
@@ -127,7 +135,12 @@ func TestV1MemorySwapOrder(t *testing.T) {
 	if err := m.Set(&Resources{Memory: 32 << 20, MemorySwap: 64 << 20}); err != nil {
 		t.Fatal(err)
 	}
-	got := f.takeCmds()[5:] // after mkdir and the cpuset copies
+	var got []string
+	for _, c := range f.takeCmds() {
+		if strings.Contains(c, "memory.") {
+			got = append(got, c)
+		}
+	}
 	sameLines(t, "shrinking", got, []string{
 		"echo 33554432 > /cg/memory/mydocker/c/memory.limit_in_bytes",
 		"echo 67108864 > /cg/memory/mydocker/c/memory.memsw.limit_in_bytes",
@@ -212,5 +225,51 @@ func TestBadIDs(t *testing.T) {
 		if _, err := NewAt(f.root, id, nil); err == nil {
 			t.Errorf("NewAt(%q): no error", id)
 		}
+	}
+}
+
+// A plan over the host (here the fake tree) makes nothing, and plans what
+// a real run does: the container's cgroup in each hierarchy, the cpuset
+// copied down (the shared parent's first: it has none yet), the limits,
+// the move; then the removal.
+func TestV1Plan(t *testing.T) {
+	f := v1Tree(t)
+	p := kernel.NewPlan(kernel.NewReal(nil), nil)
+	m, err := NewAt(f.root, "c1", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(&Resources{PidsLimit: 20}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(4194304); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range p.Commands() {
+		got = append(got, strings.ReplaceAll(c, f.root, "/cg"))
+	}
+	want := []string{}
+	for _, c := range []string{"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"} {
+		want = append(want, "mkdir -p /cg/"+c+"/mydocker/c1")
+	}
+	want = append(want,
+		"cat /cg/cpuset/cpuset.cpus > /cg/cpuset/mydocker/cpuset.cpus",
+		"cat /cg/cpuset/cpuset.mems > /cg/cpuset/mydocker/cpuset.mems",
+		"cat /cg/cpuset/mydocker/cpuset.cpus > /cg/cpuset/mydocker/c1/cpuset.cpus",
+		"cat /cg/cpuset/mydocker/cpuset.mems > /cg/cpuset/mydocker/c1/cpuset.mems",
+		"echo 20 > /cg/pids/mydocker/c1/pids.max")
+	for _, c := range []string{"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"} {
+		want = append(want, "echo 4194304 > /cg/"+c+"/mydocker/c1/cgroup.procs")
+	}
+	for _, c := range []string{"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"} {
+		want = append(want, "rmdir /cg/"+c+"/mydocker/c1")
+	}
+	sameLines(t, "plan", got, want)
+	if f.exists("memory/mydocker") {
+		t.Errorf("a plan changed the tree")
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/testns"
 )
 
@@ -124,8 +124,8 @@ func file(t *testing.T, m Manager, name string) string {
 	return s
 }
 
-func recorded(cmds *[]string) *narrate.Narrator {
-	return narrate.Discard().WithRecorder(func(_, c string) { *cmds = append(*cmds, c) })
+func recorded(cmds *[]string) kernel.Kernel {
+	return recorder(func(c, _ string) { *cmds = append(*cmds, c) })
 }
 
 func TestRealLimitsStatsDestroy(t *testing.T) {
@@ -216,7 +216,7 @@ func killCgroup(t *testing.T, m Manager) {
 
 func TestRealOOMKill(t *testing.T) {
 	h := realHost(t)
-	m, err := h.Manager("oom", nil)
+	m, err := h.Manager("oom", recorded(new([]string)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestRealOOMKill(t *testing.T) {
 
 func TestRealPidsLimit(t *testing.T) {
 	h := realHost(t)
-	m, err := h.Manager("pids", nil)
+	m, err := h.Manager("pids", recorded(new([]string)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestRealPidsLimit(t *testing.T) {
 // time can push a window below, so one window near 0.5 is enough.
 func TestRealCPUQuota(t *testing.T) {
 	h := realHost(t)
-	m, err := h.Manager("cpu", nil)
+	m, err := h.Manager("cpu", recorded(new([]string)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestRealV2OnHybrid(t *testing.T) {
 	}
 	v2h := &Host{Mode: V2, Unified: unified, Parent: h.Parent}
 	t.Cleanup(func() { noLeftovers(t, h.Parent) })
-	m, err := v2h.Manager("c", nil)
+	m, err := v2h.Manager("c", recorded(new([]string)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,22 +10,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // v2 is a container's cgroup on the unified hierarchy: one directory
 // <mount>/mydocker/<id>, whose controllers exist only once they are enabled
 // in the cgroup.subtree_control of every ancestor.
 type v2 struct {
-	ops     fsOps
+	k       kernel.Kernel
+	fs      *kernel.CgroupFS // nil: the host's cgroupfs
 	id      string
 	parent  string // the shared parent's name, normally mydocker
 	root    string // the cgroup2 mount point
 	created bool
 }
 
-func newV2(root, parent, id string, n *narrate.Narrator) *v2 {
-	return &v2{ops: newOps(n), id: id, parent: parent, root: root}
+func newV2(root, parent, id string, k kernel.Kernel) *v2 {
+	return &v2{k: k, id: id, parent: parent, root: root}
 }
 
 func (m *v2) path() string { return filepath.Join(m.root, m.parent, m.id) }
@@ -50,7 +51,7 @@ func (m *v2) create() error {
 // then makes mydocker/<id>. Processes live only in leaves (v2's "no internal
 // processes" rule), which mydocker/ respects by never holding a task.
 func (m *v2) createOnce() error {
-	if err := m.ops.mkdirs("the shared parent of all mydocker containers' cgroups", m.top()); err != nil {
+	if err := m.k.Do(mkdir(m.fs, "the shared parent of all mydocker containers' cgroups", m.top())); err != nil {
 		return err
 	}
 	for _, dir := range []string{m.root, m.top()} {
@@ -58,16 +59,19 @@ func (m *v2) createOnce() error {
 			return err
 		}
 	}
-	return m.ops.mkdirs("give the container a cgroup of its own", m.path())
+	return m.k.Do(mkdir(m.fs, "give the container a cgroup of its own", m.path()))
 }
 
 // enable turns on, for dir's children, those of our controllers that dir
 // has and has not enabled yet, in one write ("+cpu +memory").
 func (m *v2) enable(dir string) error {
 	avail, err := readString(filepath.Join(dir, "cgroup.controllers"))
-	if errors.Is(err, os.ErrNotExist) && m.ops.n.DryRun() && dir != m.root {
-		// A dry run did not make mydocker/: it would get the root's controllers.
-		avail, err = readString(filepath.Join(m.root, "cgroup.controllers"))
+	if errors.Is(err, os.ErrNotExist) && dir != m.root {
+		if planned, _ := m.k.Exists(cgroupObj(dir)); planned {
+			// A plan's mydocker/, not made: it would get (at most) the
+			// root's controllers.
+			avail, err = readString(filepath.Join(m.root, "cgroup.controllers"))
+		}
 	}
 	if err != nil {
 		return err
@@ -85,7 +89,7 @@ func (m *v2) enable(dir string) error {
 	if len(add) == 0 {
 		return nil
 	}
-	return m.ops.write("let the cgroups below "+dir+" use these controllers", dir, "cgroup.subtree_control", strings.Join(add, " "))
+	return m.k.Do(write(m.fs, "let the cgroups below "+dir+" use these controllers", dir, "cgroup.subtree_control", strings.Join(add, " ")))
 }
 
 // Apply puts pid in the container's cgroup; its children are born there.
@@ -93,7 +97,7 @@ func (m *v2) Apply(pid int) error {
 	if err := m.create(); err != nil {
 		return err
 	}
-	return m.ops.write("move the container's process into its cgroup (its children will be born there)", m.path(), "cgroup.procs", strconv.Itoa(pid))
+	return m.k.Do(write(m.fs, "move the container's process into its cgroup (its children will be born there)", m.path(), "cgroup.procs", strconv.Itoa(pid)))
 }
 
 // Set writes the limits in r; zero fields are left as they are.
@@ -104,35 +108,57 @@ func (m *v2) Set(r *Resources) error {
 	if err := m.create(); err != nil {
 		return err
 	}
-	type step struct{ why, file, value string }
-	var steps []step
 	if r.Memory > 0 {
-		steps = append(steps, step{"cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", "memory.max", itoa(r.Memory)})
+		if err := m.k.Do(write(m.fs, "cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", m.path(), "memory.max", itoa(r.Memory))); err != nil {
+			return err
+		}
 	}
 	if v, ok := swapMax(r); ok {
-		steps = append(steps, step{"cap its swap (v2 counts swap alone: --memory-swap minus --memory)", "memory.swap.max", v})
+		if err := m.k.Do(write(m.fs, "cap its swap (v2 counts swap alone: --memory-swap minus --memory)", m.path(), "memory.swap.max", v)); err != nil {
+			return err
+		}
 	}
 	if w := sharesToWeight(r.CPUShares); w != 0 {
-		steps = append(steps, step{fmt.Sprintf("relative CPU weight (cpu-shares %d on v1's scale)", r.CPUShares), "cpu.weight", utoa(w)})
+		if err := m.k.Do(write(m.fs, fmt.Sprintf("relative CPU weight (cpu-shares %d on v1's scale)", r.CPUShares), m.path(), "cpu.weight", utoa(w))); err != nil {
+			return err
+		}
 	}
 	if v, ok := cpuMax(r); ok {
-		steps = append(steps, step{"allow <quota> µs of CPU time every <period> µs", "cpu.max", v})
+		if err := m.k.Do(write(m.fs, cpuMaxWhy(r), m.path(), "cpu.max", v)); err != nil {
+			return err
+		}
 	}
 	if r.CpusetCpus != "" {
-		steps = append(steps, step{"pin the container to these CPUs", "cpuset.cpus", r.CpusetCpus})
+		if err := m.k.Do(write(m.fs, "pin the container to these CPUs", m.path(), "cpuset.cpus", r.CpusetCpus)); err != nil {
+			return err
+		}
 	}
 	if r.CpusetMems != "" {
-		steps = append(steps, step{"allocate the container's memory only on these NUMA nodes", "cpuset.mems", r.CpusetMems})
+		if err := m.k.Do(write(m.fs, "allocate the container's memory only on these NUMA nodes", m.path(), "cpuset.mems", r.CpusetMems)); err != nil {
+			return err
+		}
 	}
 	if v, ok := pidsMax(r.PidsLimit); ok {
-		steps = append(steps, step{"cap the number of tasks (fork fails with EAGAIN beyond it)", "pids.max", v})
-	}
-	for _, s := range steps {
-		if err := m.ops.write(s.why, m.path(), s.file, s.value); err != nil {
+		if err := m.k.Do(write(m.fs, "cap the number of tasks (fork fails with EAGAIN beyond it)", m.path(), "pids.max", v)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cpuMaxWhy says what cpu.max's "QUOTA PERIOD" allows, in figures.
+func cpuMaxWhy(r *Resources) string { return quotaWhy(cfsQuotaPeriod(r)) }
+
+// quotaWhy says what a CFS quota allows, in figures; a period of 0 is
+// left as it is, the kernel's default.
+func quotaWhy(quota int64, period uint64) string {
+	if period == 0 {
+		period = DefaultCPUPeriod
+	}
+	if quota <= 0 {
+		return fmt.Sprintf("no cap on CPU time, counted in periods of %d µs", period)
+	}
+	return fmt.Sprintf("allow %d µs of CPU time every %d µs (%.2f CPUs)", quota, period, float64(quota)/float64(period))
 }
 
 // Stats reads the container's usage.
@@ -166,7 +192,7 @@ func (m *v2) Stats() (*Stats, error) {
 // Destroy removes the container's cgroup (its tasks must have exited). The
 // shared mydocker/ parent stays: see Manager.Destroy.
 func (m *v2) Destroy() error {
-	err := m.ops.removeTree("the container is gone: remove its cgroup", m.path(), time.Now().Add(destroyGrace))
+	err := m.k.Do(removeTree(m.k, m.fs, "the container is gone: remove its cgroup", m.path(), time.Now().Add(destroyGrace))...)
 	m.created = false
 	return err
 }

@@ -1,6 +1,11 @@
 package cgroups
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/mydocker/mydocker/internal/kernel"
+)
 
 // v2Tree lays out a cgroup2 mount whose root offers the usual controllers
 // and has enabled none of them yet.
@@ -52,7 +57,6 @@ func TestV2ApplySetDestroy(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameLines(t, "second container", f.takeCmds(), []string{
-		"mkdir -p /cg/mydocker",
 		"mkdir -p /cg/mydocker/c2",
 		"echo 7 > /cg/mydocker/c2/cgroup.procs",
 	})
@@ -108,5 +112,63 @@ func TestV2Stats(t *testing.T) {
 	want := Stats{MemoryUsage: 9 << 20, MemoryLimit: 0, CPUUsageNs: 1500000, Pids: 2, OOMKilled: true}
 	if *st != want {
 		t.Errorf("Stats = %+v, want %+v", *st, want)
+	}
+}
+
+// A plan over the host (here the fake tree) makes nothing, and plans what
+// a real run does: the shared parent, the controllers enabled down to it
+// (those the root offers: the planned mydocker/ has no files to read), the
+// container's cgroup, the move; then its removal, the parent staying.
+func TestV2Plan(t *testing.T) {
+	f := v2Tree(t)
+	p := kernel.NewPlan(kernel.NewReal(nil), nil)
+	m, err := NewAt(f.root, "c1", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Set(&Resources{PidsLimit: 20, NanoCPUs: 5e8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(4194304); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range p.Commands() {
+		got = append(got, strings.ReplaceAll(c, f.root, "/cg"))
+	}
+	sameLines(t, "plan", got, []string{
+		"mkdir -p /cg/mydocker",
+		"echo '+cpu +cpuset +memory +pids' > /cg/cgroup.subtree_control",
+		"echo '+cpu +cpuset +memory +pids' > /cg/mydocker/cgroup.subtree_control",
+		"mkdir -p /cg/mydocker/c1",
+		"echo '50000 100000' > /cg/mydocker/c1/cpu.max",
+		"echo 20 > /cg/mydocker/c1/pids.max",
+		"echo 4194304 > /cg/mydocker/c1/cgroup.procs",
+		"rmdir /cg/mydocker/c1",
+	})
+	if f.exists("mydocker") || f.get("cgroup.subtree_control") != "\n" {
+		t.Errorf("a plan changed the tree")
+	}
+	if made := p.Made(); len(made) != 1 || made[0].Name != f.root+"/mydocker" {
+		t.Errorf("the plan leaves made %v, want the shared parent only", made)
+	}
+}
+
+// Each narrated step names the Manager code that decided it, not a helper.
+func TestSourceIsTheDecidingLine(t *testing.T) {
+	f := v1Tree(t)
+	if err := f.manager("c").Set(&Resources{PidsLimit: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.srcs) < 3 {
+		t.Fatalf("narrated %q", f.cmds)
+	}
+	for i, src := range f.srcs {
+		if !strings.HasPrefix(src, "cgroups/fs.go:") {
+			t.Errorf("%s: source=%s, want cgroups/fs.go:LINE", f.cmds[i], src)
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/internal/kernel"
-	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 // Commands is the list of verbs main.go registers, in help order.
@@ -46,9 +45,6 @@ func ExitCode(err error) int {
 	}
 	return ExitFailure
 }
-
-// narrator is the seam every verb hands to the packages doing kernel work.
-func narrator() *narrate.Narrator { return narrate.New(logrus.StandardLogger()) }
 
 // seam is the kernel seam a verb hands to the packages doing kernel work:
 // it narrates and does, or with --dry-run plans over the running kernel

@@ -14,7 +14,7 @@ var Init = &cli.Command{
 	Usage:  "the container's first process (internal)",
 	Action: func(c *cli.Context) error {
 		logrus.SetOutput(container.InitLog())
-		if err := container.Init(narrator()); err != nil {
+		if err := container.Init(seam(false)); err != nil {
 			// The parent reports the reason; the container's stderr stays clean.
 			return cli.Exit("", container.ExitCodeOf(err))
 		}

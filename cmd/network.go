@@ -41,7 +41,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				_, err = networks(c, rt).Create(network.CreateOptions{
+				_, err = rt.Networks().Create(network.CreateOptions{
 					Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"),
 					Gateway: c.String("gateway"), IPRange: c.String("ip-range"),
 				})
@@ -57,7 +57,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				nws, err := networks(c, rt).List()
+				nws, err := rt.Networks().List()
 				if err != nil {
 					return err
 				}
@@ -83,7 +83,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				return networks(c, rt).Remove(c.Args().Slice()...)
+				return rt.Networks().Remove(c.Args().Slice()...)
 			},
 		},
 		{
@@ -106,7 +106,7 @@ var Network = &cli.Command{
 					return err
 				}
 				var out []*network.Network
-				m := networks(c, rt)
+				m := rt.Networks()
 				for _, name := range c.Args().Slice() {
 					nw, err := m.Inspect(name)
 					if err != nil {
@@ -175,7 +175,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				m := networks(c, rt)
+				m := rt.Networks()
 				if err := m.Reconcile(rt.ContainerAlive); err != nil {
 					return err
 				}
@@ -189,22 +189,13 @@ var Network = &cli.Command{
 	},
 }
 
-// networks is the network manager of the runtime's state root, on the
-// kernel seam: with --dry-run a plan, whose messages say nothing changed.
-func networks(c *cli.Context, rt *container.Runtime) *network.Manager {
-	m := network.NewManager(rt.Paths.Root, seam(c.Bool("dry-run")))
-	if c.Bool("dry-run") {
-		m.ReportPrefix = "dry run, nothing changed: "
-	}
-	return m
-}
-
-// networkRuntime is the runtime with --dry-run applied to its narrator.
+// networkRuntime is the runtime on the kernel --dry-run asks for: the
+// narrating one, or a plan.
 func networkRuntime(c *cli.Context) (*container.Runtime, error) {
 	rt, err := runtime(c)
 	if err != nil {
 		return nil, err
 	}
-	rt.N = rt.N.WithDryRun(c.Bool("dry-run"))
+	rt.K = seam(c.Bool("dry-run"))
 	return rt, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -57,6 +58,10 @@ var Run = &cli.Command{
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {
 			return err
+		}
+		if c.Bool("dry-run") {
+			kernel.Report(rt.K, "container %s was not created", container.ShortID(id))
+			return nil
 		}
 		if o.Detach && id != "" {
 			fmt.Println(id)

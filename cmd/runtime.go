@@ -20,7 +20,7 @@ func runtime(c *cli.Context) (*container.Runtime, error) {
 	}
 	return &container.Runtime{
 		Paths:     container.Paths{Root: c.String("root"), DataRoot: c.String("data-root")},
-		N:         narrator(),
+		K:         seam(false),
 		LogLevel:  c.String("log-level"),
 		LogFormat: c.String("log-format"),
 	}, nil

@@ -14,6 +14,9 @@ import (
 // exits, and returns its exit code. Signals sent to mydocker go on to the
 // container, as docker's --sig-proxy does.
 func (r *Runtime) attach(p *initProcess, sio stdio) int {
+	if p.plan != nil {
+		return p.wait() // a stand-in: nothing runs
+	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)

@@ -13,7 +13,7 @@ import (
 
 // cgroup is the container's cgroup manager (v1 or v2, as the host has).
 func (r *Runtime) cgroup(c *Config) (cgroups.Manager, error) {
-	m, err := cgroups.New(c.ID, r.N)
+	m, err := cgroups.New(c.ID, r.K)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of container %s: %w", c.Name, err)
 	}

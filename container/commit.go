@@ -71,7 +71,7 @@ func (r *Runtime) Commit(ref, name string, replace bool) error {
 			return nil
 		}
 	}
-	r.N.Log().Infof("Commit %s to image %s: a copy of image %s with the container's layer %s applied (whiteouts delete, opaque directories replace)", c.Name, name, c.Image, upper)
+	r.K.Log().Infof("Commit %s to image %s: a copy of image %s with the container's layer %s applied (whiteouts delete, opaque directories replace)", c.Name, name, c.Image, upper)
 	return r.images().put(name, fill, mayReplace)
 }
 

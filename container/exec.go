@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 )
 
@@ -147,7 +148,7 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 		}
 	}
 
-	err = r.N.Do(r.execWhy(c, procs), execCommand(c.Pid, procs, spec), cmd.Start)
+	err = r.K.Do(startOp{why: r.execWhy(c, procs), cmd: execCommand(c.Pid, procs, spec), start: cmd.Start})
 	specR.Close()
 	if slave != nil {
 		slave.Close()
@@ -196,9 +197,9 @@ func openPtyIn(pid int) (master, slave *os.File, err error) {
 
 func (r *Runtime) execWhy(c *Config, procs []string) string {
 	if len(procs) == 0 {
-		return fmt.Sprintf("Join %s's namespaces (it has no cgroup of its own), then run the command there", c.Name)
+		return fmt.Sprintf("join %s's namespaces (it has no cgroup of its own), then run the command there", c.Name)
 	}
-	return fmt.Sprintf("Join %s's namespaces and cgroup, then run the command there", c.Name)
+	return fmt.Sprintf("join %s's namespaces and cgroup, then run the command there", c.Name)
 }
 
 // execCommand renders an exec as the util-linux commands that do the same:
@@ -211,15 +212,14 @@ func (r *Runtime) execWhy(c *Config, procs []string) string {
 // Joining the cgroup has no nsenter flag (-C is the cgroup namespace): a
 // shell writes its own pid to each cgroup.procs first (tee fails if any
 // write does) and then becomes nsenter.
-func execCommand(pid int, procs []string, s execSpec) string {
+func execCommand(pid int, procs []string, s execSpec) kernel.Command {
 	wd := filepath.Join("/proc", strconv.Itoa(pid), "root", s.WorkDir)
 	args := []string{"nsenter", "-t", strconv.Itoa(pid), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w" + wd, "env", "-i"}
 	args = append(append(args, s.Env...), s.Cmd...)
-	line := narrate.Quote(args...)
 	if len(procs) == 0 {
-		return line
+		return kernel.Command{Argv: args}
 	}
-	return narrate.Quote("sh", "-c", "echo $$ | tee "+narrate.Quote(procs...)+" >/dev/null && exec "+line)
+	return kernel.Command{Argv: []string{"sh", "-c", "echo $$ | tee " + narrate.Quote(procs...) + " >/dev/null && exec " + narrate.Quote(args...)}}
 }
 
 // execEnv is the exec'd command's environment: the container's, TERM with

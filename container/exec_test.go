@@ -70,12 +70,12 @@ func contains(list []string, s string) bool {
 
 func TestExecCommand(t *testing.T) {
 	s := execSpec{Cmd: []string{"sh", "-c", "echo $X"}, Env: []string{"PATH=/bin", "X=a b"}, WorkDir: "/tmp"}
-	got := execCommand(42, nil, s)
+	got := execCommand(42, nil, s).Text(nil)
 	want := `nsenter -t 42 -m -u -i -n -p -C -r -w/proc/42/root/tmp env -i PATH=/bin 'X=a b' sh -c 'echo $X'`
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	got = execCommand(42, []string{"/sys/fs/cgroup/memory/m/cgroup.procs", "/sys/fs/cgroup/pids/m/cgroup.procs"}, s)
+	got = execCommand(42, []string{"/sys/fs/cgroup/memory/m/cgroup.procs", "/sys/fs/cgroup/pids/m/cgroup.procs"}, s).Text(nil)
 	if !strings.HasPrefix(got, `sh -c 'echo $$ | tee /sys/fs/cgroup/memory/m/cgroup.procs /sys/fs/cgroup/pids/m/cgroup.procs >/dev/null && exec nsenter -t 42 `) {
 		t.Errorf("with a cgroup: %s", got)
 	}

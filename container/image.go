@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/archive"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/names"
-	"github.com/mydocker/mydocker/internal/narrate"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
 
@@ -26,7 +26,7 @@ var errImageExists = errors.New("image already exists")
 // <data-root>/images, used read-only as an overlay lowerdir.
 type Images struct {
 	Paths Paths
-	N     *narrate.Narrator
+	K     kernel.Kernel
 }
 
 // Image is one entry of `mydocker images`.
@@ -90,12 +90,33 @@ func (im Images) Resolve(name string) (string, error) {
 	if name != BusyboxImage {
 		return "", fmt.Errorf("%w: %s (see `mydocker images`; `mydocker image import FILE.tar %s` makes one)", ErrImageNotExist, name, name)
 	}
-	// Another mydocker may build it at the same time: whoever comes second
-	// finds it made.
-	if err := im.buildBusybox(); err != nil && !errors.Is(err, errImageExists) {
+	if err := im.K.Do(buildBusyboxOp{im: im, dir: dir}); err != nil {
 		return "", fmt.Errorf("build image busybox: %w", err)
 	}
 	return dir, nil
+}
+
+// buildBusyboxOp builds the busybox image (mydocker's own data, no kernel
+// object: its command is a comment). A plan only says so.
+type buildBusyboxOp struct {
+	im  Images
+	dir string
+}
+
+func (buildBusyboxOp) Why() string {
+	return "the image busybox does not exist yet: build it from the host's static busybox"
+}
+func (b buildBusyboxOp) Command() kernel.Command {
+	return kernel.Command{Comment: "mydocker fills " + b.dir + " with the host's busybox and a link for each of its applets"}
+}
+func (b buildBusyboxOp) Plan(*kernel.Plan) error { return nil }
+func (b buildBusyboxOp) Apply(*kernel.Exec) error {
+	// Another mydocker may build it at the same time: whoever comes second
+	// finds it made.
+	if err := b.im.buildBusybox(); err != nil && !errors.Is(err, errImageExists) {
+		return err
+	}
+	return nil
 }
 
 // Import makes image name from a rootfs tarball (plain or gzip) or a directory.
@@ -251,7 +272,6 @@ func (im Images) buildBusybox() error {
 	if err != nil {
 		return fmt.Errorf("%s --list-full: %w", bb, err)
 	}
-	im.N.Log().Infof("Image busybox does not exist yet: building it from the host's static busybox %s", bb)
 	return im.create(BusyboxImage, func(tmp string) error {
 		for _, d := range []string{"bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "root", "home", "var", "tmp", "run"} {
 			if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {

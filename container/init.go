@@ -8,19 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Init is the container's first process (`mydocker init`, never run by
 // hand). It is already in its new namespaces. It reads its spec, builds the
 // root filesystem and pivots into it while the parent sets up its cgroup
 // and network, then waits for the go signal and execs the user's command as
-// pid 1. It returns only on failure, after telling the parent.
-func Init(n *narrate.Narrator) error {
+// pid 1. Every step goes through k, its own narrating kernel, whose log
+// joins the parent's. It returns only on failure, after telling the parent.
+func Init(k kernel.Kernel) error {
 	// Some steps (the cgroup namespace) are per thread: keep this goroutine
 	// on one thread up to the exec.
 	runtime.LockOSThread()
@@ -36,8 +38,8 @@ func Init(n *narrate.Narrator) error {
 		// The parent went away before sending it: nothing to run.
 		return fmt.Errorf("read init spec: %w", err)
 	}
-	ini := &initProc{n: n, spec: &spec, goSignal: io.MultiReader(dec.Buffered(), specR)}
-	if err := ini.run(); err != nil {
+	k.Let("PID", strconv.Itoa(spec.HostPid))
+	if err := initSteps(k, &spec, io.MultiReader(dec.Buffered(), specR)); err != nil {
 		ie := &initError{Msg: err.Error(), Code: 125}
 		errors.As(err, &ie)
 		json.NewEncoder(sync).Encode(ie)
@@ -50,22 +52,48 @@ func Init(n *narrate.Narrator) error {
 // instead of the container's own output.
 func InitLog() *os.File { return os.NewFile(fdLog, "log") }
 
-type initProc struct {
-	n        *narrate.Narrator
-	spec     *initSpec
-	goSignal io.Reader // after the spec: one byte once cgroup and network are ready
+// initSteps does the init's steps through k: in a real run the init's own
+// kernel, from inside the container's namespaces; in a dry run the
+// parent's plan. One list, one place: initOps.
+func initSteps(k kernel.Kernel, s *initSpec, goSignal io.Reader) error {
+	return k.Do(initOps(s, goSignal)...)
+}
+
+// initOps are the steps of the init of spec s, in order: its root
+// filesystem (mounts, /dev, the /etc files, pivot_root), its terminal, its
+// hostname; then, once the parent has placed it in its cgroup and network
+// (the go signal, read from goSignal), its own cgroup namespace and the
+// exec of the command, last.
+func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
+	ops := rootfsOps(s)
+	if s.Tty {
+		ops = append(ops, consoleOp{})
+	}
+	ops = append(ops,
+		kernel.Sethostname{Pid: s.HostPid, Name: s.Hostname, Reason: "set the container's hostname in its own UTS namespace"},
+		awaitGo{r: goSignal})
+	if s.CgroupNS {
+		ops = append(ops, kernel.UnshareCgroupns{Pid: s.HostPid,
+			Reason: "enter a new cgroup namespace, so the container sees its own cgroup as the root"})
+	}
+	return append(ops, newExecOp(s))
 }
 
 // awaitGo blocks until the parent says the cgroup and network are ready. A
 // parent that dies first closes the pipe without a word: then the command
 // must not run (it would run without its network).
-func (i *initProc) awaitGo() error {
-	if i.n.DryRun() {
-		return nil // a dry run has no parent to wait for
-	}
+type awaitGo struct{ r io.Reader }
+
+func (awaitGo) Why() string {
+	return "wait for mydocker's go signal: the init is in its cgroup and on its network before the command starts"
+}
+func (a awaitGo) Command() kernel.Command {
+	return kernel.Command{Comment: "the init reads its spec pipe until mydocker writes the go signal"}
+}
+func (a awaitGo) Apply(*kernel.Exec) error {
 	b := make([]byte, 1)
 	for {
-		if _, err := io.ReadFull(i.goSignal, b); err != nil {
+		if _, err := io.ReadFull(a.r, b); err != nil {
 			return errors.New("the parent went away before the go signal")
 		}
 		switch b[0] {
@@ -78,66 +106,58 @@ func (i *initProc) awaitGo() error {
 	}
 }
 
-// in renders a command run inside the container's namespaces, as the host sees it.
-func (i *initProc) in(flags string, args ...string) string {
-	return fmt.Sprintf("nsenter -t %d %s %s", i.spec.HostPid, flags, narrate.Quote(args...))
+// execOp replaces the init with the container's command, as pid 1: the
+// last step, which returns only on failure. Its command names the program
+// as found in the image (a plan has nothing mounted); the init looks it up
+// again in its new root.
+type execOp struct {
+	s       *initSpec
+	path    string // the program, found in the image
+	lookErr error
 }
 
-func (i *initProc) run() error {
-	s := i.spec
-	if err := i.setupRootfs(); err != nil {
-		return err
+func newExecOp(s *initSpec) execOp {
+	path, err := lookPathIn(s.Lower, s.Cmd[0], s.Env)
+	if err != nil {
+		path = s.Cmd[0]
 	}
-	if s.Tty {
-		if i.n.DryRun() {
-			i.n.Say(i.consoleStep())
-		} else if err := i.setupConsole(); err != nil {
-			return err
-		}
+	return execOp{s: s, path: path, lookErr: err}
+}
+
+func (e execOp) wd() string {
+	if e.s.WorkDir == "" {
+		return "/"
 	}
-	if err := i.n.Do("Set the container's hostname in its own UTS namespace",
-		i.in("-u", "hostname", s.Hostname),
-		func() error { return unix.Sethostname([]byte(s.Hostname)) }); err != nil {
-		return fmt.Errorf("set hostname: %w", err)
+	return e.s.WorkDir
+}
+
+func (execOp) Why() string { return execWhy }
+func (e execOp) Command() kernel.Command {
+	return kernel.Command{In: kernel.Where{Pid: e.s.HostPid, NS: "-a"}, Argv: append([]string{"--wd=" + e.wd(), e.path}, e.s.Cmd[1:]...)}
+}
+
+// Plan refuses, as the real exec would, a command the image does not have
+// (unless the image is not built yet: then it cannot tell).
+func (e execOp) Plan(*kernel.Plan) error {
+	if _, err := os.Stat(e.s.Lower); e.lookErr != nil && err == nil {
+		return e.lookErr
 	}
-	if err := i.awaitGo(); err != nil {
-		return err
+	return nil
+}
+
+func (e execOp) Apply(*kernel.Exec) error {
+	s := e.s
+	if err := os.MkdirAll(e.wd(), 0o755); err != nil {
+		return fmt.Errorf("create working directory %s: %w", e.wd(), err)
 	}
-	if s.CgroupNS {
-		if err := i.n.Do("Enter a new cgroup namespace, so the container sees its own cgroup as the root",
-			i.in("-m -u -i -n -p", "unshare", "--cgroup"),
-			func() error { return unix.Unshare(unix.CLONE_NEWCGROUP) }); err != nil {
-			return fmt.Errorf("unshare cgroup namespace: %w", err)
-		}
+	if err := os.Chdir(e.wd()); err != nil {
+		return fmt.Errorf("change to working directory %s: %w", e.wd(), err)
 	}
-	env := s.Env
-	wd := s.WorkDir
-	if wd == "" {
-		wd = "/"
-	}
-	if i.n.DryRun() {
-		// Nothing is mounted: look the command up in the image itself.
-		path, err := lookPathIn(s.Lower, s.Cmd[0], env)
-		if _, statErr := os.Stat(s.Lower); err != nil && statErr != nil {
-			path = s.Cmd[0] // the image is not built yet: it cannot tell
-		} else if err != nil {
-			return err
-		}
-		i.n.Say(execWhy, i.in("-a", append([]string{"--wd=" + wd, path}, s.Cmd[1:]...)...))
-		return nil
-	}
-	if err := os.MkdirAll(wd, 0o755); err != nil {
-		return fmt.Errorf("create working directory %s: %w", wd, err)
-	}
-	if err := os.Chdir(wd); err != nil {
-		return fmt.Errorf("change to working directory %s: %w", wd, err)
-	}
-	path, err := lookPath(s.Cmd[0], env)
+	path, err := lookPath(s.Cmd[0], s.Env)
 	if err != nil {
 		return err
 	}
-	i.n.Say(execWhy, i.in("-a", append([]string{"--wd=" + wd, path}, s.Cmd[1:]...)...))
-	err = unix.Exec(path, s.Cmd, env)
+	err = unix.Exec(path, s.Cmd, s.Env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
 		code = 127
@@ -145,7 +165,7 @@ func (i *initProc) run() error {
 	return &initError{Msg: fmt.Sprintf("exec %s: %v", s.Cmd[0], err), Code: code}
 }
 
-const execWhy = "Replace the init with the container's command: it becomes pid 1"
+const execWhy = "replace the init with the container's command: it becomes pid 1"
 
 // lookPath finds the command on the container's PATH, inside the new root.
 func lookPath(cmd string, env []string) (string, error) { return lookPathIn("", cmd, env) }

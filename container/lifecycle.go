@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Stop sends SIGTERM to the container's command, then SIGKILL after
@@ -28,12 +30,17 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 	}
 	killed := false
 	if c.IsRunning() {
-		if timeout > 0 {
-			r.signal(c, syscall.SIGTERM)
+		if timeout > 0 && processAlive(c.Pid, c.PidStart) {
+			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: syscall.SIGTERM,
+				Reason: "ask the container's command to exit; as pid 1 of its namespace it gets only the signals it has a handler for, so it may ignore this"}))
 			waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, timeout)
 		}
 		if processAlive(c.Pid, c.PidStart) {
-			r.signal(c, syscall.SIGKILL)
+			why := "kill the container's command: SIGKILL, sent from outside its pid namespace, cannot be caught or ignored"
+			if timeout > 0 {
+				why = "it did not exit in time: " + why
+			}
+			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: syscall.SIGKILL, Reason: why}))
 			killed = true
 			if !waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, 10*time.Second) {
 				return fmt.Errorf("container %s (pid %d) did not die after SIGKILL", c.Name, c.Pid)
@@ -43,12 +50,11 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 	return r.awaitRecord(c, killed)
 }
 
-// signal sends sig to the container's pid 1, unless the pid is no longer
-// the container's (a reused pid).
-func (r *Runtime) signal(c *Config, sig syscall.Signal) {
-	if processAlive(c.Pid, c.PidStart) {
-		r.N.Log().Debugf("send %v to container %s (pid %d)", sig, c.Name, c.Pid)
-		syscall.Kill(c.Pid, sig)
+// signalled reports a signal that could not be sent (the pid is checked
+// to still be the container's, not a reused one, just before).
+func (r *Runtime) signalled(c *Config, err error) {
+	if err != nil {
+		r.K.Log().Warnf("container %s: %v", c.Name, err)
 	}
 }
 

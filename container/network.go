@@ -7,24 +7,11 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/network"
 )
 
 // networks is the network manager for this state root.
-//
-// TEMPORARY (seam-net branch): a kernel made from the narrator's logger,
-// a plan when the narrator is a dry run's, until container/ itself is on
-// the kernel seam.
-func (r *Runtime) networks() *network.Manager {
-	log := r.N.Log()
-	if r.N.DryRun() {
-		m := network.NewManager(r.Paths.Root, kernel.NewPlan(kernel.NewReal(log), log))
-		m.ReportPrefix = "dry run, nothing changed: "
-		return m
-	}
-	return network.NewManager(r.Paths.Root, kernel.NewNarrating(log))
-}
+func (r *Runtime) networks() *network.Manager { return network.NewManager(r.Paths.Root, r.K) }
 
 // Networks is the network manager, for `mydocker network`.
 func (r *Runtime) Networks() *network.Manager { return r.networks() }
@@ -143,9 +130,6 @@ func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP) (*network.Endpo
 	if err != nil {
 		return nil, err
 	}
-	if r.N.DryRun() {
-		return info, nil
-	}
 	return info, r.recordEndpoint(c.ID, info.Network, info)
 }
 
@@ -157,9 +141,6 @@ func (r *Runtime) DisconnectNetwork(netName, ref string) error {
 	}
 	if err := r.networks().Disconnect(netName, c.ID); err != nil {
 		return err
-	}
-	if r.N.DryRun() {
-		return nil
 	}
 	return r.recordEndpoint(c.ID, netName, nil)
 }

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // stdio says where a container's standard streams go.
@@ -23,8 +23,12 @@ type stdio struct {
 	Tty      bool // give the container a terminal; Out gets what it prints, In (if any) is typed into it
 }
 
-// initProcess is a started `mydocker init`, blocked before the go signal.
+// initProcess is a started `mydocker init`, blocked before the go signal;
+// or, in a plan, the stand-in for one (plan set): its steps are planned at
+// release, and it exits at once, with 0.
 type initProcess struct {
+	plan    *kernel.Plan
+	spec    *initSpec // (a stand-in's, for its steps)
 	cmd     *exec.Cmd
 	specW   *os.File
 	syncR   *os.File
@@ -34,8 +38,53 @@ type initProcess struct {
 	pty     *os.File    // with a tty: the master side, once released
 }
 
-// Pid is the init's pid as the host sees it.
-func (p *initProcess) Pid() int { return p.cmd.Process.Pid }
+// Pid is the init's pid as the host sees it (a stand-in's: DryRunPid).
+func (p *initProcess) Pid() int {
+	if p.plan != nil {
+		return DryRunPid
+	}
+	return p.cmd.Process.Pid
+}
+
+// DryRunPid stands for the pid a container's init would have in a plan: it
+// is PID_MAX_LIMIT, which no process ever has. A plan narrates it as $PID.
+const DryRunPid = 4194304
+
+// startOp starts a process (an exec'd command in a container): cmd is
+// the shell command that does the same.
+type startOp struct {
+	why   string
+	cmd   kernel.Command
+	start func() error
+}
+
+func (o startOp) Why() string              { return o.why }
+func (o startOp) Command() kernel.Command  { return o.cmd }
+func (o startOp) Apply(*kernel.Exec) error { return o.start() }
+
+// startInitOp starts the container's init (see startInit); in a plan it
+// makes a stand-in, whose steps the plan takes at release.
+type startInitOp struct {
+	r   *Runtime
+	c   *Config
+	sio stdio
+	p   *initProcess // the result
+}
+
+func (o *startInitOp) Why() string { _, why, _ := initNamespaces(o.c); return why }
+func (o *startInitOp) Command() kernel.Command {
+	_, _, argv := initNamespaces(o.c)
+	return kernel.Command{Argv: argv}
+}
+func (o *startInitOp) Apply(*kernel.Exec) error {
+	p, err := o.r.startInit(o.c, o.sio)
+	o.p = p
+	return err
+}
+func (o *startInitOp) Plan(pl *kernel.Plan) error {
+	o.p = &initProcess{plan: pl}
+	return nil
+}
 
 // startInit starts `mydocker init` in new namespaces. It blocks on its
 // spec pipe until release, so the caller can place it in its cgroup and
@@ -74,7 +123,7 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 	}
 	defer closeAll(theirs)
 
-	flags, why, shell := initNamespaces(c)
+	flags, _, _ := initNamespaces(c)
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
@@ -89,8 +138,7 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 			cmd.Stdin = sio.In
 		}
 	}
-	err := r.N.Do(why, shell, cmd.Start)
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		closeAll(ours)
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
@@ -111,23 +159,32 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 }
 
 // initNamespaces are the clone flags of a container's init, and its
-// narration: why, and the unshare(1) command that does the same.
-func initNamespaces(c *Config) (flags uintptr, why, shell string) {
+// narration: why (from the namespaces really made), and the unshare(1)
+// command that does the same.
+func initNamespaces(c *Config) (flags uintptr, why string, argv []string) {
 	flags = uintptr(unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC)
-	nsArgs := []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
+	argv = []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
+	kinds := "UTS, PID, mount and IPC namespaces"
+	net := ", sharing the host's network namespace (--net host)"
 	if c.NetworkMode != NetworkHost {
 		flags |= unix.CLONE_NEWNET
-		nsArgs = append(nsArgs, "--net")
+		argv = append(argv, "--net")
+		kinds = "UTS, PID, mount, IPC and network namespaces"
+		net = ""
 	}
 	exe, _ := os.Executable()
-	nsArgs = append(nsArgs, "--fork", exe, "init")
-	why = "Start the container's init process in new UTS, PID, mount, IPC and network namespaces; it waits for the go signal on a pipe"
-	return flags, why, narrate.Quote(nsArgs...)
+	argv = append(argv, "--fork", exe, "init")
+	why = "start the container's init process in new " + kinds + net + "; it waits for its spec and the go signal on a pipe"
+	return flags, why, argv
 }
 
 // sendSpec sends the init its spec; it starts building the container's root
 // filesystem, then waits for the go signal.
 func (p *initProcess) sendSpec(spec *initSpec) error {
+	if p.plan != nil {
+		p.spec = spec
+		return nil
+	}
 	if err := json.NewEncoder(p.specW).Encode(spec); err != nil {
 		return fmt.Errorf("send the container its spec: %w", err)
 	}
@@ -137,6 +194,9 @@ func (p *initProcess) sendSpec(spec *initSpec) error {
 // release gives the go signal and waits until the init has exec'd the
 // command (the sync pipe closes empty) or failed (it says why).
 func (p *initProcess) release() error {
+	if p.plan != nil {
+		return initSteps(p.plan, p.spec, nil)
+	}
 	p.log.release()
 	_, err := p.specW.Write([]byte{goByte})
 	p.specW.Close()
@@ -208,6 +268,10 @@ func (w *heldWriter) release() {
 // init had failed on its own, its reason is returned: it explains the
 // failure better than whatever the parent then ran into.
 func (p *initProcess) abort() error {
+	if p.plan != nil {
+		p.plan.Gone(DryRunPid) // killed: its namespaces, and their mounts, go
+		return nil
+	}
 	p.specW.Close()
 	if p.console != nil {
 		p.console.Close()
@@ -238,6 +302,10 @@ func (p *initProcess) initError() error {
 // wait reaps the init and returns the container's exit code, as a shell
 // reports it: the status, or 128+signal.
 func (p *initProcess) wait() int {
+	if p.plan != nil {
+		p.plan.Gone(DryRunPid) // its command exits at once, with 0
+		return 0
+	}
 	err := p.cmd.Wait()
 	st, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok {

@@ -2,241 +2,125 @@ package container
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// setupRootfs builds the container's root filesystem in its own mount
-// namespace and pivots into it. Every mount is made in that namespace, so
+// rootfsOps build the container's root filesystem in its own mount
+// namespace and pivot into it. Every mount is made in that namespace, so
 // all of them vanish with it: nothing to unmount on the host afterwards.
-func (i *initProc) setupRootfs() error {
-	s := i.spec
-	// Without this, mounts below would propagate back to the host (systemd
-	// makes / shared), and pivot_root refuses a shared root (EINVAL).
-	if err := i.mount("Make every mount private to the container's mount namespace, so nothing propagates back to the host",
-		"", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
-		return err
+// The init does them from inside that namespace; their commands say
+// `nsenter -t PID -m` for a shell on the host.
+func rootfsOps(s *initSpec) []kernel.Op {
+	in := kernel.Mountns(s.HostPid)
+	ops := []kernel.Op{
+		// Without this, mounts below would propagate back to the host
+		// (systemd makes / shared), and pivot_root refuses a shared root.
+		kernel.MakePrivate{In: in, Target: "/", Recursive: true,
+			Reason: "make every mount private to the container's mount namespace, so nothing propagates back to the host"},
+		kernel.Mount{In: in, Source: "overlay", Target: s.Merged, FSType: "overlay",
+			Data:   fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", s.Lower, s.Upper, s.Work),
+			Reason: "mount the root filesystem: the image read-only below, the container's own writable layer above"},
 	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", s.Lower, s.Upper, s.Work)
-	if err := i.mount("Mount the root filesystem: the image read-only below, the container's own writable layer above",
-		"overlay", s.Merged, "overlay", 0, opts); err != nil {
-		return err
+	for _, v := range s.Volumes {
+		ops = append(ops, volumeOps(in, s.Merged, v)...)
 	}
-	for _, m := range s.Mounts {
-		if err := i.bindVolume(m); err != nil {
-			return err
-		}
-	}
-	if err := i.setupPseudoFS(); err != nil {
-		return err
-	}
+	ops = append(ops, pseudoFSOps(in, s.Merged)...)
 	for _, f := range s.EtcFiles {
 		target := filepath.Join(s.Merged, f.Target)
-		if err := i.ensureFile(target); err != nil {
-			return fmt.Errorf("create %s: %w", f.Target, err)
-		}
-		if err := i.mount(fmt.Sprintf("Give the container its %s, kept in its state directory so it can be updated while it runs", f.Target),
-			f.Source, target, "", unix.MS_BIND, ""); err != nil {
-			return err
-		}
+		ops = append(ops,
+			kernel.MountPoint{In: in, Path: target, File: true, Reason: fmt.Sprintf("the mount point of the container's %s", f.Target)},
+			kernel.Mount{In: in, Source: f.Source, Target: target, Flags: unix.MS_BIND,
+				Reason: fmt.Sprintf("give the container its %s, kept in its state directory so it can be updated while it runs", f.Target)})
 	}
-	return i.pivotRoot()
+	return append(ops, kernel.PivotRoot{Pid: s.HostPid, Dir: s.Merged,
+		Reason: "switch the container's root to its filesystem and detach the host's root from it (pivot_root, not chroot)"})
 }
 
-func (i *initProc) bindVolume(m Mount) error {
-	target := filepath.Join(i.spec.Merged, m.Destination)
-	if !i.n.DryRun() { // (a dry run has not made the volume's directory)
-		fi, err := os.Stat(m.Source)
-		if err != nil {
-			return fmt.Errorf("volume %s: %w", m.Source, err)
-		}
-		if fi.IsDir() {
-			err = os.MkdirAll(target, 0o755)
-		} else {
-			err = ensureFile(target)
-		}
-		if err != nil {
-			return fmt.Errorf("volume target %s: %w", m.Destination, err)
-		}
-	}
-	if err := i.mount(fmt.Sprintf("Bind the host's %s into the container at %s", m.Source, m.Destination),
-		m.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return err
+// volumeOps bind a -v volume (its source made on the host beforehand, a
+// directory or a file) onto its mount point in the container.
+func volumeOps(in kernel.Where, merged string, m volume) []kernel.Op {
+	target := filepath.Join(merged, m.Destination)
+	ops := []kernel.Op{
+		kernel.MountPoint{In: in, Path: target, File: m.File, Reason: fmt.Sprintf("the mount point of the volume at %s", m.Destination)},
+		kernel.Mount{In: in, Source: m.Source, Target: target, Flags: unix.MS_BIND | unix.MS_REC,
+			Reason: fmt.Sprintf("bind the host's %s into the container at %s", m.Source, m.Destination)},
 	}
 	if m.ReadOnly {
 		// A bind mount ignores MS_RDONLY on creation: remount to apply it.
-		return i.mount(fmt.Sprintf("Make the volume at %s read-only", m.Destination),
-			"", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
+		ops = append(ops, kernel.Mount{In: in, Target: target, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY,
+			Reason: fmt.Sprintf("make the volume at %s read-only", m.Destination)})
 	}
-	return nil
+	return ops
 }
 
-// ensureFile makes the mount point of a file (not in a dry run).
-func (i *initProc) ensureFile(p string) error {
-	if i.n.DryRun() {
-		return nil
-	}
-	return ensureFile(p)
-}
-
-func ensureFile(p string) error {
-	if _, err := os.Stat(p); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	return f.Close()
-}
-
-// setupPseudoFS gives the container its own /proc (of its pid namespace), a
-// read-only /sys, and a /dev of its own with only the usual device nodes.
-func (i *initProc) setupPseudoFS() error {
-	root := i.spec.Merged
+// pseudoFSOps give the container its own /proc (of its pid namespace), a
+// /sys mounted read-only, and a /dev of its own with only the usual device
+// nodes.
+func pseudoFSOps(in kernel.Where, root string) []kernel.Op {
 	const nosuid = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	steps := []struct {
 		why, src, target, fstype string
 		flags                    uintptr
 		data                     string
 	}{
-		{"Mount a /proc that shows only the container's pid namespace", "proc", "/proc", "proc", nosuid, ""},
-		{"Mount /sys read-only: the container may look, not change the host's devices", "sysfs", "/sys", "sysfs", nosuid | unix.MS_RDONLY, ""},
-		{"Give the container a /dev of its own, on a small tmpfs", "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
-		{"Mount a private devpts instance for the container's terminals", "devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
-		{"Mount /dev/shm for POSIX shared memory", "shm", "/dev/shm", "tmpfs", nosuid, "mode=1777,size=65536k"},
-		{"Mount /dev/mqueue for the container's own IPC namespace", "mqueue", "/dev/mqueue", "mqueue", nosuid, ""},
+		{"mount a /proc that shows only the container's pid namespace", "proc", "/proc", "proc", nosuid, ""},
+		// Root in the container may remount it read-write: this keeps
+		// the accidental writes out, not a determined root (containment
+		// is the capabilities' job).
+		{"mount /sys read-only: writes to the host's devices and kernel settings there fail, unless the container remounts it", "sysfs", "/sys", "sysfs", nosuid | unix.MS_RDONLY, ""},
+		{"give the container a /dev of its own, on a small tmpfs", "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
+		{"mount a private devpts instance for the container's terminals", "devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"mount /dev/shm for POSIX shared memory", "shm", "/dev/shm", "tmpfs", nosuid, "mode=1777,size=65536k"},
+		{"mount /dev/mqueue for the container's own IPC namespace", "mqueue", "/dev/mqueue", "mqueue", nosuid, ""},
 	}
+	var ops []kernel.Op
 	for _, st := range steps {
 		target := filepath.Join(root, st.target)
-		if i.n.DryRun() {
-			// nothing to make: the mount below is only narrated
-		} else if err := os.MkdirAll(target, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", st.target, err)
-		}
-		if err := i.mount(st.why, st.src, target, st.fstype, st.flags, st.data); err != nil {
-			return err
-		}
+		ops = append(ops,
+			kernel.MountPoint{In: in, Path: target, Reason: "the mount point of " + st.target},
+			kernel.Mount{In: in, Source: st.src, Target: target, FSType: st.fstype, Flags: st.flags, Data: st.data, Reason: st.why})
 		if st.target == "/dev" {
-			if err := i.makeDevices(target); err != nil {
-				return err
-			}
+			ops = append(ops, deviceOps(in, target)...)
 		}
 	}
-	return nil
+	return ops
 }
 
 var devices = []struct {
 	name         string
 	major, minor uint32
+	why          string
 }{
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	{"null", 1, 3, "/dev/null: reads as empty, swallows what is written"},
+	{"zero", 1, 5, "/dev/zero: reads as endless zero bytes"},
+	{"full", 1, 7, "/dev/full: every write fails with ENOSPC, for programs that test it"},
+	{"random", 1, 8, "/dev/random: bytes from the kernel's random generator"},
+	{"urandom", 1, 9, "/dev/urandom: the same generator, the node most programs open"},
+	{"tty", 5, 0, "/dev/tty: the controlling terminal of whichever process opens it"},
 }
 
-var devLinks = [][2]string{
-	{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-	{"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"},
+var devLinks = []struct{ target, name, why string }{
+	{"/proc/self/fd", "fd", "/dev/fd: the open files of whichever process looks"},
+	{"/proc/self/fd/0", "stdin", "/dev/stdin: its standard input"},
+	{"/proc/self/fd/1", "stdout", "/dev/stdout: its standard output"},
+	{"/proc/self/fd/2", "stderr", "/dev/stderr: its standard error"},
+	{"pts/ptmx", "ptmx", "/dev/ptmx: new terminals come from the container's own devpts instance"},
+	{"/proc/kcore", "core", "/dev/core: the link to /proc/kcore that docker makes too"},
 }
 
-func (i *initProc) makeDevices(dev string) error {
+// deviceOps fill the container's /dev: the device nodes every program
+// expects, and the links to /proc and to its devpts.
+func deviceOps(in kernel.Where, dev string) []kernel.Op {
+	var ops []kernel.Op
 	for _, d := range devices {
-		p := filepath.Join(dev, d.name)
-		err := i.n.Do("", i.in("-m", "mknod", "-m", "666", p, "c", strconv.Itoa(int(d.major)), strconv.Itoa(int(d.minor))), func() error {
-			if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
-				return err
-			}
-			return unix.Chmod(p, 0o666) // mknod's mode is filtered by the umask
-		})
-		if err != nil {
-			return fmt.Errorf("mknod /dev/%s: %w", d.name, err)
-		}
+		ops = append(ops, kernel.Mknod{In: in, Path: filepath.Join(dev, d.name), Major: d.major, Minor: d.minor, Reason: d.why})
 	}
 	for _, l := range devLinks {
-		p := filepath.Join(dev, l[1])
-		if err := i.n.Do("", i.in("-m", "ln", "-s", l[0], p), func() error { return os.Symlink(l[0], p) }); err != nil {
-			return fmt.Errorf("link /dev/%s: %w", l[1], err)
-		}
+		ops = append(ops, kernel.Symlink{In: in, Target: l.target, Path: filepath.Join(dev, l.name), Reason: l.why})
 	}
-	return nil
-}
-
-// pivotRoot makes the merged directory the container's root. pivot_root(".",
-// ".") stacks the old root under the new one; unmounting it (lazily, it is
-// busy) leaves the container no way back to the host's files, which chroot
-// would not guarantee.
-func (i *initProc) pivotRoot() error {
-	merged := i.spec.Merged
-	return i.n.Do("Switch the container's root to its filesystem and detach the host's root from it (pivot_root, not chroot)",
-		i.in("-m", "--wd="+merged, "sh", "-c", "pivot_root . . && umount -l ."),
-		func() error {
-			if err := unix.Chdir(merged); err != nil {
-				return fmt.Errorf("chdir %s: %w", merged, err)
-			}
-			if err := unix.PivotRoot(".", "."); err != nil {
-				return fmt.Errorf("pivot_root %s: %w", merged, err)
-			}
-			if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-				return fmt.Errorf("unmount old root: %w", err)
-			}
-			return unix.Chdir("/")
-		})
-}
-
-// mount narrates and performs one mount(2) in the container's namespace.
-func (i *initProc) mount(why, src, target, fstype string, flags uintptr, data string) error {
-	err := i.n.Do(why, i.in("-m", mountArgs(src, target, fstype, flags, data)...), func() error {
-		return unix.Mount(src, target, fstype, flags, data)
-	})
-	if err != nil {
-		return fmt.Errorf("mount %s on %s: %w", fstype+src, target, err)
-	}
-	return nil
-}
-
-// mountArgs renders mount(2) arguments as the mount(8) command line.
-func mountArgs(src, target, fstype string, flags uintptr, data string) []string {
-	if flags&unix.MS_PRIVATE != 0 {
-		if flags&unix.MS_REC != 0 {
-			return []string{"mount", "--make-rprivate", target}
-		}
-		return []string{"mount", "--make-private", target}
-	}
-	var opts []string
-	names := []struct {
-		flag uintptr
-		name string
-	}{
-		{unix.MS_REMOUNT, "remount"}, {unix.MS_RDONLY, "ro"}, {unix.MS_NOSUID, "nosuid"},
-		{unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"}, {unix.MS_STRICTATIME, "strictatime"},
-	}
-	for _, n := range names {
-		if flags&n.flag != 0 {
-			opts = append(opts, n.name)
-		}
-	}
-	if flags&unix.MS_BIND != 0 {
-		if flags&unix.MS_REMOUNT != 0 {
-			return []string{"mount", "-o", strings.Join(append(opts, "bind"), ","), target}
-		}
-		bind := "--bind"
-		if flags&unix.MS_REC != 0 {
-			bind = "--rbind"
-		}
-		return []string{"mount", bind, src, target}
-	}
-	if data != "" {
-		opts = append(opts, data)
-	}
-	args := []string{"mount", "-t", fstype}
-	if len(opts) > 0 {
-		args = append(args, "-o", strings.Join(opts, ","))
-	}
-	return append(args, src, target)
+	return ops
 }

@@ -5,24 +5,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Run creates a container and starts it. In the foreground it returns the
 // command's exit code once it has ended and been cleaned up; detached, it
 // returns as soon as the command runs, under the watch of a shim.
-// With a dry-run narrator it only narrates what it would do (see dryRun).
+// On a plan (--dry-run) the same steps are planned, nothing changes: the
+// processes are stand-ins (see startInitOp, startShimOp), the container's
+// record stays in the plan.
 func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCode int, err error) {
-	if r.N.DryRun() {
-		return "", 0, r.dryRun(o)
-	}
 	c, err := r.create(o)
 	if err != nil {
 		return "", 0, err
 	}
 	if o.Detach {
-		if err := r.spawnShim(c); err != nil {
+		so := &startShimOp{r: r, c: c}
+		if err := r.K.Do(so); err != nil {
 			return c.ID, 0, r.failed(c, err)
+		}
+		if so.err != nil {
+			return c.ID, 0, r.failed(c, so.err)
 		}
 		return c.ID, 0, nil
 	}
@@ -128,27 +134,34 @@ func (r *Runtime) checkNetwork(mode string) error {
 // init, connects it, and releases it. On any failure what was done is undone.
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
-	for _, d := range []string{spec.Upper, spec.Work, spec.Merged} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("create container layer: %w", err)
-		}
+	err := r.K.Do(
+		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
+		kernel.Mkdir{Path: spec.Work, Reason: "overlay's workdir, its scratch space on the same filesystem"},
+		kernel.Mkdir{Path: spec.Merged, Reason: "the mount point of the container's root filesystem"})
+	if err != nil {
+		return nil, fmt.Errorf("create container layer: %w", err)
 	}
 	for _, m := range c.Mounts {
+		// A missing source is made, a directory, as docker does.
 		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(m.Source, 0o755); err != nil {
+			if err := r.K.Do(kernel.Mkdir{Path: m.Source, Reason: "the volume's source on the host: missing, so made"}); err != nil {
 				return nil, fmt.Errorf("create volume directory %s: %w", m.Source, err)
 			}
 		}
+		fi, err := os.Stat(m.Source)
+		spec.Volumes = append(spec.Volumes, volume{Mount: m, File: err == nil && !fi.IsDir()})
 	}
 	etc, err := r.writeEtcFiles(c)
 	if err != nil {
 		return nil, err
 	}
 	spec.EtcFiles = etc
-	p, err := r.startInit(c, sio)
-	if err != nil {
-		return nil, err
+	so := &startInitOp{r: r, c: c, sio: sio}
+	if err := r.K.Do(so); err != nil {
+		return nil, fmt.Errorf("start container init: %w", err)
 	}
+	p := so.p
+	r.K.Let("PID", strconv.Itoa(p.Pid()))
 	spec.HostPid = p.Pid()
 	// The init builds its root filesystem while we connect it.
 	err = p.sendSpec(spec)
@@ -182,7 +195,7 @@ func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
 	return &initSpec{
 		ID: c.ID, Lower: c.ImagePath,
 		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
-		Mounts: c.Mounts, Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
+		Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
 		CgroupNS: true, Tty: tty,
 	}
 }
@@ -257,7 +270,9 @@ func (r *Runtime) finish(id string, code int) error {
 // removeFiles deletes a container's layer and state.
 func (r *Runtime) removeFiles(c *Config) error {
 	var errs error
-	if err := os.RemoveAll(r.Paths.LayerDir(c.ID)); err != nil {
+	err := r.K.Do(kernel.RemoveAll{Path: r.Paths.LayerDir(c.ID),
+		Reason: "remove the container's layer: its changes (upperdir), overlay's workdir, the mount point"})
+	if err != nil {
 		errs = fmt.Errorf("remove layer of %s: %w", c.Name, err)
 	}
 	return errors.Join(errs, r.store().Delete(c.ID))
@@ -269,7 +284,9 @@ func (r *Runtime) writeEtcFiles(c *Config) ([]etcFile, error) {
 	dir := r.Paths.StateDir(c.ID)
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 	resolv := ""
+	hostsWhy, resolvWhy := "localhost only, until a network adds the container's own name", "empty, until a network gives it nameservers"
 	if c.NetworkMode == NetworkHost {
+		hostsWhy, resolvWhy = "the host's (--net host)", "the host's (--net host)"
 		if b, err := os.ReadFile("/etc/hosts"); err == nil {
 			hosts = string(b)
 		}
@@ -277,12 +294,14 @@ func (r *Runtime) writeEtcFiles(c *Config) ([]etcFile, error) {
 			resolv = string(b)
 		}
 	}
-	files := []struct{ name, content string }{
-		{"hostname", c.Hostname + "\n"}, {"hosts", hosts}, {"resolv.conf", resolv},
+	files := []struct{ content, why string }{
+		{c.Hostname + "\n", "the container's /etc/hostname, to be bound onto it"},
+		{hosts, "its /etc/hosts: " + hostsWhy},
+		{resolv, "its /etc/resolv.conf: " + resolvWhy},
 	}
 	out := etcFiles(dir)
 	for i, f := range files {
-		if err := os.WriteFile(out[i].Source, []byte(f.content), 0o644); err != nil {
+		if err := r.K.Do(kernel.WriteFile{Path: out[i].Source, Content: f.content, Create: true, Reason: f.why}); err != nil {
 			return nil, fmt.Errorf("write %s: %w", out[i].Source, err)
 		}
 	}

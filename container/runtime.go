@@ -5,27 +5,36 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Runtime carries what every container operation needs: where state lives,
-// the narration seam, and the global flags to hand to the processes it
-// re-executes (init, shim).
+// the kernel seam every change goes through (narrating, or a plan for
+// --dry-run), and the global flags to hand to the processes it re-executes
+// (init, shim).
 type Runtime struct {
 	Paths     Paths
-	N         *narrate.Narrator
+	K         kernel.Kernel
 	LogLevel  string
 	LogFormat string
 }
 
-func (r *Runtime) store() Store   { return Store{Paths: r.Paths} }
-func (r *Runtime) images() Images { return Images{Paths: r.Paths, N: r.N} }
+func (r *Runtime) store() Store   { return Store{Paths: r.Paths, K: r.K} }
+func (r *Runtime) images() Images { return Images{Paths: r.Paths, K: r.K} }
 
 // Store is the container state store.
 func (r *Runtime) Store() Store { return r.store() }
 
 // Images is the image store.
 func (r *Runtime) Images() Images { return r.images() }
+
+// with is the runtime on another kernel (a plan, for what a child process
+// would do).
+func (r *Runtime) with(k kernel.Kernel) *Runtime {
+	rt := *r
+	rt.K = k
+	return &rt
+}
 
 func (r *Runtime) globalArgs() []string {
 	args := []string{"--root", r.Paths.Root, "--data-root", r.Paths.DataRoot}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // fdReady is the shim's pipe to `run -d`: one JSON shimReport, then EOF.
@@ -19,6 +21,31 @@ type shimReport struct {
 	OK   bool
 	Msg  string `json:",omitempty"`
 	Code int    `json:",omitempty"`
+}
+
+// startShimOp starts the shim of a detached container (spawnShim). Its
+// error, the container's failure to start as the shim reports it, is left
+// in err, as the user should read it. In a plan, it plans what the shim
+// would do: start the container.
+type startShimOp struct {
+	r   *Runtime
+	c   *Config
+	err error
+}
+
+func (o *startShimOp) Why() string {
+	return "a detached container is watched by a small shim process: it starts the container (the steps below), records its exit and releases what it held"
+}
+func (o *startShimOp) Command() kernel.Command {
+	return kernel.Command{Comment: "mydocker starts `mydocker shim " + ShortID(o.c.ID) + "` in a session of its own"}
+}
+func (o *startShimOp) Apply(*kernel.Exec) error {
+	o.err = o.r.spawnShim(o.c)
+	return nil
+}
+func (o *startShimOp) Plan(p *kernel.Plan) error {
+	_, err := o.r.with(p).start(o.c, stdio{Tty: o.c.Tty}, DryRunPid)
+	return err
 }
 
 // spawnShim starts `mydocker shim ID` in a session of its own and waits

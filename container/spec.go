@@ -10,7 +10,7 @@ type initSpec struct {
 	Upper    string
 	Work     string
 	Merged   string
-	Mounts   []Mount
+	Volumes  []volume
 	EtcFiles []etcFile // files of the state dir bind-mounted over /etc/...
 	Hostname string
 	Env      []string
@@ -24,6 +24,12 @@ type initSpec struct {
 
 // goByte is the go signal.
 const goByte = 'g'
+
+// volume is a -v volume as the init binds it.
+type volume struct {
+	Mount
+	File bool // the source is a file: its mount point is an empty file
+}
 
 type etcFile struct {
 	Source string // in the state dir

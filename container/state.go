@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/statefile"
 	"github.com/mydocker/mydocker/network"
 )
@@ -71,8 +74,20 @@ type Config struct {
 	Finished   time.Time `json:",omitempty"`
 }
 
-// Store is the set of containers under --root, locked and atomic.
-type Store struct{ Paths Paths }
+// Store is the set of containers under --root, locked and atomic. Its
+// writes go through K (a plan keeps them), its reads of one container
+// through K too (a plan answers with what it wrote).
+type Store struct {
+	Paths Paths
+	K     kernel.Kernel // nil: a real one, logging to the standard logger
+}
+
+func (s Store) k() kernel.Kernel {
+	if s.K == nil {
+		return kernel.NewReal(logrus.StandardLogger())
+	}
+	return s.K
+}
 
 // lock serialises changes to the store across mydocker processes.
 func (s Store) lock() (func(), error) { return statefile.Lock(s.Paths.storeLock()) }
@@ -102,10 +117,17 @@ func (s Store) Create(c *Config) error {
 	} else if taken(c.Name) {
 		return fmt.Errorf("%w: %q", ErrNameTaken, c.Name)
 	}
-	if err := os.MkdirAll(s.Paths.StateDir(c.ID), 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
+	dir := s.Paths.StateDir(c.ID)
+	err = s.k().Do(kernel.Mkdir{Path: dir, Mode: 0o700,
+		Reason: "the container's state directory: its record, and the files bound onto its /etc"})
+	if err != nil {
+		return err
 	}
-	return statefile.WriteJSON(s.Paths.configPath(c.ID), c)
+	if err := s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c}); err != nil {
+		// Not recorded: nothing would ever remove the directory.
+		return errors.Join(err, s.k().Do(kernel.RemoveAll{Path: dir, Reason: "the record could not be written: remove the state directory again"}))
+	}
+	return nil
 }
 
 // Update re-reads a container's state under the lock, applies fn and writes
@@ -123,7 +145,7 @@ func (s Store) Update(id string, fn func(c *Config) error) (*Config, error) {
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	return c, statefile.WriteJSON(s.Paths.configPath(id), c)
+	return c, s.k().Do(kernel.WriteState{Path: s.Paths.configPath(id), Value: c})
 }
 
 // Delete removes a container's state directory.
@@ -133,7 +155,9 @@ func (s Store) Delete(id string) error {
 		return err
 	}
 	defer unlock()
-	if err := os.RemoveAll(s.Paths.StateDir(id)); err != nil {
+	err = s.k().Do(kernel.RemoveAll{Path: s.Paths.StateDir(id),
+		Reason: "remove the container's state directory (its record, log and /etc files)"})
+	if err != nil {
 		return fmt.Errorf("remove state of %s: %w", ShortID(id), err)
 	}
 	return nil
@@ -141,7 +165,7 @@ func (s Store) Delete(id string) error {
 
 func (s Store) load(id string) (*Config, error) {
 	var c Config
-	if err := statefile.ReadJSON(s.Paths.configPath(id), &c); err != nil {
+	if err := kernel.ReadState(s.k(), s.Paths.configPath(id), &c); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s", ErrNotExist, id)
 		}

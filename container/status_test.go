@@ -2,7 +2,6 @@ package container
 
 import (
 	"os"
-	"strings"
 	"testing"
 	"time"
 )
@@ -36,25 +35,5 @@ func TestStatusText(t *testing.T) {
 	c.PidStart++ // the recorded process is gone
 	if got := c.StatusText(now); got != "Exited (unknown)" || c.IsRunning() {
 		t.Errorf("StatusText of a dead container = %q", got)
-	}
-}
-
-func TestMountArgs(t *testing.T) {
-	cases := []struct {
-		src, target, fstype string
-		flags               uintptr
-		data, want          string
-	}{
-		{"", "/", "", 1<<14 | 1<<18, "", "mount --make-rprivate /"},
-		{"overlay", "/m", "overlay", 0, "lowerdir=/l", "mount -t overlay -o lowerdir=/l overlay /m"},
-		{"/h", "/c", "", 4096 | 16384, "", "mount --rbind /h /c"},
-		{"", "/c", "", 4096 | 32 | 1, "", "mount -o remount,ro,bind /c"},
-		{"proc", "/p", "proc", 2 | 4 | 8, "", "mount -t proc -o nosuid,nodev,noexec proc /p"},
-	}
-	for _, c := range cases {
-		got := strings.Join(mountArgs(c.src, c.target, c.fstype, c.flags, c.data), " ")
-		if got != c.want {
-			t.Errorf("mountArgs(%q,%q) = %q, want %q", c.src, c.target, got, c.want)
-		}
 	}
 }

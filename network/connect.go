@@ -116,7 +116,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	gw := net.ParseIP(nw.Gateway).To4()
 	_, subnet, _ := net.ParseCIDR(nw.Subnet)
 	ones, _ := subnet.Mask.Size()
-	m.k.Log().Infof(m.ReportPrefix+"container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
+	kernel.Report(m.k, "container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
 	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
 		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Disconnect detaches a container from a network: port rules, veth pair,
@@ -39,7 +41,7 @@ func (m *Manager) Disconnect(network, containerID string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
 	}
-	m.k.Log().Infof(m.ReportPrefix+"container %s disconnected from network %s", shortID(containerID), network)
+	kernel.Report(m.k, "container %s disconnected from network %s", shortID(containerID), network)
 	return nil
 }
 

@@ -104,9 +104,6 @@ type Manager struct {
 	dir   string // <root>/network
 	k     kernel.Kernel
 	pools poolStore
-	// ReportPrefix starts each message saying what an operation did: the
-	// caller sets it ("dry run, nothing changed: ") when k only plans.
-	ReportPrefix string
 }
 
 // NewManager returns the manager of the networks under root (--root),
@@ -261,7 +258,7 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if err := m.k.Do(m.record(nw)); err != nil {
 		return nil, u.Run(err)
 	}
-	m.k.Log().Infof(m.ReportPrefix+"network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
+	kernel.Report(m.k, "network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
 	return nw, nil
 }
 
@@ -304,7 +301,7 @@ func (m *Manager) remove(name string) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove network %s: %w", name, err)
 	}
-	m.k.Log().Infof(m.ReportPrefix+"network %s removed", name)
+	kernel.Report(m.k, "network %s removed", name)
 	return nil
 }
 

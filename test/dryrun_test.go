@@ -51,7 +51,7 @@ var (
 	dryFullID = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 	dryShort  = regexp.MustCompile(`\b[0-9a-f]{12}\b`)
 	dryVeth   = regexp.MustCompile(`\bveth[0-9a-f]{11}\b`)
-	dryPid    = regexp.MustCompile(`(nsenter -t |netns |pid |/proc/|echo )(\$PID|\d+)\b`)
+	dryPid    = regexp.MustCompile(`(nsenter -t |netns |pid |/proc/|echo |kill -[A-Z]+ )(\$\{PID\}|(?:\$PID|\d+)\b)`)
 )
 
 // dollarLines runs mydocker and returns the "$" commands it narrated,
@@ -73,6 +73,9 @@ func (e *env) dollarLines(args ...string) []string {
 		if walkthrough.SharedCgroupStep(cmd) {
 			continue
 		}
+		// A plan's text double-quotes an argument that holds a variable
+		// ("${PID}"): compare without the quotes.
+		cmd = strings.ReplaceAll(cmd, `"`, "")
 		cmd = dryFullID.ReplaceAllString(cmd, "ID")
 		cmd = dryVeth.ReplaceAllString(cmd, "VETH")
 		cmd = dryShort.ReplaceAllString(cmd, "SHORTID")

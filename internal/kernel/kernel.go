@@ -143,3 +143,12 @@ func opError(op Op, err error) error {
 	}
 	return fmt.Errorf("%s: %w", c.Text(nil), err)
 }
+
+// Report logs the outcome of an operation at INFO, at the line that calls
+// it; a plan's outcome says that nothing changed.
+func Report(k Kernel, format string, args ...any) {
+	if _, ok := k.(*Plan); ok {
+		format = "dry run, nothing changed: " + format
+	}
+	k.Log().WithField("source", caller()).Infof(format, args...)
+}

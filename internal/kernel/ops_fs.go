@@ -60,10 +60,11 @@ func (m Mkdir) Effects() []Effect {
 	return []Effect{Ensures(Object{Kind: "dir", Name: filepath.Clean(m.Path)})}
 }
 
-// WriteFile is `echo VALUE > PATH` (or, for content of several lines,
-// `printf '%s' CONTENT > PATH`): a file written in one write(2), as a
-// cgroup interface file or a sysctl needs, or a file the container
-// sees (/etc/hosts). The file's directory exists.
+// WriteFile is `echo VALUE > PATH` (for content of several lines,
+// `printf 'CONTENT' > PATH`, its newlines and tabs escaped; for none,
+// `truncate -s 0 PATH`): a file written in one write(2), as a cgroup
+// interface file or a sysctl needs, or a file the container sees
+// (/etc/hosts). The file's directory exists.
 type WriteFile struct {
 	Path    string
 	Content string
@@ -73,13 +74,23 @@ type WriteFile struct {
 
 func (w WriteFile) Why() string { return w.Reason }
 func (w WriteFile) Command() Command {
+	if w.Content == "" {
+		// (echo '' would write a newline.)
+		return Command{Argv: []string{"truncate", "-s", "0", w.Path}}
+	}
 	line := strings.TrimSuffix(w.Content, "\n")
 	if !strings.Contains(line, "\n") && !strings.HasPrefix(line, "-") {
 		// A one-line value (a cgroup file, a sysctl): the kernel takes it
 		// with or without echo's newline.
 		return Command{Shell: []string{"echo", line, ">", w.Path}}
 	}
-	return Command{Shell: []string{"printf", "%s", w.Content, ">", w.Path}}
+	// Several lines: printf's format, on one line (\n, \t), so the step
+	// reads as one line in the log and pastes as one.
+	format := strings.NewReplacer(`\`, `\\`, "%", "%%", "\n", `\n`, "\t", `\t`).Replace(w.Content)
+	if strings.HasPrefix(format, "-") {
+		return Command{Shell: []string{"printf", "--", format, ">", w.Path}}
+	}
+	return Command{Shell: []string{"printf", format, ">", w.Path}}
 }
 func (w WriteFile) Apply(*Exec) error {
 	flags := os.O_WRONLY | os.O_TRUNC

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -94,6 +95,7 @@ func (p *Plan) do(src string, op Op) error {
 			}
 		}
 	}
+	at := len(p.Ops) // (a Planner may plan ops of its own: they come after it)
 	if pl, ok := op.(Planner); ok {
 		if err := pl.Plan(p); err != nil {
 			return err
@@ -102,7 +104,7 @@ func (p *Plan) do(src string, op Op) error {
 	for _, eff := range effects {
 		p.model[eff.Obj] = !eff.Remove
 	}
-	p.Ops = append(p.Ops, op)
+	p.Ops = slices.Insert(p.Ops, at, op)
 	return nil
 }
 

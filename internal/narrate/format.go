@@ -1,3 +1,7 @@
+// Package narrate is how the narration reads: the seed transcript's text
+// format (level, message, then pid= and source=), the hook that stamps
+// pid= and source= on every log line, and shell quoting for the "$" lines.
+// The steps themselves are internal/kernel's.
 package narrate
 
 import (
