@@ -24,6 +24,8 @@ import (
 const (
 	childEnv = "MYDOCKER_SECURITY_CHILD" // path of a Config JSON file
 	probeEnv = "MYDOCKER_SECURITY_PROBE" // directory the probe may mkdir in
+	// cgroup.procs files the device probe moves itself into first.
+	devProbeEnv = "MYDOCKER_SECURITY_DEVPROBE"
 )
 
 func TestMain(m *testing.M) {
@@ -32,6 +34,9 @@ func TestMain(m *testing.M) {
 	}
 	if dir := os.Getenv(probeEnv); dir != "" {
 		probe(dir)
+	}
+	if procs := os.Getenv(devProbeEnv); procs != "" {
+		devProbe(procs)
 	}
 	testns.Main(m)
 }
