@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/capability"
 )
@@ -75,15 +76,16 @@ func statusMask(status, field string) (uint64, error) {
 	return 0, fmt.Errorf("no %s line in /proc/self/status", field)
 }
 
-// capNames maps "CAP_CHOWN" to its number, for every capability that
-// moby/sys/capability knows (it follows linux/capability.h).
-var capNames = func() map[string]int {
+// capNumbers maps "CAP_CHOWN" to its number, for every capability that
+// moby/sys/capability knows (it follows linux/capability.h). Built on first
+// use, not at init: every mydocker process links this package.
+var capNumbers = sync.OnceValue(func() map[string]int {
 	m := map[string]int{}
 	for _, c := range capability.ListKnown() {
 		m["CAP_"+strings.ToUpper(c.String())] = int(c)
 	}
 	return m
-}()
+})
 
 // CapName is the docker spelling of capability number n ("CAP_CHOWN").
 func CapName(n int) string {
@@ -116,7 +118,7 @@ func (env CapEnv) normalizeCaps(caps []string) ([]string, error) {
 		if !strings.HasPrefix(c, "CAP_") {
 			c = "CAP_" + c
 		}
-		n, ok := capNames[c]
+		n, ok := capNumbers()[c]
 		if !ok || n > env.LastCap {
 			return nil, fmt.Errorf("unknown capability: %q", c)
 		}
@@ -160,7 +162,7 @@ func ResolveCaps(env CapEnv, adds, drops []string, privileged, nonRoot bool) (Ca
 		caps = capAdd
 	default:
 		for _, c := range DefaultCaps {
-			if n := capNames[c]; n <= env.LastCap && env.Available&(1<<n) != 0 && !slices.Contains(capDrop, c) {
+			if n := capNumbers()[c]; n <= env.LastCap && env.Available&(1<<n) != 0 && !slices.Contains(capDrop, c) {
 				caps = append(caps, c)
 			}
 		}
@@ -184,7 +186,7 @@ func sortCaps(caps []string) []string {
 			out = append(out, c)
 		}
 	}
-	slices.SortFunc(out, func(a, b string) int { return capNames[a] - capNames[b] })
+	slices.SortFunc(out, func(a, b string) int { return capNumbers()[a] - capNumbers()[b] })
 	return out
 }
 
@@ -198,7 +200,7 @@ func CapMask(names []string) (string, error) {
 func capBits(names []string) (uint64, error) {
 	var m uint64
 	for _, c := range names {
-		n, ok := capNames[c]
+		n, ok := capNumbers()[c]
 		if !ok {
 			return 0, fmt.Errorf("unknown capability: %q", c)
 		}

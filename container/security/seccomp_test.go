@@ -7,20 +7,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/elastic/go-seccomp-bpf/arch"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // call builds a seccomp_data for a system call of the named ABI.
-func call(t testing.TB, info *arch.Info, name string, args ...uint64) [64]byte {
+func call(t testing.TB, sa subArch, name string, args ...uint64) [64]byte {
 	t.Helper()
-	nr, ok := info.SyscallNames[name]
+	nr, ok := sa.table.lookup(name)
 	if !ok {
-		t.Fatalf("no %s on %s", name, info.Name)
+		t.Fatalf("no %s on %s", name, sa.name)
 	}
 	var d [64]byte
-	binary.NativeEndian.PutUint32(d[0:], uint32(nr|info.SeccompMask))
-	binary.NativeEndian.PutUint32(d[4:], uint32(info.ID))
+	binary.NativeEndian.PutUint32(d[0:], uint32(nr)|sa.mask)
+	binary.NativeEndian.PutUint32(d[4:], sa.id)
 	for i, a := range args {
 		binary.NativeEndian.PutUint64(d[16+8*i:], a)
 	}
@@ -60,7 +60,7 @@ func buildDefault(t testing.TB, adds ...string) *Seccomp {
 func TestSeccompDefaultProfile(t *testing.T) {
 	s := buildDefault(t)
 	t.Logf("default profile: %d instructions", s.Instructions())
-	x64 := arch.X86_64
+	x64 := subArches[specs.ArchX86_64]
 	nsFlags := uint64(unix.CLONE_NEWUSER)
 	cases := []struct {
 		name string
@@ -87,11 +87,11 @@ func TestSeccompDefaultProfile(t *testing.T) {
 		{"chroot", call(t, x64, "chroot"), allow},
 		{"reboot", call(t, x64, "reboot"), eperm},
 		{"newer than the profile", func() [64]byte { d := call(t, x64, "read"); binary.NativeEndian.PutUint32(d[0:], 1000); return d }(), enosys},
-		{"i386 read", call(t, arch.I386, "read"), allow},
-		{"i386 mount", call(t, arch.I386, "mount"), eperm},
-		{"x32 read", call(t, arch.X32, "read"), allow},
-		{"x32 mount", call(t, arch.X32, "mount"), eperm},
-		{"arm64 on x86", call(t, arch.AARCH64, "read"), badArchAction},
+		{"i386 read", call(t, subArches[specs.ArchX86], "read"), allow},
+		{"i386 mount", call(t, subArches[specs.ArchX86], "mount"), eperm},
+		{"x32 read", call(t, subArches[specs.ArchX32], "read"), allow},
+		{"x32 mount", call(t, subArches[specs.ArchX32], "mount"), eperm},
+		{"arm64 on x86", call(t, subArches[specs.ArchAARCH64], "read"), badArchAction},
 	}
 	for _, c := range cases {
 		if got := verdict(t, s.Program, c.d); got != c.want {
@@ -102,7 +102,7 @@ func TestSeccompDefaultProfile(t *testing.T) {
 
 func TestSeccompFollowsCaps(t *testing.T) {
 	s := buildDefault(t, "SYS_ADMIN", "sys_pacct")
-	x64 := arch.X86_64
+	x64 := subArches[specs.ArchX86_64]
 	for name, d := range map[string][64]byte{
 		"clone newuser": call(t, x64, "clone", unix.CLONE_NEWUSER),
 		"clone3":        call(t, x64, "clone3"),
@@ -138,7 +138,7 @@ func TestSeccompCustomProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x64 := arch.X86_64
+	x64 := subArches[specs.ArchX86_64]
 	cases := []struct {
 		name string
 		d    [64]byte
