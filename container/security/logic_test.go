@@ -289,3 +289,52 @@ func TestResolveConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestDeviceProgram(t *testing.T) {
+	prog, err := DeviceProgram(DefaultDeviceRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		typ          rune
+		major, minor uint32
+		access       string
+		want         bool
+	}{
+		{'c', 1, 3, "rw", true},      // null
+		{'c', 1, 7, "rwm", true},     // full
+		{'c', 1, 11, "r", false},     // kmsg
+		{'c', 1, 11, "m", true},      // any char node may be made
+		{'b', 8, 0, "r", false},      // a disk
+		{'b', 8, 0, "m", true},       // made, never opened
+		{'c', 136, 5, "rw", true},    // a pts
+		{'c', 5, 2, "rw", true},      // ptmx
+		{'c', 10, 229, "rw", false},  // fuse
+		{'c', 10, 200, "rw", true},   // tun
+		{'c', 4, 1, "w", false},      // tty1
+		{'c', 1, 1, "rm", false},     // mem
+		{'c', 5, 1, "rwm", true},     // console
+		{'b', 1, 3, "r", false},      // a block device with null's numbers
+		{'c', 1, 5, "", true},        // zero, no access asked
+		{'c', 1000, 1000, "m", true}, // any
+	}
+	for _, c := range cases {
+		got, err := runDeviceProgram(prog, c.typ, c.major, c.minor, c.access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%c %d:%d %s: allowed %v, want %v", c.typ, c.major, c.minor, c.access, got, c.want)
+		}
+	}
+	priv, err := DeviceProgram(PrivilegedDeviceRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := runDeviceProgram(priv, 'b', 8, 0, "rw"); !ok {
+		t.Error("privileged program refuses a disk")
+	}
+	if _, err := DeviceProgram([]*DeviceRule{devRule('c', 1, 3, "rwm", true)}); err == nil {
+		t.Error("a list that does not start by denying everything compiled")
+	}
+}
