@@ -42,15 +42,17 @@ type Caps struct {
 
 // CapEnv is what capability resolution needs to know of the machine: the
 // highest capability number of the running kernel (/proc/sys/kernel/cap_last_cap)
-// and the capabilities this process may hand out (its own bounding set, as
-// moby's caps.initCaps asks containerd's cap.Current). Tests set both.
+// and the capabilities this process may hand out: its own effective set, as
+// moby's caps.initCaps takes it from containerd's cap.Current (a
+// capability outside it could not be given to the container). Tests set
+// both.
 type CapEnv struct {
 	LastCap   int
 	Available uint64
 }
 
 // HostCapEnv reads the running kernel's last capability and this process's
-// bounding set.
+// effective set.
 func HostCapEnv() (CapEnv, error) {
 	last, err := capability.LastCap()
 	if err != nil {
@@ -60,11 +62,11 @@ func HostCapEnv() (CapEnv, error) {
 	if err != nil {
 		return CapEnv{}, err
 	}
-	bnd, err := statusMask(string(status), "CapBnd")
+	eff, err := statusMask(string(status), "CapEff")
 	if err != nil {
 		return CapEnv{}, err
 	}
-	return CapEnv{LastCap: int(last), Available: bnd}, nil
+	return CapEnv{LastCap: int(last), Available: eff}, nil
 }
 
 func statusMask(status, field string) (uint64, error) {

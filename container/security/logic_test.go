@@ -145,7 +145,7 @@ func TestParseDevice(t *testing.T) {
 	}
 }
 
-func testRootfs(t *testing.T) string {
+func testRootfs(t testing.TB) string {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
 	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbob:x:1001:100::/home/bob:/bin/sh\n"), 0o644)

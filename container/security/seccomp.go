@@ -32,6 +32,19 @@ type Seccomp struct {
 	Flags uint `json:"flags,omitempty"`
 }
 
+// Narration is the one honest sentence for the log: no shell command loads
+// a seccomp filter.
+func (s *Seccomp) Narration() string {
+	if s == nil || s.Unconfined {
+		return "seccomp: unconfined (no filter loaded)"
+	}
+	what := "docker's default profile"
+	if s.Profile != "default" {
+		what = "the profile " + s.Profile
+	}
+	return fmt.Sprintf("seccomp: load %s as a %d-instruction BPF filter with seccomp(SECCOMP_SET_MODE_FILTER); no shell command does this", what, s.Instructions())
+}
+
 // Instructions is the number of BPF instructions in the program.
 func (s *Seccomp) Instructions() int { return len(s.Program) / 8 }
 

@@ -239,3 +239,32 @@ func BenchmarkSeccompDefaultCached(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResolveDefault is the whole of what `run` would do for a default
+// container: flags to Config, the seccomp program included.
+func BenchmarkResolveDefault(b *testing.B) {
+	root := testRootfs(b)
+	o := Options{Rootfs: root, Env: defaultCapsEnv()}
+	for b.Loop() {
+		if _, err := Resolve(Flags{}, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResolveDefaultCached(b *testing.B) {
+	root := testRootfs(b)
+	o := Options{Rootfs: root, Env: defaultCapsEnv(), SeccompCache: b.TempDir()}
+	for b.Loop() {
+		if _, err := Resolve(Flags{}, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSeccompNarration(t *testing.T) {
+	s := buildDefault(t)
+	if n := s.Narration(); !strings.HasPrefix(n, "seccomp: load docker's default profile as a ") || !strings.Contains(n, "no shell command") {
+		t.Error(n)
+	}
+}
