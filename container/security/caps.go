@@ -234,3 +234,23 @@ func Setpriv(c Caps, noNewPrivs bool) []string {
 	}
 	return args
 }
+
+// Setpriv is the setpriv(1) command line for the whole process side of the
+// Config: user and groups too (--reuid, --regid, --groups), for narration.
+func (c *Config) Setpriv() []string {
+	args := Setpriv(c.Caps, c.NoNewPrivileges)
+	if c.User.UID == 0 && c.User.GID == 0 && len(c.User.AdditionalGids) <= 1 {
+		return args
+	}
+	groups := make([]string, len(c.User.AdditionalGids))
+	for i, g := range c.User.AdditionalGids {
+		groups[i] = strconv.FormatUint(uint64(g), 10)
+	}
+	user := []string{"--reuid", strconv.FormatUint(uint64(c.User.UID), 10), "--regid", strconv.FormatUint(uint64(c.User.GID), 10)}
+	if len(groups) > 0 {
+		user = append(user, "--groups", strings.Join(groups, ","))
+	} else {
+		user = append(user, "--clear-groups")
+	}
+	return append(append(args[:1:1], user...), args[1:]...)
+}

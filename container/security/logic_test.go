@@ -338,3 +338,14 @@ func TestDeviceProgram(t *testing.T) {
 		t.Error("a list that does not start by denying everything compiled")
 	}
 }
+
+func TestConfigSetpriv(t *testing.T) {
+	c, err := Resolve(Flags{User: "alice", SecurityOpt: []string{"no-new-privileges"}}, Options{Rootfs: testRootfs(t), Env: defaultCapsEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.Setpriv(), " ")
+	if !strings.HasPrefix(got, "setpriv --reuid 1000 --regid 1000 --groups 1000,10,29 --bounding-set -all,+chown,") || !strings.HasSuffix(got, " --no-new-privs") {
+		t.Error(got)
+	}
+}

@@ -273,9 +273,10 @@ type rule struct {
 
 // Compile turns a resolved profile into a classic BPF program for
 // seccomp(2), with libseccomp's and runc's semantics where they matter:
-//   - every listed architecture (x86_64 with its x86 and x32 sub-ABIs, as
-//     docker lists them) gets its own section; any other architecture is
-//     killed, as libseccomp's default bad-arch action does;
+//   - the native architecture and every listed one (x86_64 with its x86
+//     and x32 sub-ABIs, as docker lists them) get their own section; any
+//     other architecture is killed, as libseccomp's default bad-arch action
+//     does;
 //   - a syscall's rules are tried in profile order, the first whose
 //     conditions all hold decides; conditions in one rule are ANDed, except
 //     that several conditions on the same argument become separate rules
@@ -304,15 +305,14 @@ func Compile(p *specs.LinuxSeccomp) (prog []byte, flags uint, err error) {
 		flags |= b
 	}
 	// The architectures to filter for: the profile's, or the native one.
+	// The profile's architectures, and always the native one, as
+	// libseccomp's seccomp_init includes it whatever the profile lists.
 	var archs []subArch
-	names := p.Architectures
-	if len(names) == 0 {
-		n, ok := nativeArch[runtime.GOARCH]
-		if !ok {
-			return nil, 0, fmt.Errorf("no syscall table for %s", runtime.GOARCH)
-		}
-		names = []specs.Arch{n}
+	native, ok := nativeArch[runtime.GOARCH]
+	if !ok {
+		return nil, 0, fmt.Errorf("no syscall table for %s", runtime.GOARCH)
 	}
+	names := append([]specs.Arch{native}, p.Architectures...)
 	for _, n := range names {
 		sa, ok := subArches[n]
 		if !ok {
@@ -321,9 +321,6 @@ func Compile(p *specs.LinuxSeccomp) (prog []byte, flags uint, err error) {
 		if !slices.ContainsFunc(archs, func(a subArch) bool { return a.name == n }) {
 			archs = append(archs, sa)
 		}
-	}
-	if len(archs) == 0 {
-		return nil, 0, fmt.Errorf("none of the profile's architectures %v can run here", p.Architectures)
 	}
 	slices.SortFunc(archs, func(a, b subArch) int { return a.order - b.order })
 

@@ -268,3 +268,26 @@ func TestSeccompNarration(t *testing.T) {
 		t.Error(n)
 	}
 }
+
+func TestSeccompNativeAlwaysFiltered(t *testing.T) {
+	// A profile that lists only x86 still filters x86_64, as libseccomp does.
+	body := []byte(`{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
+	s, err := BuildSeccomp("x86-only", body, DefaultCaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x64, x86 := subArches[specs.ArchX86_64], subArches[specs.ArchX86]
+	for _, c := range []struct {
+		d    [64]byte
+		want uint32
+	}{
+		{call(t, x64, "read"), allow},
+		{call(t, x64, "write"), eperm},
+		{call(t, x86, "read"), allow},
+		{call(t, subArches[specs.ArchX32], "read"), badArchAction},
+	} {
+		if got := verdict(t, s.Program, c.d); got != c.want {
+			t.Errorf("got %#x, want %#x", got, c.want)
+		}
+	}
+}
