@@ -182,42 +182,60 @@ const (
 	badArchAction = retKillProcess
 )
 
-// subArch is one syscall ABI: its audit arch, its syscall table (numbers
-// without the x32 bit), the bit its numbers carry and whether its arguments
-// are 32 bits wide.
+// subArch is one syscall ABI: its audit arch, its column in the syscall
+// table (numbers without the x32 bit), the bit its numbers carry and whether
+// its arguments are 32 bits wide.
 type subArch struct {
 	id    uint32
-	table sysTable
+	col   int
 	mask  uint32
 	is32  bool
 	name  specs.Arch
 	order int
 }
 
+// Columns of syscallTable.
+const (
+	colX86_64 = iota
+	colX32
+	colI386
+	colAARCH64
+	colARM
+	numCols
+)
+
 var subArches = map[specs.Arch]subArch{
-	specs.ArchX86_64:  {unix.AUDIT_ARCH_X86_64, syscallsX86_64, 0, false, specs.ArchX86_64, 0},
-	specs.ArchX32:     {unix.AUDIT_ARCH_X86_64, syscallsX32, x32Bit, false, specs.ArchX32, 1},
-	specs.ArchX86:     {unix.AUDIT_ARCH_I386, syscallsI386, 0, true, specs.ArchX86, 2},
-	specs.ArchAARCH64: {unix.AUDIT_ARCH_AARCH64, syscallsAARCH64, 0, false, specs.ArchAARCH64, 0},
-	specs.ArchARM:     {unix.AUDIT_ARCH_ARM, syscallsARM, 0, true, specs.ArchARM, 2},
+	specs.ArchX86_64:  {unix.AUDIT_ARCH_X86_64, colX86_64, 0, false, specs.ArchX86_64, 0},
+	specs.ArchX32:     {unix.AUDIT_ARCH_X86_64, colX32, x32Bit, false, specs.ArchX32, 1},
+	specs.ArchX86:     {unix.AUDIT_ARCH_I386, colI386, 0, true, specs.ArchX86, 2},
+	specs.ArchAARCH64: {unix.AUDIT_ARCH_AARCH64, colAARCH64, 0, false, specs.ArchAARCH64, 0},
+	specs.ArchARM:     {unix.AUDIT_ARCH_ARM, colARM, 0, true, specs.ArchARM, 2},
 }
 
-// sysTable is a syscall table sorted by name: static data, so that a
-// process that never compiles a filter pays nothing for it (go-seccomp-bpf's
-// own maps cost 0.4 ms of init in every process).
-type sysTable []sysEntry
-
+// sysEntry is a system call's number on each ABI (-1: it has none there).
+// syscallTable (zsyscalls.go) is sorted by name and is static data, so that
+// a process that never compiles a filter pays nothing for it
+// (go-seccomp-bpf's own maps cost 0.4 ms of init in every process), and one
+// search finds a name on every ABI.
 type sysEntry struct {
 	name string
-	nr   uint16
+	nrs  [numCols]int32
 }
 
-func (t sysTable) lookup(name string) (int, bool) {
-	i, ok := slices.BinarySearchFunc(t, name, func(e sysEntry, n string) int { return strings.Compare(e.name, n) })
+func lookupSyscall(name string) (*[numCols]int32, bool) {
+	i, ok := slices.BinarySearchFunc(syscallTable, name, func(e sysEntry, n string) int { return strings.Compare(e.name, n) })
 	if !ok {
+		return nil, false
+	}
+	return &syscallTable[i].nrs, true
+}
+
+func (sa subArch) lookup(name string) (int, bool) {
+	nrs, ok := lookupSyscall(name)
+	if !ok || nrs[sa.col] < 0 {
 		return 0, false
 	}
-	return int(t[i].nr), true
+	return int(nrs[sa.col]), true
 }
 
 var nativeArch = map[string]specs.Arch{"amd64": specs.ArchX86_64, "arm64": specs.ArchAARCH64, "386": specs.ArchX86, "arm": specs.ArchARM}
@@ -324,6 +342,18 @@ func Compile(p *specs.LinuxSeccomp) (prog []byte, flags uint, err error) {
 	}
 	slices.SortFunc(archs, func(a, b subArch) int { return a.order - b.order })
 
+	// Each name is looked up once, for all ABIs.
+	resolved := make([][]*[numCols]int32, len(p.Syscalls))
+	for i, sc := range p.Syscalls {
+		resolved[i] = make([]*[numCols]int32, len(sc.Names))
+		for j, name := range sc.Names {
+			if name == "" {
+				return nil, 0, errors.New("empty syscall name")
+			}
+			resolved[i][j], _ = lookupSyscall(name)
+		}
+	}
+
 	a := newAssembler()
 	// Dispatch on the audit architecture.
 	a.ld(offArch)
@@ -357,11 +387,11 @@ func Compile(p *specs.LinuxSeccomp) (prog []byte, flags uint, err error) {
 			case has64 && hasX32:
 				x32 := a.newLabel()
 				a.jumpIf(jge, x32Bit, x32)
-				if err := compileArch(a, p, g.arch[0], defAct); err != nil {
+				if err := compileArch(a, p, resolved, g.arch[0], defAct); err != nil {
 					return nil, 0, err
 				}
 				a.bind(x32)
-				if err := compileArch(a, p, g.arch[1], defAct); err != nil {
+				if err := compileArch(a, p, resolved, g.arch[1], defAct); err != nil {
 					return nil, 0, err
 				}
 				continue
@@ -371,7 +401,7 @@ func Compile(p *specs.LinuxSeccomp) (prog []byte, flags uint, err error) {
 				a.retIfNot(jge, x32Bit, badArchAction)
 			}
 		}
-		if err := compileArch(a, p, g.arch[0], defAct); err != nil {
+		if err := compileArch(a, p, resolved, g.arch[0], defAct); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -386,7 +416,7 @@ func Compile(p *specs.LinuxSeccomp) (prog []byte, flags uint, err error) {
 }
 
 // compileArch emits one ABI's section; A holds the syscall number.
-func compileArch(a *assembler, p *specs.LinuxSeccomp, sa subArch, defAct uint32) error {
+func compileArch(a *assembler, p *specs.LinuxSeccomp, resolved [][]*[numCols]int32, sa subArch, defAct uint32) error {
 	mask := sa.mask
 	// Rules in profile order with their table number, sorted stably by
 	// number afterwards (one slice: maps and per-syscall slices cost most of
@@ -397,7 +427,7 @@ func compileArch(a *assembler, p *specs.LinuxSeccomp, sa subArch, defAct uint32)
 	}
 	entries := make([]entry, 0, 1024)
 	var maxNr uint32
-	for _, sc := range p.Syscalls {
+	for i, sc := range p.Syscalls {
 		ret, err := action(sc.Action, sc.ErrnoRet)
 		if err != nil {
 			return fmt.Errorf("syscalls %v: %w", sc.Names, err)
@@ -433,14 +463,12 @@ func compileArch(a *assembler, p *specs.LinuxSeccomp, sa subArch, defAct uint32)
 		} else {
 			alts = [][]cond{nil}
 		}
-		for _, name := range sc.Names {
-			if name == "" {
-				return errors.New("empty syscall name")
-			}
-			num, ok := sa.table.lookup(name)
-			if !ok {
+		for j := range sc.Names {
+			nrs := resolved[i][j]
+			if nrs == nil || nrs[sa.col] < 0 {
 				continue
 			}
+			num := int(nrs[sa.col])
 			maxNr = max(maxNr, uint32(num)|mask)
 			if ret == defAct {
 				continue
@@ -453,33 +481,64 @@ func compileArch(a *assembler, p *specs.LinuxSeccomp, sa subArch, defAct uint32)
 	if defAct != retAllow && defAct&0xffff0000 != retLog && defAct&0xffff0000 != retTrace && maxNr > 0 {
 		a.retIf(jgt, maxNr, retErrno|uint32(unix.ENOSYS))
 	}
-	// Counting sort by number, stable: a syscall's rules keep profile order.
+	// Sort by number, stably: a syscall's rules keep profile order. A
+	// counting sort for the usual small numbers; ARM's private calls
+	// (0xf0000 and up) take a comparison sort on (number, position).
 	top := 0
 	for _, e := range entries {
 		top = max(top, e.num)
 	}
-	start := make([]int, top+2)
-	for _, e := range entries {
-		start[e.num+1]++
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	sorted := make([]rule, len(entries))
-	next := slices.Clone(start)
-	for _, e := range entries {
-		sorted[next[e.num]] = e.r
-		next[e.num]++
-	}
-	nrs := make([]uint32, 0, 512)
-	for num := 0; num <= top; num++ {
-		if start[num+1] > start[num] {
-			nrs = append(nrs, uint32(num)|mask)
+	var sorted []rule
+	var nrs []uint32
+	var span func(num int) (int, int)
+	if top < 4096 {
+		start := make([]int, top+2)
+		for _, e := range entries {
+			start[e.num+1]++
 		}
+		for i := 1; i < len(start); i++ {
+			start[i] += start[i-1]
+		}
+		sorted = make([]rule, len(entries))
+		next := slices.Clone(start)
+		for _, e := range entries {
+			sorted[next[e.num]] = e.r
+			next[e.num]++
+		}
+		nrs = make([]uint32, 0, 512)
+		for num := 0; num <= top; num++ {
+			if start[num+1] > start[num] {
+				nrs = append(nrs, uint32(num)|mask)
+			}
+		}
+		span = func(num int) (int, int) { return start[num], start[num+1] }
+	} else {
+		idx := make([]int, len(entries))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(x, y int) int {
+			if d := entries[x].num - entries[y].num; d != 0 {
+				return d
+			}
+			return x - y
+		})
+		first := map[int][2]int{}
+		for k, i := range idx {
+			sorted = append(sorted, entries[i].r)
+			n := entries[i].num
+			if f, ok := first[n]; ok {
+				first[n] = [2]int{f[0], k + 1}
+			} else {
+				first[n] = [2]int{k, k + 1}
+				nrs = append(nrs, uint32(n)|mask)
+			}
+		}
+		span = func(num int) (int, int) { f := first[num]; return f[0], f[1] }
 	}
 	rules := func(nr uint32) []rule {
-		num := nr &^ mask
-		return sorted[start[num]:start[num+1]]
+		i, j := span(int(nr &^ mask))
+		return sorted[i:j]
 	}
 	handlers := make(map[uint32]int, 8)
 	emitTree(a, nrs, rules, handlers, defAct)

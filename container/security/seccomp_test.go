@@ -14,7 +14,7 @@ import (
 // call builds a seccomp_data for a system call of the named ABI.
 func call(t testing.TB, sa subArch, name string, args ...uint64) [64]byte {
 	t.Helper()
-	nr, ok := sa.table.lookup(name)
+	nr, ok := sa.lookup(name)
 	if !ok {
 		t.Fatalf("no %s on %s", name, sa.name)
 	}
@@ -288,6 +288,24 @@ func TestSeccompNativeAlwaysFiltered(t *testing.T) {
 	} {
 		if got := verdict(t, s.Program, c.d); got != c.want {
 			t.Errorf("got %#x, want %#x", got, c.want)
+		}
+	}
+}
+
+func TestSeccompARMPrivateCalls(t *testing.T) {
+	// ARM's private calls (cacheflush is 0xf0002) take the other sort.
+	body := []byte(`{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_ARM"],"syscalls":[
+		{"names":["cacheflush","read"],"action":"SCMP_ACT_ALLOW"},
+		{"names":["write"],"action":"SCMP_ACT_ERRNO","errnoRet":38},
+		{"names":["write"],"action":"SCMP_ACT_ALLOW"}]}`)
+	s, err := BuildSeccomp("arm", body, DefaultCaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := subArches[specs.ArchARM]
+	for name, want := range map[string]uint32{"cacheflush": allow, "read": allow, "write": enosys, "open": eperm} {
+		if got := verdict(t, s.Program, call(t, arm, name)); got != want {
+			t.Errorf("arm %s: got %#x, want %#x", name, got, want)
 		}
 	}
 }
