@@ -9,9 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/mydocker/mydocker/internal/testns"
 	"golang.org/x/sys/unix"
@@ -72,6 +74,9 @@ type probeResult struct {
 	Unshare string
 	Clone3  string
 	Mkdir   string
+	// Only tried when the capability that would let them through is
+	// absent, so that none of them can change anything on the host.
+	Acct, Mount, BPF, OpenByHandle string
 }
 
 func errnoName(err error) string {
@@ -103,6 +108,26 @@ func probe(dir string) {
 	_, _, e = unix.RawSyscall(unix.SYS_CLONE3, 0, 0, 0)
 	r.Clone3 = errnoName(errOrNil(e))
 	r.Mkdir = errnoName(unix.Mkdir(filepath.Join(dir, "made"), 0o755))
+	eff, _ := strconv.ParseUint(r.Status["CapEff"], 16, 64)
+	if eff&(1<<unix.CAP_SYS_PACCT) == 0 {
+		_, _, e = unix.RawSyscall(unix.SYS_ACCT, 0, 0, 0)
+		r.Acct = errnoName(errOrNil(e))
+	}
+	if eff&(1<<unix.CAP_SYS_ADMIN) == 0 {
+		r.Mount = errnoName(unix.Mount("none", dir, "tmpfs", 0, ""))
+	}
+	if eff&(1<<unix.CAP_SYS_ADMIN|1<<unix.CAP_BPF) == 0 {
+		attr := [5]uint32{unix.BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0}
+		fd, _, e := unix.RawSyscall(unix.SYS_BPF, unix.BPF_MAP_CREATE, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+		r.BPF = errnoName(errOrNil(e))
+	}
+	if eff&(1<<unix.CAP_DAC_READ_SEARCH) == 0 {
+		_, _, e = unix.RawSyscall(unix.SYS_OPEN_BY_HANDLE_AT, ^uintptr(0)-99, 0, unix.O_RDONLY) // AT_FDCWD
+		r.OpenByHandle = errnoName(errOrNil(e))
+	}
 	json.NewEncoder(os.Stdout).Encode(r)
 	os.Exit(0)
 }
@@ -191,7 +216,7 @@ func TestConfinedProcess(t *testing.T) {
 	}{
 		{"default with no-new-privileges", Flags{SecurityOpt: []string{"no-new-privileges"}}, probeResult{
 			Status:  map[string]string{"CapEff": "00000000a80425fb", "CapPrm": "00000000a80425fb", "CapBnd": "00000000a80425fb", "CapInh": "0000000000000000", "CapAmb": "0000000000000000", "NoNewPrivs": "1", "Seccomp": "2"},
-			Unshare: "EPERM", Clone3: "ENOSYS", Mkdir: "ok"}},
+			Unshare: "EPERM", Clone3: "ENOSYS", Mkdir: "ok", Acct: "EPERM", Mount: "EPERM", BPF: "EPERM", OpenByHandle: "EPERM"}},
 		{"default", Flags{}, probeResult{
 			Status:  map[string]string{"CapEff": "00000000a80425fb", "CapBnd": "00000000a80425fb", "NoNewPrivs": "0", "Seccomp": "2"},
 			Unshare: "EPERM", Clone3: "ENOSYS", Mkdir: "ok"}},
@@ -219,6 +244,10 @@ func TestConfinedProcess(t *testing.T) {
 				{"unshare(CLONE_NEWUSER)", got.Unshare, c.want.Unshare},
 				{"clone3", got.Clone3, c.want.Clone3},
 				{"mkdir", got.Mkdir, c.want.Mkdir},
+				{"acct(NULL)", got.Acct, c.want.Acct},
+				{"mount -t tmpfs", got.Mount, c.want.Mount},
+				{"bpf(BPF_MAP_CREATE)", got.BPF, c.want.BPF},
+				{"open_by_handle_at", got.OpenByHandle, c.want.OpenByHandle},
 			} {
 				if f.want != "" && f.got != f.want {
 					t.Errorf("%s: %s, want %s", f.name, f.got, f.want)
