@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -58,41 +59,84 @@ func (e *Exe) Path() string { return "/proc/self/fd/" + strconv.Itoa(int(e.file.
 func (e *Exe) Close() error { return e.file.Close() }
 
 // Open seals the running binary (/proc/self/exe) for a container's init or
-// exec helper: an overlay if the kernel allows one, else a sealed memfd copy.
-// See the package doc for why this order.
-func Open() (*Exe, error) {
-	e, oerr := OpenOverlay("/proc/self/exe")
-	if oerr == nil {
+// exec helper: by an overlay if the kernel allows one, else by a sealed memfd
+// copy. See the package doc for why this order. emptyDir serves kernels
+// before 6.15 only (see OpenOverlayDir); "" skips that step.
+func Open(emptyDir string) (*Exe, error) {
+	e, err := OpenOverlay("/proc/self/exe")
+	if err == nil {
 		return e, nil
 	}
-	e, merr := OpenMemfd("/proc/self/exe")
-	if merr == nil {
+	errs := []error{err}
+	if emptyDir != "" {
+		if e, err = OpenOverlayDir("/proc/self/exe", emptyDir); err == nil {
+			return e, nil
+		}
+		errs = append(errs, err)
+	}
+	if e, err = OpenMemfd("/proc/self/exe"); err == nil {
 		return e, nil
 	}
-	return nil, fmt.Errorf("seal the runtime binary: %w", errors.Join(oerr, merr))
+	return nil, fmt.Errorf("seal the runtime binary: %w", errors.Join(append(errs, err)...))
 }
 
 // OpenOverlay opens path (a symlink such as /proc/self/exe is resolved first)
 // O_PATH through a detached, read-only, lower-only overlayfs whose layers are
-// the binary's directory and an empty, detached tmpfs. Needs CAP_SYS_ADMIN
-// and overlayfs layers given by descriptor (FSCONFIG_SET_FD on "lowerdir+").
-func OpenOverlay(path string) (_ *Exe, err error) {
+// the binary's directory and an empty, detached tmpfs, both given by
+// descriptor: no directory of the host's is needed, none is touched. Needs
+// CAP_SYS_ADMIN and Linux 6.15 (overlayfs layers by FSCONFIG_SET_FD, 6.13;
+// detached mounts and O_PATH descriptors as layers, 6.15).
+func OpenOverlay(path string) (*Exe, error) {
+	return openOverlay(path, "")
+}
+
+// OpenOverlayDir is OpenOverlay for kernels from 5.2 (fsopen) to 6.14: the
+// second layer is emptyDir, named by path (created if missing, and kept
+// empty). It must not overlap the binary's directory (neither may contain
+// the other: overlayfs says ELOOP), e.g. <--root>/exeseal for a binary in
+// /usr/local/bin. This is runc 1.2's form, with its state directory.
+func OpenOverlayDir(path, emptyDir string) (*Exe, error) {
+	if err := os.MkdirAll(emptyDir, 0o700); err != nil {
+		return nil, err
+	}
+	return openOverlay(path, emptyDir)
+}
+
+func openOverlay(path, emptyDir string) (*Exe, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", path, err) // e.g. a deleted binary: OpenMemfd still works
 	}
 	dir, name := filepath.Split(real)
-	mnt, err := overlay(dir, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID)
+	attr := unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOSUID
+	var mnt int
+	if emptyDir == "" {
+		mnt, err = overlay(dir, attr)
+	} else {
+		mnt, err = overlayDir(dir, emptyDir, attr)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(mnt)
-
 	fd, err := unix.Openat(mnt, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s in the sealing overlay: %w", name, err)
 	}
 	return newExe(fd, real, Overlay)
+}
+
+// overlayDir is overlay with layers named by path.
+func overlayDir(dir, emptyDir string, attr int) (int, error) {
+	esc := func(p string) string { return strings.ReplaceAll(strings.ReplaceAll(p, `\`, `\\`), `:`, `\:`) }
+	lower := esc(filepath.Clean(dir)) + ":" + esc(filepath.Clean(emptyDir))
+	return detached("overlay", func(ctx int) error {
+		if err := unix.FsconfigSetString(ctx, "lowerdir", lower); err != nil {
+			return fmt.Errorf("fsconfig overlay lowerdir=%s: %w", lower, err)
+		}
+		_ = unix.FsconfigSetString(ctx, "xino", "off")
+		return nil
+	}, attr)
 }
 
 // overlay returns the root of a detached, lower-only overlayfs of dir (on
@@ -107,7 +151,7 @@ func overlay(dir string, attr int) (int, error) {
 		return -1, err
 	}
 	defer unix.Close(empty)
-	bindir, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	bindir, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("open %s: %w", dir, err)
 	}

@@ -34,15 +34,23 @@ func TestMain(m *testing.M) {
 	case "exit":
 		os.Exit(0)
 	}
-	testns.Main(m)
+	code := testns.Run(m)
+	os.Remove(emptyDir)
+	os.Exit(code)
 }
 
+// emptyDir is OpenOverlayDir's second layer in the tests: a directory of
+// our own, beside (not above) the test binary's.
+var emptyDir = filepath.Join(os.TempDir(), "exeseal-test-empty-"+strconv.Itoa(os.Getpid()))
+
 var methods = []struct {
+	name   string
 	method Method
 	open   func(string) (*Exe, error)
 }{
-	{Overlay, OpenOverlay},
-	{Memfd, OpenMemfd},
+	{"overlay", Overlay, OpenOverlay},
+	{"overlay-dir", Overlay, func(p string) (*Exe, error) { return OpenOverlayDir(p, emptyDir) }},
+	{"memfd", Memfd, OpenMemfd},
 }
 
 func sha(t *testing.T, path string) [32]byte {
@@ -134,7 +142,7 @@ func TestHostileWrite(t *testing.T) {
 		}
 	})
 	for _, m := range methods {
-		t.Run(string(m.method), func(t *testing.T) {
+		t.Run(m.name, func(t *testing.T) {
 			e := open(t, m.method, m.open)
 			cmd, stdin := startChild(t, e.Path(), "sleep")
 			exe := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe"
@@ -261,7 +269,7 @@ func TestOverlayNoRemount(t *testing.T) {
 // child (host procfs, host pid) before its exec.
 func TestInitNamespaces(t *testing.T) {
 	testns.RequireRoot(t)
-	e, err := Open()
+	e, err := Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +336,7 @@ func TestSeals(t *testing.T) {
 // overlay (the cheaper way, see the package doc).
 func TestOpen(t *testing.T) {
 	testns.RequireRoot(t)
-	e, err := Open()
+	e, err := Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +364,7 @@ func BenchmarkOpen(b *testing.B) {
 	}
 	b.Logf("%s: %d bytes", bin, st.Size())
 	for _, m := range methods {
-		b.Run(string(m.method), func(b *testing.B) {
+		b.Run(m.name, func(b *testing.B) {
 			for b.Loop() {
 				e, err := m.open(bin)
 				if err != nil {
@@ -387,7 +395,7 @@ func BenchmarkStart(b *testing.B) {
 	// Open once, start many: what the exec through the sealed file costs,
 	// apart from sealing it.
 	for _, m := range methods {
-		b.Run(string(m.method)+"-exec-only", func(b *testing.B) {
+		b.Run(m.name+"-exec-only", func(b *testing.B) {
 			e, err := m.open("/proc/self/exe")
 			if err != nil {
 				b.Fatal(err)
@@ -399,7 +407,7 @@ func BenchmarkStart(b *testing.B) {
 		})
 	}
 	for _, m := range methods {
-		b.Run(string(m.method), func(b *testing.B) {
+		b.Run(m.name, func(b *testing.B) {
 			var open, close time.Duration
 			for b.Loop() {
 				t0 := time.Now()
