@@ -114,6 +114,9 @@ func openOverlay(path, emptyDir string) (*Exe, error) {
 		mnt, err = overlay(dir, attr)
 	} else {
 		mnt, err = overlayDir(dir, emptyDir, attr)
+		if errors.Is(err, unix.ELOOP) {
+			err = fmt.Errorf("%w (%s and %s overlap: one contains the other)", err, dir, emptyDir)
+		}
 	}
 	if err != nil {
 		return nil, err
