@@ -71,6 +71,7 @@
 // # Measured (this host: 2-CPU AMD EPYC VM, Linux 6.18, load ~5 from other
 // work, so medians; mydocker built by `make build`, 8,192,880 bytes)
 //
+//	make build OUT=/var/tmp/exeseal-bench/mydocker   # not under /tmp: overlay-dir's empty dir is there
 //	cd internal/exeseal
 //	EXESEAL_BENCH_BIN=/var/tmp/exeseal-bench/mydocker go test -run XXX -bench . -count 8 .
 //
