@@ -38,6 +38,7 @@ func Init(k kernel.Kernel) error {
 		// The parent went away before sending it: nothing to run.
 		return fmt.Errorf("read init spec: %w", err)
 	}
+	letAll(k, spec.Vars)
 	k.Let("PID", strconv.Itoa(spec.HostPid))
 	if err := initSteps(k, &spec, io.MultiReader(dec.Buffered(), specR)); err != nil {
 		ie := &initError{Msg: err.Error(), Code: 125}
@@ -133,7 +134,8 @@ func (e execOp) wd() string {
 
 func (execOp) Why() string { return execWhy }
 func (e execOp) Command() kernel.Command {
-	return kernel.Command{In: kernel.Where{Pid: e.s.HostPid, NS: "-a"}, Argv: append([]string{"--wd=" + e.wd(), e.path}, e.s.Cmd[1:]...)}
+	return kernel.Command{In: kernel.Where{Pid: e.s.HostPid, NS: "-a"}, Argv: append([]string{"--wd=" + e.wd(), e.path}, e.s.Cmd[1:]...),
+		Script: goScript(e.s)}
 }
 
 // Plan refuses, as the real exec would, a command the image does not have

@@ -65,16 +65,18 @@ func (o startOp) Apply(*kernel.Exec) error { return o.start() }
 // startInitOp starts the container's init (see startInit); in a plan it
 // makes a stand-in, whose steps the plan takes at release.
 type startInitOp struct {
-	r   *Runtime
-	c   *Config
-	sio stdio
-	p   *initProcess // the result
+	r    *Runtime
+	c    *Config
+	sio  stdio
+	spec *initSpec    // for a script's stand-in
+	p    *initProcess // the result
 }
 
 func (o *startInitOp) Why() string { _, why, _ := initNamespaces(o.c); return why }
 func (o *startInitOp) Command() kernel.Command {
 	_, _, argv := initNamespaces(o.c)
-	return kernel.Command{Argv: argv}
+	unshare := argv[:len(argv)-2] // up to --fork, without "mydocker init"
+	return kernel.Command{Argv: argv, Script: standIn(unshare, o.spec, o.c.Detach)}
 }
 func (o *startInitOp) Apply(*kernel.Exec) error {
 	p, err := o.r.startInit(o.c, o.sio)

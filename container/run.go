@@ -50,6 +50,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	letAll(r.K, r.scriptVars(c.ID))
 	if err := r.store().Create(c); err != nil {
 		return nil, err
 	}
@@ -134,6 +135,7 @@ func (r *Runtime) checkNetwork(mode string) error {
 // init, connects it, and releases it. On any failure what was done is undone.
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
+	letAll(r.K, spec.Vars) // again: a detached container starts in its shim
 	err := r.K.Do(
 		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
 		kernel.Mkdir{Path: spec.Work, Reason: "overlay's workdir, its scratch space on the same filesystem"},
@@ -156,7 +158,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, err
 	}
 	spec.EtcFiles = etc
-	so := &startInitOp{r: r, c: c, sio: sio}
+	so := &startInitOp{r: r, c: c, sio: sio, spec: spec}
 	if err := r.K.Do(so); err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
@@ -193,6 +195,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
 	layer := r.Paths.LayerDir(c.ID)
 	return &initSpec{
+		Vars: r.scriptVars(c.ID), StateDir: r.Paths.StateDir(c.ID),
 		ID: c.ID, Lower: c.ImagePath,
 		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
 		Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,

@@ -4,6 +4,10 @@ package container
 // as it has started: the command never travels in argv. One goByte follows
 // on the same pipe once the cgroup and network are ready: the go signal.
 type initSpec struct {
+	// Vars are the variables of a --log-format script (see script.go);
+	// StateDir is the container's state directory.
+	Vars     [][2]string
+	StateDir string
 	ID       string
 	HostPid  int // the init's pid as the host sees it, for the narrated nsenter commands
 	Lower    string

@@ -92,7 +92,8 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	u.Add(func() error { return drv.Disconnect(nw, ep) })
 
 	if a.ResolvConfPath != "" {
-		if err := m.k.Do(kernel.RewriteFile{Path: a.ResolvConfPath, Content: resolv}); err != nil {
+		if err := m.k.Do(kernel.WriteFile{Path: a.ResolvConfPath, Content: string(resolv), Create: true,
+			Reason: "the container's /etc/resolv.conf (bound from this file, rewritten in place): the network's nameservers"}); err != nil {
 			return nil, u.Run(err)
 		}
 	}
@@ -246,7 +247,8 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 				peers = append(peers, o.Containers[pid])
 			}
 		}
-		err := m.k.Do(kernel.RewriteFile{Path: ep.HostsPath, Content: hostsContent(ep, peers)})
+		err := m.k.Do(kernel.WriteFile{Path: ep.HostsPath, Content: string(hostsContent(ep, peers)), Create: true,
+			Reason: fmt.Sprintf("the /etc/hosts of container %s (bound from this file, rewritten in place): the names on its networks", shortID(id))})
 		if err != nil && id == self {
 			return err
 		}

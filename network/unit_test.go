@@ -191,7 +191,7 @@ func TestHostsAndResolv(t *testing.T) {
 	p := t.TempDir() + "/hosts"
 	os.WriteFile(p, []byte("a much longer old content\n"), 0o644)
 	before, _ := os.Stat(p)
-	if err := (kernel.RewriteFile{Path: p, Content: []byte("new\n")}).Apply(nil); err != nil {
+	if err := (kernel.WriteFile{Path: p, Content: "new\n", Create: true}).Apply(nil); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.Stat(p)

@@ -21,7 +21,8 @@ type Command struct {
 	Comment string
 	// Script, if set, is what a script runs instead of Argv or Shell:
 	// where mydocker's own process is the subject (the container's init),
-	// a stand-in that a shell can start and name ($PID).
+	// a stand-in that a shell can start and name ($PID). The variables'
+	// values in it are replaced as in Text (see Vars.Subst).
 	Script string `json:",omitempty"`
 }
 
@@ -46,19 +47,24 @@ func Mountns(pid int) Where { return Where{Pid: pid, NS: "-m"} }
 // so the commands read, and run, as a script: "$PID" for 4123.
 type Vars struct{ pairs [][2]string } // value, name; longest value first
 
-// Set makes name stand for value from now on.
-func (v *Vars) Set(name, value string) {
+// Set makes name stand for value from now on; it reports whether that is
+// news (a new name, or a new value).
+func (v *Vars) Set(name, value string) bool {
 	if value == "" {
-		return
+		return false
 	}
 	for i, p := range v.pairs {
 		if p[1] == name {
+			if p[0] == value {
+				return false
+			}
 			v.pairs = append(v.pairs[:i], v.pairs[i+1:]...)
 			break
 		}
 	}
 	v.pairs = append(v.pairs, [2]string{value, name})
 	sort.SliceStable(v.pairs, func(i, j int) bool { return len(v.pairs[i][0]) > len(v.pairs[j][0]) })
+	return true
 }
 
 // each calls f for every variable, longest value first.
@@ -69,6 +75,14 @@ func (v *Vars) each(f func(value, name string)) {
 	for _, p := range v.pairs {
 		f(p[0], p[1])
 	}
+}
+
+// Subst writes "${NAME}" for each variable's value in a shell snippet
+// written by hand (a Command's Script); the values must stand where a
+// shell expands variables (unquoted, or inside double quotes).
+func (v *Vars) Subst(s string) string {
+	s, _ = v.mark(s)
+	return strings.NewReplacer("\x00", "${", "\x01", "}").Replace(s)
 }
 
 // placeholder marks where a variable goes until the line is rendered.

@@ -77,6 +77,8 @@ func say(log logrus.FieldLogger, src string, vars *Vars, withVars bool, op Op) {
 }
 
 func let(log logrus.FieldLogger, vars *Vars, name, value string) {
-	vars.Set(name, value)
+	if !vars.Set(name, value) {
+		return
+	}
 	log.WithField(FieldLet, [2]string{name, value}).Infof("$%s stands for %s", name, value)
 }

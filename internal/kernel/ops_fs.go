@@ -60,7 +60,8 @@ func (m Mkdir) Effects() []Effect {
 	return []Effect{Ensures(Object{Kind: "dir", Name: filepath.Clean(m.Path)})}
 }
 
-// WriteFile is `echo VALUE > PATH` (for content of several lines,
+// WriteFile is `echo VALUE > PATH`; the file is rewritten in place (its
+// inode kept: a bind mount of it shows the new content) (for content of several lines,
 // `printf 'CONTENT' > PATH`, its newlines and tabs escaped; for none,
 // `truncate -s 0 PATH`): a file written in one write(2), as a cgroup
 // interface file or a sysctl needs, or a file the container sees

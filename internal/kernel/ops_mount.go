@@ -108,8 +108,20 @@ type Mount struct {
 
 func (m Mount) Why() string { return m.Reason }
 func (m Mount) Command() Command {
-	return Command{In: m.In, Argv: MountArgs(m.Source, m.Target, m.FSType, m.Flags, m.Data)}
+	in := m.In
+	// A proc, sysfs or mqueue instance shows the pid, network or IPC
+	// namespace of the process that mounts it: nsenter must enter that
+	// one too (with -p it forks, so mount runs inside).
+	if ns := fsNamespace[m.FSType]; in.Pid != 0 && ns != "" && m.Flags&(unix.MS_BIND|unix.MS_REMOUNT) == 0 {
+		in.NS += " " + ns
+	}
+	return Command{In: in, Argv: MountArgs(m.Source, m.Target, m.FSType, m.Flags, m.Data)}
 }
+
+// fsNamespace is nsenter's flag for the namespace a new instance of a
+// filesystem type belongs to.
+var fsNamespace = map[string]string{"proc": "-p", "sysfs": "-n", "mqueue": "-i"}
+
 func (m Mount) Apply(*Exec) error {
 	if err := unix.Mount(m.Source, m.Target, m.FSType, m.Flags, m.Data); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", m.FSType+m.Source, m.Target, err)

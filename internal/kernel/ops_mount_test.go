@@ -16,7 +16,7 @@ func TestContainerOpCommands(t *testing.T) {
 		want string
 	}{
 		{MakePrivate{In: Mountns(41), Target: "/", Recursive: true}, "nsenter -t 41 -m mount --make-rprivate /"},
-		{Mount{In: Mountns(41), Source: "proc", Target: "/m/proc", FSType: "proc", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}, "nsenter -t 41 -m mount -t proc -o nosuid,nodev,noexec proc /m/proc"},
+		{Mount{In: Mountns(41), Source: "proc", Target: "/m/proc", FSType: "proc", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}, "nsenter -t 41 -m -p mount -t proc -o nosuid,nodev,noexec proc /m/proc"},
 		{Mount{In: Mountns(41), Source: "/v", Target: "/m/v", Flags: unix.MS_BIND | unix.MS_REC}, "nsenter -t 41 -m mount --rbind /v /m/v"},
 		{Mount{In: Mountns(41), Target: "/m/v", Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY}, "nsenter -t 41 -m mount -o remount,ro,bind /m/v"},
 		{PivotRoot{Pid: 41, Dir: "/m"}, `nsenter -t 41 -m sh -c "cd /m && pivot_root . . && umount -l ."`},

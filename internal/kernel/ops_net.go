@@ -485,34 +485,6 @@ func SysctlIface(family, dev, leaf string) string {
 	return "net." + family + ".conf." + dev + "." + leaf
 }
 
-// RewriteFile replaces the content of a file mydocker keeps for a
-// container (its hosts and resolv.conf, which are bind-mounted onto the
-// container's /etc files) in place: truncate and write, the inode kept, so
-// the bind mount shows the new content. Like a state record it is narrated
-// at DEBUG only, and a plan does not write it.
-type RewriteFile struct {
-	Path    string
-	Content []byte
-}
-
-func (RewriteFile) isRecord()     {}
-func (w RewriteFile) Why() string { return "" }
-func (w RewriteFile) Command() Command {
-	return Command{Comment: "mydocker rewrites " + w.Path + " in place (it is bind-mounted into the container)"}
-}
-func (w RewriteFile) Apply(*Exec) error {
-	f, err := os.OpenFile(w.Path, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Truncate(0); err != nil {
-		return err
-	}
-	_, err = f.WriteAt(w.Content, 0)
-	return err
-}
-
 // Releaser is a Kernel that holds netlink handles open in other processes'
 // network namespaces (Real, Narrating).
 type Releaser interface {

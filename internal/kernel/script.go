@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/sirupsen/logrus"
-
-	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 // ScriptFormatter is `--log-format script`: the narration as a shell script
@@ -25,13 +23,15 @@ const ScriptHeader = "#!/bin/sh\n# made by mydocker --log-format script: run it 
 func (ScriptFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	var b bytes.Buffer
 	if l, ok := e.Data[FieldLet].([2]string); ok {
-		fmt.Fprintf(&b, "%s=%s\n", l[0], narrate.Quote(l[1]))
+		// A value given from outside (ROOT=/elsewhere sh run.sh) or by an
+		// earlier line (the stand-in's PID) wins.
+		fmt.Fprintf(&b, "%s=\"${%s:-%s}\"\n", l[0], l[0], dqEscape(l[1]))
 		return b.Bytes(), nil
 	}
 	if c, ok := e.Data[FieldStep].(Command); ok {
 		vars, _ := e.Data[FieldVars].(*Vars)
 		if c.Script != "" {
-			b.WriteString(c.Script)
+			b.WriteString(vars.Subst(c.Script))
 		} else {
 			b.WriteString(c.Text(vars))
 		}

@@ -20,7 +20,7 @@ func TestScriptFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.Warn("something odd")
-	want := `PID=4123
+	want := `PID="${PID:-4123}"
 # dry run of container 9b52
 # make the mount point
 mkdir -p "/proc/${PID}/root/x"

@@ -1,0 +1,131 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The narration contract, whole: `--log-format script` of `network create`
+// and `run -d --net N -p ... -m ... --cpus ...`, run as it is (every line,
+// nothing filtered out) by a root shell in fresh namespaces, makes the same
+// state as mydocker made: links, addresses, routes, iptables rules,
+// sysctls, the container's mounts (relative to its root), /dev, /etc
+// files, hostname, pid 1, cgroup directories and limit files; and the
+// published port answers. mydocker's container is removed before the
+// replay (the script names the same id, layer and cgroups).
+
+// containerDump is the state of the container whose init is $PID, as the
+// host sees it.
+const containerDump = `
+echo '== ctr links'; nsenter -t $PID -n ip -o link show
+echo '== ctr addrs'; nsenter -t $PID -n ip -o -4 addr show
+echo '== ctr routes'; nsenter -t $PID -n ip route show
+echo '== mounts'; awk '{ sep = 0; for (i = 7; $i != "-"; i++) ; print $5, $(i+1), $(i+2), $6, $(i+3) }' /proc/$PID/mountinfo
+echo '== dev'; ls -l /proc/$PID/root/dev | awk '{print $1, $3, $4, $5, $6, $NF}'
+echo '== etc'; for f in hostname hosts resolv.conf; do echo "-- $f"; cat /proc/$PID/root/etc/$f; done
+echo '== hostname'; nsenter -t $PID -u hostname
+echo '== pid 1'; tr '\0' ' ' < /proc/$PID/cmdline; echo
+echo '== cgroups'; for d in /sys/fs/cgroup/*/mydocker/$ID; do echo "$d $(cat $d/cgroup.procs | wc -l)"; done
+echo '== limits'; cat /sys/fs/cgroup/memory/mydocker/$ID/memory.limit_in_bytes /sys/fs/cgroup/cpu/mydocker/$ID/cpu.cfs_quota_us /sys/fs/cgroup/cpu/mydocker/$ID/cpu.cfs_period_us
+echo '== sysctls'; sysctl net.ipv4.ip_forward net.ipv4.conf.sn1.route_localnet
+echo '== port'; timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname
+`
+
+func TestScriptReplaysNetworkCreateAndRun(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	e.ok("run", "--rm", "--net", "none", "busybox", "true") // the image, built outside the script
+	md := fmt.Sprintf("%s --root %s --data-root %s", binary, e.root, e.dataRoot)
+	record := fmt.Sprintf(`set -e
+ip link set lo up
+M="%[1]s"
+$M --log-format script network create --subnet 10.66.0.0/24 sn1 2>%[2]s/script.sh
+$M --log-format script run -d --name web --net sn1 -p 8080:80 -m 64m --cpus 0.5 busybox httpd -f -p 80 -h / >%[2]s/id 2>%[2]s/run.sh
+ID=$(cat %[2]s/id)
+PID=$($M inspect web | sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' | head -1)
+i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
+{ %[3]s %[4]s } > %[2]s/dumpA 2>&1
+$M --log-level warn rm -f web >/dev/null
+$M --log-level warn network rm sn1 >/dev/null
+`, md, dir, hostDump, containerDump)
+	if out, err := inFreshNamespaces(record); err != nil {
+		t.Fatalf("record: %v\n%s", err, out)
+	}
+	read := func(name string) string { b, _ := os.ReadFile(filepath.Join(dir, name)); return string(b) }
+	if !strings.HasPrefix(read("script.sh"), "#!/bin/sh") || !strings.Contains(read("run.sh"), "mkfifo") {
+		t.Fatalf("not a script:\n%s%s", read("script.sh"), read("run.sh"))
+	}
+	replay := fmt.Sprintf(`ip link set lo up
+. %[1]s/script.sh
+. %[1]s/run.sh
+i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
+{ %[2]s %[3]s } > %[1]s/dumpB 2>&1
+kill -KILL $PID # pid 1 of its namespace ignores a TERM it has no handler for
+while [ -e /proc/$PID ]; do sleep 0.01; done
+for d in /sys/fs/cgroup/*/mydocker/$ID; do rmdir $d; done
+`, dir, hostDump, containerDump)
+	if out, err := inFreshNamespaces(replay); err != nil {
+		t.Fatalf("replay: %v\n%s\n--- script:\n%s%s", err, out, read("script.sh"), read("run.sh"))
+	}
+	want, got := normalizeReplay(read("dumpA")), normalizeReplay(read("dumpB"))
+	if want != got {
+		t.Errorf("the replayed script's state differs:\n%s\n--- the script:\n%s%s", lineDiff(want, got), read("script.sh"), read("run.sh"))
+	}
+	for _, s := range []string{"10.66.0.2/24", "DNAT", "overlay", "67108864", "== port\n" + read("id")[:12]} {
+		if !strings.Contains(want, s) {
+			t.Errorf("the recorded state lacks %q:\n%s", s, want)
+		}
+	}
+}
+
+// lineDiff lists the lines only one side has: "-" mydocker's, "+" the
+// replay's.
+func lineDiff(want, got string) string {
+	count := func(s string) map[string]int {
+		m := map[string]int{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l]++
+		}
+		return m
+	}
+	w, g := count(want), count(got)
+	var out []string
+	for _, l := range strings.Split(want, "\n") {
+		if w[l] > g[l] {
+			out = append(out, "- "+l)
+			w[l]--
+		}
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if g[l] > count(want)[l] {
+			out = append(out, "+ "+l)
+			g[l]--
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// inFreshNamespaces runs a shell script in a new network and mount
+// namespace, for two minutes at most.
+func inFreshNamespaces(script string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script)
+	cmd.WaitDelay = time.Second
+	return cmd.CombinedOutput()
+}
+
+var dumpTimes = regexp.MustCompile(`\b[A-Z][a-z]{2} +\d+ +[\d:]+\b`)
+
+// normalizeReplay is normalizeDump plus what differs between any two runs
+// of a container (times in ls).
+func normalizeReplay(s string) string {
+	return normalizeDump(dumpTimes.ReplaceAllString(s, "<time>"))
+}
