@@ -18,6 +18,7 @@ func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.letContainer(c)
 	if err := r.stop(c, timeout); err != nil {
 		return c, err
 	}
@@ -94,6 +95,7 @@ func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.letContainer(c)
 	if c.IsRunning() {
 		if !force {
 			return c, fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, c.Name)

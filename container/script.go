@@ -2,6 +2,7 @@ package container
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/mydocker/mydocker/internal/kernel"
@@ -20,6 +21,15 @@ import (
 // scriptVars are the variables of a container's script.
 func (r *Runtime) scriptVars(id string) [][2]string {
 	return [][2]string{{"ROOT", r.Paths.Root}, {"DATA", r.Paths.DataRoot}, {"ID", id}}
+}
+
+// letContainer sets the variables of c's script, $PID included while it
+// runs, for a verb that acts on an existing container (stop, rm).
+func (r *Runtime) letContainer(c *Config) {
+	letAll(r.K, r.scriptVars(c.ID))
+	if c.Pid != 0 {
+		r.K.Let("PID", strconv.Itoa(c.Pid))
+	}
 }
 
 // letAll makes each variable stand for its value in k's script.

@@ -38,6 +38,13 @@ echo '== sysctls'; sysctl net.ipv4.ip_forward net.ipv4.conf.sn1.route_localnet
 echo '== port'; timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname
 `
 
+// goneDump is what must be gone once the container and its network are.
+const goneDump = `
+echo '== cgroups'; ls -d /sys/fs/cgroup/*/mydocker/$ID 2>/dev/null || true
+echo '== layer'; ls -d $DATA/containers/$ID $ROOT/containers/$ID 2>/dev/null || true
+echo '== sysctls'; sysctl net.ipv4.ip_forward
+`
+
 func TestScriptReplaysNetworkCreateAndRun(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -45,16 +52,21 @@ func TestScriptReplaysNetworkCreateAndRun(t *testing.T) {
 	md := fmt.Sprintf("%s --root %s --data-root %s", binary, e.root, e.dataRoot)
 	record := fmt.Sprintf(`set -e
 ip link set lo up
-M="%[1]s"
+M="%[1]s" ROOT=%[5]s DATA=%[7]s
 $M --log-format script network create --subnet 10.66.0.0/24 sn1 2>%[2]s/script.sh
 $M --log-format script run -d --name web --net sn1 -p 8080:80 -m 64m --cpus 0.5 busybox httpd -f -p 80 -h / >%[2]s/id 2>%[2]s/run.sh
 ID=$(cat %[2]s/id)
 PID=$($M inspect web | sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' | head -1)
 i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 { %[3]s %[4]s } > %[2]s/dumpA 2>&1
-$M --log-level warn rm -f web >/dev/null
-$M --log-level warn network rm sn1 >/dev/null
-`, md, dir, hostDump, containerDump)
+SHIM=$(sed -n 's/.*"MonitorPid": *\([0-9]*\).*/\1/p' %[5]s/containers/$ID/config.json)
+$M --log-format script stop -t 1 web >/dev/null 2>%[2]s/stop.sh
+while [ -e /proc/$SHIM ]; do sleep 0.02; done
+cp %[5]s/containers/$ID/shim.log %[2]s/shim.sh
+$M --log-format script rm web >/dev/null 2>%[2]s/rm.sh
+$M --log-format script network rm sn1 >/dev/null 2>%[2]s/netrm.sh
+{ %[3]s %[6]s } > %[2]s/dumpC 2>&1
+`, md, dir, hostDump, containerDump, e.root, goneDump, e.dataRoot)
 	if out, err := inFreshNamespaces(record); err != nil {
 		t.Fatalf("record: %v\n%s", err, out)
 	}
@@ -67,20 +79,38 @@ $M --log-level warn network rm sn1 >/dev/null
 . %[1]s/run.sh
 i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 { %[2]s %[3]s } > %[1]s/dumpB 2>&1
-kill -KILL $PID # pid 1 of its namespace ignores a TERM it has no handler for
-while [ -e /proc/$PID ]; do sleep 0.01; done
-for d in /sys/fs/cgroup/*/mydocker/$ID; do rmdir $d; done
-`, dir, hostDump, containerDump)
+for s in stop shim rm netrm; do . %[1]s/$s.sh; done
+{ %[2]s %[4]s } > %[1]s/dumpD 2>&1
+`, dir, hostDump, containerDump, goneDump)
 	if out, err := inFreshNamespaces(replay); err != nil {
 		t.Fatalf("replay: %v\n%s\n--- script:\n%s%s", err, out, read("script.sh"), read("run.sh"))
 	}
+	scripts := func(names ...string) string {
+		var b strings.Builder
+		for _, n := range names {
+			b.WriteString(read(n + ".sh"))
+		}
+		return b.String()
+	}
 	want, got := normalizeReplay(read("dumpA")), normalizeReplay(read("dumpB"))
 	if want != got {
-		t.Errorf("the replayed script's state differs:\n%s\n--- the script:\n%s%s", lineDiff(want, got), read("script.sh"), read("run.sh"))
+		t.Errorf("the replayed script's state differs after run:\n%s\n--- the script:\n%s", lineDiff(want, got), scripts("script", "run"))
+	}
+	want, got = normalizeReplay(read("dumpC")), normalizeReplay(read("dumpD"))
+	if want != got {
+		t.Errorf("the replayed script's state differs after stop, rm and network rm:\n%s\n--- the script:\n%s", lineDiff(want, got), scripts("stop", "shim", "rm", "netrm"))
+	}
+	for _, s := range []string{"kill -TERM", "kill -KILL", "ip link del", "iptables -t nat -X MYDOCKER-P-", "rmdir", "rm -rf"} {
+		if !strings.Contains(scripts("stop", "shim", "rm", "netrm"), s) {
+			t.Errorf("the teardown script lacks %q", s)
+		}
+	}
+	if c := normalizeReplay(read("dumpC")); strings.Contains(c, "sn1") || strings.Contains(c, "MYDOCKER") || strings.Contains(c, "mydocker/") {
+		t.Errorf("mydocker left something behind:\n%s", c)
 	}
 	for _, s := range []string{"10.66.0.2/24", "DNAT", "overlay", "67108864", "== port\n" + read("id")[:12]} {
-		if !strings.Contains(want, s) {
-			t.Errorf("the recorded state lacks %q:\n%s", s, want)
+		if !strings.Contains(read("dumpA"), s) {
+			t.Errorf("the recorded state lacks %q:\n%s", s, read("dumpA"))
 		}
 	}
 }

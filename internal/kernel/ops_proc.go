@@ -62,7 +62,14 @@ func (s Signal) Command() Command {
 	if name == "" {
 		name = strconv.Itoa(int(s.Sig))
 	}
-	return Command{Argv: []string{"kill", "-" + name, strconv.Itoa(s.Pid)}}
+	c := Command{Argv: []string{"kill", "-" + name, strconv.Itoa(s.Pid)}}
+	if s.Sig == syscall.SIGKILL {
+		// A script goes on once the process is gone, as mydocker does:
+		// a cgroup cannot be removed while it still holds it.
+		pid := strconv.Itoa(s.Pid)
+		c.Script = "kill -KILL " + pid + " && while kill -0 " + pid + " 2>/dev/null; do sleep 0.01; done"
+	}
+	return c
 }
 func (s Signal) Apply(*Exec) error {
 	if err := syscall.Kill(s.Pid, s.Sig); err != nil && err != syscall.ESRCH {
