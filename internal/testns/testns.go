@@ -54,6 +54,11 @@ func setup() error {
 	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fmt.Errorf("ip link set lo up: %v: %s", err, out)
 	}
+	// It copies the host's IPv4 settings: start from the kernel's
+	// defaults (no routing), whatever the host has.
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("0\n"), 0o644); err != nil {
+		return fmt.Errorf("ip_forward off in the test's namespace: %w", err)
+	}
 	return nil
 }
 

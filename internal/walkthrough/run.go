@@ -69,7 +69,9 @@ func (r *Runner) Run(c *Chapter) error {
 
 	var s strings.Builder
 	fmt.Fprintf(&s, "export PATH=%s:$PATH MYDOCKER_ROOT=%s MYDOCKER_DATA_ROOT=%s\n", bin, root, data)
-	fmt.Fprintf(&s, "cd %s\nip link set lo up\n", work)
+	// A new network namespace copies the host's IPv4 settings: start
+	// from the kernel's defaults (no routing), whatever the host has.
+	fmt.Fprintf(&s, "cd %s\nip link set lo up\nsysctl -qw net.ipv4.ip_forward=0\n", work)
 	for _, cmd := range c.Setup {
 		fmt.Fprintf(&s, "{ %s\n} >/dev/null 2>&1 || { echo '%s setup failed: %s'; exit 1; }\n", paths.Replace(cmd), marker, strings.ReplaceAll(cmd, "'", ""))
 	}
