@@ -18,12 +18,7 @@ func NewID() (string, error) {
 }
 
 // ShortID is the 12-character form ps shows.
-func ShortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
+func ShortID(id string) string { return names.ShortID(id) }
 
 // ValidateName applies docker's rule for container names,
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/procfs"
 )
 
 // Stop sends SIGTERM to the container's command, then SIGKILL after
@@ -68,8 +69,8 @@ func (r *Runtime) awaitRecord(c *Config, killed bool) error {
 		return err != nil || cur.Status == StatusExited
 	}
 	monitorAlive := func() bool {
-		_, _, ok := procStat(c.MonitorPid)
-		return ok && c.MonitorPid != os.Getpid()
+		_, err := procfs.StartTime(c.MonitorPid)
+		return err == nil && c.MonitorPid != os.Getpid()
 	}
 	if waitUntil(func() bool { return recorded() || !monitorAlive() }, 10*time.Second) && recorded() {
 		// The watcher records the exit first and releases the cgroup (and

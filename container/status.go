@@ -1,50 +1,19 @@
 package container
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
-)
 
-// procStat reads a process's state letter and start time from
-// /proc/<pid>/stat; ok is false when there is no such process.
-func procStat(pid int) (state byte, start uint64, ok bool) {
-	if pid <= 0 {
-		return 0, 0, false
-	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	// The command name (field 2) may hold spaces and parentheses: parse
-	// after the last ')'. Then: state, ppid, ... starttime is field 22.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := bytes.Fields(data[i+1:])
-	if len(f) < 20 {
-		return 0, 0, false
-	}
-	start, err = strconv.ParseUint(string(f[19]), 10, 64)
-	if err != nil {
-		return 0, 0, false
-	}
-	return f[0][0], start, true
-}
+	"github.com/mydocker/mydocker/internal/procfs"
+)
 
 // processAlive reports whether pid is still the process that started at
 // start (a reused pid is not) and has not exited (a zombie has).
-func processAlive(pid int, start uint64) bool {
-	st, s, ok := procStat(pid)
-	return ok && s == start && st != 'Z' && st != 'X'
-}
+func processAlive(pid int, start uint64) bool { return procfs.Alive(pid, start) }
 
 // pidStart returns the start time of a live pid, for processAlive later.
 func pidStart(pid int) uint64 {
-	_, s, _ := procStat(pid)
+	s, _ := procfs.StartTime(pid)
 	return s
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"syscall"
+
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // checkHostPorts refuses a host port some process of the host already
@@ -49,19 +51,13 @@ func (m *Manager) Check(netName string, ip net.IP, ports []PortMapping) error {
 		if err != nil {
 			return err
 		}
+		if err := portsFree(all, ports); err != nil {
+			return err
+		}
 		var nw *Network
 		for _, o := range all {
 			if o.Name == netName {
 				nw = o
-			}
-			for _, oep := range o.Containers {
-				for _, op := range oep.Ports {
-					for _, p := range ports {
-						if p.Conflicts(op) {
-							return fmt.Errorf("publish %s: %w by container %s (%s)", p, ErrPortAllocated, shortID(oep.ID), op)
-						}
-					}
-				}
 			}
 		}
 		if nw == nil {
@@ -85,7 +81,7 @@ func (m *Manager) Check(netName string, ip net.IP, ports []PortMapping) error {
 		}
 		for _, ep := range nw.Containers {
 			if ep.IP == ip.String() {
-				return fmt.Errorf("--ip %s is in use by container %s: %w", ip, shortID(ep.ID), ErrIPInUse)
+				return fmt.Errorf("--ip %s is in use by container %s: %w", ip, names.ShortID(ep.ID), ErrIPInUse)
 			}
 		}
 		return nil

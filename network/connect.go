@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // timed logs, at debug level, how long an operation took.
@@ -57,7 +58,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 		return nil, err
 	}
 	if a.Pid <= 0 {
-		return nil, fmt.Errorf("connect %s to %s: no container process (pid %d)", shortID(a.Container), a.Network, a.Pid)
+		return nil, fmt.Errorf("connect %s to %s: no container process (pid %d)", names.ShortID(a.Container), a.Network, a.Pid)
 	}
 	if err := checkHostPorts(a.Ports); err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	var ep *Endpoint
 	err := m.locked(func() (err error) { nw, ep, err = m.reserve(a); return err })
 	if err != nil {
-		return nil, fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err)
+		return nil, fmt.Errorf("connect %s to network %s: %w", names.ShortID(a.Container), a.Network, err)
 	}
 	var u Undo
 	u.Add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
@@ -87,7 +88,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	err = drv.Connect(nw, ep, a.Pid)
 	kernel.Release(m.k, a.Pid) // an open handle would keep the namespace alive after the container
 	if err != nil {
-		return nil, u.Run(fmt.Errorf("connect %s to network %s: %w", shortID(a.Container), a.Network, err))
+		return nil, u.Run(fmt.Errorf("connect %s to network %s: %w", names.ShortID(a.Container), a.Network, err))
 	}
 	u.Add(func() error { return drv.Disconnect(nw, ep) })
 
@@ -117,7 +118,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	gw := net.ParseIP(nw.Gateway).To4()
 	_, subnet, _ := net.ParseCIDR(nw.Subnet)
 	ones, _ := subnet.Mask.Size()
-	kernel.Report(m.k, "container %s connected to network %s: %s on %s", shortID(a.Container), nw.Name, ep.IP, ep.Ifname)
+	kernel.Report(m.k, "container %s connected to network %s: %s on %s", names.ShortID(a.Container), nw.Name, ep.IP, ep.Ifname)
 	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
 		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
 }
@@ -133,22 +134,14 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 		return nil, nil, err
 	}
 	if _, ok := nw.Containers[a.Container]; ok {
-		return nil, nil, fmt.Errorf("container %s is already connected to network %s", shortID(a.Container), nw.Name)
+		return nil, nil, fmt.Errorf("container %s is already connected to network %s", names.ShortID(a.Container), nw.Name)
 	}
 	all, err := m.loadAll()
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, o := range all {
-		for _, oep := range o.Containers {
-			for _, op := range oep.Ports {
-				for _, p := range a.Ports {
-					if p.Conflicts(op) {
-						return nil, nil, fmt.Errorf("publish %s: %w by container %s (%s)", p, ErrPortAllocated, shortID(oep.ID), op)
-					}
-				}
-			}
-		}
+	if err := portsFree(all, a.Ports); err != nil {
+		return nil, nil, err
 	}
 	pools, err := m.pools.load(m.k)
 	if err != nil {
@@ -159,10 +152,10 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 		return nil, nil, fmt.Errorf("network %s: subnet %s missing from %s", nw.Name, nw.Subnet, m.pools.path)
 	}
 	for _, oep := range nw.Containers {
-		pool.SetOwner(net.ParseIP(oep.IP), "container "+shortID(oep.ID))
+		pool.SetOwner(net.ParseIP(oep.IP), "container "+names.ShortID(oep.ID))
 	}
 	pool.SetOwner(net.ParseIP(nw.Gateway), "the gateway of "+nw.Name)
-	owner := "container " + shortID(a.Container)
+	owner := "container " + names.ShortID(a.Container)
 	var ip net.IP
 	if a.IP != nil {
 		if err := pool.Reserve(a.IP, owner); err != nil {
@@ -248,12 +241,12 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 			}
 		}
 		err := m.k.Do(kernel.WriteFile{Path: ep.HostsPath, Content: string(hostsContent(ep, peers)), Create: true,
-			Reason: fmt.Sprintf("the /etc/hosts of container %s (bound from this file, rewritten in place): the names on its networks", shortID(id))})
+			Reason: fmt.Sprintf("the /etc/hosts of container %s (bound from this file, rewritten in place): the names on its networks", names.ShortID(id))})
 		if err != nil && id == self {
 			return err
 		}
 		if err != nil {
-			m.k.Log().Debugf("update hosts of container %s: %v", shortID(id), err)
+			m.k.Log().Debugf("update hosts of container %s: %v", names.ShortID(id), err)
 		}
 	}
 	return nil

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/names"
+	"github.com/mydocker/mydocker/internal/procfs"
 )
 
 // Disconnect detaches a container from a network: port rules, veth pair,
@@ -39,9 +40,9 @@ func (m *Manager) Disconnect(network, containerID string) error {
 		return nil
 	}))
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("disconnect %s from network %s: %w", shortID(containerID), network, err)
+		return fmt.Errorf("disconnect %s from network %s: %w", names.ShortID(containerID), network, err)
 	}
-	kernel.Report(m.k, "container %s disconnected from network %s", shortID(containerID), network)
+	kernel.Report(m.k, "container %s disconnected from network %s", names.ShortID(containerID), network)
 	return nil
 }
 
@@ -64,11 +65,12 @@ func (m *Manager) claim(network, containerID string) (*Network, *Endpoint, error
 			if ep = nw.Containers[containerID]; ep == nil {
 				return nil
 			}
-			if ep.Removing != 0 && ep.Removing != os.Getpid() && pidAlive(ep.Removing) && time.Now().Before(deadline) {
+			if ep.Removing != 0 && ep.Removing != os.Getpid() && procfs.Alive(ep.Removing, ep.RemovingStart) && time.Now().Before(deadline) {
 				wait = true
 				return nil
 			}
 			ep.Removing = os.Getpid()
+			ep.RemovingStart, _ = procfs.StartTime(ep.Removing)
 			return m.k.Do(m.record(nw))
 		})
 		if err != nil || !wait {
@@ -76,10 +78,6 @@ func (m *Manager) claim(network, containerID string) (*Network, *Endpoint, error
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func pidAlive(pid int) bool {
-	return syscall.Kill(pid, 0) == nil
 }
 
 // Reconcile frees what containers that no longer exist still hold (their

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 /*
@@ -216,7 +217,7 @@ func (f Firewall) addPorts(containerID string, ip []byte, ports []PortMapping) e
 		return nil
 	}
 	if err := f.k.Do(kernel.ChainNew{Table: "nat", Chain: portChain(containerID),
-		Reason: fmt.Sprintf("a chain for the published ports of container %s", shortID(containerID))}); err != nil {
+		Reason: fmt.Sprintf("a chain for the published ports of container %s", names.ShortID(containerID))}); err != nil {
 		return err
 	}
 	// Fill the chain before jumping to it.

@@ -6,6 +6,8 @@ import (
 	"net"
 	"sort"
 	"strings"
+
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // Mermaid draws a network as a Mermaid flowchart (GitHub renders it in
@@ -40,7 +42,7 @@ func Mermaid(nw *Network) string {
 	}
 	w("  end")
 	for i, ep := range eps {
-		title := shortID(ep.ID)
+		title := names.ShortID(ep.ID)
 		if ep.Name != "" {
 			title = ep.Name + " " + title
 		}

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/names"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
 
@@ -86,8 +87,10 @@ type Endpoint struct {
 	HostsPath      string        `json:",omitempty"`
 	ResolvConfPath string        `json:",omitempty"`
 	// Removing is the pid of the mydocker process tearing the endpoint
-	// down, so that concurrent teardowns do not interleave (see claim).
-	Removing int `json:",omitempty"`
+	// down, with its start time (a reused pid is not it), so that
+	// concurrent teardowns do not interleave (see claim).
+	Removing      int    `json:",omitempty"`
+	RemovingStart uint64 `json:",omitempty"`
 }
 
 // CreateOptions are `network create`'s.
@@ -280,7 +283,7 @@ func (m *Manager) remove(name string) error {
 	if len(nw.Containers) > 0 {
 		ids := make([]string, 0, len(nw.Containers))
 		for id := range nw.Containers {
-			ids = append(ids, shortID(id))
+			ids = append(ids, names.ShortID(id))
 		}
 		sort.Strings(ids)
 		return fmt.Errorf("network %s: %w: %v", name, ErrInUse, ids)

@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // PortMapping is one -p/--publish: [hostIP:]hostPort:containerPort[/proto].
@@ -106,14 +108,7 @@ func (p PortMapping) loopbackOnly() bool {
 
 // portChain is the nat chain holding one container's DNAT rules (chain
 // names are API; at most 28 characters).
-func portChain(containerID string) string { return "MYDOCKER-P-" + shortID(containerID) }
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
+func portChain(containerID string) string { return "MYDOCKER-P-" + names.ShortID(containerID) }
 
 // portRules are the rules publishing a container's ports, as data:
 //
@@ -128,7 +123,7 @@ func portRules(containerID string, ip net.IP, ports []PortMapping) []Rule {
 		return nil
 	}
 	chain := portChain(containerID)
-	tag := comment("mydocker:" + shortID(containerID))
+	tag := comment("mydocker:" + names.ShortID(containerID))
 	rs := []Rule{newRule("nat", chainNat, "look up the container's published ports", append([]string{"-j", chain}, tag...)...)}
 	for _, p := range ports {
 		var args []string
@@ -156,4 +151,21 @@ func portRules(containerID string, ip net.IP, ports []PortMapping) []Rule {
 		rs = append(rs, newRule("nat", chainPostrouting, "hairpin: masquerade the container's connection to its own published port", args...))
 	}
 	return rs
+}
+
+// portsFree refuses ports that a container on any of the networks has
+// published already.
+func portsFree(all []*Network, ports []PortMapping) error {
+	for _, o := range all {
+		for _, oep := range o.Containers {
+			for _, op := range oep.Ports {
+				for _, p := range ports {
+					if p.Conflicts(op) {
+						return fmt.Errorf("publish %s: %w by container %s (%s)", p, ErrPortAllocated, names.ShortID(oep.ID), op)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

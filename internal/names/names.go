@@ -29,3 +29,12 @@ func LowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '
 // Docker is docker's rule for container (and network) names:
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*.
 func Docker(s string) bool { return Valid(s, Alnum, "_.-") }
+
+// ShortID is the 12-character form of a 64-hex id that ps shows and that
+// names things made for a container (its veth, its port chain).
+func ShortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

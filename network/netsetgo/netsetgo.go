@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/procfs"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -175,7 +176,7 @@ func (s *Wirer) Wire(o Options) (*Wiring, error) {
 }
 
 func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
-	start, err := procStartTime(p.pid)
+	start, err := procfs.StartTime(p.pid)
 	if err != nil {
 		return nil, fmt.Errorf("no process with pid %d", p.pid)
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/procfs"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -123,35 +124,13 @@ func (s *Wirer) pruneWirings(except int) error {
 		if w.Pid == except {
 			continue
 		}
-		if st, err := procStartTime(w.Pid); err == nil && st == w.StartTime {
+		if st, err := procfs.StartTime(w.Pid); err == nil && st == w.StartTime {
 			continue
 		}
 		s.k.Log().Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
 		errs = append(errs, s.unwire(w, false))
 	}
 	return errors.Join(errs...)
-}
-
-// procStartTime reads a process's start time, in clock ticks after boot
-// (field 22 of /proc/PID/stat); a zombie counts as gone.
-func procStartTime(pid int) (uint64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')') // the command name may hold spaces and ')'
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(s[i+1:]) // f[0] is field 3, the state
-	if len(f) < 20 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	if f[0] == "Z" || f[0] == "X" {
-		return 0, fmt.Errorf("pid %d has exited", pid)
-	}
-	return strconv.ParseUint(f[19], 10, 64)
 }
 
 // netnsOf names the network namespace of a /proc entry ("self" or a pid).
@@ -167,7 +146,7 @@ func waitExit(pid int, start uint64) error {
 	if err == nil {
 		defer unix.Close(fd)
 		// The pid may have been reused between the wiring and the open.
-		if st, err := procStartTime(pid); err != nil || st != start {
+		if st, err := procfs.StartTime(pid); err != nil || st != start {
 			return nil
 		}
 		for {
@@ -181,7 +160,7 @@ func waitExit(pid int, start uint64) error {
 		}
 	}
 	for {
-		if st, err := procStartTime(pid); err != nil || st != start {
+		if st, err := procfs.StartTime(pid); err != nil || st != start {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
