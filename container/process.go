@@ -195,7 +195,7 @@ func initNamespaces(c *Config) (flags uintptr, why string, argv []string) {
 	}
 	exe, _ := os.Executable()
 	argv = append(argv, "--fork", "setsid", exe, "init")
-	why = "start the container's init process in new " + kinds + net + " and a session of its own (no controlling terminal)," +
+	why = "start the container's init process in new " + kinds + net + " and a session of its own (never the caller's terminal)," +
 		" from a sealed, read-only copy of mydocker; it waits for its spec and the go signal on a pipe"
 	return flags, why, argv
 }

@@ -318,3 +318,61 @@ func execHelper(pid int) int {
 	}
 	return 0
 }
+
+// What mydocker inherits beyond its stdio (a shell's `3</dev/tty`, a pipe a
+// wrapper left open) reaches neither the container nor the shim that
+// outlives the command.
+func TestCallersOtherFilesStayOut(t *testing.T) {
+	e := newEnv(t)
+	secret, err := os.CreateTemp(t.TempDir(), "callers-own-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer secret.Close()
+	withFile := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, append([]string{"--root", e.root, "--data-root", e.dataRoot, "--log-level", "error"}, args...)...)
+		// fd 20, without close-on-exec, as a shell passes it (above the
+		// fds mydocker hands its children, which would replace it)
+		cmd.ExtraFiles = append(make([]*os.File, 17), secret)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("mydocker %v: %v", args, err)
+		}
+		return string(out)
+	}
+	holds := func(pid int) bool {
+		fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+		for _, fd := range fds {
+			if target, _ := os.Readlink(fd); target == secret.Name() {
+				return true
+			}
+		}
+		return false
+	}
+	if out := withFile("run", "--rm", "--net", "none", "busybox", "ls", "-l", "/proc/self/fd"); strings.Contains(out, "callers-own-") {
+		t.Errorf("run: the container has the caller's file:\n%s", out)
+	}
+	withFile("run", "-d", "--name", "c", "--net", "none", "busybox", "sleep", "1000")
+	if out := withFile("exec", "c", "ls", "-l", "/proc/self/fd"); strings.Contains(out, "callers-own-") {
+		t.Errorf("exec: the command has the caller's file:\n%s", out)
+	}
+	var insp []struct{ State struct{ Pid int } }
+	json.Unmarshal([]byte(e.ok("inspect", "c")), &insp)
+	var cfg struct{ MonitorPid int }
+	entries, _ := os.ReadDir(filepath.Join(e.root, "containers"))
+	for _, en := range entries {
+		if b, err := os.ReadFile(filepath.Join(e.root, "containers", en.Name(), "config.json")); err == nil {
+			json.Unmarshal(b, &cfg)
+		}
+	}
+	if len(insp) != 1 || insp[0].State.Pid <= 0 || cfg.MonitorPid <= 0 {
+		t.Fatalf("no pids: %+v, shim %d", insp, cfg.MonitorPid)
+	}
+	if holds(insp[0].State.Pid) {
+		t.Errorf("run -d: the container holds the caller's file")
+	}
+	if holds(cfg.MonitorPid) {
+		t.Errorf("run -d: the shim holds the caller's file")
+	}
+}
