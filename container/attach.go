@@ -80,8 +80,9 @@ type streams struct {
 
 // pipeStdio makes the pipes of a child started without a terminal and sets
 // them as cmd's stdio: stdin only if sio.In is set, and one pipe for stdout
-// and stderr when they go to the same file (the shim's container.log), so
-// their order there stays as written.
+// and stderr when they go to the same file (the caller's terminal, a
+// `>log 2>&1`, the shim's container.log), so that their order there stays
+// as written.
 func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 	s := &streams{}
 	pipe := func() (r, w *os.File, err error) {
@@ -116,7 +117,7 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 	if w != nil {
 		cmd.Stdout = w
 	}
-	if sio.Err == sio.Out {
+	if sameFile(sio.Out, sio.Err) {
 		if w != nil {
 			cmd.Stderr = w
 		}
@@ -129,6 +130,30 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 		cmd.Stderr = w
 	}
 	return s, nil
+}
+
+// sameFile says whether a and b are one file (both nil, too).
+func sameFile(a, b *os.File) bool {
+	if a == b {
+		return true
+	}
+	if a == nil || b == nil {
+		return false
+	}
+	var sa, sb unix.Stat_t
+	// (Stat through the *os.File: Fd would make it blocking.)
+	ca, err := a.SyscallConn()
+	if err != nil {
+		return false
+	}
+	cb, err := b.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var ea, eb error
+	ca.Control(func(fd uintptr) { ea = unix.Fstat(int(fd), &sa) })
+	cb.Control(func(fd uintptr) { eb = unix.Fstat(int(fd), &sb) })
+	return ea == nil && eb == nil && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // start closes the child's ends (it has its own now) and starts copying:
