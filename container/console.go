@@ -24,7 +24,7 @@ func (consoleOp) Apply(*kernel.Exec) error { return setupConsole() }
 
 // setupConsole makes the command's terminal: a pty of the container's own
 // devpts (so `tty` says /dev/pts/0 inside), its slave as stdin, stdout,
-// stderr and controlling terminal of a new session, and its master sent to
+// stderr and controlling terminal of the init's own session, and its master sent to
 // the parent, which copies between it and the user's terminal.
 func setupConsole() error {
 	sock := os.NewFile(fdConsole, "console")
@@ -49,8 +49,12 @@ func setupConsole() error {
 			return err
 		}
 		defer slave.Close()
-		if _, err := unix.Setsid(); err != nil {
-			return fmt.Errorf("setsid: %w", err)
+		// The init was started in a session of its own (startInit); a
+		// process that is not yet a session leader makes one first.
+		if sid, _ := unix.Getsid(0); sid != unix.Getpid() {
+			if _, err := unix.Setsid(); err != nil {
+				return fmt.Errorf("setsid: %w", err)
+			}
 		}
 		if err := unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0); err != nil {
 			return fmt.Errorf("set controlling terminal: %w", err)

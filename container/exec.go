@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-	"golang.org/x/term"
 
+	"github.com/mydocker/mydocker/internal/exeseal"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 )
@@ -100,7 +99,6 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 	}
 	defer specW.Close()
 	cmd := &exec.Cmd{
-		Path: "/proc/self/exe",
 		Args: append([]string{"mydocker"}, append(r.globalArgs(), "exec-internal")...),
 		Env: []string{
 			envNsenterPid + "=" + strconv.Itoa(c.Pid),
@@ -109,12 +107,13 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 		},
 		Dir:        "/",
 		ExtraFiles: []*os.File{specR},
-		// A process group of its own: a ^C typed in our terminal reaches
-		// the command once, forwarded by us, not also straight from the
-		// terminal to every process of our group.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// A session of its own (and nsexec.c gives the command another):
+		// nothing it runs shares the caller's session, so nothing can reach
+		// the caller's terminal; a ^C typed there reaches the command once,
+		// forwarded by us.
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
-	p := &initProcess{cmd: cmd} // attach and wait only need cmd and pty
+	p := &initProcess{cmd: cmd} // attach and wait only need cmd, pty and io
 	sio := stdio{Out: out, Err: errOut, Tty: o.Tty}
 	if o.Interactive {
 		sio.In = in
@@ -129,36 +128,39 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 		// nsexec.c makes it the controlling terminal of the command's
 		// session, inside the container's pid namespace.
 		cmd.Env = append(cmd.Env, envNsenterTty+"=1")
-	} else {
-		cmd.Stdout, cmd.Stderr = out, errOut
-		if sio.In != nil {
-			cmd.Stdin = sio.In
-			if term.IsTerminal(int(sio.In.Fd())) {
-				// In a process group of its own, reading our terminal
-				// would stop it (SIGTTIN): copy what is typed instead.
-				pr, pw, err := os.Pipe()
-				if err != nil {
-					specR.Close()
-					return 0, err
-				}
-				defer pr.Close()
-				go func() { io.Copy(pw, sio.In); pw.Close() }()
-				cmd.Stdin = pr
-			}
-		}
+	} else if p.io, err = pipeStdio(cmd, sio); err != nil {
+		// Pipes that we copy, never our own files: one of them may be
+		// the caller's terminal.
+		specR.Close()
+		return 0, err
 	}
-
-	err = r.K.Do(startOp{why: r.execWhy(c, procs), cmd: execCommand(c.Pid, procs, spec), start: cmd.Start})
+	// Started from a sealed copy of this binary (see internal/exeseal): the
+	// container sees the command's process, and until it execs the command
+	// its /proc/PID/exe must not be the host's mydocker.
+	start := func() error {
+		exe, err := exeseal.Open(filepath.Join(r.Paths.Root, "exeseal"))
+		if err != nil {
+			return err
+		}
+		defer exe.Close() // after cmd.Start: the child holds its own reference
+		cmd.Path = exe.Path()
+		inheritNothing()
+		return cmd.Start()
+	}
+	why := r.execWhy(c, procs) + ", in a session of its own; the helper that joins runs from a sealed, read-only copy of mydocker"
+	err = r.K.Do(startOp{why: why, cmd: execCommand(c.Pid, procs, spec), start: start})
 	specR.Close()
 	if slave != nil {
 		slave.Close()
 	}
 	if err != nil {
+		p.io.abandon()
 		if p.pty != nil {
 			p.pty.Close()
 		}
 		return 0, fmt.Errorf("start exec in container %s: %w", c.Name, err)
 	}
+	p.io.start(sio)
 	// If the child dies before reading (say, a failed setns), the write
 	// fails with EPIPE and its own message on stderr says why.
 	json.NewEncoder(specW).Encode(spec)

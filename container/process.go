@@ -7,16 +7,21 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/internal/exeseal"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// stdio says where a container's standard streams go.
+// stdio says where a container's standard streams go. Without a terminal
+// the container never gets these files themselves (one of them may be the
+// caller's terminal, which a process holding it can type into with
+// TIOCSTI): it gets pipes, and mydocker copies (see streams).
 type stdio struct {
 	In       *os.File // nil: /dev/null
 	Out, Err *os.File
@@ -36,6 +41,7 @@ type initProcess struct {
 	logDone chan struct{}
 	log     *heldWriter // the init's narration, held until the go signal
 	pty     *os.File    // with a tty: the master side, once released
+	io      *streams    // without a tty: the pipes of its stdio
 }
 
 // Pid is the init's pid as the host sees it (a stand-in's: DryRunPid).
@@ -126,25 +132,40 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 	defer closeAll(theirs)
 
 	flags, _, _ := initNamespaces(c)
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
-		Args:        append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
-		Env:         []string{}, // the command's environment travels in the spec
-		Dir:         "/",
-		ExtraFiles:  theirs, // fds 3, 4, 5 (6): see fdSpec, fdSync, fdLog, fdConsole
-		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags},
+	// The init runs from a sealed copy of this binary (see internal/exeseal):
+	// until it execs the command, a process in the container could find it
+	// as /proc/1/exe, and the host's mydocker must not be what it finds.
+	exe, err := exeseal.Open(filepath.Join(r.Paths.Root, "exeseal"))
+	if err != nil {
+		closeAll(ours)
+		return nil, err
 	}
+	defer exe.Close() // after cmd.Start: the init holds its own reference
+	cmd := &exec.Cmd{
+		Path:       exe.Path(),
+		Args:       append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
+		Env:        []string{}, // the command's environment travels in the spec
+		Dir:        "/",
+		ExtraFiles: theirs, // fds 3, 4, 5 (6): see fdSpec, fdSync, fdLog, fdConsole
+		// A session of its own, from the start: the container never shares
+		// the caller's session, so never its controlling terminal.
+		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags, Setsid: true},
+	}
+	var sp *streams
 	if !sio.Tty {
-		cmd.Stdout, cmd.Stderr = sio.Out, sio.Err
-		if sio.In != nil {
-			cmd.Stdin = sio.In
+		if sp, err = pipeStdio(cmd, sio); err != nil {
+			closeAll(ours)
+			return nil, err
 		}
 	}
+	inheritNothing()
 	if err := cmd.Start(); err != nil {
 		closeAll(ours)
+		sp.abandon()
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
-	p := &initProcess{cmd: cmd, specW: ours[0], syncR: ours[1], logDone: make(chan struct{}), log: &heldWriter{out: r.logOut()}}
+	sp.start(sio)
+	p := &initProcess{cmd: cmd, specW: ours[0], syncR: ours[1], logDone: make(chan struct{}), log: &heldWriter{out: r.logOut()}, io: sp}
 	if sio.Tty {
 		p.console = ours[3]
 	}
@@ -161,8 +182,8 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 }
 
 // initNamespaces are the clone flags of a container's init, and its
-// narration: why (from the namespaces really made), and the unshare(1)
-// command that does the same.
+// narration: why (from the namespaces really made), and the unshare(1) +
+// setsid(1) command that does the same.
 func initNamespaces(c *Config) (flags uintptr, why string, argv []string) {
 	flags = uintptr(unix.CLONE_NEWUTS | unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWIPC)
 	argv = []string{"unshare", "--uts", "--pid", "--mount", "--ipc"}
@@ -175,8 +196,9 @@ func initNamespaces(c *Config) (flags uintptr, why string, argv []string) {
 		net = ""
 	}
 	exe, _ := os.Executable()
-	argv = append(argv, "--fork", exe, "init")
-	why = "start the container's init process in new " + kinds + net + "; it waits for its spec and the go signal on a pipe"
+	argv = append(argv, "--fork", "setsid", exe, "init")
+	why = "start the container's init process in new " + kinds + net + " and a session of its own (never the caller's terminal)," +
+		" from a sealed, read-only copy of mydocker; it waits for its spec and the go signal on a pipe"
 	return flags, why, argv
 }
 
@@ -280,6 +302,7 @@ func (p *initProcess) abort() error {
 	}
 	p.cmd.Process.Kill()
 	p.cmd.Wait()
+	p.io.finish()
 	<-p.logDone
 	p.log.release() // what the init said before it was stopped
 	err := p.initError()
@@ -301,14 +324,16 @@ func (p *initProcess) initError() error {
 	return ie
 }
 
-// wait reaps the init and returns the container's exit code, as a shell
-// reports it: the status, or 128+signal.
+// wait reaps the init (or exec's process) and returns the container's
+// exit code, as a shell reports it: the status, or 128+signal. Without a
+// tty, what it wrote is passed on before wait returns.
 func (p *initProcess) wait() int {
 	if p.plan != nil {
 		p.plan.Gone(DryRunPid) // its command exits at once, with 0
 		return 0
 	}
 	err := p.cmd.Wait()
+	p.io.finish()
 	st, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok {
 		if err != nil {

@@ -67,6 +67,7 @@ func (r *Runtime) spawnShim(c *Config) error {
 		// Its own session: ^C in our terminal, or our exit, does not reach it.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
+	inheritNothing() // it outlives us: it must not hold what our caller gave us (a terminal, an ssh pipe)
 	err = cmd.Start()
 	readyW.Close()
 	if err != nil {

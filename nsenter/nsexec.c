@@ -15,7 +15,8 @@
 //   _MYDOCKER_NSENTER_CGROUPS   cgroup.procs files to join, one per line
 //                               (empty: the container has no cgroup of its own)
 //   _MYDOCKER_NSENTER_TTY       "1": stdin is a pty slave, make it the
-//                               controlling terminal of a new session
+//                               controlling terminal of the command's session
+//                               (which it has in any case: setsid in 5)
 //
 // Without _MYDOCKER_NSENTER_PID the constructor returns at once: every other
 // verb (`mydocker ps`) pays one getenv and nothing else, and prints nothing.
@@ -32,7 +33,8 @@
 //      chroot(".") (setns(mnt) leaves us at the namespace's root mount, which
 //      is not where the container pivoted to);
 //   5. fork: joining a pid namespace only places the children made after it.
-//      The child returns, and the Go runtime starts in it, inside everything;
+//      The child makes a session of its own (setsid) and returns, and the Go
+//      runtime starts in it, inside everything;
 //      it execs the command (cmd/internal.go, exec-internal). This process
 //      stays behind only to forward signals and pass the exit status on.
 // Any failure prints one line on stderr and exits 125: the command never
@@ -224,12 +226,16 @@ __attribute__((constructor)) static void nsexec(void) {
 		struct sigaction dfl = {.sa_handler = SIG_DFL};
 		for (int s = 1; s < NSIG; s++)
 			sigaction(s, &dfl, NULL);
+		// A session of its own, always: without a tty it has no
+		// controlling terminal at all (its stdio are pipes that mydocker
+		// copies), so nothing it runs can reach the caller's terminal
+		// (TIOCSTI types into the terminal of whoever holds it).
+		if (setsid() < 0)
+			die("setsid: %s", strerror(errno));
 		const char *tty = getenv(ENV_TTY);
 		if (tty != NULL && strcmp(tty, "1") == 0) {
-			// A session of its own with the pty as controlling terminal:
+			// With a tty, the pty is the session's controlling terminal:
 			// job control and ^C work, and reach only the command.
-			if (setsid() < 0)
-				die("setsid: %s", strerror(errno));
 			if (ioctl(0, TIOCSCTTY, 0) < 0)
 				die("make the pty the controlling terminal: %s", strerror(errno));
 		}

@@ -98,31 +98,26 @@
 // daemon); mydocker has no daemon, and a cached copy on disk is writable
 // again unless it sits on a read-only mount, which is the overlay.
 //
-// # Wiring (lines as of main 2d39cce)
+// # Where mydocker uses it
 //
-// container/process.go, startInit (line 43): before the exec.Cmd at lines
-// 78-79,
+// container/process.go, startInit: Open(<--root>/exeseal) before the
+// exec.Cmd of the init, Path: exe.Path() (Args[0] stays "mydocker"; the
+// narrated unshare command keeps naming the binary, and the step's why says
+// it runs from a sealed, read-only copy), closed after cmd.Start. The child
+// resolves /proc/self/fd/N after clone, in its new namespaces: the host's
+// procfs still shows it (TestInitNamespaces; container's
+// TestInitStartsSealed checks a real init).
 //
-//	exe, err := exeseal.Open(filepath.Join(r.Paths.Root, "exeseal"))
-//	if err != nil { closeAll(ours); return nil, err }
-//	defer exe.Close() // after cmd.Start (line 92): the init holds its own reference
-//
-// and Path: exe.Path() instead of "/proc/self/exe" (Args[0] stays "mydocker";
-// the narrated unshare command at line 122 keeps naming the binary, the step
-// may add "from a sealed, read-only overlay of it"). The child resolves
-// /proc/self/fd/N after clone, in its new namespaces: the host's procfs
-// still shows it (TestInitNamespaces).
-//
-// container/exec.go, Exec (line 66): the same before the exec.Cmd at lines
-// 101-102, Path: exe.Path(), closed after cmd.Start (line 150). nsexec.c
-// needs no change: its constructor runs in the process started from the
+// container/exec.go, Exec: the same, inside the start step. nsexec.c needs
+// no change for it: its constructor runs in the process started from the
 // sealed file and only forks; the child that returns to Go inside the
-// container (and execs the user's command from cmd/exec.go's
-// exec-internal) inherits that mm and its exe, the sealed file. The
-// constructor's parent, which stays behind to forward signals, is in the
-// host's pid namespace, out of the container's sight, and sealed too.
-// container/shim.go (line 34) needs nothing: the shim runs in the host's
-// namespaces and no container process can see it.
+// container (and execs the user's command from exec-internal) inherits that
+// mm and its exe, the sealed file. The constructor's parent, which stays
+// behind to forward signals, is in the host's pid namespace, out of the
+// container's sight, and sealed too (test/terminal_test.go's
+// TestRuntimeBinarySealed opens its /proc/PID/exe for writing: EROFS).
+// container/shim.go needs nothing: the shim runs in the host's namespaces
+// and no container process can see it.
 //
 // If mydocker itself is ever started from a sealed memfd (IsSealed on
 // /proc/self/exe), /proc/self/exe is already safe, as runc's
