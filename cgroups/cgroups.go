@@ -3,6 +3,8 @@
 // host has mounted).
 package cgroups
 
+import devconfig "github.com/opencontainers/cgroups/devices/config"
+
 // Resources are the limits of one container; zero values mean "no limit".
 type Resources struct {
 	Memory     int64  `json:",omitempty"` // bytes
@@ -14,6 +16,12 @@ type Resources struct {
 	CpusetCpus string `json:",omitempty"`
 	CpusetMems string `json:",omitempty"`
 	PidsLimit  int64  `json:",omitempty"` // -1 unlimited
+	// Devices is the container's device cgroup, in the order its rules
+	// reach the kernel: docker's allowlist (which starts by denying every
+	// device) and the --device rules after it, or --privileged's "a *:*
+	// rwm". None (a config written before there were device rules) is
+	// docker's allowlist: a container never gets every device by default.
+	Devices []*devconfig.Rule `json:",omitempty"`
 }
 
 // Stats is what `mydocker stats` shows.
