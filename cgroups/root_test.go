@@ -446,7 +446,8 @@ func TestRealDevicesEveryHierarchy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mt := range mounts {
-		if mt.FSType == "cgroup2" && mt.Point != h.Unified || mt.FSType == "cgroup" && h.Mounts[mt.Names()[0]] != mt.Point {
+		names := mt.Names()
+		if mt.FSType == "cgroup2" && mt.Point != h.Unified || mt.FSType == "cgroup" && (len(names) == 0 || h.Mounts[names[0]] != mt.Point) {
 			continue // a second mount of a hierarchy
 		}
 		if _, err := os.Stat(filepath.Join(mt.Point, h.Parent, "dev")); err != nil {
