@@ -3,6 +3,8 @@
 // host has mounted).
 package cgroups
 
+import devconfig "github.com/opencontainers/cgroups/devices/config"
+
 // Resources are the limits of one container; zero values mean "no limit".
 type Resources struct {
 	Memory     int64  `json:",omitempty"` // bytes
@@ -14,6 +16,12 @@ type Resources struct {
 	CpusetCpus string `json:",omitempty"`
 	CpusetMems string `json:",omitempty"`
 	PidsLimit  int64  `json:",omitempty"` // -1 unlimited
+	// Devices is the container's device cgroup, in the order its rules
+	// reach the kernel: docker's allowlist (which starts by denying every
+	// device) and the --device rules after it, or --privileged's "a *:*
+	// rwm". None (a config written before there were device rules) is
+	// docker's allowlist: a container never gets every device by default.
+	Devices []*devconfig.Rule `json:",omitempty"`
 }
 
 // Stats is what `mydocker stats` shows.
@@ -25,11 +33,13 @@ type Stats struct {
 	OOMKilled   bool // the OOM killer killed a process of this cgroup
 }
 
-// Manager is one container's cgroup.
+// Manager is one container's cgroup: a directory of its own in every
+// hierarchy the host has.
 type Manager interface {
 	// Apply creates the cgroup (if needed) and moves pid into it.
 	Apply(pid int) error
-	// Set writes the limits.
+	// Set writes the limits and the device rules (docker's allowlist when
+	// r has none; r may be nil).
 	Set(r *Resources) error
 	// Stats reads usage and limits.
 	Stats() (*Stats, error)
@@ -38,8 +48,10 @@ type Manager interface {
 	// making it again (and copying the cpuset down on v1) would cost every
 	// container start several milliseconds.
 	Destroy() error
-	// Paths maps each controller to the container's directory in it (v1),
-	// or "" to its one directory (v2); for inspect and for tests.
+	// Paths maps each v1 hierarchy's names (its controllers, or
+	// name=NAME) to the container's directory in it, and "" to its
+	// directory in the cgroup2 hierarchy (a v2 host's, or a hybrid
+	// host's); for inspect and for tests.
 	Paths() map[string]string
 	// Mode says which kind of hierarchy this manager drives.
 	Mode() Mode

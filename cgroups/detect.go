@@ -1,12 +1,10 @@
 package cgroups
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -45,10 +43,12 @@ func (m Mode) String() string {
 	return "cgroup v1"
 }
 
-// v1Controllers are the hierarchies a container joins on v1. The first five
-// carry our limits and stats; freezer and devices are joined when mounted so
-// that the container's cgroup path is the same in every hierarchy that
-// tools like `systemd-cgls` or a later `pause` would look at.
+// v1Controllers are the v1 hierarchies whose controllers carry our limits
+// and stats (and freezer, devices), in the order the narration shows them.
+// A container joins every other mounted v1 hierarchy too (blkio, net_cls,
+// perf_event, hugetlb, the named name=systemd, ...) and, on a hybrid host,
+// the unified one: with a cgroup of its own everywhere, its cgroup
+// namespace shows none of the host's cgroups.
 var v1Controllers = []string{"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices"}
 
 // v2Controllers are the controllers a container needs enabled in its
@@ -72,27 +72,44 @@ func Load(id string, k kernel.Kernel) (Manager, error) { return New(id, k) }
 
 // NewAt returns a Manager on a directory laid out like a cgroup mount, for
 // tests against a fake tree: if root has a cgroup.controllers file it is a
-// cgroup2 mount, otherwise each subdirectory named like a controller
-// (root/memory, root/cpu, ...) stands for that controller's v1 mount.
+// cgroup2 mount; otherwise each subdirectory stands for a v1 hierarchy
+// named like it (root/memory, root/cpu, root/name=systemd, ...), except one
+// holding a cgroup.controllers file: a hybrid host's cgroup2 (root/unified).
 func NewAt(root, id string, k kernel.Kernel) (Manager, error) {
 	h := &Host{Mode: V1, Mounts: map[string]string{}}
 	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
 		h.Mode, h.Unified = V2, root
-	} else {
-		for _, c := range v1Controllers {
-			if fi, err := os.Stat(filepath.Join(root, c)); err == nil && fi.IsDir() {
-				h.Mounts[c] = filepath.Join(root, c)
-			}
+		return h.Manager(id, k)
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		dir := filepath.Join(root, e.Name())
+		if !e.IsDir() {
+			continue
 		}
+		if _, err := os.Stat(filepath.Join(dir, "cgroup.controllers")); err == nil {
+			h.Unified = dir
+			continue
+		}
+		h.Mounts[e.Name()] = dir
 	}
 	return h.Manager(id, k)
 }
 
 // Host is what DetectHost found: the mode and where the hierarchies are.
 type Host struct {
-	Mode    Mode
-	Mounts  map[string]string // v1: controller name -> mount point
-	Unified string            // v2: the cgroup2 mount point
+	Mode Mode
+	// Mounts maps each mounted v1 hierarchy to its mount point, under each
+	// name it has: its controllers ("cpu", "memory", ...) and "name=NAME"
+	// for a named one. Empty on a v2 host.
+	Mounts map[string]string
+	// Unified is the cgroup2 mount point: the hierarchy of a v2 host, or
+	// on a hybrid (v1) host the cgroup2 beside the v1 hierarchies, where
+	// the container gets a cgroup of its own too ("" when there is none).
+	Unified string
 	// Parent is the directory the containers' cgroups go in, in each
 	// hierarchy; "" means the default, mydocker. Tests use their own.
 	Parent string
@@ -116,7 +133,7 @@ func (h *Host) Manager(id string, k kernel.Kernel) (Manager, error) {
 	if len(h.Mounts) == 0 {
 		return nil, errors.New("no cgroup v1 controller is mounted and no cgroup2 hierarchy has controllers")
 	}
-	return newV1(h.Mounts, parent, id, k), nil
+	return newV1(h.Mounts, h.Unified, parent, id, k), nil
 }
 
 // validID keeps the id a single path element, so it can never climb out of
@@ -132,7 +149,8 @@ func validID(id string) error {
 // v2 host. Anything else (normally a tmpfs of per-controller mounts) is v1 or
 // hybrid; hybrid hosts keep their controllers in v1 (the cgroup2 at
 // /sys/fs/cgroup/unified has at most a leftover like hugetlb), so they are
-// driven as v1. Mount points come from /proc/self/mountinfo, never assumed.
+// driven as v1, with the cgroup2 as one more hierarchy to be in. Mount
+// points come from /proc/self/mountinfo, never assumed.
 func DetectHost() (*Host, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(DefaultRoot, &st); err != nil {
@@ -141,85 +159,38 @@ func DetectHost() (*Host, error) {
 	if st.Type == unix.CGROUP2_SUPER_MAGIC {
 		return &Host{Mode: V2, Unified: DefaultRoot}, nil
 	}
-	mounts, unified, err := readMountinfo("/proc/self/mountinfo")
+	mounts, err := ReadMounts()
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{Mode: V1, Mounts: map[string]string{}}
-	for _, c := range v1Controllers {
-		if p, ok := mounts[c]; ok {
-			h.Mounts[c] = p
-		}
-	}
+	h := hostOf(mounts)
 	// A tmpfs with no v1 controllers but a cgroup2 mount holding the
 	// controllers is a v2 host with an unusual layout: use the cgroup2.
-	if _, ok := h.Mounts["memory"]; !ok && unified != "" {
-		if b, err := os.ReadFile(filepath.Join(unified, "cgroup.controllers")); err == nil && strings.Contains(string(b), "memory") {
-			return &Host{Mode: V2, Unified: unified}, nil
+	if _, ok := h.Mounts["memory"]; !ok && h.Unified != "" {
+		if b, err := os.ReadFile(filepath.Join(h.Unified, "cgroup.controllers")); err == nil && strings.Contains(string(b), "memory") {
+			return &Host{Mode: V2, Unified: h.Unified}, nil
 		}
 	}
 	return h, nil
 }
 
-// readMountinfo returns the v1 controller mounts (controller -> mount point)
-// and the first cgroup2 mount point. Each line reads
-//
-//	36 30 0:33 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
-//
-// with the controllers in the super options after the " - " separator.
-func readMountinfo(path string) (map[string]string, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("read mounts: %w", err)
-	}
-	defer f.Close()
-	mounts := map[string]string{}
-	unified := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		if !ok {
+// hostOf is the v1 (or hybrid) host of these mounts: every v1 hierarchy
+// under each of its names, and the first cgroup2 mount. A hierarchy
+// mounted twice counts at its first mount.
+func hostOf(mounts []Mount) *Host {
+	h := &Host{Mode: V1, Mounts: map[string]string{}}
+	for _, m := range mounts {
+		if m.FSType == "cgroup2" {
+			if h.Unified == "" {
+				h.Unified = m.Point
+			}
 			continue
 		}
-		pf, qf := strings.Fields(pre), strings.Fields(post)
-		if len(pf) < 5 || len(qf) < 3 {
-			continue
-		}
-		mnt := unescapeMount(pf[4])
-		switch qf[0] {
-		case "cgroup2":
-			if unified == "" {
-				unified = mnt
-			}
-		case "cgroup":
-			for _, opt := range strings.Split(qf[2], ",") {
-				if _, seen := mounts[opt]; !seen {
-					mounts[opt] = mnt
-				}
+		for _, n := range m.Names() {
+			if _, seen := h.Mounts[n]; !seen {
+				h.Mounts[n] = m.Point
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return mounts, unified, nil
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return h
 }

@@ -1,13 +1,17 @@
 package cgroups
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	devconfig "github.com/opencontainers/cgroups/devices/config"
 	"github.com/sirupsen/logrus"
 
+	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -20,10 +24,27 @@ type fakeFS struct {
 	root string
 	cmds []string // the narrated "$" commands, in order, with root shown as /cg
 	srcs []string // their source= fields
+	// programs maps each cgroup2 directory (root shown as /cg) to the
+	// devices.list its attached device program allows.
+	programs map[string][]security.DeviceEntry
 }
 
 func newFake(t *testing.T) *fakeFS {
-	return &fakeFS{t: t, root: t.TempDir()}
+	return &fakeFS{t: t, root: t.TempDir(), programs: map[string][]security.DeviceEntry{}}
+}
+
+// attach stands in for loading and attaching a device program: it
+// records what the program would allow.
+func (f *fakeFS) attach(dir string, rules []*devconfig.Rule) error {
+	if _, err := security.DeviceProgram(rules); err != nil {
+		return err
+	}
+	list, err := security.ExpectedDevicesList(rules)
+	if err != nil {
+		return err
+	}
+	f.programs[strings.ReplaceAll(dir, f.root, "/cg")] = list
+	return nil
 }
 
 // put writes a file under root, creating its directory.
@@ -85,9 +106,14 @@ func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // kernelWrite is a write to cgroupfs: on a v2 cgroup.subtree_control,
 // "+x -y" turns controllers on and off, the file then lists them without
-// signs, and the children's cgroup.controllers follow.
+// signs, and the children's cgroup.controllers follow; on a v1 devices
+// cgroup, devices.deny and devices.allow change devices.list.
 func kernelWrite(p, value string) error {
-	if filepath.Base(p) != "cgroup.subtree_control" {
+	switch filepath.Base(p) {
+	case "devices.allow", "devices.deny":
+		return devicesWrite(filepath.Dir(p), filepath.Base(p) == "devices.allow", value)
+	case "cgroup.subtree_control":
+	default:
 		return os.WriteFile(p, []byte(value), 0o644)
 	}
 	old, _ := os.ReadFile(p)
@@ -114,11 +140,64 @@ func kernelWrite(p, value string) error {
 	return os.WriteFile(p, []byte(line), 0o644)
 }
 
+// devicesWrite is the v1 devices controller, for exact entries: "a" to
+// devices.deny empties the list (deny by default), to devices.allow makes
+// it "a *:* rwm"; an entry is added by an allow (permissions merged) and
+// taken away by a deny.
+func devicesWrite(dir string, allow bool, line string) error {
+	listFile := filepath.Join(dir, "devices.list")
+	if line == "a" {
+		content := ""
+		if allow {
+			content = "a *:* rwm\n"
+		}
+		return os.WriteFile(listFile, []byte(content), 0o644)
+	}
+	add, err := security.ParseDevicesList(strings.NewReader(line))
+	if err != nil || len(add) != 1 {
+		return fmt.Errorf("write %q: invalid argument", line)
+	}
+	b, _ := os.ReadFile(listFile)
+	list, err := security.ParseDevicesList(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	if len(list) == 1 && list[0].Type == 'a' {
+		return nil // allow by default: an exception to it is not shown
+	}
+	e, found := add[0], false
+	var out []string
+	for _, old := range list {
+		if old.Type == e.Type && old.Major == e.Major && old.Minor == e.Minor {
+			found = true
+			p := devconfig.Permissions(old.Perms)
+			if allow {
+				p = p.Union(devconfig.Permissions(e.Perms))
+			} else {
+				p = p.Difference(devconfig.Permissions(e.Perms))
+			}
+			if p.IsEmpty() {
+				continue
+			}
+			old.Perms = string(p)
+		}
+		out = append(out, old.String())
+	}
+	if !found && allow {
+		out = append(out, e.String())
+	}
+	return os.WriteFile(listFile, []byte(strings.Join(out, "\n")+"\n"), 0o644)
+}
+
 // kernelMkdir is mkdir on cgroupfs: a new v2 cgroup comes with the
-// controllers its parent enabled.
+// controllers its parent enabled, a new v1 devices cgroup with its
+// parent's devices.list.
 func kernelMkdir(p string) error {
 	if err := os.Mkdir(p, 0o755); err != nil {
 		return err
+	}
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(p), "devices.list")); err == nil {
+		_ = os.WriteFile(filepath.Join(p, "devices.list"), b, 0o644)
 	}
 	if b, err := os.ReadFile(filepath.Join(filepath.Dir(p), "cgroup.subtree_control")); err == nil {
 		_ = os.WriteFile(filepath.Join(p, "cgroup.controllers"), b, 0o644)
@@ -152,9 +231,9 @@ func (f *fakeFS) manager(id string) Manager {
 	fake := &kernel.CgroupFS{Mkdir: kernelMkdir, Rmdir: kernelRmdir, Write: kernelWrite}
 	switch m := m.(type) {
 	case *v1:
-		m.fs = fake
+		m.fs, m.attach = fake, f.attach
 	case *v2:
-		m.fs = fake
+		m.fs, m.attach = fake, f.attach
 	}
 	return m
 }
@@ -170,4 +249,20 @@ func sameLines(t *testing.T, what string, got, want []string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
+}
+
+// programCmd is the narrated step that attaches docker's device program to
+// dir: a "#" comment, no shell command does it.
+func programCmd(dir string) string {
+	return deviceProgram{dir: dir, rules: security.DefaultDeviceRules()}.Command().Text(nil)
+}
+
+// defaultList is docker's devices.list.
+func defaultList(t *testing.T) []security.DeviceEntry {
+	t.Helper()
+	l, err := security.ExpectedDevicesList(security.DefaultDeviceRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

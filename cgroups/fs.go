@@ -5,53 +5,87 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
+
+	devconfig "github.com/opencontainers/cgroups/devices/config"
 
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // v1 is a container's cgroup on cgroup v1: one directory mydocker/<id> in
-// each controller's hierarchy, every one holding the container's tasks.
+// every mounted hierarchy (and in the cgroup2 beside them on a hybrid
+// host), every one holding the container's tasks.
 type v1 struct {
 	k       kernel.Kernel
 	fs      *kernel.CgroupFS // nil: the host's cgroupfs
 	id      string
 	parent  string            // the shared parent's name, normally mydocker
-	mounts  map[string]string // controller -> its mount point
+	mounts  map[string]string // hierarchy name (a controller, or name=NAME) -> its mount point
+	unified string            // a hybrid host's cgroup2 mount point, or ""
 	created bool
+	// attach puts a device program on a cgroup2 directory; nil is
+	// security.ApplyDevicesV2 (tests on a fake tree record it instead).
+	attach func(dir string, rules []*devconfig.Rule) error
 }
 
-func newV1(mounts map[string]string, parent, id string, k kernel.Kernel) *v1 {
-	return &v1{k: k, id: id, parent: parent, mounts: mounts}
+func newV1(mounts map[string]string, unified, parent, id string, k kernel.Kernel) *v1 {
+	return &v1{k: k, id: id, parent: parent, mounts: mounts, unified: unified}
 }
 
-// path is the container's directory in controller c's hierarchy.
+// path is the container's directory in the hierarchy named c.
 func (m *v1) path(c string) string { return filepath.Join(m.mounts[c], m.parent, m.id) }
+
+// unifiedPath is its directory in a hybrid host's cgroup2.
+func (m *v1) unifiedPath() string { return filepath.Join(m.unified, m.parent, m.id) }
 
 func (m *v1) has(c string) bool { _, ok := m.mounts[c]; return ok }
 
-// dirs are the container's directories, once each: controllers mounted
-// together (the usual "cpu,cpuacct") share one.
+// names are the hierarchies' names: v1Controllers' first, in their order,
+// then the others (blkio, name=systemd, ...) sorted.
+func (m *v1) names() []string {
+	var out, rest []string
+	for _, c := range v1Controllers {
+		if m.has(c) {
+			out = append(out, c)
+		}
+	}
+	for c := range m.mounts {
+		if !slices.Contains(v1Controllers, c) {
+			rest = append(rest, c)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// dirs are the container's directories, once each (controllers mounted
+// together, the usual "cpu,cpuacct", share one), the cgroup2's last.
 func (m *v1) dirs() []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, c := range v1Controllers {
-		if m.has(c) && !seen[m.path(c)] {
-			seen[m.path(c)] = true
-			out = append(out, m.path(c))
+	for _, c := range m.names() {
+		if p := m.path(c); !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
+	}
+	if m.unified != "" {
+		out = append(out, m.unifiedPath())
 	}
 	return out
 }
 
-// Paths maps each joined controller to the container's directory in it.
+// Paths maps each hierarchy's names to the container's directory in it,
+// and "" to its directory in a hybrid host's cgroup2.
 func (m *v1) Paths() map[string]string {
 	out := map[string]string{}
-	for _, c := range v1Controllers {
-		if m.has(c) {
-			out[c] = m.path(c)
-		}
+	for c := range m.mounts {
+		out[c] = m.path(c)
+	}
+	if m.unified != "" {
+		out[""] = m.unifiedPath()
 	}
 	return out
 }
@@ -73,7 +107,7 @@ func (m *v1) create() error {
 
 func (m *v1) createOnce() error {
 	var ops []kernel.Op
-	why := "give the container a cgroup of its own in each v1 hierarchy, under the shared mydocker/ parent"
+	why := "give the container a cgroup of its own in every hierarchy, under the shared mydocker/ parent: its cgroup namespace will show none of the host's"
 	for _, d := range m.dirs() {
 		ops = append(ops, mkdir(m.fs, why, d))
 		why = ""
@@ -119,14 +153,21 @@ func (m *v1) Apply(pid int) error {
 	return m.k.Do(ops...)
 }
 
-// Set writes the limits in r; zero fields are left as they are.
+// Set writes the limits in r (zero fields are left as they are) and the
+// device rules (docker's allowlist when r has none; r may be nil).
 func (m *v1) Set(r *Resources) error {
-	if r == nil {
-		return nil
-	}
 	if err := m.create(); err != nil {
 		return err
 	}
+	if r != nil {
+		if err := m.setLimits(r); err != nil {
+			return err
+		}
+	}
+	return m.setDevices(deviceRules(r))
+}
+
+func (m *v1) setLimits(r *Resources) error {
 	if err := m.setMemory(r); err != nil {
 		return err
 	}
@@ -143,6 +184,28 @@ func (m *v1) Set(r *Resources) error {
 		return m.k.Do(write(m.fs, "cap the number of tasks (fork fails with EAGAIN beyond it)", m.path("pids"), "pids.max", v))
 	}
 	return nil
+}
+
+// setDevices sets the devices controller to rules, and on a hybrid host
+// also attaches the device program to the container's cgroup2 directory.
+// With neither, nothing can restrict devices here: said, not hidden.
+func (m *v1) setDevices(rules []*devconfig.Rule) error {
+	var ops []kernel.Op
+	if m.has("devices") {
+		v1ops, err := devicesV1(m.fs, m.path("devices"), rules)
+		if err != nil {
+			return err
+		}
+		ops = append(ops, v1ops...)
+	}
+	if m.unified != "" {
+		ops = append(ops, deviceProgram{dir: m.unifiedPath(), rules: rules, attach: m.attach})
+	}
+	if len(ops) == 0 {
+		m.k.Log().Warnf("no devices cgroup controller and no cgroup2 hierarchy: the container's device rules cannot be applied")
+		return nil
+	}
+	return m.k.Do(ops...)
 }
 
 // setMemory writes memory.limit_in_bytes and memory.memsw.limit_in_bytes.

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestParseGood(t *testing.T) {
 			t.Errorf("%+v: %v", tc.f, err)
 			continue
 		}
-		if *got != tc.want {
+		if !reflect.DeepEqual(*got, tc.want) {
 			t.Errorf("%+v: got %+v, want %+v", tc.f, *got, tc.want)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/testns"
 )
@@ -341,8 +342,8 @@ func TestRealV2OnHybrid(t *testing.T) {
 	if h.Mode == V2 {
 		t.Skip("pure v2 host: the other root tests already drive v2")
 	}
-	_, unified, err := readMountinfo("/proc/self/mountinfo")
-	if err != nil || unified == "" {
+	unified := h.Unified
+	if unified == "" {
 		t.Skip("no cgroup2 mount on this host")
 	}
 	v2h := &Host{Mode: V2, Unified: unified, Parent: h.Parent}
@@ -369,5 +370,142 @@ func TestRealV2OnHybrid(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(unified, h.Parent, "c")); err == nil {
 		t.Errorf("v2 container cgroup left behind")
+	}
+	// The v2 manager's Set attaches docker's device program there.
+	m, err = v2h.Manager("d", recorded(new([]string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := runDevScript(t, m, nil); out != refused {
+		t.Errorf("under the v2 manager's device program: %q", out)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// devScript is what a container's process tries with devices: make a node
+// outside docker's allowlist (/dev/kmsg's numbers: the rule "c *:* m" lets
+// any be made) and open it, then open /dev/null. Nothing is read. A
+// refused open prints "kmsg: Operation not permitted" (EPERM), then
+// kmsg-denied.
+func devScript(dir string) string {
+	return `mknod ` + dir + `/kmsg c 1 11 && echo mknod-ok; ` +
+		`if true <` + dir + `/kmsg; then echo kmsg-opened; else echo kmsg-denied; fi 2>&1 | sed 's/.*kmsg: //'; ` +
+		`if true </dev/null; then echo null-opened; fi`
+}
+
+// refused is devScript's output when the kernel refuses /dev/kmsg only.
+const refused = "mknod-ok\nOperation not permitted\nkmsg-denied\nnull-opened\n"
+
+// runDevScript starts the script blocked, lets m place and confine it, and
+// returns what it printed.
+func runDevScript(t *testing.T, m Manager, r *Resources) string {
+	t.Helper()
+	p := startBlocked(t, devScript(t.TempDir()))
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(p.cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	p.release(t)
+	if err := p.wait(t, 10*time.Second); err != nil {
+		t.Fatalf("%v: %s", err, p.out.String())
+	}
+	return p.out.String()
+}
+
+// A container's cgroup on this host: one in every hierarchy it has (named
+// and cgroup2 ones too), docker's devices.list on v1, and the kernel
+// refusing a node outside it; all removed afterwards.
+func TestRealDevicesEveryHierarchy(t *testing.T) {
+	h := realHost(t)
+	m, err := h.Manager("dev", recorded(new([]string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runDevScript(t, m, nil)
+	if out != refused {
+		t.Errorf("in the container's cgroups: %q, want mknod-ok, kmsg-denied, null-opened", out)
+	}
+	if h.Mode == V1 && h.Mounts["devices"] != "" {
+		b, err := os.ReadFile(filepath.Join(m.Paths()["devices"], "devices.list"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := security.ParseDevicesList(bytes.NewReader(b))
+		want, _ := security.ExpectedDevicesList(security.DefaultDeviceRules())
+		if err != nil || !security.SameDevicesList(got, want) {
+			t.Errorf("devices.list:\n%s\nwant docker's %v", b, want)
+		}
+	}
+	// Every hierarchy of this host holds the container's directory.
+	mounts, err := ReadMounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mt := range mounts {
+		names := mt.Names()
+		if mt.FSType == "cgroup2" && mt.Point != h.Unified || mt.FSType == "cgroup" && (len(names) == 0 || h.Mounts[names[0]] != mt.Point) {
+			continue // a second mount of a hierarchy
+		}
+		if _, err := os.Stat(filepath.Join(mt.Point, h.Parent, "dev")); err != nil {
+			t.Errorf("no cgroup of the container in %s (%v): %v", mt.Point, mt.Names(), err)
+		}
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Paths() {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("%s left after Destroy", d)
+		}
+	}
+}
+
+// The cgroup2 device program alone, for real: on a hybrid host, in its
+// cgroup2 with no v1 devices controller beside it (only the program can
+// refuse), as on a v2 host. A --device rule lets its node open.
+func TestRealDeviceProgramOnly(t *testing.T) {
+	h := realHost(t)
+	if h.Unified == "" {
+		t.Skip("no cgroup2 mount on this host")
+	}
+	only := &Host{Mode: V1, Mounts: map[string]string{}, Unified: h.Unified, Parent: h.Parent}
+	if h.Mode == V2 {
+		only = &Host{Mode: V2, Unified: h.Unified, Parent: h.Parent}
+	} else {
+		only.Mounts["pids"] = h.Mounts["pids"] // (a v1 manager needs one v1 hierarchy: one without devices)
+	}
+	var cmds []string
+	m, err := only.Manager("prog", recorded(&cmds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := runDevScript(t, m, nil); out != refused {
+		t.Errorf("under docker's device program: %q, want mknod-ok, kmsg-denied, null-opened", out)
+	}
+	if !strings.Contains(strings.Join(cmds, "\n"), "# mydocker loads an eBPF device program") {
+		t.Errorf("the program's step is not narrated:\n%s", strings.Join(cmds, "\n"))
+	}
+	killCgroup(t, m)
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+
+	kmsg, err := security.ParseDevice("/dev/kmsg:/dev/kmsg:r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = only.Manager("prog2", recorded(new([]string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := runDevScript(t, m, &Resources{Devices: append(security.DefaultDeviceRules(), &kmsg[0].Rule)}); out != "mknod-ok\nkmsg-opened\nnull-opened\n" {
+		t.Errorf("with --device /dev/kmsg:r: %q, want kmsg-opened", out)
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	devconfig "github.com/opencontainers/cgroups/devices/config"
+
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -23,6 +25,9 @@ type v2 struct {
 	parent  string // the shared parent's name, normally mydocker
 	root    string // the cgroup2 mount point
 	created bool
+	// attach puts the device program on the container's directory; nil is
+	// security.ApplyDevicesV2 (tests on a fake tree record it instead).
+	attach func(dir string, rules []*devconfig.Rule) error
 }
 
 func newV2(root, parent, id string, k kernel.Kernel) *v2 {
@@ -100,14 +105,22 @@ func (m *v2) Apply(pid int) error {
 	return m.k.Do(write(m.fs, "move the container's process into its cgroup (its children will be born there)", m.path(), "cgroup.procs", strconv.Itoa(pid)))
 }
 
-// Set writes the limits in r; zero fields are left as they are.
+// Set writes the limits in r (zero fields are left as they are), then
+// attaches the device program of its rules (docker's allowlist when r has
+// none; r may be nil).
 func (m *v2) Set(r *Resources) error {
-	if r == nil {
-		return nil
-	}
 	if err := m.create(); err != nil {
 		return err
 	}
+	if r != nil {
+		if err := m.setLimits(r); err != nil {
+			return err
+		}
+	}
+	return m.k.Do(deviceProgram{dir: m.path(), rules: deviceRules(r), attach: m.attach})
+}
+
+func (m *v2) setLimits(r *Resources) error {
 	if r.Memory > 0 {
 		if err := m.k.Do(write(m.fs, "cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", m.path(), "memory.max", itoa(r.Memory))); err != nil {
 			return err

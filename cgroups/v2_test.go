@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -42,8 +43,12 @@ func TestV2ApplySetDestroy(t *testing.T) {
 		"echo 0 > /cg/mydocker/c1/cpuset.cpus",
 		"echo 0 > /cg/mydocker/c1/cpuset.mems",
 		"echo 20 > /cg/mydocker/c1/pids.max",
+		programCmd("/cg/mydocker/c1"),
 		"echo 4242 > /cg/mydocker/c1/cgroup.procs",
 	})
+	if got, want := f.programs["/cg/mydocker/c1"], defaultList(t); !security.SameDevicesList(got, want) {
+		t.Errorf("device program allows %v, want docker's %v", got, want)
+	}
 	if got := f.get("mydocker/c1/cgroup.controllers"); got != "cpuset cpu memory pids" {
 		t.Errorf("leaf controllers = %q: subtree_control was not enabled down to it", got)
 	}
@@ -146,6 +151,7 @@ func TestV2Plan(t *testing.T) {
 		"mkdir -p /cg/mydocker/c1",
 		"echo '50000 100000' > /cg/mydocker/c1/cpu.max",
 		"echo 20 > /cg/mydocker/c1/pids.max",
+		programCmd("/cg/mydocker/c1"),
 		"echo 4194304 > /cg/mydocker/c1/cgroup.procs",
 		"rmdir /cg/mydocker/c1",
 	})

@@ -6,12 +6,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/mydocker/mydocker/cgroups"
 )
 
 // cgroupProcsToJoin returns the cgroup.procs files an exec must write its
 // pid to, to be in the same cgroups as the container's pid 1: one per
-// hierarchy where pid 1's cgroup differs from ours. A container that has no
-// cgroup of its own (it is where its parent was) has nothing to join.
+// hierarchy where pid 1's cgroup differs from ours. The container has a
+// cgroup of its own in every hierarchy (each v1 one, named ones like
+// name=systemd, and a hybrid host's cgroup2: see cgroups.Host), so an exec
+// joins all of them, and its device rules with them. A container that has
+// no cgroup of its own somewhere (one started before it had) has nothing
+// to join there.
 func cgroupProcsToJoin(pid int) ([]string, error) {
 	theirs, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
@@ -46,52 +52,13 @@ func parseProcCgroup(data string) []cgroupLine {
 	return out
 }
 
-// cgroupMount is a cgroup or cgroup2 mount of /proc/self/mountinfo.
-type cgroupMount struct {
-	Root, Point, FSType string
-	Options             []string // super options: "rw", "memory", "name=systemd", ...
-}
-
-func parseCgroupMounts(mountinfo string) []cgroupMount {
-	var out []cgroupMount
-	for _, l := range strings.Split(mountinfo, "\n") {
-		// ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER
-		pre, post, ok := strings.Cut(l, " - ")
-		if !ok {
-			continue
-		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
-			continue
-		}
-		out = append(out, cgroupMount{Root: unescapeMountinfo(f[3]), Point: unescapeMountinfo(f[4]), FSType: g[0], Options: strings.Split(g[2], ",")})
-	}
-	return out
-}
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+// parseCgroupMounts is the cgroup and cgroup2 mounts of a mountinfo text.
+func parseCgroupMounts(mountinfo string) []cgroups.Mount { return cgroups.ParseMountinfo(mountinfo) }
 
 // cgroupProcsFiles maps the hierarchies where theirs differs from ours to
 // the cgroup.procs file of their cgroup under a mount of that hierarchy.
 // A hierarchy mounted nowhere here cannot be joined, and is skipped.
-func cgroupProcsFiles(theirs, ours []cgroupLine, mounts []cgroupMount) ([]string, error) {
+func cgroupProcsFiles(theirs, ours []cgroupLine, mounts []cgroups.Mount) ([]string, error) {
 	mine := map[string]string{}
 	for _, l := range ours {
 		mine[l.Hierarchy+":"+l.Controllers] = l.Path
@@ -117,7 +84,7 @@ func cgroupProcsFiles(theirs, ours []cgroupLine, mounts []cgroupMount) ([]string
 	return out, nil
 }
 
-func findCgroupMount(l cgroupLine, mounts []cgroupMount) (cgroupMount, bool) {
+func findCgroupMount(l cgroupLine, mounts []cgroups.Mount) (cgroups.Mount, bool) {
 	for _, m := range mounts {
 		if l.Controllers == "" {
 			if l.Hierarchy == "0" && m.FSType == "cgroup2" {
@@ -139,7 +106,7 @@ func findCgroupMount(l cgroupLine, mounts []cgroupMount) (cgroupMount, bool) {
 			return m, true
 		}
 	}
-	return cgroupMount{}, false
+	return cgroups.Mount{}, false
 }
 
 func hasString(list []string, s string) bool {

@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mydocker/mydocker/cgroups"
 )
 
 // The rows of issue 3's user view, end to end: limits that really bite,
@@ -226,5 +230,137 @@ func TestBadLimitsRefused(t *testing.T) {
 	}
 	if left := e.leftovers(); len(left) > 0 {
 		t.Errorf("refused runs left %v", left)
+	}
+}
+
+// hierarchies are the cgroup mount points of this host, once each: every
+// v1 hierarchy (blkio, named ones like name=systemd too) and the cgroup2.
+func hierarchies(t *testing.T) []string {
+	t.Helper()
+	mounts, err := cgroups.ReadMounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range mounts {
+		key := m.FSType + " " + strings.Join(m.Names(), ",")
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, m.Point)
+		}
+	}
+	return out
+}
+
+// initPid is the host pid of a running container's init.
+func (e *env) initPid(ref string) int {
+	e.t.Helper()
+	var insp []struct{ State struct{ Pid int } }
+	if err := json.Unmarshal([]byte(e.ok("inspect", ref)), &insp); err != nil || len(insp) != 1 || insp[0].State.Pid == 0 {
+		e.t.Fatalf("inspect %s: no pid (%v)", ref, err)
+	}
+	return insp[0].State.Pid
+}
+
+// A container has a cgroup of its own in every hierarchy of the host, and
+// its cgroup namespace shows each as the root: from inside, in run and in
+// exec, /proc/self/cgroup shows "/" everywhere. After rm none is left, in
+// any hierarchy.
+func TestCgroupInEveryHierarchy(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok("run", "-d", "--name", "hier", "busybox", "sleep", "1000"))
+	hs := hierarchies(t)
+	dirs := cgroupDirs(id)
+	if len(dirs) != len(hs) {
+		t.Errorf("the container has cgroups %v, want one in each of %v", dirs, hs)
+	}
+	// Seen from the host, its init is in mydocker/<id> in every hierarchy.
+	pc, err := os.ReadFile("/proc/" + strconv.Itoa(e.initPid("hier")) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(pc)), "\n")
+	if len(lines) != len(hs) {
+		t.Errorf("/proc/PID/cgroup has %d hierarchies, the host mounts %d:\n%s", len(lines), len(hs), pc)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, ":/mydocker/"+id) {
+			t.Errorf("the init is not in its own cgroup there: %s", l)
+		}
+	}
+	// Seen from inside: only "/" paths, the host's cgroups hidden.
+	onlyRoot := func(what, out string) {
+		t.Helper()
+		got := strings.Split(strings.TrimSpace(out), "\n")
+		if len(got) != len(lines) {
+			t.Errorf("%s: %d hierarchies, want %d:\n%s", what, len(got), len(lines), out)
+		}
+		for _, l := range got {
+			if !strings.HasSuffix(l, ":/") {
+				t.Errorf("%s shows a cgroup other than its own root: %s", what, l)
+			}
+		}
+	}
+	onlyRoot("exec", e.ok("exec", "hier", "cat", "/proc/self/cgroup"))
+	onlyRoot("run", e.ok("run", "--rm", "busybox", "cat", "/proc/self/cgroup"))
+	e.ok("rm", "-f", "hier")
+	noCgroupLeft(t, id)
+}
+
+// docker's device cgroup, as docker's own containers show it on v1.
+var dockerDevicesList = []string{
+	"c 1:5 rwm", "c 1:3 rwm", "c 1:9 rwm", "c 1:8 rwm", "c 5:0 rwm", "c 5:1 rwm", "c *:* m", "b *:* m",
+	"c 1:7 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
+}
+
+// On v1 the container's devices.list is docker's.
+func TestDevicesListIsDockers(t *testing.T) {
+	e := newEnv(t)
+	id := strings.TrimSpace(e.ok("run", "-d", "busybox", "sleep", "1000"))
+	b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/devices/mydocker", id, "devices.list"))
+	if err != nil {
+		t.Skipf("no v1 devices controller: %v", err)
+	}
+	got := strings.Split(strings.TrimSpace(string(b)), "\n")
+	sort.Strings(got)
+	want := slices.Clone(dockerDevicesList)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("devices.list:\n%s\nwant docker's:\n%s", b, strings.Join(dockerDevicesList, "\n"))
+	}
+}
+
+// devProbe makes a node outside the allowlist (/dev/kmsg's numbers; making
+// any node is allowed) and opens it, then opens /dev/null. Nothing is
+// read from either.
+const devProbe = `mknod /tmp/kmsg c 1 11 && echo made; ` +
+	`if true </tmp/kmsg; then echo kmsg-opened; else echo kmsg-denied; fi; ` +
+	`if true </dev/null; then echo null-opened; fi`
+
+// Inside a container, run or exec'd, the device cgroup refuses to open a
+// node outside the allowlist (EPERM), even to root; /dev/null opens.
+func TestDeviceCgroupRefuses(t *testing.T) {
+	e := newEnv(t)
+	check := func(what string, r result) {
+		t.Helper()
+		if r.stdout != "made\nkmsg-denied\nnull-opened\n" || !strings.Contains(r.stderr, "Operation not permitted") {
+			t.Errorf("%s: stdout %q, stderr %q; want the open of c 1:11 refused with EPERM, /dev/null opened", what, r.stdout, r.stderr)
+		}
+	}
+	check("run", e.run("--log-level", "error", "run", "--rm", "busybox", "sh", "-c", devProbe))
+	e.ok("run", "-d", "--name", "d", "busybox", "sleep", "1000")
+	check("exec", e.run("--log-level", "error", "exec", "d", "sh", "-c", devProbe))
+}
+
+// --device adds the node's rule: it opens.
+func TestDeviceRuleLetsNodeOpen(t *testing.T) {
+	e := newEnv(t)
+	if r := e.run("run", "--help"); !strings.Contains(r.stdout+r.stderr, "--device") {
+		t.Skip("this build has no --device flag")
+	}
+	r := e.run("--log-level", "error", "run", "--rm", "--device", "/dev/kmsg:/dev/kmsg:r", "busybox", "sh", "-c", devProbe)
+	if r.stdout != "made\nkmsg-opened\nnull-opened\n" {
+		t.Errorf("with --device /dev/kmsg:r: stdout %q, stderr %q", r.stdout, r.stderr)
 	}
 }
