@@ -30,6 +30,13 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 	if c.State() == StatusCreated {
 		return nil
 	}
+	// A detached container's shim releases what it held and narrates that
+	// in its own log: what it adds from now on is told here, where the user
+	// asked for it.
+	shimLog := r.openShimLog(c)
+	if shimLog != nil {
+		defer shimLog.Close()
+	}
 	killed := false
 	if c.IsRunning() {
 		if timeout > 0 && processAlive(c.Pid, c.PidStart) {
@@ -49,7 +56,21 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 			}
 		}
 	}
-	return r.awaitRecord(c, killed)
+	return r.awaitRecord(c, killed, shimLog)
+}
+
+// openShimLog opens the shim's log at its end (nil if there is none: a
+// foreground container's teardown is told by its run).
+func (r *Runtime) openShimLog(c *Config) *os.File {
+	f, err := os.Open(r.Paths.ShimLogPath(c.ID))
+	if err != nil {
+		return nil
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil
+	}
+	return f
 }
 
 // signalled reports a signal that could not be sent (the pid is checked
@@ -61,9 +82,10 @@ func (r *Runtime) signalled(c *Config, err error) {
 }
 
 // awaitRecord waits for whoever watches the container (the shim, or a
-// foreground run) to record its exit and clean up; if that watcher is gone,
-// it does so itself.
-func (r *Runtime) awaitRecord(c *Config, killed bool) error {
+// foreground run) to record its exit and clean up, and copies what the
+// shim said meanwhile (shimLog, may be nil) to our log; if that watcher is
+// gone, or does not finish, it does so itself.
+func (r *Runtime) awaitRecord(c *Config, killed bool, shimLog *os.File) error {
 	recorded := func() bool {
 		cur, err := r.store().Get(c.ID)
 		return err != nil || cur.Status == StatusExited
@@ -74,10 +96,17 @@ func (r *Runtime) awaitRecord(c *Config, killed bool) error {
 	}
 	if waitUntil(func() bool { return recorded() || !monitorAlive() }, 10*time.Second) && recorded() {
 		// The watcher records the exit first and releases the cgroup (and
-		// network) just after: release here too, so that nothing is held
-		// once stop returns. teardown is idempotent.
+		// network) just after, then exits: wait for that, so nothing is
+		// held once stop returns, and nothing is told twice.
+		finished := waitUntil(func() bool { return !monitorAlive() }, 10*time.Second)
+		if shimLog != nil {
+			io.Copy(r.logOut(), shimLog)
+		}
+		if finished {
+			return nil
+		}
 		if cur, err := r.store().Get(c.ID); err == nil {
-			return r.teardown(cur)
+			return r.teardown(cur) // it hangs: release here (idempotent)
 		}
 		return nil
 	}
@@ -105,7 +134,7 @@ func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
 			return c, err
 		}
 	} else if c.Status == StatusRunning {
-		r.awaitRecord(c, false) // died unrecorded: record and release now
+		r.awaitRecord(c, false, nil) // died unrecorded: record and release now
 	}
 	if cur, err := r.store().Get(c.ID); err == nil {
 		if err := r.teardown(cur); err != nil {

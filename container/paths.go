@@ -21,6 +21,10 @@ func (p Paths) configPath(id string) string { return filepath.Join(p.StateDir(id
 // LogPath is where a detached container's output goes.
 func (p Paths) LogPath(id string) string { return filepath.Join(p.StateDir(id), "container.log") }
 
+// ShimLogPath is where a detached container's shim narrates what it does
+// once the container runs (its teardown); stop and rm -f show it.
+func (p Paths) ShimLogPath(id string) string { return filepath.Join(p.StateDir(id), "shim.log") }
+
 // storeLock serialises every change to the set of containers.
 func (p Paths) storeLock() string { return filepath.Join(p.containersDir(), ".lock") }
 

@@ -114,7 +114,7 @@ func (r *Runtime) Shim(id string) error {
 	report(shimReport{OK: true})
 	// From here on nobody reads our stderr: keep what we log (the
 	// teardown's narration) beside the container's state.
-	if f, err := os.OpenFile(r.Paths.StateDir(c.ID)+"/shim.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640); err == nil {
+	if f, err := os.OpenFile(r.Paths.ShimLogPath(c.ID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640); err == nil {
 		unix.Dup3(int(f.Fd()), 2, 0)
 		f.Close()
 	}

@@ -76,6 +76,7 @@ func (e *env) dollarLines(args ...string) []string {
 		// A plan's text double-quotes an argument that holds a variable
 		// ("${PID}"): compare without the quotes.
 		cmd = strings.ReplaceAll(cmd, `"`, "")
+		cmd = strings.ReplaceAll(cmd, `\t`, " ") // printf's tabs, before an id in /etc/hosts
 		cmd = dryFullID.ReplaceAllString(cmd, "ID")
 		cmd = dryVeth.ReplaceAllString(cmd, "VETH")
 		cmd = dryShort.ReplaceAllString(cmd, "SHORTID")

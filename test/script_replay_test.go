@@ -13,7 +13,9 @@ import (
 )
 
 // The narration contract, whole: `--log-format script` of `network create`
-// and `run -d --net N -p ... -m ... --cpus ...`, run as it is (every line,
+// and `run -d --net N -p ... -m ... --cpus ...`, then of `stop` (which
+// tells what the container's shim releases), `rm` and `network rm`, run
+// as it is (every line,
 // nothing filtered out) by a root shell in fresh namespaces, makes the same
 // state as mydocker made: links, addresses, routes, iptables rules,
 // sysctls, the container's mounts (relative to its root), /dev, /etc
@@ -59,10 +61,7 @@ ID=$(cat %[2]s/id)
 PID=$($M inspect web | sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' | head -1)
 i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 { %[3]s %[4]s } > %[2]s/dumpA 2>&1
-SHIM=$(sed -n 's/.*"MonitorPid": *\([0-9]*\).*/\1/p' %[5]s/containers/$ID/config.json)
 $M --log-format script stop -t 1 web >/dev/null 2>%[2]s/stop.sh
-while [ -e /proc/$SHIM ]; do sleep 0.02; done
-cp %[5]s/containers/$ID/shim.log %[2]s/shim.sh
 $M --log-format script rm web >/dev/null 2>%[2]s/rm.sh
 $M --log-format script network rm sn1 >/dev/null 2>%[2]s/netrm.sh
 { %[3]s %[6]s } > %[2]s/dumpC 2>&1
@@ -79,7 +78,7 @@ $M --log-format script network rm sn1 >/dev/null 2>%[2]s/netrm.sh
 . %[1]s/run.sh
 i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 { %[2]s %[3]s } > %[1]s/dumpB 2>&1
-for s in stop shim rm netrm; do . %[1]s/$s.sh; done
+for s in stop rm netrm; do . %[1]s/$s.sh; done
 { %[2]s %[4]s } > %[1]s/dumpD 2>&1
 `, dir, hostDump, containerDump, goneDump)
 	if out, err := inFreshNamespaces(replay); err != nil {
@@ -98,10 +97,10 @@ for s in stop shim rm netrm; do . %[1]s/$s.sh; done
 	}
 	want, got = normalizeReplay(read("dumpC")), normalizeReplay(read("dumpD"))
 	if want != got {
-		t.Errorf("the replayed script's state differs after stop, rm and network rm:\n%s\n--- the script:\n%s", lineDiff(want, got), scripts("stop", "shim", "rm", "netrm"))
+		t.Errorf("the replayed script's state differs after stop, rm and network rm:\n%s\n--- the script:\n%s", lineDiff(want, got), scripts("stop", "rm", "netrm"))
 	}
 	for _, s := range []string{"kill -TERM", "kill -KILL", "ip link del", "iptables -t nat -X MYDOCKER-P-", "rmdir", "rm -rf"} {
-		if !strings.Contains(scripts("stop", "shim", "rm", "netrm"), s) {
+		if !strings.Contains(scripts("stop", "rm", "netrm"), s) {
 			t.Errorf("the teardown script lacks %q", s)
 		}
 	}

@@ -81,6 +81,9 @@ func (v *Vars) each(f func(value, name string)) {
 // written by hand (a Command's Script); the values must stand where a
 // shell expands variables (unquoted, or inside double quotes).
 func (v *Vars) Subst(s string) string {
+	if v == nil {
+		return s
+	}
 	s, _ = v.mark(s)
 	return strings.NewReplacer("\x00", "${", "\x01", "}").Replace(s)
 }

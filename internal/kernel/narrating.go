@@ -32,7 +32,7 @@ func (n *Narrating) Do(ops ...Op) error {
 		} else if s {
 			continue
 		}
-		say(n.real.log, src, &n.vars, false, op)
+		say(n.real.log, src, &n.vars, nil, op)
 		if err := op.Apply(n.real.x); err != nil {
 			return opError(op, err)
 		}
@@ -52,24 +52,20 @@ func (n *Narrating) Let(name, value string) { let(n.real.log, &n.vars, name, val
 // Close releases the handles the ops opened.
 func (n *Narrating) Close() { n.real.Close() }
 
-// say logs op's "// why" and "$ command" lines. A record of mydocker's
-// own state is not a kernel change: it goes at DEBUG. In a plan the
-// variables stand in the text too (its pids are stand-ins).
-func say(log logrus.FieldLogger, src string, vars *Vars, withVars bool, op Op) {
+// say logs op's "// why" and "$ command" lines, textVars (may be nil)
+// standing in the text for their values. A record of mydocker's own state
+// is not a kernel change: it goes at DEBUG.
+func say(log logrus.FieldLogger, src string, vars, textVars *Vars, op Op) {
 	l := log.WithField("source", src)
 	lvl := logrus.InfoLevel
 	if _, ok := op.(record); ok {
 		lvl = logrus.DebugLevel
 	}
 	cmd := op.Command()
-	var v *Vars
-	if withVars {
-		v = vars
-	}
 	if why := op.Why(); why != "" {
-		l.Log(lvl, "// "+why)
+		l.Log(lvl, "// "+textVars.Subst(why))
 	}
-	text := cmd.Text(v)
+	text := cmd.Text(textVars)
 	if len(cmd.Argv) > 0 || len(cmd.Shell) > 0 {
 		text = "$ " + text
 	}

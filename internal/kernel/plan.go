@@ -19,6 +19,9 @@ type Plan struct {
 	model map[Object]bool
 	state map[string][]byte // state files written (nil value: removed)
 	vars  Vars
+	// standIns are the variables whose values are a plan's inventions
+	// (StandIn): its text shows "$PID", not a pid no process has.
+	standIns Vars
 
 	// Ops is every op planned, in order (skipped ones left out).
 	Ops []Op
@@ -66,7 +69,7 @@ func (p *Plan) do(src string, op Op) error {
 	} else if s {
 		return nil
 	}
-	say(p.log, src, &p.vars, true, op)
+	say(p.log, src, &p.vars, &p.standIns, op)
 	if p.Fail != nil {
 		if err := p.Fail(op); err != nil {
 			return err
@@ -154,8 +157,17 @@ func (p *Plan) rulesIn(chain Object) []Object {
 // Log implements Kernel.
 func (p *Plan) Log() logrus.FieldLogger { return p.log }
 
-// Let makes name stand for value in the narration from now on.
-func (p *Plan) Let(name, value string) { let(p.log, &p.vars, name, value) }
+// StandIn is the variable a plan's stand-in pid goes by.
+const StandIn = "PID"
+
+// Let makes name stand for value in a script from now on, and, for the
+// stand-in pid, in the plan's narration too.
+func (p *Plan) Let(name, value string) {
+	if name == StandIn {
+		p.standIns.Set(name, value)
+	}
+	let(p.log, &p.vars, name, value)
+}
 
 // Made lists the objects the plan has made and not removed again, and
 // Removed those of its world it has removed: after a rollback both are
