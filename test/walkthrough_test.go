@@ -8,13 +8,13 @@ import (
 	"github.com/mydocker/mydocker/internal/walkthrough"
 )
 
-// The chapters of doc/walkthrough show what mydocker does today: each is
+// The chapters of doc/walkthrough, and README's tour, show what mydocker does today: each is
 // run again (in fresh namespaces, as `make docs` does) and must give the
 // same text after normalisation. A chapter that needs a verb this mydocker
 // lacks (netsetgo, before its branch is merged) is skipped.
 func TestWalkthroughMatchesTheDoc(t *testing.T) {
 	testns.RequireRoot(t)
-	chapters, err := walkthrough.Chapters("../doc/walkthrough")
+	chapters, err := walkthrough.Chapters("../doc/walkthrough", "../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func run(binary, dir string, only []string) error {
 			return fmt.Errorf("build mydocker: %w", err)
 		}
 	}
-	chapters, err := walkthrough.Chapters(dir)
+	chapters, err := walkthrough.Chapters(dir, "README.md")
 	if err != nil {
 		return err
 	}

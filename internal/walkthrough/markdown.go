@@ -61,15 +61,16 @@ type Block struct {
 	Outputs    []string // filled in by Run: one per command, or the picture
 }
 
-// Chapters reads every chapter (NN-*.md) of dir, in order.
-func Chapters(dir string) ([]*Chapter, error) {
+// Chapters reads every chapter (NN-*.md) of dir, in order, then the
+// other pages given (the README's tour is generated the same way).
+func Chapters(dir string, pages ...string) ([]*Chapter, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9]-*.md"))
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(paths)
 	var out []*Chapter
-	for _, p := range paths {
+	for _, p := range append(paths, pages...) {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return nil, err
