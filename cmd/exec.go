@@ -18,6 +18,8 @@ var Exec = &cli.Command{
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable: KEY=VAL, or KEY to take the caller's"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory in the container (default: the container's)"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as uid[:gid] or name[:group] of the container (default: the container's user)"},
+		&cli.BoolFlag{Name: "privileged", Usage: "give the command every capability"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 2); err != nil {
@@ -31,6 +33,7 @@ var Exec = &cli.Command{
 			Container: c.Args().First(), Cmd: c.Args().Tail(),
 			Env: c.StringSlice("env"), WorkDir: c.String("workdir"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"),
+			User: c.String("user"), Privileged: c.Bool("privileged"),
 		}
 		code, err := rt.Exec(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {

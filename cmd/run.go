@@ -33,7 +33,7 @@ var Run = &cli.Command{
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "a nameserver for the container's resolv.conf"},
 		dryRunFlag(),
-	}, resourceFlags...),
+	}, append(securityFlags, resourceFlags...)...),
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
 			return err
@@ -54,6 +54,9 @@ var Run = &cli.Command{
 			AutoRemove: c.Bool("rm"), Network: c.String("net"),
 			Resources: res,
 			IP:        c.String("ip"), Publish: c.StringSlice("publish"), DNS: c.StringSlice("dns"),
+			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
+			SecurityOpt: c.StringSlice("security-opt"), User: c.String("user"), Devices: c.StringSlice("device"),
+			ReadOnly: c.Bool("read-only"), Tmpfs: c.StringSlice("tmpfs"),
 		}
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {
@@ -72,4 +75,17 @@ var Run = &cli.Command{
 		}
 		return nil
 	},
+}
+
+// securityFlags are docker's flags for what a container may do (see
+// container/security for the defaults, which are docker's).
+var securityFlags = []cli.Flag{
+	&cli.StringSliceFlag{Name: "cap-add", Usage: "add a capability (CHOWN or CAP_CHOWN, any case; ALL)"},
+	&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability (ALL: every one not added)"},
+	&cli.BoolFlag{Name: "privileged", Usage: "every capability, no seccomp, no masked paths, every device, /sys and /proc/sys writable"},
+	&cli.StringSliceFlag{Name: "security-opt", Usage: "no-new-privileges[=true], seccomp=unconfined|PROFILE.json"},
+	&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as uid[:gid] or name[:group] of the image"},
+	&cli.StringSliceFlag{Name: "device", Usage: "add a host device: HOST[:CONTAINER][:rwm]"},
+	&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem read-only"},
+	&cli.StringSliceFlag{Name: "tmpfs", Usage: "mount a tmpfs: PATH[:OPTIONS] (default rw,noexec,nosuid,nodev,size=65536k)"},
 }

@@ -7,13 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/exeseal"
+
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 )
@@ -48,12 +52,17 @@ type ExecOptions struct {
 	WorkDir     string   // -w; default: the container's working directory
 	Interactive bool
 	Tty         bool
+	User        string // -u: default, the container's user
+	Privileged  bool   // --privileged: every capability
 }
 
 type execSpec struct {
 	Cmd     []string
 	Env     []string
 	WorkDir string
+	// Security is the container's confinement, with exec's -u and
+	// --privileged: exec-internal applies it before it execs the command.
+	Security *security.Config `json:",omitempty"`
 }
 
 // Exec runs a command in a running container and returns its exit code.
@@ -87,6 +96,12 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 	}
 	if !filepath.IsAbs(spec.WorkDir) {
 		return 0, fmt.Errorf("invalid working directory %q: it must be an absolute path", spec.WorkDir)
+	}
+	if spec.Security, err = execSecurity(c, o); err != nil {
+		return 0, err
+	}
+	if o.User != "" && spec.Security != nil && spec.Security.User.Home != "" {
+		spec.Env = mergeEnv(mergeEnv(spec.Env, []string{"HOME=" + spec.Security.User.Home}), extra)
 	}
 	procs, err := cgroupProcsToJoin(c.Pid)
 	if err != nil {
@@ -239,6 +254,8 @@ func execEnv(c *Config, extra []string, tty bool) []string {
 // moves to the working directory and execs the command. It returns only on
 // failure, with the exit code docker uses (126 cannot invoke, 127 not found).
 func ExecInternal() error {
+	// The confinement is per thread: this one applies it and execs.
+	runtime.LockOSThread()
 	if os.Getenv(envNsenterPid) == "" {
 		return errors.New("exec-internal is run by `mydocker exec`, inside a container's namespaces, never by hand")
 	}
@@ -261,6 +278,14 @@ func ExecInternal() error {
 	path, err := lookPath(s.Cmd[0], s.Env)
 	if err != nil {
 		return err
+	}
+	// Exactly the container's confinement, in the init's order, through
+	// a silent kernel: this process's stderr is the command's.
+	if s.Security != nil {
+		k := kernel.NewReal(logrus.StandardLogger())
+		if err := k.Do(kernel.Finalize(0, s.Security, finalizeWhys(s.Security))...); err != nil {
+			return &initError{Msg: "confine the exec'd command: " + err.Error(), Code: 126}
+		}
 	}
 	err = unix.Exec(path, s.Cmd, s.Env)
 	code := 126

@@ -76,7 +76,11 @@ func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
 	if s.CgroupNS {
 		ops = append(ops, kernel.UnshareCgroupns{Pid: s.HostPid,
 			Reason: "enter a new cgroup namespace, so the container sees its own cgroup as the root"})
+		ops = append(ops, cgroupfsOps(s)...)
 	}
+	// The process's own confinement comes last: after it, the init could
+	// no longer mount, and the fewer calls after seccomp the better.
+	ops = append(ops, finalizeOps(s)...)
 	return append(ops, newExecOp(s))
 }
 

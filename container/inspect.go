@@ -1,9 +1,9 @@
 package container
 
 import (
+	"strings"
 	"time"
 
-	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -52,6 +52,7 @@ type InspectConfig struct {
 	OpenStdin   bool
 	NetworkMode string
 	AutoRemove  bool
+	User        string // -u as given ("" is the image's default, root)
 }
 
 // InspectHostConfig is the HostConfig object of inspect: the resource
@@ -66,17 +67,54 @@ type InspectHostConfig struct {
 	CpusetCpus string
 	CpusetMems string
 	PidsLimit  int64
+
+	// What the container may not do, as asked for (docker's names).
+	CapAdd         []string
+	CapDrop        []string
+	Privileged     bool
+	SecurityOpt    []string
+	ReadonlyRootfs bool
+	Devices        []DeviceMapping
+	Tmpfs          map[string]string `json:",omitempty"`
 }
 
-func hostConfig(r *cgroups.Resources) InspectHostConfig {
+// DeviceMapping is one --device, as docker's inspect shows it.
+type DeviceMapping struct {
+	PathOnHost        string
+	PathInContainer   string
+	CgroupPermissions string
+}
+
+// deviceMapping reads --device HOST[:CONTAINER][:rwm] as docker records it.
+func deviceMapping(spec string) DeviceMapping {
+	parts := strings.Split(spec, ":")
+	d := DeviceMapping{PathOnHost: parts[0], PathInContainer: parts[0], CgroupPermissions: "rwm"}
+	switch {
+	case len(parts) == 3:
+		d.PathInContainer, d.CgroupPermissions = parts[1], parts[2]
+	case len(parts) == 2 && strings.HasPrefix(parts[1], "/"):
+		d.PathInContainer = parts[1]
+	case len(parts) == 2:
+		d.CgroupPermissions = parts[1]
+	}
+	return d
+}
+
+func hostConfig(c *Config) InspectHostConfig {
+	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}}
+	if s := c.Security; s != nil {
+		h.CapAdd, h.CapDrop, h.Privileged, h.SecurityOpt = s.Flags.CapAdd, s.Flags.CapDrop, s.Privileged, s.Flags.SecurityOpt
+		for _, d := range s.Flags.Devices {
+			h.Devices = append(h.Devices, deviceMapping(d))
+		}
+	}
+	r := c.Resources
 	if r == nil {
-		return InspectHostConfig{}
+		return h
 	}
-	return InspectHostConfig{
-		Memory: r.Memory, MemorySwap: r.MemorySwap, NanoCpus: r.NanoCPUs, CpuShares: r.CPUShares,
-		CpuPeriod: r.CPUPeriod, CpuQuota: r.CPUQuota, CpusetCpus: r.CpusetCpus, CpusetMems: r.CpusetMems,
-		PidsLimit: r.PidsLimit,
-	}
+	h.Memory, h.MemorySwap, h.NanoCpus, h.CpuShares = r.Memory, r.MemorySwap, r.NanoCPUs, r.CPUShares
+	h.CpuPeriod, h.CpuQuota, h.CpusetCpus, h.CpusetMems, h.PidsLimit = r.CPUPeriod, r.CPUQuota, r.CpusetCpus, r.CpusetMems, r.PidsLimit
+	return h
 }
 
 // Inspect renders the container for `mydocker inspect`.
@@ -97,7 +135,15 @@ func (c *Config) Inspect() Inspection {
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,
+			User: user(c),
 		},
-		HostConfig: hostConfig(c.Resources),
+		HostConfig: hostConfig(c),
 	}
+}
+
+func user(c *Config) string {
+	if c.Security == nil {
+		return ""
+	}
+	return c.Security.Flags.User
 }

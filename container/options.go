@@ -33,6 +33,17 @@ type RunOptions struct {
 	Publish     []string           // -p [hostIP:]hostPort:containerPort[/tcp|udp]
 	DNS         []string           // --dns
 	Resources   *cgroups.Resources // checked by cgroups.Parse; nil = no limits
+
+	// What the container may not do (docker's flags; see confine.go and
+	// container/security): checked and resolved before anything exists.
+	CapAdd      []string // --cap-add
+	CapDrop     []string // --cap-drop
+	Privileged  bool     // --privileged
+	SecurityOpt []string // --security-opt
+	User        string   // -u/--user: uid[:gid] or name[:group], looked up in the image
+	Devices     []string // --device HOST[:CONTAINER][:rwm]
+	ReadOnly    bool     // --read-only: the root filesystem is mounted read-only
+	Tmpfs       []string // --tmpfs PATH[:OPTIONS]
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.
@@ -100,7 +111,11 @@ func ValidateHostname(h string) error {
 // containerEnv is the command's environment: a default PATH and HOSTNAME,
 // HOME and TERM, overridden by -e.
 func containerEnv(c *Config) []string {
-	env := []string{defaultPath, "HOSTNAME=" + c.Hostname, "HOME=/root"}
+	home := "/root"
+	if c.Security != nil && c.Security.User.Home != "" {
+		home = c.Security.User.Home // -u: the user's, from the image's /etc/passwd
+	}
+	env := []string{defaultPath, "HOSTNAME=" + c.Hostname, "HOME=" + home}
 	if c.Tty {
 		env = append(env, "TERM=xterm")
 	}

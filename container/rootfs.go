@@ -28,7 +28,8 @@ func rootfsOps(s *initSpec) []kernel.Op {
 	for _, v := range s.Volumes {
 		ops = append(ops, volumeOps(in, s.Merged, v)...)
 	}
-	ops = append(ops, pseudoFSOps(in, s.Merged)...)
+	ops = append(ops, tmpfsOps(in, s.Merged, s)...)
+	ops = append(ops, pseudoFSOps(in, s.Merged, s)...)
 	for _, f := range s.EtcFiles {
 		target := filepath.Join(s.Merged, f.Target)
 		ops = append(ops,
@@ -36,8 +37,9 @@ func rootfsOps(s *initSpec) []kernel.Op {
 			kernel.Mount{In: in, Source: f.Source, Target: target, Flags: unix.MS_BIND,
 				Reason: fmt.Sprintf("give the container its %s, kept in its state directory so it can be updated while it runs", f.Target)})
 	}
-	return append(ops, kernel.PivotRoot{Pid: s.HostPid, Dir: s.Merged,
+	ops = append(ops, kernel.PivotRoot{Pid: s.HostPid, Dir: s.Merged,
 		Reason: "switch the container's root to its filesystem and detach the host's root from it (pivot_root, not chroot)"})
+	return append(ops, confinedPathOps(s)...)
 }
 
 // volumeOps bind a -v volume (its source made on the host beforehand, a
@@ -58,9 +60,9 @@ func volumeOps(in kernel.Where, merged string, m volume) []kernel.Op {
 }
 
 // pseudoFSOps give the container its own /proc (of its pid namespace), a
-// /sys mounted read-only, and a /dev of its own with only the usual device
-// nodes.
-func pseudoFSOps(in kernel.Where, root string) []kernel.Op {
+// /sys mounted read-only (read-write when privileged), and a /dev of its
+// own with only the usual device nodes and its --device ones.
+func pseudoFSOps(in kernel.Where, root string, s *initSpec) []kernel.Op {
 	const nosuid = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	steps := []struct {
 		why, src, target, fstype string
@@ -68,14 +70,16 @@ func pseudoFSOps(in kernel.Where, root string) []kernel.Op {
 		data                     string
 	}{
 		{"mount a /proc that shows only the container's pid namespace", "proc", "/proc", "proc", nosuid, ""},
-		// Root in the container may remount it read-write: this keeps
-		// the accidental writes out, not a determined root (containment
-		// is the capabilities' job).
-		{"mount /sys read-only: writes to the host's devices and kernel settings there fail, unless the container remounts it", "sysfs", "/sys", "sysfs", nosuid | unix.MS_RDONLY, ""},
+		// Only with CAP_SYS_ADMIN (--privileged, --cap-add) could root in
+		// the container remount it read-write.
+		{"mount /sys read-only: the host's devices and kernel settings there can be read, not changed", "sysfs", "/sys", "sysfs", nosuid | unix.MS_RDONLY, ""},
 		{"give the container a /dev of its own, on a small tmpfs", "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
 		{"mount a private devpts instance for the container's terminals", "devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 		{"mount /dev/shm for POSIX shared memory", "shm", "/dev/shm", "tmpfs", nosuid, "mode=1777,size=65536k"},
 		{"mount /dev/mqueue for the container's own IPC namespace", "mqueue", "/dev/mqueue", "mqueue", nosuid, ""},
+	}
+	if s.privileged() {
+		steps[1].why, steps[1].flags = "mount /sys read-write (--privileged): the container may change the host's devices and kernel settings there", nosuid
 	}
 	var ops []kernel.Op
 	for _, st := range steps {
@@ -85,6 +89,7 @@ func pseudoFSOps(in kernel.Where, root string) []kernel.Op {
 			kernel.Mount{In: in, Source: st.src, Target: target, FSType: st.fstype, Flags: st.flags, Data: st.data, Reason: st.why})
 		if st.target == "/dev" {
 			ops = append(ops, deviceOps(in, target)...)
+			ops = append(ops, deviceNodeOps(in, root, s)...)
 		}
 	}
 	return ops

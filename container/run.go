@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -96,6 +97,12 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) 
 	if err != nil {
 		return nil, err
 	}
+	// What the container may not do: every flag checked, the user looked
+	// up in the image, the seccomp filter compiled, before anything exists.
+	sec, tmpfs, err := r.resolveSecurity(o, image)
+	if err != nil {
+		return nil, err
+	}
 	id, err := NewID()
 	if err != nil {
 		return nil, err
@@ -109,7 +116,15 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) 
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
 		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
+		Security: sec, ReadonlyRootfs: o.ReadOnly, Tmpfs: tmpfs,
 	}
+	// The device allowlist is the cgroup's to enforce.
+	res := cgroups.Resources{}
+	if c.Resources != nil {
+		res = *c.Resources
+	}
+	res.Devices = sec.DeviceRules
+	c.Resources = &res
 	if ip != nil {
 		c.RequestedIP = ip.String()
 	}
@@ -136,6 +151,7 @@ func (r *Runtime) checkNetwork(mode string) error {
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
 	letAll(r.K, spec.Vars) // again: a detached container starts in its shim
+	confineSpec(spec, c)
 	err := r.K.Do(
 		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
 		kernel.Mkdir{Path: spec.Work, Reason: "overlay's workdir, its scratch space on the same filesystem"},

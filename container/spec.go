@@ -1,5 +1,7 @@
 package container
 
+import "github.com/mydocker/mydocker/container/security"
+
 // initSpec is what the parent sends the init process over its pipe as soon
 // as it has started: the command never travels in argv. One goByte follows
 // on the same pipe once the cgroup and network are ready: the go signal.
@@ -24,6 +26,17 @@ type initSpec struct {
 	// init unshares it after the parent placed it in that cgroup.
 	CgroupNS bool
 	Tty      bool // make a terminal in the container's devpts for the command
+
+	// Security is the container's confinement (nil: none, as a spec from an
+	// older mydocker).
+	Security *security.Config `json:",omitempty"`
+	ReadOnly bool             `json:",omitempty"` // --read-only
+	Tmpfs    []tmpfsMount     `json:",omitempty"` // --tmpfs
+	// HostDevices are the host's device nodes, for a privileged container.
+	HostDevices []*security.Device `json:",omitempty"`
+	// Cgroups are the host's cgroup hierarchies, mounted read-only under
+	// the container's /sys/fs/cgroup once it is in its cgroup namespace.
+	Cgroups []hierarchy `json:",omitempty"`
 }
 
 // goByte is the go signal.

@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/statefile"
 	"github.com/mydocker/mydocker/network"
@@ -61,6 +62,12 @@ type Config struct {
 	Networks map[string]*network.EndpointInfo `json:",omitempty"`
 	// Resources are the cgroup limits asked for with run's flags.
 	Resources *cgroups.Resources `json:",omitempty"`
+	// Security is the resolved confinement (capabilities, seccomp program,
+	// masked paths, devices, user): the init and every exec apply it.
+	Security *security.Config `json:",omitempty"`
+	// ReadonlyRootfs and Tmpfs are --read-only and --tmpfs (path: options).
+	ReadonlyRootfs bool              `json:",omitempty"`
+	Tmpfs          map[string]string `json:",omitempty"`
 
 	Status     string
 	Pid        int    `json:",omitempty"`
