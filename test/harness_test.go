@@ -18,8 +18,9 @@ import (
 	"github.com/mydocker/mydocker/internal/testns"
 )
 
-// binary is the mydocker built for this test run.
-var binary string
+// binary is the mydocker built for this test run; probe is test/probe,
+// built static, for -v PROBE:/probe:ro.
+var binary, probe string
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -38,6 +39,15 @@ func run(m *testing.M) int {
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build mydocker:", err)
+			return 1
+		}
+		// test/probe, static, bound into containers with -v PROBE:/probe:ro.
+		probe = filepath.Join(dir, "probe")
+		build = exec.Command("go", "build", "-o", probe, "./probe")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build test/probe:", err)
 			return 1
 		}
 	}
