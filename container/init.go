@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -163,6 +164,7 @@ func (e execOp) Apply(*kernel.Exec) error {
 	if err != nil {
 		return err
 	}
+	awaitLogRead()
 	err = unix.Exec(path, s.Cmd, s.Env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
@@ -230,4 +232,19 @@ func executable(p string) error {
 		return &initError{Code: 126, Msg: fmt.Sprintf("exec: %q: permission denied", p)}
 	}
 	return nil
+}
+
+// awaitLogRead waits (a little, at most) until the parent has read the
+// init's narration from the log pipe, so the story is on the parent's
+// stderr before the command's first output: FIONREAD on a pipe counts the
+// bytes not yet read, from either end.
+func awaitLogRead() {
+	for i := 0; i < 200; i++ {
+		n, err := unix.IoctlGetInt(fdLog, unix.TIOCINQ) // FIONREAD
+		if err != nil || n == 0 {
+			break
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	time.Sleep(200 * time.Microsecond) // and written it on
 }
