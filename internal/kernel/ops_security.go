@@ -77,7 +77,7 @@ func (s SetPrivileges) Apply(*Exec) error {
 // setprivCommand is a setpriv line: narrated as a command, kept as a
 // comment in a script (see above).
 func setprivCommand(argv []string) Command {
-	return Command{Argv: argv, Script: "# the command exec'd below runs as under: " + strings.Join(argv, " ")}
+	return Command{Argv: argv, Script: "# the command exec'd below runs as if under: " + strings.Join(argv, " ")}
 }
 
 // Finalize is security.Finalize as ops, in its order exactly (runc's):
