@@ -37,6 +37,12 @@ func rootfsOps(s *initSpec) []kernel.Op {
 			kernel.Mount{In: in, Source: f.Source, Target: target, Flags: unix.MS_BIND,
 				Reason: fmt.Sprintf("give the container its %s, kept in its state directory so it can be updated while it runs", f.Target)})
 	}
+	if s.WorkDir != "" && s.WorkDir != "/" && s.Security != nil {
+		// Made now, by root, as docker does: a -u user might not be
+		// allowed to, and a --read-only root would refuse it later.
+		ops = append(ops, kernel.MountPoint{In: in, Path: filepath.Join(s.Merged, s.WorkDir),
+			Reason: "the command's working directory (-w), made while the init is still root and the root still writable"})
+	}
 	ops = append(ops, kernel.PivotRoot{Pid: s.HostPid, Dir: s.Merged,
 		Reason: "switch the container's root to its filesystem and detach the host's root from it (pivot_root, not chroot)"})
 	return append(ops, confinedPathOps(s)...)

@@ -155,6 +155,7 @@ func TestContainmentFlagsLiftIt(t *testing.T) {
 		{[]string{"-u", "1000"}, []check{{"id", "uid=1000 euid=1000 gid=0"}, {"status CapEff", "0000000000000000"}, {"status CapBnd", "00000000a80425fb"}}},
 		{[]string{"-u", "nobody"}, []check{{"id", "uid=65534 euid=65534 gid=65534"}, {"status CapEff", "0000000000000000"}}},
 		{[]string{"--read-only", "--tmpfs", "/scratch"}, []check{{"create /x", "EROFS"}, {"create /scratch/x", "ok"}}},
+		{[]string{"-u", "1000", "--read-only", "-w", "/work/here"}, []check{{"ls /work", "here"}, {"create /work/here/x", "EROFS"}}},
 		{[]string{"--device", "/dev/null:/dev/mynull"}, []check{{"open /dev/mynull", "ok"}}},
 		{[]string{"--privileged"}, []check{
 			{"status CapEff", hostCapEff(t)},

@@ -68,10 +68,41 @@ func (s SetPrivileges) Apply(*Exec) error {
 	if err := security.DropBounding(c.Caps.Bounding, c.LastCap); err != nil {
 		return err
 	}
-	if err := security.SetUser(c.User); err != nil {
-		return err
+	if !isUser(c.User) {
+		if err := security.SetUser(c.User); err != nil {
+			return err
+		}
 	}
 	return security.SetCaps(c.Caps)
+}
+
+// isUser reports whether the process already is u: its uids, gids and
+// groups. Switching then changes nothing, and costs (the C library makes
+// every thread switch, one signal each): the usual case, root staying
+// root with the groups it has.
+func isUser(u security.User) bool {
+	r, e, s := unix.Getresuid()
+	if r != int(u.UID) || e != int(u.UID) || s != int(u.UID) {
+		return false
+	}
+	r, e, s = unix.Getresgid()
+	if r != int(u.GID) || e != int(u.GID) || s != int(u.GID) {
+		return false
+	}
+	groups, err := unix.Getgroups()
+	if err != nil || len(groups) != len(u.AdditionalGids) {
+		return false
+	}
+	want := map[int]bool{}
+	for _, g := range u.AdditionalGids {
+		want[int(g)] = true
+	}
+	for _, g := range groups {
+		if !want[g] {
+			return false
+		}
+	}
+	return true
 }
 
 // setprivCommand is a setpriv line: narrated as a command, kept as a
