@@ -101,10 +101,11 @@ func defaultChecks() []check {
 		{"bpf-map", "EPERM"},
 		{"open-append /proc/sys/kernel/core_pattern", "EROFS"},
 		{"open /dev/kmsg", "ENOENT"}, // not in the container's /dev
-		// TODO(lead): with the cgroups branch's device rules the device
-		// cgroup refuses this open; on this branch it is refused only
-		// because /dev/kmsg needs CAP_SYSLOG (dmesg_restrict).
+		// A node may be made (docker's rules allow mknod of any), not
+		// opened: the device cgroup refuses kmsg, and fuse, which no
+		// capability guards, so only the device cgroup can say EPERM.
 		{"mknod-open /tmp/kmsg 1 11", "EPERM"},
+		{"mknod-open /tmp/fuse 10 229", "EPERM"},
 		// /sys/fs/cgroup: the container's own cgroups, read-only; the
 		// host's mydocker/ parent is not in its view.
 		{"mkdir /sys/fs/cgroup/memory/escape", "EROFS"},

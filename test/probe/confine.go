@@ -100,7 +100,7 @@ func init() {
 			return fmt.Errorf("mknod: %w", err)
 		}
 		defer os.Remove(args[0])
-		fd, err := unix.Open(args[0], unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		fd, err := unix.Open(args[0], unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 		if err != nil {
 			return err
 		}
