@@ -262,7 +262,7 @@ func deviceNodeOps(in kernel.Where, root string, s *initSpec) []kernel.Op {
 // paths first, then the masked ones); then, with --read-only, the root.
 // A privileged container keeps them all.
 func confinedPathOps(s *initSpec) []kernel.Op {
-	in := kernel.Mountns(s.HostPid)
+	in := insideRoot(s.HostPid)
 	var ops []kernel.Op
 	if s.Security != nil && !s.privileged() {
 		// The container's /proc and /sys have the host's entries: the
@@ -294,6 +294,12 @@ func confinedPathOps(s *initSpec) []kernel.Op {
 	return ops
 }
 
+// insideRoot is where the steps after pivot_root run: the container's
+// mount namespace, whose root is now the container's, so a shell's mount(8)
+// is the image's (busybox's reads /proc/mounts), and its pid namespace, so
+// that the container's /proc/self is there.
+func insideRoot(pid int) kernel.Where { return kernel.Where{Pid: pid, NS: "-m -p"} }
+
 // cgroupfsOps give the container, once in its cgroup namespace, a
 // /sys/fs/cgroup that shows only its own cgroups, read-only, as docker's
 // (cgroupns=private): a tmpfs with each of the host's hierarchies mounted
@@ -302,7 +308,7 @@ func cgroupfsOps(s *initSpec) []kernel.Op {
 	if len(s.Cgroups) == 0 {
 		return nil
 	}
-	in := kernel.Mountns(s.HostPid)
+	in := insideRoot(s.HostPid)
 	const base = "/sys/fs/cgroup"
 	const secure = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	ro, how := uintptr(unix.MS_RDONLY), "read-only"

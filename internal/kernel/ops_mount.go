@@ -109,8 +109,8 @@ type Mount struct {
 func (m Mount) Why() string { return m.Reason }
 func (m Mount) Command() Command {
 	in := m.In
-	// A proc, sysfs or mqueue instance shows the pid, network or IPC
-	// namespace of the process that mounts it: nsenter must enter that
+	// A proc, sysfs, mqueue or cgroup instance shows the pid, network,
+	// IPC or cgroup namespace of the process that mounts it: nsenter must enter that
 	// one too (with -p it forks, so mount runs inside).
 	if ns := fsNamespace[m.FSType]; in.Pid != 0 && ns != "" && m.Flags&(unix.MS_BIND|unix.MS_REMOUNT) == 0 {
 		in.NS += " " + ns
@@ -120,7 +120,7 @@ func (m Mount) Command() Command {
 
 // fsNamespace is nsenter's flag for the namespace a new instance of a
 // filesystem type belongs to.
-var fsNamespace = map[string]string{"proc": "-p", "sysfs": "-n", "mqueue": "-i"}
+var fsNamespace = map[string]string{"proc": "-p", "sysfs": "-n", "mqueue": "-i", "cgroup": "-C", "cgroup2": "-C"}
 
 func (m Mount) Apply(*Exec) error {
 	if err := unix.Mount(m.Source, m.Target, m.FSType, m.Flags, m.Data); err != nil {
