@@ -415,3 +415,17 @@ func execSecurity(c *Config, o ExecOptions) (*security.Config, error) {
 	}
 	return &sec, nil
 }
+
+// execConfinementWhy says, for exec's why, what confinement the command
+// gets ("" for a container that has none recorded).
+func execConfinementWhy(sec *security.Config, o ExecOptions) string {
+	switch {
+	case sec == nil:
+		return ""
+	case o.Privileged:
+		return ", with every capability (--privileged) and the container's seccomp filter"
+	case o.User != "":
+		return fmt.Sprintf(", as uid %d (-u) with the container's seccomp filter and bounding set", sec.User.UID)
+	}
+	return ", confined as the container is (its capabilities, seccomp filter and user)"
+}

@@ -162,7 +162,7 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 		inheritNothing()
 		return cmd.Start()
 	}
-	why := r.execWhy(c, procs) + ", in a session of its own; the helper that joins runs from a sealed, read-only copy of mydocker"
+	why := r.execWhy(c, procs) + ", in a session of its own" + execConfinementWhy(spec.Security, o) + "; the helper that joins runs from a sealed, read-only copy of mydocker"
 	err = r.K.Do(startOp{why: why, cmd: execCommand(c.Pid, procs, spec), start: start})
 	specR.Close()
 	if slave != nil {
