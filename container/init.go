@@ -28,6 +28,7 @@ func Init(k kernel.Kernel) error {
 	// on one thread up to the exec.
 	runtime.LockOSThread()
 	sync := os.NewFile(fdSync, "sync")
+	unix.CloseOnExec(fdSpec) // the command must inherit none of the init's pipes
 	unix.CloseOnExec(fdSync)
 	unix.CloseOnExec(fdLog)
 

@@ -226,7 +226,7 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range sortedIDs(nw.Containers) {
+	for _, id := range byAddress(nw.Containers) {
 		ep := nw.Containers[id]
 		if ep.HostsPath == "" {
 			continue
@@ -236,7 +236,7 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 			if o.Containers[id] == nil {
 				continue
 			}
-			for _, pid := range sortedIDs(o.Containers) {
+			for _, pid := range byAddress(o.Containers) {
 				peers = append(peers, o.Containers[pid])
 			}
 		}
@@ -252,11 +252,15 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 	return nil
 }
 
-func sortedIDs(m map[string]*Endpoint) []string {
+// byAddress lists the ids of the endpoints in m.
+func byAddress(m map[string]*Endpoint) []string {
 	ids := make([]string, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
 	}
-	sort.Strings(ids)
+	// By address, the order they were handed out in: ids are random, and
+	// the files (and the narration writing them) read the same every run.
+	key := func(id string) string { return string(net.ParseIP(m[id].IP).To16()) + id }
+	sort.Slice(ids, func(i, j int) bool { return key(ids[i]) < key(ids[j]) })
 	return ids
 }

@@ -26,19 +26,6 @@ import (
 	"golang.org/x/term"
 )
 
-// terminalProbe builds test/probe (static: it runs in busybox's rootfs) and
-// returns the -v value that binds it at /probe, read-only.
-func terminalProbe(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "probe")
-	build := exec.Command("go", "build", "-o", out, "./probe")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the probe: %v\n%s", err, msg)
-	}
-	return out + ":/probe:ro"
-}
-
 // onTerminal is what a run of mydocker did on a terminal of its own.
 type onTerminal struct {
 	out   string // what the terminal showed
@@ -121,7 +108,7 @@ const tiocstiWant = "0 ENOTTY\n1 ENOTTY\n2 ENOTTY\n/dev/tty ENXIO\n"
 
 func TestRunWithoutTTYCannotReachTheCallersTerminal(t *testing.T) {
 	e := newEnv(t)
-	probe := terminalProbe(t)
+	probe := probe + ":/probe:ro"
 
 	r := e.onTTY(t, "run", "--rm", "--net", "none", "-v", probe, "busybox", "sh", "-c", tiocstiScript)
 	if r.code != 0 || r.out != tiocstiWant {
@@ -199,7 +186,7 @@ func procStat(t *testing.T, pid int) []string {
 
 func TestExecWithoutTTYCannotReachTheCallersTerminal(t *testing.T) {
 	e := newEnv(t)
-	probe := terminalProbe(t)
+	probe := probe + ":/probe:ro"
 	e.ok("run", "-d", "--name", "c", "--net", "none", "-v", probe, "busybox", "sleep", "1000")
 
 	r := e.onTTY(t, "exec", "c", "sh", "-c", tiocstiScript)
