@@ -4,6 +4,8 @@
 # of N runs each; and the peak RSS of the shim of a detached `sleep`.
 # Runs in its own network and mount namespace with temporary roots.
 #   sudo make bench            (or: sudo bench/run.sh [RUNS])
+# BEFORE=/path/to/an/older/mydocker adds it to the same run, as "before",
+# for a change's cost measured side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
@@ -26,8 +28,12 @@ cp -a "$work/lib/images/busybox" "$bundle/rootfs"
 # at /sys/fs/cgroup/unified); in this private mount namespace it is hidden.
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 
+before=()
+if [ -n "${BEFORE:-}" ]; then
+	before=(-n before "$BEFORE --root $work/run-before --data-root $work/lib --log-level warn run --rm --net none busybox true")
+fi
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" \
-	-n mydocker "$md run --rm --net none busybox true" \
+	-n mydocker "$md run --rm --net none busybox true" "${before[@]}" \
 	-n crun "crun --root $work/crun run --bundle $bundle b1" \
 	-n runc "runc --root $work/runc run --bundle $bundle b2" >&2
 
@@ -36,7 +42,9 @@ import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 base = r["crun"]["median"]
 print("%-10s %10s %10s" % ("", "median ms", "x crun"))
-for k in ("mydocker", "crun", "runc"):
+for k in ("mydocker", "before", "crun", "runc"):
+    if k not in r:
+        continue
     print("%-10s %10.1f %10.2f" % (k, r[k]["median"] * 1000, r[k]["median"] / base))
 PY
 

@@ -119,6 +119,7 @@ func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP) (*network.Endpo
 	if !c.IsRunning() {
 		return nil, fmt.Errorf("container %s is not running", c.Name)
 	}
+	r.letContainer(c)
 	if c.NetworkMode == NetworkHost {
 		return nil, fmt.Errorf("container %s uses the host's network", c.Name)
 	}
@@ -139,6 +140,7 @@ func (r *Runtime) DisconnectNetwork(netName, ref string) error {
 	if err != nil {
 		return err
 	}
+	r.letContainer(c)
 	if err := r.networks().Disconnect(netName, c.ID); err != nil {
 		return err
 	}

@@ -158,3 +158,90 @@ var dumpTimes = regexp.MustCompile(`\b[A-Z][a-z]{2} +\d+ +[\d:]+\b`)
 func normalizeReplay(s string) string {
 	return normalizeDump(dumpTimes.ReplaceAllString(s, "<time>"))
 }
+
+// scriptStep is one mydocker command of a replay test: its script is what
+// it logs with --log-format script (cmd's $M is mydocker); then, in the
+// record only, after (which may set $PID and $ID); dump, if set, is the
+// state compared after it.
+type scriptStep struct{ name, cmd, after, dump string }
+
+// replaySteps records steps with mydocker in fresh namespaces (prelude
+// first, which sets $PID and $ID as the dumps need them; undo last, so
+// that nothing of it is left for the replay), then replays their scripts
+// whole in other fresh namespaces (replayPrelude first) and compares the
+// state after each step that has a dump.
+func replaySteps(t *testing.T, e *env, prelude string, steps []scriptStep, undo, replayPrelude, replayUndo string) {
+	t.Helper()
+	dir := t.TempDir()
+	var rec, rep strings.Builder
+	fmt.Fprintf(&rec, "set -e\nip link set lo up\nM=\"%s --root %s --data-root %s\"\n%s\n", binary, e.root, e.dataRoot, prelude)
+	fmt.Fprintf(&rep, "ip link set lo up\n%s\n", replayPrelude)
+	for _, s := range steps {
+		fmt.Fprintf(&rec, "%s 2>%s/%s.sh >/dev/null\n%s\n", strings.Replace(s.cmd, "$M ", "$M --log-format script ", 1), dir, s.name, s.after)
+		fmt.Fprintf(&rep, ". %s/%s.sh\n", dir, s.name)
+		if s.dump != "" {
+			fmt.Fprintf(&rec, "{ %s } > %s/%s.A 2>&1\n", s.dump, dir, s.name)
+			fmt.Fprintf(&rep, "{ %s } > %s/%s.B 2>&1\n", s.dump, dir, s.name)
+		}
+	}
+	rec.WriteString(undo + "\n")
+	rep.WriteString(replayUndo + "\n")
+	if out, err := inFreshNamespaces(rec.String()); err != nil {
+		t.Fatalf("record: %v\n%s\n%s", err, out, rec.String())
+	}
+	read := func(name string) string { b, _ := os.ReadFile(filepath.Join(dir, name)); return string(b) }
+	if out, err := inFreshNamespaces(rep.String()); err != nil {
+		var all strings.Builder
+		for _, s := range steps {
+			all.WriteString(read(s.name + ".sh"))
+		}
+		t.Fatalf("replay: %v\n%s\n--- the script:\n%s", err, out, all.String())
+	}
+	for _, s := range steps {
+		if s.dump == "" {
+			continue
+		}
+		want, got := normalizeReplay(read(s.name+".A")), normalizeReplay(read(s.name+".B"))
+		if want != got {
+			t.Errorf("after %s, the replayed script's state differs:\n%s\n--- its script:\n%s", s.name, lineDiff(want, got), read(s.name+".sh"))
+		}
+		if strings.TrimSpace(want) == "" {
+			t.Errorf("after %s: nothing recorded", s.name)
+		}
+	}
+}
+
+const netDump = hostDump + `
+echo '== ctr links'; nsenter -t $PID -n ip -o link show
+echo '== ctr addrs'; nsenter -t $PID -n ip -o -4 addr show
+echo '== ctr routes'; nsenter -t $PID -n ip route show
+`
+
+// The scripts of `network connect` and `network disconnect` replay onto a
+// container made by a replayed `run`.
+func TestScriptReplaysConnectAndDisconnect(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "--rm", "--net", "none", "busybox", "true") // the image, built outside the script
+	pidOf := `ID=$($M inspect web | sed -n 's/.*"Id": *"\([0-9a-f]*\)".*/\1/p' | head -1); PID=$($M inspect web | sed -n 's/.*"Pid": *\([0-9]*\).*/\1/p' | head -1)`
+	replaySteps(t, e, "", []scriptStep{
+		{name: "create1", cmd: "$M network create --subnet 10.71.0.0/24 cn1"},
+		{name: "create2", cmd: "$M network create --subnet 10.72.0.0/24 cn2"},
+		{name: "run", cmd: "$M run -d --name web --net cn1 -p 8081:80 busybox sleep 600", after: pidOf, dump: netDump},
+		{name: "connect", cmd: "$M network connect cn2 web", dump: netDump},
+		{name: "disconnect", cmd: "$M network disconnect cn1 web", dump: netDump},
+	}, "$M --log-level warn rm -f web >/dev/null; $M --log-level warn network rm cn1 cn2 >/dev/null", "",
+		`kill -KILL $PID; while [ -e /proc/$PID ]; do sleep 0.01; done; for d in /sys/fs/cgroup/*/mydocker/$ID; do rmdir $d; done`)
+}
+
+// The scripts of netsetgo and netsetgo -cleanup replay onto a process of
+// the test's own (a sleep in a new network namespace), as netsetgo's users
+// run it.
+func TestScriptReplaysNetsetgo(t *testing.T) {
+	e := newEnv(t)
+	sleeper := `unshare --net sleep 600 & PID=$!
+while [ "$(readlink /proc/$PID/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done`
+	replaySteps(t, e, sleeper, []scriptStep{
+		{name: "wire", cmd: "$M netsetgo -pid $PID -bridgeName nsg0 -bridgeAddress 10.73.0.1/24 -containerAddress 10.73.0.2/24", dump: netDump},
+		{name: "cleanup", cmd: "$M netsetgo -cleanup -pid $PID -bridgeName nsg0", dump: netDump},
+	}, "kill $PID", sleeper, "kill $PID")
+}

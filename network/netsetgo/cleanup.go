@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 
 	"github.com/vishvananda/netlink"
 
@@ -22,6 +23,7 @@ func (s *Wirer) Cleanup(pid int, removeBridge string) error {
 	if pid <= 0 {
 		return errors.New("netsetgo needs a pid")
 	}
+	s.k.Let("PID", strconv.Itoa(pid))
 	return network.Locked(s.root, func() error {
 		w, err := s.loadWiring(pid)
 		if perr := s.pruneWirings(pid); perr != nil {

@@ -170,6 +170,7 @@ func (s *Wirer) Wire(o Options) (*Wiring, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.k.Let("PID", strconv.Itoa(o.Pid)) // a script names the process $PID
 	var w *Wiring
 	err = network.Locked(s.root, func() (err error) { w, err = s.wire(p); return err })
 	return w, err
