@@ -3,8 +3,9 @@ package cgroups
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
+
+	"github.com/mydocker/mydocker/internal/procfs"
 )
 
 // Mount is one cgroup (v1) or cgroup2 mount of /proc/self/mountinfo.
@@ -26,16 +27,10 @@ type Mount struct {
 // the super options.
 func ParseMountinfo(data string) []Mount {
 	var out []Mount
-	for _, line := range strings.Split(data, "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
+	for _, m := range procfs.ParseMountinfo(data) {
+		if m.FSType == "cgroup" || m.FSType == "cgroup2" {
+			out = append(out, Mount{Root: m.Root, Point: m.Point, FSType: m.FSType, Options: strings.Split(m.SuperOptions, ",")})
 		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
-			continue
-		}
-		out = append(out, Mount{Root: unescapeMount(f[3]), Point: unescapeMount(f[4]), FSType: g[0], Options: strings.Split(g[2], ",")})
 	}
 	return out
 }
@@ -71,23 +66,4 @@ func (m Mount) Names() []string {
 		out = append(out, o)
 	}
 	return out
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -27,11 +27,11 @@ func cgroupProcsToJoin(pid int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := cgroups.ReadMounts()
 	if err != nil {
 		return nil, err
 	}
-	return cgroupProcsFiles(parseProcCgroup(string(theirs)), parseProcCgroup(string(ours)), parseCgroupMounts(string(mountinfo)))
+	return cgroupProcsFiles(parseProcCgroup(string(theirs)), parseProcCgroup(string(ours)), mounts)
 }
 
 // cgroupLine is one line of /proc/<pid>/cgroup: "4:memory:/mydocker/abc".
@@ -51,9 +51,6 @@ func parseProcCgroup(data string) []cgroupLine {
 	}
 	return out
 }
-
-// parseCgroupMounts is the cgroup and cgroup2 mounts of a mountinfo text.
-func parseCgroupMounts(mountinfo string) []cgroups.Mount { return cgroups.ParseMountinfo(mountinfo) }
 
 // cgroupProcsFiles maps the hierarchies where theirs differs from ours to
 // the cgroup.procs file of their cgroup under a mount of that hierarchy.

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
@@ -181,12 +182,12 @@ type hierarchy struct {
 // hostCgroups lists the host's cgroup hierarchies mounted under
 // /sys/fs/cgroup, from mydocker's own mountinfo.
 func hostCgroups() []hierarchy {
-	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := cgroups.ReadMounts()
 	if err != nil {
 		return nil
 	}
 	var out []hierarchy
-	for _, m := range parseCgroupMounts(string(mountinfo)) {
+	for _, m := range mounts {
 		dir, ok := strings.CutPrefix(m.Point, "/sys/fs/cgroup")
 		if !ok || strings.Count(dir, "/") > 1 || (dir != "" && dir[0] != '/') {
 			continue

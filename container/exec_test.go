@@ -1,6 +1,7 @@
 package container
 
 import (
+	"github.com/mydocker/mydocker/cgroups"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ const testMountinfo = `22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7
 `
 
 func TestCgroupProcsFiles(t *testing.T) {
-	mounts := parseCgroupMounts(testMountinfo)
+	mounts := cgroups.ParseMountinfo(testMountinfo)
 	if len(mounts) != 5 {
 		t.Fatalf("parsed %d cgroup mounts, want 5: %+v", len(mounts), mounts)
 	}

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/internal/procfs"
 )
 
 func init() {
@@ -50,47 +51,19 @@ func statIn(ok func(os.FileInfo) bool) func(*Exec, Object) (bool, error) {
 // them, relative to its root). A pid that does not exist (a plan's stand-in)
 // has no mounts: false, not an error.
 func mountExists(_ *Exec, o Object) (bool, error) {
-	p := "/proc/self/mountinfo"
-	if o.In != 0 {
-		p = "/proc/" + strconv.Itoa(o.In) + "/mountinfo"
-	}
-	f, err := os.Open(p)
+	ms, err := procfs.Mounts(o.In)
 	if errors.Is(err, os.ErrNotExist) && o.In != 0 {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT POINT ...
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && unescapeMountinfo(fields[4]) == o.Name {
+	for _, m := range ms {
+		if m.Point == o.Name {
 			return true, nil
 		}
 	}
-	return false, sc.Err()
-}
-
-// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return false, nil
 }
 
 // Mount is mount(2), done by a process inside the mount namespace In names
