@@ -1,10 +1,11 @@
 package container
 
 import (
-	"github.com/mydocker/mydocker/cgroups"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mydocker/mydocker/cgroups"
 )
 
 const testMountinfo = `22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
