@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mydocker/mydocker/internal/testns"
 )
 
 // The narration contract: the "$" lines of `network create` and of a
@@ -29,36 +31,6 @@ echo '== ctr addrs'; nsenter -t $PID -n ip -o -4 addr show
 echo '== ctr routes'; nsenter -t $PID -n ip route show
 echo '== iptables'; iptables-save
 `
-
-var (
-	macRE     = regexp.MustCompile(`([0-9a-f]{2}:){5}[0-9a-f]{2}`)
-	ifindexRE = regexp.MustCompile(`(?m)^\d+: `)
-	operRE    = regexp.MustCompile(` state (UP|DOWN|UNKNOWN|LOWERLAYERDOWN) `)
-	ifRefRE   = regexp.MustCompile(`@if\d+|link-netnsid \d+|link-netns \S+|\[\d+:\d+\]`)
-)
-
-// normalize drops what differs between two identical setups: interface
-// indexes, random MACs (the host ends' and the bridge's; the containers'
-// are derived from their addresses), counters, comments and timestamps.
-func normalize(dump string) string {
-	var out []string
-	for _, l := range strings.Split(dump, "\n") {
-		if strings.HasPrefix(l, "#") || strings.TrimSpace(l) == "" {
-			continue
-		}
-		l = ifindexRE.ReplaceAllString(l, "")
-		l = operRE.ReplaceAllString(l, "") // operational state settles asynchronously
-		l = ifRefRE.ReplaceAllString(l, "")
-		l = macRE.ReplaceAllStringFunc(l, func(m string) string {
-			if strings.HasPrefix(m, "02:42:") || m == "ff:ff:ff:ff:ff:ff" || m == "00:00:00:00:00:00" {
-				return m
-			}
-			return "<mac>"
-		})
-		out = append(out, strings.Join(strings.Fields(l), " "))
-	}
-	return strings.Join(out, "\n")
-}
 
 // TestReplayRecordHelper is the recording side, run by TestNarrationReplay
 // in a fresh namespace; it is skipped otherwise.
@@ -119,7 +91,7 @@ kill $PID
 	if err != nil {
 		t.Fatalf("replay: %v\n%s\nscript:\n%s", err, out, full)
 	}
-	got, want := normalize(string(out)), normalize(recorded)
+	got, want := testns.NormalizeDump(string(out)), testns.NormalizeDump(recorded)
 	if got != want {
 		t.Errorf("replayed state differs.\n--- mydocker:\n%s\n--- replay:\n%s\n--- commands:\n%s", want, got, cmds)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/testns"
 )
 
 // The narration contract, whole: `--log-format script` of `network create`
@@ -22,6 +24,15 @@ import (
 // files, hostname, pid 1, cgroup directories and limit files; and the
 // published port answers. mydocker's container is removed before the
 // replay (the script names the same id, layer and cgroups).
+
+// hostDump is the host's side of the network.
+const hostDump = `
+echo '== links'; ip -o link show
+echo '== addrs'; ip -o -4 addr show
+echo '== routes'; ip route show
+echo '== ports'; bridge -d link show
+echo '== iptables'; iptables-save
+`
 
 // containerDump is the state of the container whose init is $PID, as the
 // host sees it.
@@ -156,7 +167,7 @@ var dumpTimes = regexp.MustCompile(`\b[A-Z][a-z]{2} +\d+ +[\d:]+\b`)
 // normalizeReplay is normalizeDump plus what differs between any two runs
 // of a container (times in ls).
 func normalizeReplay(s string) string {
-	return normalizeDump(dumpTimes.ReplaceAllString(s, "<time>"))
+	return testns.NormalizeDump(dumpTimes.ReplaceAllString(s, "<time>"))
 }
 
 // scriptStep is one mydocker command of a replay test: its script is what
