@@ -52,9 +52,9 @@ func (p *initProcess) Pid() int {
 	return p.cmd.Process.Pid
 }
 
-// DryRunPid stands for the pid a container's init would have in a plan: it
-// is PID_MAX_LIMIT, which no process ever has. A plan narrates it as $PID.
-const DryRunPid = 4194304
+// DryRunPid stands for the pid a container's init would have in a plan:
+// the plan's stand-in, which it narrates as $PID.
+const DryRunPid = kernel.StandInPid
 
 // startOp starts a process (an exec'd command in a container): cmd is
 // the shell command that does the same.

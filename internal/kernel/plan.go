@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -157,13 +158,14 @@ func (p *Plan) rulesIn(chain Object) []Object {
 // Log implements Kernel.
 func (p *Plan) Log() logrus.FieldLogger { return p.log }
 
-// StandIn is the variable a plan's stand-in pid goes by.
-const StandIn = "PID"
+// StandInPid stands for the pid of a process a plan does not start: it is
+// PID_MAX_LIMIT, which no process ever has. A plan narrates it as $PID.
+const StandInPid = 4194304
 
 // Let makes name stand for value in a script from now on, and, for the
-// stand-in pid, in the plan's narration too.
+// stand-in pid (not a real process's), in the plan's narration too.
 func (p *Plan) Let(name, value string) {
-	if name == StandIn {
+	if value == strconv.Itoa(StandInPid) {
 		p.standIns.Set(name, value)
 	}
 	let(p.log, &p.vars, name, value)
