@@ -160,13 +160,15 @@ type CgroupRmdir struct {
 func (r CgroupRmdir) Why() string      { return r.Reason }
 func (r CgroupRmdir) Command() Command { return Command{Argv: []string{"rmdir", r.Path}} }
 func (r CgroupRmdir) Apply(*Exec) error {
-	for {
+	// A task that was just killed leaves its cgroups a moment later:
+	// retry soon, then less often.
+	for wait := 250 * time.Microsecond; ; wait = min(2*wait, 20*time.Millisecond) {
 		err := r.FS.rmdir(r.Path)
 		switch {
 		case err == nil, errors.Is(err, os.ErrNotExist):
 			return nil
 		case errors.Is(err, unix.EBUSY) && time.Now().Before(r.Deadline):
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(wait)
 		default:
 			return fmt.Errorf("remove cgroup %s: %w", r.Path, err)
 		}
