@@ -8,8 +8,11 @@
 # sethostname, unshare(CLONE_NEWCGROUP), kill with a signal, a write-open
 # of a file under /proc/sys or /sys/fs/cgroup, mkdir/rmdir of a cgroup,
 # a netlink RTM_NEW*/RTM_DEL*/RTM_SET* message, and an iptables run that
-# changes a rule or chain (-A -I -D -N -X -F). The narration counts the
-# same kinds from its "$" lines (a `mkdir -p` of seven cgroups is seven).
+# changes a rule or chain (-A -I -D -N -X -F; go-iptables' flush tries -N
+# first, which fails on a chain that exists: counted, though it changes
+# nothing), seccomp(SECCOMP_SET_MODE_FILTER) and capset. The narration
+# counts the same kinds from its "$" lines, and from its "#" lines for what
+# no shell command can do (seccomp, a cgroup namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${MYDOCKER_BENCH_IN_NS:-}" ]; then
@@ -23,7 +26,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 md="$PWD/mydocker --root $work/run --data-root $work/lib"
 $md --log-level warn run --rm --net none busybox true # builds the busybox image
 
-syscalls=mount,umount2,pivot_root,mknod,mknodat,symlink,symlinkat,sethostname,unshare,kill,openat,sendto,sendmsg,execve,mkdir,mkdirat,rmdir,unlinkat
+syscalls=mount,umount2,pivot_root,mknod,mknodat,symlink,symlinkat,sethostname,unshare,kill,openat,sendto,sendmsg,execve,mkdir,mkdirat,rmdir,unlinkat,seccomp,capset
 
 # seen FILE: the kernel changes in an strace log, one kind a line.
 seen() {
@@ -38,16 +41,23 @@ seen() {
 	/^[0-9]+ +openat\(.*"\/(proc\/sys|sys\/fs\/cgroup)\/[^"]*", O_WRONLY/ { print "file write"; next }
 	/^[0-9]+ +(mkdir|mkdirat|rmdir)\(.*"\/sys\/fs\/cgroup\// { print "cgroup dir"; next }
 	/^[0-9]+ +unlinkat\(.*"\/sys\/fs\/cgroup\/.*AT_REMOVEDIR/ { print "cgroup dir"; next }
-	/^[0-9]+ +send(to|msg)\(.*nlmsg_type=RTM_(NEW|DEL|SET)/ {
-		n = gsub(/nlmsg_type=RTM_(NEW|DEL|SET)[A-Z]+/, "&"); for (i = 0; i < n; i++) print "netlink"; next }
+	/^[0-9]+ +seccomp\(SECCOMP_SET_MODE_FILTER/ { print "seccomp"; next }
+	/^[0-9]+ +capset\(/ { print "capabilities"; next }
+	# A socket in another network namespace is not decoded by name: its
+	# types come as numbers (0x10 RTM_NEWLINK ... 0x1d RTM_DELNEIGH).
+	/^[0-9]+ +send(to|msg)\(.*nlmsg_type=(RTM_(NEW|DEL|SET)|0x1[0134589cd][ ,}])/ {
+		n = gsub(/nlmsg_type=(RTM_(NEW|DEL|SET)[A-Z]+|0x1[0134589cd][ ,}])/, "&"); for (i = 0; i < n; i++) print "netlink"; next }
 	/^[0-9]+ +execve\(".*iptables", \[.*"-(A|I|D|N|X|F)"/ { print "iptables"; next }
 	' "$1" | sort | uniq -c
 }
 
 # narrated FILE: the same kinds in a log's "$" lines.
 narrated() {
-	sed -n 's/^INFO \$ \(.*\)/\1/p' "$1" | sed 's/ *pid=[0-9]* source=.*//' | awk '
-	{ sub(/^nsenter -t [0-9]+ (-[a-z] )*/, "") }
+	sed -n 's/^INFO [$#] \(.*\)/\1/p' "$1" | sed 's/ *pid=[0-9]* source=.*//' | awk '
+	{ sub(/^nsenter -t [0-9]+ (-[a-zA-Z] )*/, "") }
+	/^the process calls unshare\(CLONE_NEWCGROUP\)/ { print "namespace"; next }
+	/seccomp filter|seccomp\(2\)|SECCOMP_SET_MODE_FILTER/ { print "seccomp"; next }
+	/^setpriv / { print "capabilities"; next }
 	/^(mount|umount) / { print "mount"; next }
 	/^sh -c .*pivot_root/ { print "mount"; print "mount"; next }  # pivot_root, umount -l
 	/^mknod / { print "node"; next }
@@ -67,12 +77,11 @@ narrated() {
 
 # measure NAME SCRIPT: run a shell snippet ($md is mydocker) under strace,
 # following every process it starts, and print its table. The narration is
-# what the snippet's commands log, and the shims' logs.
+# what the snippet's commands log (stop tells what the shim released).
 measure() {
 	local name=$1 script=$2
 	strace -f -qq -s 300 -e trace=$syscalls -e signal=none -o "$work/trace" \
 		sh -c "md='$md --log-level info'; $script" >/dev/null 2>"$work/log" || true
-	cat "$work"/run/containers/*/shim.log >>"$work/log" 2>/dev/null || true
 	join -t $'\t' -a1 -a2 -e 0 -o 0,1.2,2.2 \
 		<(seen "$work/trace" | awk '{c=$1; $1=""; sub(/^ /,""); print $0"\t"c}' | sort) \
 		<(narrated "$work/log" | awk '{c=$1; $1=""; sub(/^ /,""); print $0"\t"c}' | sort) |
