@@ -85,13 +85,14 @@ $M --log-format script network rm sn1 >/dev/null 2>%[2]s/netrm.sh
 		t.Fatalf("not a script:\n%s%s", read("script.sh"), read("run.sh"))
 	}
 	replay := fmt.Sprintf(`ip link set lo up
+%[5]s
 . %[1]s/script.sh
 . %[1]s/run.sh
 i=0; until timeout 3 busybox wget -qO- http://127.0.0.1:8080/etc/hostname >/dev/null 2>&1 || [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done
 { %[2]s %[3]s } > %[1]s/dumpB 2>&1
 for s in stop rm netrm; do . %[1]s/$s.sh; done
 { %[2]s %[4]s } > %[1]s/dumpD 2>&1
-`, dir, hostDump, containerDump, goneDump)
+`, dir, hostDump, containerDump, goneDump, standInGone)
 	if out, err := inFreshNamespaces(replay); err != nil {
 		t.Fatalf("replay: %v\n%s\n--- script:\n%s%s", err, out, read("script.sh"), read("run.sh"))
 	}
@@ -124,6 +125,11 @@ for s in stop rm netrm; do . %[1]s/$s.sh; done
 		}
 	}
 }
+
+// standInGone ends a replay whatever happened: its container ($PID, $ID)
+// killed and its cgroups removed, so a failed replay leaves nothing.
+const standInGone = `trap 'set +e; if [ -n "$PID" ]; then kill -KILL $PID 2>/dev/null; while [ -e /proc/$PID ] && ! grep -q "^State:.Z" /proc/$PID/status 2>/dev/null; do sleep 0.01; done; fi; ` +
+	`if [ -n "$ID" ]; then for d in /sys/fs/cgroup/*/mydocker/$ID; do [ -d $d ] && rmdir $d; done; fi; true' EXIT`
 
 // lineDiff lists the lines only one side has: "-" mydocker's, "+" the
 // replay's.
@@ -186,7 +192,7 @@ func replaySteps(t *testing.T, e *env, prelude string, steps []scriptStep, undo,
 	dir := t.TempDir()
 	var rec, rep strings.Builder
 	fmt.Fprintf(&rec, "set -e\nip link set lo up\nM=\"%s --root %s --data-root %s\"\n%s\n", binary, e.root, e.dataRoot, prelude)
-	fmt.Fprintf(&rep, "ip link set lo up\n%s\n", replayPrelude)
+	fmt.Fprintf(&rep, "ip link set lo up\n%s\n%s\n", standInGone, replayPrelude)
 	for _, s := range steps {
 		fmt.Fprintf(&rec, "%s 2>%s/%s.sh >/dev/null\n%s\n", strings.Replace(s.cmd, "$M ", "$M --log-format script ", 1), dir, s.name, s.after)
 		fmt.Fprintf(&rep, ". %s/%s.sh\n", dir, s.name)
@@ -240,8 +246,7 @@ func TestScriptReplaysConnectAndDisconnect(t *testing.T) {
 		{name: "run", cmd: "$M run -d --name web --net cn1 -p 8081:80 busybox sleep 600", after: pidOf, dump: netDump},
 		{name: "connect", cmd: "$M network connect cn2 web", dump: netDump},
 		{name: "disconnect", cmd: "$M network disconnect cn1 web", dump: netDump},
-	}, "$M --log-level warn rm -f web >/dev/null; $M --log-level warn network rm cn1 cn2 >/dev/null", "",
-		`kill -KILL $PID; while [ -e /proc/$PID ]; do sleep 0.01; done; for d in /sys/fs/cgroup/*/mydocker/$ID; do rmdir $d; done`)
+	}, "$M --log-level warn rm -f web >/dev/null; $M --log-level warn network rm cn1 cn2 >/dev/null", "", "")
 }
 
 // The scripts of netsetgo and netsetgo -cleanup replay onto a process of
@@ -254,5 +259,5 @@ while [ "$(readlink /proc/$PID/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do 
 	replaySteps(t, e, sleeper, []scriptStep{
 		{name: "wire", cmd: "$M netsetgo -pid $PID -bridgeName nsg0 -bridgeAddress 10.73.0.1/24 -containerAddress 10.73.0.2/24", dump: netDump},
 		{name: "cleanup", cmd: "$M netsetgo -cleanup -pid $PID -bridgeName nsg0", dump: netDump},
-	}, "kill $PID", sleeper, "kill $PID")
+	}, "kill $PID", sleeper, "")
 }
