@@ -2,8 +2,8 @@ package kernel
 
 import (
 	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sirupsen/logrus"
