@@ -210,8 +210,8 @@ func tmpfsOps(in kernel.Where, merged string, s *initSpec) []kernel.Op {
 	for _, t := range s.Tmpfs {
 		target := filepath.Join(merged, t.Path)
 		ops = append(ops,
-			kernel.MountPoint{In: in, Path: target, Reason: "the mount point of the --tmpfs at " + t.Path},
-			kernel.Mount{In: in, Source: "tmpfs", Target: target, FSType: "tmpfs", Flags: t.Flags, Data: t.Data,
+			kernel.MountPoint{At: kernel.Here(), In: in, Path: target, Reason: "the mount point of the --tmpfs at " + t.Path},
+			kernel.Mount{At: kernel.Here(), In: in, Source: "tmpfs", Target: target, FSType: "tmpfs", Flags: t.Flags, Data: t.Data,
 				Reason: fmt.Sprintf("mount a tmpfs at %s (--tmpfs): scratch space in memory, gone with the container", t.Path)})
 	}
 	return ops
@@ -240,9 +240,9 @@ func deviceNodeOps(in kernel.Where, root string, s *initSpec) []kernel.Op {
 		made[d.Path] = true
 		if dir := filepath.Dir(d.Path); !dirs[dir] {
 			dirs[dir] = true
-			ops = append(ops, kernel.MountPoint{In: in, Path: filepath.Join(root, dir), Reason: "the directory of " + d.Path})
+			ops = append(ops, kernel.MountPoint{At: kernel.Here(), In: in, Path: filepath.Join(root, dir), Reason: "the directory of " + d.Path})
 		}
-		ops = append(ops, kernel.DeviceNode{In: in, Path: filepath.Join(root, d.Path), Block: d.Type == 'b',
+		ops = append(ops, kernel.DeviceNode{At: kernel.Here(), In: in, Path: filepath.Join(root, d.Path), Block: d.Type == 'b',
 			Major: uint32(d.Major), Minor: uint32(d.Minor), Mode: d.FileMode, UID: d.Uid, GID: d.Gid, Reason: why})
 	}
 	for _, d := range s.Security.Devices {
@@ -275,21 +275,21 @@ func confinedPathOps(s *initSpec) []kernel.Op {
 			switch r.Kind {
 			case security.ReadOnly:
 				ops = append(ops,
-					kernel.Mount{In: in, Source: r.Path, Target: r.Path, Flags: unix.MS_BIND | unix.MS_REC,
+					kernel.Mount{At: kernel.Here(), In: in, Source: r.Path, Target: r.Path, Flags: unix.MS_BIND | unix.MS_REC,
 						Reason: fmt.Sprintf("make %s read-only, in two steps: bind it onto itself, a mount of its own", r.Path)},
-					kernel.Mount{In: in, Target: r.Path, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | keep,
+					kernel.Mount{At: kernel.Here(), In: in, Target: r.Path, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | keep,
 						Reason: "then remount that mount read-only: without CAP_SYS_ADMIN the container cannot undo it"})
 			case security.MaskFile:
-				ops = append(ops, kernel.Mount{In: in, Source: "/dev/null", Target: r.Path, Flags: unix.MS_BIND,
+				ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Source: "/dev/null", Target: r.Path, Flags: unix.MS_BIND,
 					Reason: fmt.Sprintf("mask %s: /dev/null bound over it, it reads empty", r.Path)})
 			case security.MaskDir:
-				ops = append(ops, kernel.Mount{In: in, Source: "tmpfs", Target: r.Path, FSType: "tmpfs", Flags: unix.MS_RDONLY,
+				ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Source: "tmpfs", Target: r.Path, FSType: "tmpfs", Flags: unix.MS_RDONLY,
 					Reason: fmt.Sprintf("mask %s: an empty read-only tmpfs over it", r.Path)})
 			}
 		}
 	}
 	if s.ReadOnly {
-		ops = append(ops, kernel.Mount{In: in, Target: "/", Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY,
+		ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Target: "/", Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY,
 			Reason: "make the container's root read-only (--read-only): its volumes, --tmpfs and /etc files stay as they are"})
 	}
 	return ops
@@ -316,13 +316,13 @@ func cgroupfsOps(s *initSpec) []kernel.Op {
 	if s.privileged() {
 		ro, how = 0, "read-write (--privileged)"
 	}
-	ops := []kernel.Op{kernel.Mount{In: in, Source: "tmpfs", Target: base, FSType: "tmpfs", Flags: secure, Data: "mode=755",
+	ops := []kernel.Op{kernel.Mount{At: kernel.Here(), In: in, Source: "tmpfs", Target: base, FSType: "tmpfs", Flags: secure, Data: "mode=755",
 		Reason: "cover the host's /sys/fs/cgroup with a tmpfs: the container's cgroup hierarchies go in it"}}
 	for _, m := range s.Cgroups {
 		target := base
 		if m.Dir != "" {
 			target = base + "/" + m.Dir
-			ops = append(ops, kernel.MountPoint{In: in, Path: target, Reason: "the mount point of the " + m.Dir + " hierarchy"})
+			ops = append(ops, kernel.MountPoint{At: kernel.Here(), In: in, Path: target, Reason: "the mount point of the " + m.Dir + " hierarchy"})
 		} else {
 			ops = ops[:0] // the unified hierarchy is /sys/fs/cgroup itself
 		}
@@ -330,16 +330,16 @@ func cgroupfsOps(s *initSpec) []kernel.Op {
 		if m.FSType == "cgroup2" {
 			what = "the unified (cgroup2) hierarchy"
 		}
-		ops = append(ops, kernel.Mount{In: in, Source: m.FSType, Target: target, FSType: m.FSType, Flags: secure | ro, Data: m.Options,
+		ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Source: m.FSType, Target: target, FSType: m.FSType, Flags: secure | ro, Data: m.Options,
 			Reason: fmt.Sprintf("mount %s %s: the cgroup namespace roots it at the container's own cgroup", what, how)})
 		if strings.Contains(m.Dir, ",") { // cpu,cpuacct: cpu and cpuacct too, as on the host
 			for _, name := range strings.Split(m.Dir, ",") {
-				ops = append(ops, kernel.Symlink{In: in, Target: m.Dir, Path: base + "/" + name, Reason: name + " is " + m.Dir + ", as on the host"})
+				ops = append(ops, kernel.Symlink{At: kernel.Here(), In: in, Target: m.Dir, Path: base + "/" + name, Reason: name + " is " + m.Dir + ", as on the host"})
 			}
 		}
 	}
 	if s.Cgroups[0].Dir != "" && ro != 0 {
-		ops = append(ops, kernel.Mount{In: in, Source: "tmpfs", Target: base, FSType: "tmpfs", Flags: unix.MS_REMOUNT | secure | ro, Data: "mode=755",
+		ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Source: "tmpfs", Target: base, FSType: "tmpfs", Flags: unix.MS_REMOUNT | secure | ro, Data: "mode=755",
 			Reason: "make that tmpfs read-only too: no new hierarchy can be mounted under it"})
 	}
 	return ops

@@ -12,7 +12,7 @@ import (
 // consoleOp is setupConsole, as the init's step. A shell has no way to
 // make a terminal the controlling terminal of another process, nor to
 // send a file descriptor: its command is a comment.
-type consoleOp struct{}
+type consoleOp struct{ kernel.At }
 
 func (consoleOp) Why() string {
 	return "open a terminal in the container's own devpts and make it the command's controlling terminal"

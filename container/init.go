@@ -70,26 +70,31 @@ func initSteps(k kernel.Kernel, s *initSpec, goSignal io.Reader) error {
 func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
 	ops := rootfsOps(s)
 	if s.Tty {
-		ops = append(ops, consoleOp{})
+		ops = append(ops, consoleOp{kernel.Here()})
 	}
 	ops = append(ops,
-		kernel.Sethostname{Pid: s.HostPid, Name: s.Hostname, Reason: "set the container's hostname in its own UTS namespace"},
-		awaitGo{r: goSignal})
+		kernel.Sethostname{At: kernel.Here(), Pid: s.HostPid, Name: s.Hostname, Reason: "set the container's hostname in its own UTS namespace"},
+		awaitGo{At: kernel.Here(), r: goSignal})
 	if s.CgroupNS {
-		ops = append(ops, kernel.UnshareCgroupns{Pid: s.HostPid,
+		ops = append(ops, kernel.UnshareCgroupns{At: kernel.Here(), Pid: s.HostPid,
 			Reason: "enter a new cgroup namespace, so the container sees its own cgroup as the root"})
 		ops = append(ops, cgroupfsOps(s)...)
 	}
 	// The process's own confinement comes last: after it, the init could
 	// no longer mount, and the fewer calls after seccomp the better.
 	ops = append(ops, finalizeOps(s)...)
-	return append(ops, newExecOp(s))
+	ex := newExecOp(s)
+	ex.At = kernel.Here()
+	return append(ops, ex)
 }
 
 // awaitGo blocks until the parent says the cgroup and network are ready. A
 // parent that dies first closes the pipe without a word: then the command
 // must not run (it would run without its network).
-type awaitGo struct{ r io.Reader }
+type awaitGo struct {
+	kernel.At
+	r io.Reader
+}
 
 func (awaitGo) Why() string {
 	return "wait for mydocker's go signal: the init is in its cgroup and on its network before the command starts"
@@ -118,6 +123,7 @@ func (a awaitGo) Apply(*kernel.Exec) error {
 // as found in the image (a plan has nothing mounted); the init looks it up
 // again in its new root.
 type execOp struct {
+	kernel.At
 	s       *initSpec
 	path    string // the program, found in the image
 	lookErr error

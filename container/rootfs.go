@@ -19,9 +19,9 @@ func rootfsOps(s *initSpec) []kernel.Op {
 	ops := []kernel.Op{
 		// Without this, mounts below would propagate back to the host
 		// (systemd makes / shared), and pivot_root refuses a shared root.
-		kernel.MakePrivate{In: in, Target: "/", Recursive: true,
+		kernel.MakePrivate{At: kernel.Here(), In: in, Target: "/", Recursive: true,
 			Reason: "make every mount private to the container's mount namespace, so nothing propagates back to the host"},
-		kernel.Mount{In: in, Source: "overlay", Target: s.Merged, FSType: "overlay",
+		kernel.Mount{At: kernel.Here(), In: in, Source: "overlay", Target: s.Merged, FSType: "overlay",
 			Data:   fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", s.Lower, s.Upper, s.Work),
 			Reason: "mount the root filesystem: the image read-only below, the container's own writable layer above"},
 	}
@@ -33,17 +33,17 @@ func rootfsOps(s *initSpec) []kernel.Op {
 	for _, f := range s.EtcFiles {
 		target := filepath.Join(s.Merged, f.Target)
 		ops = append(ops,
-			kernel.MountPoint{In: in, Path: target, File: true, Reason: fmt.Sprintf("the mount point of the container's %s", f.Target)},
-			kernel.Mount{In: in, Source: f.Source, Target: target, Flags: unix.MS_BIND,
+			kernel.MountPoint{At: kernel.Here(), In: in, Path: target, File: true, Reason: fmt.Sprintf("the mount point of the container's %s", f.Target)},
+			kernel.Mount{At: kernel.Here(), In: in, Source: f.Source, Target: target, Flags: unix.MS_BIND,
 				Reason: fmt.Sprintf("give the container its %s, kept in its state directory so it can be updated while it runs", f.Target)})
 	}
 	if s.WorkDir != "" && s.WorkDir != "/" && s.Security != nil {
 		// Made now, by root, as docker does: a -u user might not be
 		// allowed to, and a --read-only root would refuse it later.
-		ops = append(ops, kernel.MountPoint{In: in, Path: filepath.Join(s.Merged, s.WorkDir),
+		ops = append(ops, kernel.MountPoint{At: kernel.Here(), In: in, Path: filepath.Join(s.Merged, s.WorkDir),
 			Reason: "the command's working directory (-w), made while the init is still root and the root still writable"})
 	}
-	ops = append(ops, kernel.PivotRoot{Pid: s.HostPid, Dir: s.Merged,
+	ops = append(ops, kernel.PivotRoot{At: kernel.Here(), Pid: s.HostPid, Dir: s.Merged,
 		Reason: "switch the container's root to its filesystem and detach the host's root from it (pivot_root, not chroot)"})
 	return append(ops, confinedPathOps(s)...)
 }
@@ -53,13 +53,13 @@ func rootfsOps(s *initSpec) []kernel.Op {
 func volumeOps(in kernel.Where, merged string, m volume) []kernel.Op {
 	target := filepath.Join(merged, m.Destination)
 	ops := []kernel.Op{
-		kernel.MountPoint{In: in, Path: target, File: m.File, Reason: fmt.Sprintf("the mount point of the volume at %s", m.Destination)},
-		kernel.Mount{In: in, Source: m.Source, Target: target, Flags: unix.MS_BIND | unix.MS_REC,
+		kernel.MountPoint{At: kernel.Here(), In: in, Path: target, File: m.File, Reason: fmt.Sprintf("the mount point of the volume at %s", m.Destination)},
+		kernel.Mount{At: kernel.Here(), In: in, Source: m.Source, Target: target, Flags: unix.MS_BIND | unix.MS_REC,
 			Reason: fmt.Sprintf("bind the host's %s into the container at %s", m.Source, m.Destination)},
 	}
 	if m.ReadOnly {
 		// A bind mount ignores MS_RDONLY on creation: remount to apply it.
-		ops = append(ops, kernel.Mount{In: in, Target: target, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY,
+		ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Target: target, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY,
 			Reason: fmt.Sprintf("make the volume at %s read-only", m.Destination)})
 	}
 	return ops
@@ -91,8 +91,8 @@ func pseudoFSOps(in kernel.Where, root string, s *initSpec) []kernel.Op {
 	for _, st := range steps {
 		target := filepath.Join(root, st.target)
 		ops = append(ops,
-			kernel.MountPoint{In: in, Path: target, Reason: "the mount point of " + st.target},
-			kernel.Mount{In: in, Source: st.src, Target: target, FSType: st.fstype, Flags: st.flags, Data: st.data, Reason: st.why})
+			kernel.MountPoint{At: kernel.Here(), In: in, Path: target, Reason: "the mount point of " + st.target},
+			kernel.Mount{At: kernel.Here(), In: in, Source: st.src, Target: target, FSType: st.fstype, Flags: st.flags, Data: st.data, Reason: st.why})
 		if st.target == "/dev" {
 			ops = append(ops, deviceOps(in, target)...)
 			ops = append(ops, deviceNodeOps(in, root, s)...)
@@ -128,10 +128,10 @@ var devLinks = []struct{ target, name, why string }{
 func deviceOps(in kernel.Where, dev string) []kernel.Op {
 	var ops []kernel.Op
 	for _, d := range devices {
-		ops = append(ops, kernel.Mknod{In: in, Path: filepath.Join(dev, d.name), Major: d.major, Minor: d.minor, Reason: d.why})
+		ops = append(ops, kernel.Mknod{At: kernel.Here(), In: in, Path: filepath.Join(dev, d.name), Major: d.major, Minor: d.minor, Reason: d.why})
 	}
 	for _, l := range devLinks {
-		ops = append(ops, kernel.Symlink{In: in, Target: l.target, Path: filepath.Join(dev, l.name), Reason: l.why})
+		ops = append(ops, kernel.Symlink{At: kernel.Here(), In: in, Target: l.target, Path: filepath.Join(dev, l.name), Reason: l.why})
 	}
 	return ops
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 func mustPool(t testing.TB, cidr string) *Pool {
@@ -264,30 +263,39 @@ func BenchmarkAllocateFill16(b *testing.B) {
 	}
 }
 
-// TestAllocationCostFlat checks (coarsely) that the last allocations of a
-// /16 cost no more than the first ones, and the rate is over 100k/s.
-func TestAllocationCostFlat(t *testing.T) {
+// A pool fills to its last address (a /16: 65,533 hosts besides the
+// gateway) and then says it is full. How fast the last allocations are,
+// against the first, is BenchmarkAllocateNearlyFull's: timing belongs in a
+// benchmark, not in a test a loaded machine can fail.
+func TestAllocationFillsASlash16(t *testing.T) {
 	p := mustPool(t, "10.0.0.0/16")
-	const chunk = 2000
-	timeChunk := func() time.Duration {
-		start := time.Now()
-		for i := 0; i < chunk; i++ {
+	n := 0
+	for {
+		if _, err := p.Allocate("x", nil); err != nil {
+			break
+		}
+		n++
+	}
+	if n < 65533 {
+		t.Errorf("a /16 took %d allocations before it was full, want at least 65533", n)
+	}
+}
+
+// BenchmarkAllocateNearlyFull allocates the last 2,000 addresses of a /16
+// (go test -bench NearlyFull ./network): the cost must stay that of the
+// first ones (next-free hint, 64-bit word scans).
+func BenchmarkAllocateNearlyFull(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p := mustPool(b, "10.0.0.0/16")
+		for j := 0; j < 65533-2000; j++ {
+			p.Allocate("x", nil)
+		}
+		b.StartTimer()
+		for j := 0; j < 2000; j++ {
 			if _, err := p.Allocate("x", nil); err != nil {
-				t.Fatal(err)
+				b.Fatal(err)
 			}
 		}
-		return time.Since(start)
-	}
-	first := timeChunk()
-	for i := 0; i < 65534-3*chunk; i++ {
-		p.Allocate("x", nil)
-	}
-	last := timeChunk()
-	t.Logf("first %d: %v, last %d: %v", chunk, first, chunk, last)
-	if rate := float64(chunk) / last.Seconds(); rate < 100000 {
-		t.Errorf("last allocations at %.0f/s, want >= 100k/s", rate)
-	}
-	if last > 4*first+time.Millisecond {
-		t.Errorf("last allocations cost %v vs %v for the first: grows with fullness", last, first)
 	}
 }

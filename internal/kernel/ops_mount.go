@@ -70,6 +70,7 @@ func mountExists(_ *Exec, o Object) (bool, error) {
 // (the container's init, for its own mounts), rendered as mount(8) run
 // there.
 type Mount struct {
+	At     // where it was made, for source=
 	In     Where
 	Source string
 	Target string
@@ -155,6 +156,7 @@ func MountArgs(src, target, fstype string, flags uintptr, data string) []string 
 // Recursive, of every mount below it) to private: mounts made after it no
 // longer propagate to, or from, its peers in other mount namespaces.
 type MakePrivate struct {
+	At        // where it was made, for source=
 	In        Where
 	Target    string
 	Recursive bool
@@ -216,6 +218,7 @@ func (u Unmount) Effects() []Effect {
 // Replayed, the shell enters the namespace first and only then changes
 // directory (nsenter --wd would open the directory before it enters).
 type PivotRoot struct {
+	At     // where it was made, for source=
 	Pid    int
 	Dir    string
 	Reason string
@@ -241,6 +244,7 @@ func (p PivotRoot) Apply(*Exec) error {
 // Mknod makes a character device node (`mknod -m MODE PATH c MAJOR MINOR`)
 // in the mount namespace In names, as a process inside it does.
 type Mknod struct {
+	At           // where it was made, for source=
 	In           Where
 	Path         string
 	Major, Minor uint32
@@ -271,6 +275,7 @@ func (m Mknod) Effects() []Effect {
 
 // Symlink is `ln -s TARGET PATH`, in the mount namespace In names.
 type Symlink struct {
+	At     // where it was made, for source=
 	In     Where
 	Target string // what the link points to
 	Path   string
@@ -296,6 +301,7 @@ func (s Symlink) Effects() []Effect {
 // namespace In names: both are idempotent, so the step is always said and
 // done, and a replay gives the same whatever the image holds.
 type MountPoint struct {
+	At     // where it was made, for source=
 	In     Where
 	Path   string
 	File   bool

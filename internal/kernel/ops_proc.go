@@ -12,6 +12,7 @@ import (
 // Sethostname sets the hostname of the UTS namespace of Pid, as a process
 // inside it does: `nsenter -t PID -u hostname NAME`.
 type Sethostname struct {
+	At     // where it was made, for source=
 	Pid    int
 	Name   string
 	Reason string
@@ -34,6 +35,7 @@ func (s Sethostname) Apply(*Exec) error {
 // running: the step is a comment, and a script starts its command under
 // `unshare --cgroup` instead.
 type UnshareCgroupns struct {
+	At     // where it was made, for source=
 	Pid    int
 	Reason string
 }

@@ -24,6 +24,7 @@ import (
 
 // NoNewPrivs sets the thread's no_new_privs bit (prctl PR_SET_NO_NEW_PRIVS).
 type NoNewPrivs struct {
+	At     // where it was made, for source=
 	Pid    int
 	Reason string
 }
@@ -37,6 +38,7 @@ func (NoNewPrivs) Apply(*Exec) error { return security.SetNoNewPrivs() }
 // LoadSeccomp installs the compiled seccomp filter on the thread. No shell
 // command loads a filter: the step is one honest sentence.
 type LoadSeccomp struct {
+	At      // where it was made, for source=
 	Pid     int
 	Seccomp *security.Seccomp
 	Reason  string
@@ -52,6 +54,7 @@ func (l LoadSeccomp) Apply(*Exec) error { return security.LoadSeccomp(l.Seccomp)
 // uid, keeping the permitted capabilities across the switch) and sets the
 // final capabilities: steps 3 to 5 of security.Finalize, in its order.
 type SetPrivileges struct {
+	At     // where it was made, for source=
 	Pid    int
 	Config *security.Config
 	Reason string
@@ -119,13 +122,14 @@ func setprivCommand(argv []string) Command {
 // "seccomp", "privileges".
 func Finalize(pid int, c *security.Config, whys map[string]string) []Op {
 	var ops []Op
-	seccomp := LoadSeccomp{Pid: pid, Seccomp: c.Seccomp, Reason: whys["seccomp"]}
+	at := Here() // the caller of Finalize
+	seccomp := LoadSeccomp{At: at, Pid: pid, Seccomp: c.Seccomp, Reason: whys["seccomp"]}
 	if c.NoNewPrivileges {
-		ops = append(ops, NoNewPrivs{Pid: pid, Reason: whys["nnp"]})
+		ops = append(ops, NoNewPrivs{At: at, Pid: pid, Reason: whys["nnp"]})
 	} else {
 		ops = append(ops, seccomp)
 	}
-	ops = append(ops, SetPrivileges{Pid: pid, Config: c, Reason: whys["privileges"]})
+	ops = append(ops, SetPrivileges{At: at, Pid: pid, Config: c, Reason: whys["privileges"]})
 	if c.NoNewPrivileges {
 		ops = append(ops, seccomp)
 	}
@@ -137,6 +141,7 @@ func Finalize(pid int, c *security.Config, whys map[string]string) []Op {
 // namespace In names, as a process inside it does: a --device, or a host
 // device of a privileged container.
 type DeviceNode struct {
+	At           // where it was made, for source=
 	In           Where
 	Path         string
 	Block        bool

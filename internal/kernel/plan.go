@@ -70,7 +70,7 @@ func (p *Plan) do(src string, op Op) error {
 	} else if s {
 		return nil
 	}
-	say(p.log, src, &p.vars, &p.standIns, op)
+	say(p.log, sourceOf(op, src), &p.vars, &p.standIns, op)
 	if p.Fail != nil {
 		if err := p.Fail(op); err != nil {
 			return err
