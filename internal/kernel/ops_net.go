@@ -61,6 +61,19 @@ func handleFor(x *Exec, in int) (h *netlink.Handle, ok bool, err error) {
 	return h, err == nil, err
 }
 
+// link is the handle in the network namespace of pid and the link dev in it.
+func (x *Exec) link(pid int, dev string) (*netlink.Handle, netlink.Link, error) {
+	h, err := x.Netlink(pid)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := h.LinkByName(dev)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, l, nil
+}
+
 func linkExists(x *Exec, o Object) (bool, error) {
 	h, ok, err := handleFor(x, o.In)
 	if !ok {
@@ -321,11 +334,7 @@ func (u LinkSetUp) Command() Command {
 	return Command{In: where(u.In), Argv: []string{"ip", "link", "set", "dev", u.Name, "up"}}
 }
 func (u LinkSetUp) Apply(x *Exec) error {
-	h, err := x.Netlink(u.In)
-	if err != nil {
-		return err
-	}
-	l, err := h.LinkByName(u.Name)
+	h, l, err := x.link(u.In, u.Name)
 	if err != nil {
 		return err
 	}
@@ -343,11 +352,7 @@ func (m LinkSetMaster) Command() Command {
 	return Command{Argv: []string{"ip", "link", "set", "dev", m.Name, "master", m.Master}}
 }
 func (m LinkSetMaster) Apply(x *Exec) error {
-	h, err := x.Netlink(0)
-	if err != nil {
-		return err
-	}
-	l, err := h.LinkByName(m.Name)
+	h, l, err := x.link(0, m.Name)
 	if err != nil {
 		return err
 	}
@@ -369,11 +374,7 @@ func (hp LinkSetHairpin) Command() Command {
 	return Command{Argv: []string{"ip", "link", "set", "dev", hp.Name, "type", "bridge_slave", "hairpin", "on"}}
 }
 func (hp LinkSetHairpin) Apply(x *Exec) error {
-	h, err := x.Netlink(0)
-	if err != nil {
-		return err
-	}
-	l, err := h.LinkByName(hp.Name)
+	h, l, err := x.link(0, hp.Name)
 	if err != nil {
 		return err
 	}
@@ -394,11 +395,7 @@ func (a AddrAdd) Command() Command {
 	return Command{In: where(a.In), Argv: []string{"ip", "addr", "add", a.Addr.String(), "brd", Broadcast(a.Addr), "dev", a.Dev}}
 }
 func (a AddrAdd) Apply(x *Exec) error {
-	h, err := x.Netlink(a.In)
-	if err != nil {
-		return err
-	}
-	l, err := h.LinkByName(a.Dev)
+	h, l, err := x.link(a.In, a.Dev)
 	if err != nil {
 		return err
 	}
@@ -420,11 +417,7 @@ func (a AddrDel) Command() Command {
 	return Command{In: where(a.In), Argv: []string{"ip", "addr", "del", a.Addr.String(), "dev", a.Dev}}
 }
 func (a AddrDel) Apply(x *Exec) error {
-	h, err := x.Netlink(a.In)
-	if err != nil {
-		return err
-	}
-	l, err := h.LinkByName(a.Dev)
+	h, l, err := x.link(a.In, a.Dev)
 	if err != nil {
 		return err
 	}
@@ -446,11 +439,7 @@ func (r RouteAddDefault) Command() Command {
 	return Command{In: where(r.In), Argv: []string{"ip", "route", "add", "default", "via", r.Gw.String()}}
 }
 func (r RouteAddDefault) Apply(x *Exec) error {
-	h, err := x.Netlink(r.In)
-	if err != nil {
-		return err
-	}
-	l, err := h.LinkByName(r.Dev)
+	h, l, err := x.link(r.In, r.Dev)
 	if err != nil {
 		return err
 	}
