@@ -48,6 +48,11 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 
 // create checks the options and writes the new container's state.
 func (r *Runtime) create(o RunOptions) (*Config, error) {
+	// Records a dead mydocker left are settled first: the name, address
+	// and ports of an abandoned creation are free again for this one.
+	if _, err := r.store().List(); err != nil {
+		return nil, err
+	}
 	c, err := r.newConfig(o, r.images().Resolve)
 	if err != nil {
 		return nil, err

@@ -134,12 +134,8 @@ func (s Store) k() kernel.Kernel {
 func (s Store) lock() (func(), error) { return statefile.Lock(s.Paths.storeLock()) }
 
 // Create validates the name (or makes one), and writes the new container's
-// state, all under the store lock so two runs never take one name. Records
-// left by a dead run are settled first: its name is free again.
+// state, all under the store lock so two runs never take one name.
 func (s Store) Create(c *Config) error {
-	if _, err := s.List(); err != nil {
-		return err
-	}
 	unlock, err := s.lock()
 	if err != nil {
 		return err
