@@ -60,26 +60,23 @@ func (c *Config) ownerAlive() bool {
 
 // fate is what must be done with c, whose owner may have died.
 func (c *Config) fate() fate {
-	if c.Broken != "" || c.ownerAlive() {
-		return fateNone
-	}
+	f := fateNone
 	switch c.Status {
 	case StatusCreated:
-		// An init left blocked before its go signal exits once its
-		// parent's pipe closes: it is not waited for.
-		if !processAlive(c.Pid, c.PidStart) {
-			return fateRollback
-		}
+		f = fateRollback
 	case StatusRunning:
-		if !processAlive(c.Pid, c.PidStart) {
-			return fateFinish
-		}
+		f = fateFinish
 	case StatusExited:
 		if c.Releasing || c.AutoRemove {
-			return fateRelease
+			f = fateRelease
 		}
 	}
-	return fateNone
+	// An init left blocked before its go signal exits once its parent's
+	// pipe closes: it is not waited for.
+	if f == fateNone || c.Broken != "" || processAlive(c.Pid, c.PidStart) || c.ownerAlive() {
+		return fateNone
+	}
+	return f
 }
 
 // exited records, for the first time only, that c ended with code, and
@@ -118,15 +115,11 @@ func (s Store) settle() ([]*Config, bool, error) {
 		if s.r == nil || f == fateNone {
 			continue
 		}
-		cur, err := s.load(c.ID)
-		if err == nil {
-			err = s.write(claim(cur, f))
-		}
-		if err != nil {
+		if err := s.write(claim(c, f)); err != nil {
 			s.k().Log().Warnf("container %s: %v", c.Name, err)
 			continue
 		}
-		todo, fates = append(todo, cur), append(fates, f)
+		todo, fates = append(todo, c), append(fates, f)
 	}
 	unlock()
 	for i, c := range todo {

@@ -97,7 +97,13 @@ func (r *Runtime) Shim(id string) error {
 	}
 	// The shim answers for the container from now on: if `run -d` dies
 	// while the shim starts it, the creation is not taken for abandoned.
+	// It takes over only from its own `run -d` (its parent, still alive):
+	// once that died, the next command undoes the creation (settle.go).
+	runD := os.Getppid()
 	c, err := r.store().Update(id, func(c *Config) error {
+		if c.Creator != runD || c.MonitorPid != 0 {
+			return fmt.Errorf("container %s: its `mydocker run -d` is gone: not started", c.Name)
+		}
 		c.MonitorPid, c.MonitorStart = self()
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -249,11 +250,14 @@ func (s Store) isPlan() bool {
 func readReason(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var pe *fs.PathError
 	switch {
 	case errors.As(err, &syn):
 		return "not valid JSON: " + syn.Error()
 	case errors.As(err, &typ):
 		return "not a container record: " + typ.Error()
+	case errors.As(err, &pe):
+		return pe.Err.Error() // (e.g. "permission denied": the path is told already)
 	}
 	return err.Error()
 }
