@@ -48,10 +48,9 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 			if timeout > 0 {
 				why = "it did not exit in time: " + why
 			}
-			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: syscall.SIGKILL, Reason: why}))
 			killed = true
-			if !waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, 10*time.Second) {
-				return fmt.Errorf("container %s (pid %d) did not die after SIGKILL", c.Name, c.Pid)
+			if err := r.kill(c.Pid, c.PidStart, why); err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
 			}
 		}
 	}

@@ -219,7 +219,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		c.Status, c.Started = StatusRunning, time.Now().UTC()
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotExist) {
 		// The command runs: what it holds is released when it exits.
 		r.K.Log().Warnf("container %s: %v", c.Name, err)
 	}

@@ -72,6 +72,26 @@ func (e *env) hostBefore() string {
 	return hostState(e.t)
 }
 
+// orphan starts a detached container with a published port, then kills
+// its shim and its command, as a crash would: nobody records its exit. It
+// returns its id and the dead shim's pid.
+func (e *env) orphan(name, port string) (id string, shim int) {
+	e.t.Helper()
+	id = e.runDetached(name, "-p", port+":80")
+	init, shim := e.pids(id)
+	killWait(e.t, shim)
+	killWait(e.t, init)
+	return id, shim
+}
+
+// sameHost fails if the host's links and rules are not as before.
+func sameHost(t *testing.T, before string) {
+	t.Helper()
+	if after := hostState(t); after != before {
+		t.Errorf("links and rules differ:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
 // killWait kills a process this test's mydocker started and waits until
 // it is gone (a zombie of nobody's counts as gone).
 func killWait(t *testing.T, pid int) {
@@ -174,9 +194,7 @@ func TestCorruptRecord(t *testing.T) {
 			if got := e.inspectOne("other"); got.State.Status != "running" {
 				t.Errorf("the other container: %+v", got.State)
 			}
-			if after := hostState(t); after != before {
-				t.Errorf("links and rules differ after rm -f:\nbefore:\n%s\nafter:\n%s", before, after)
-			}
+			sameHost(t, before)
 			if strings.Contains(e.ok("ps", "-a"), id[:12]) {
 				t.Errorf("still listed after rm -f")
 			}
@@ -221,10 +239,7 @@ func TestAbandonedCreationUndone(t *testing.T) {
 		t.Run(next, func(t *testing.T) {
 			e := newEnv(t)
 			before := e.hostBefore()
-			id := e.runDetached("half", "-p", "18081:80")
-			init, shim := e.pids(id)
-			killWait(t, shim)
-			killWait(t, init)
+			id, shim := e.orphan("half", "18081")
 			r := e.readRecord(id)
 			r["Status"], r["Started"] = "created", nil
 			r["Creator"], r["CreatorStart"] = shim, 1 // its `run`: dead
@@ -239,9 +254,7 @@ func TestAbandonedCreationUndone(t *testing.T) {
 				e.ok("--log-level", "warn", "rm", "-f", again)
 			}
 			e.gone(id)
-			if after := hostState(t); after != before {
-				t.Errorf("links and rules differ:\nbefore:\n%s\nafter:\n%s", before, after)
-			}
+			sameHost(t, before)
 		})
 	}
 }
@@ -252,17 +265,12 @@ func TestAbandonedCreationUndone(t *testing.T) {
 func TestUnrecordedExitFinished(t *testing.T) {
 	e := newEnv(t)
 	before := e.hostBefore()
-	id := e.runDetached("orphan", "-p", "18082:80")
-	init, shim := e.pids(id)
-	killWait(t, shim)
-	killWait(t, init)
+	id, _ := e.orphan("orphan", "18082")
 	if ps := e.ok("ps", "-a"); !strings.Contains(ps, "Exited (255)") {
 		t.Errorf("ps -a:\n%s", ps)
 	}
 	noCgroupLeft(t, id)
-	if after := hostState(t); after != before {
-		t.Errorf("links and rules differ once it is recorded exited:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	sameHost(t, before)
 	if got := e.inspectOne("orphan"); got.State.ExitCode != 255 || got.State.Status != "exited" {
 		t.Errorf("inspect: %+v", got.State)
 	}
@@ -276,10 +284,7 @@ func TestUnrecordedExitFinished(t *testing.T) {
 func TestRmAfterInterruptedTeardown(t *testing.T) {
 	e := newEnv(t)
 	before := e.hostBefore()
-	id := e.runDetached("cut", "-p", "18083:80")
-	init, shim := e.pids(id)
-	killWait(t, shim)
-	killWait(t, init)
+	id, shim := e.orphan("cut", "18083")
 	// What a teardown killed half way leaves: the exit recorded, the
 	// cgroup and the layer gone, the endpoint (veth, rules, address) not.
 	r := e.readRecord(id)
@@ -297,9 +302,7 @@ func TestRmAfterInterruptedTeardown(t *testing.T) {
 		t.Fatalf("rm -f: exit %d\n%s", res.code, res.stderr)
 	}
 	e.gone(id)
-	if after := hostState(t); after != before {
-		t.Errorf("links and rules differ:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	sameHost(t, before)
 }
 
 // A failed run -d says why once, with the command's exit code.
