@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -202,12 +203,35 @@ func (s Store) Delete(id string) error {
 		return err
 	}
 	defer unlock()
-	err = s.k().Do(kernel.RemoveAll{Path: s.Paths.StateDir(id),
-		Reason: "remove the container's state directory (its record, log and /etc files)"})
+	err = s.k().Do(removeStateDir{kernel.RemoveAll{Path: s.Paths.StateDir(id),
+		Reason: "remove the container's state directory (its record, log and /etc files)"}})
 	if err != nil {
 		return fmt.Errorf("remove state of %s: %w", ShortID(id), err)
 	}
 	return nil
+}
+
+// removeStateDir is `rm -rf DIR` of a container's state directory with its
+// record removed last: a kill half way leaves either the record, for rm to
+// be tried again, or a directory with nothing in it, which List sweeps.
+type removeStateDir struct{ kernel.RemoveAll }
+
+func (o removeStateDir) Apply(x *kernel.Exec) error {
+	entries, err := os.ReadDir(o.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() != "config.json" {
+			if err := os.RemoveAll(filepath.Join(o.Path, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return o.RemoveAll.Apply(x)
 }
 
 // load reads and checks the record of container id (its directory's name):
