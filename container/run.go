@@ -196,8 +196,12 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		// Recorded before the cgroup and network are made for it: whoever
 		// finds it later knows whom they are for. Still "created": the
 		// command has not started.
+		mon, monStart := self()
+		if monitor != mon { // a plan's stand-in shim
+			mon, monStart = monitor, pidStart(monitor)
+		}
 		c, err = r.store().Update(c.ID, func(c *Config) error {
-			c.Pid, c.PidStart, c.MonitorPid, c.MonitorStart = p.Pid(), pidStart(p.Pid()), monitor, pidStart(monitor)
+			c.Pid, c.PidStart, c.MonitorPid, c.MonitorStart = p.Pid(), pidStart(p.Pid()), mon, monStart
 			return nil
 		})
 	}

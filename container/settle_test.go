@@ -1,13 +1,18 @@
 package container
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/statefile"
+	"github.com/mydocker/mydocker/network"
 )
 
 // Records whose owner died are settled by the next listing: an abandoned
@@ -85,4 +90,149 @@ func TestSettle(t *testing.T) {
 			t.Errorf("ContainerAlive(%s) = %v, want %v", name, alive[name], want)
 		}
 	}
+}
+
+// A run killed before any of its steps (planned: its owners are recorded
+// dead, its init dies with it) is settled by the next listing into the
+// state before the run (nothing made, no record) or, once its command has
+// started, the state after its exit (a record, exited, holding nothing but
+// its own files).
+func TestRunKilledAtEveryStep(t *testing.T) {
+	t.Run("detached", func(t *testing.T) {
+		runKilledAtEveryStep(t, RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: NetworkNone, Detach: true}, nil)
+	})
+	t.Run("foreground", func(t *testing.T) {
+		runKilledAtEveryStep(t, RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: NetworkNone}, nil)
+	})
+	// On a network (made first, not killed): its bridge and chains stay,
+	// the container's endpoint (veth, address, port rules) goes.
+	t.Run("network", func(t *testing.T) {
+		runKilledAtEveryStep(t, RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: "n1", Publish: []string{"8080:80"}, Detach: true},
+			func(r *Runtime) error {
+				_, err := r.Networks().Create(network.CreateOptions{Name: "n1", Driver: "bridge", Subnet: "10.77.0.0/24"})
+				return err
+			})
+	})
+}
+
+// runKilledAtEveryStep runs opts once per step, on a plan made by setup
+// first, killed before that step; then it lists, and checks what is left.
+func runKilledAtEveryStep(t *testing.T, opts RunOptions, setup func(*Runtime) error) {
+	type killed struct{}
+	fresh := func() (*Runtime, *kernel.Plan, map[kernel.Object]bool) {
+		r, p := planRuntime(t)
+		base := map[kernel.Object]bool{}
+		if setup != nil {
+			if err := setup(r); err != nil {
+				t.Fatal(err)
+			}
+			mirror(p)
+		}
+		for _, o := range p.Made() {
+			base[o] = true
+		}
+		return r, p, base
+	}
+	r, p, _ := fresh()
+	first := len(p.Ops)
+	if _, _, err := r.Run(opts, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	steps := len(p.Ops) - first
+	// On a network, the init's own steps (in its namespaces) and the
+	// cgroup's, the same on any network, are left to the runs without one:
+	// each run on a network costs a plan of it over the host's iptables.
+	inInit := func(n int) bool {
+		cmd := p.Ops[first+n].Command().Text(nil)
+		return setup != nil && (strings.Contains(cmd, fmt.Sprintf("nsenter -t %d ", DryRunPid)) || strings.Contains(cmd, "/sys/fs/cgroup/"))
+	}
+	me := os.Getpid()
+	alive := self
+	defer func() { self = alive }()
+	for n := 0; n < steps; n++ {
+		if inInit(n) {
+			continue
+		}
+		r, p, base := fresh()
+		i := 0
+		var at kernel.Op
+		p.Fail = func(op kernel.Op) error {
+			if i++; i == n+1 {
+				at = op
+				panic(killed{})
+			}
+			return nil
+		}
+		self = func() (int, uint64) { return me, pidStart(me) + 1 }
+		func() {
+			defer func() {
+				if v := recover(); v != nil && v != (killed{}) {
+					panic(v)
+				}
+			}()
+			r.Run(opts, nil, nil, nil)
+		}()
+		what := fmt.Sprintf("step %d of %d (detached %v, net %s): ", n, steps, opts.Detach, opts.Network)
+		if at == nil {
+			// Fewer steps this time (the host's shared cgroup parent came
+			// or went meanwhile): not killed, and settled all the same.
+			what += "none, the run ended"
+		} else {
+			what += at.Command().Text(nil)
+		}
+		p.Fail, self = nil, alive
+		p.Gone(DryRunPid) // the init dies with its parent's pipe
+		recorded := mirror(p)
+		list, err := r.Store().List()
+		if err != nil {
+			t.Fatalf("killed before %s: List: %v", what, err)
+		}
+		for _, c := range list {
+			if c.Status != StatusExited || c.Releasing {
+				t.Errorf("killed before %s: left %s %s", what, c.Status, ShortID(c.ID))
+			}
+		}
+		for _, o := range p.Removed() {
+			if base[o] {
+				t.Errorf("killed before %s: removed %s", what, o)
+			}
+		}
+		for _, o := range p.Made() {
+			if base[o] || filepath.Base(o.Name) == cgroups.Parent || filepath.Base(filepath.Dir(o.Name)) == cgroups.Parent && o.Kind == "cgroupval" {
+				continue // the network, the shared cgroup parent (and its cpuset) stay
+			}
+			if len(list) == 1 && strings.Contains(o.Name, list[0].ID) && !strings.Contains(o.Name, "cgroup") && o.In == 0 {
+				continue // the exited container's own layer and state
+			}
+			if !recorded && filepath.Dir(o.Name) == filepath.Join(r.Paths.Root, "containers") {
+				continue // a state directory with no record yet: on disk, swept (TestStoreSweepsEmptyStateDirs)
+			}
+			t.Errorf("killed before %s: left %s", what, o)
+		}
+	}
+}
+
+// mirror puts the state files as the plan has them where the next command
+// reads them (the disk: it lists directories), and reports whether a
+// container's record was among them.
+func mirror(p *kernel.Plan) (record bool) {
+	for _, op := range p.Ops {
+		path := ""
+		switch o := op.(type) {
+		case kernel.WriteState:
+			path = o.Path
+		case kernel.RemoveState:
+			path = o.Path
+		default:
+			continue
+		}
+		var raw json.RawMessage
+		if kernel.ReadState(p, path, &raw) == nil {
+			statefile.WriteFile(path, raw, 0o644)
+		} else {
+			os.Remove(path)
+		}
+		record = record || filepath.Base(path) == "config.json"
+	}
+	return record
 }
