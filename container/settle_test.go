@@ -2,6 +2,7 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,65 +93,95 @@ func TestSettle(t *testing.T) {
 	}
 }
 
-// A run killed before any of its steps (planned: its owners are recorded
-// dead, its init dies with it) is settled by the next listing into the
-// state before the run (nothing made, no record) or, once its command has
-// started, the state after its exit (a record, exited, holding nothing but
-// its own files).
-func TestRunKilledAtEveryStep(t *testing.T) {
-	t.Run("detached", func(t *testing.T) {
-		runKilledAtEveryStep(t, RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: NetworkNone, Detach: true}, nil)
-	})
-	t.Run("foreground", func(t *testing.T) {
-		runKilledAtEveryStep(t, RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: NetworkNone}, nil)
-	})
-	// On a network (made first, not killed): its bridge and chains stay,
-	// the container's endpoint (veth, address, port rules) goes.
-	t.Run("network", func(t *testing.T) {
-		runKilledAtEveryStep(t, RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: "n1", Publish: []string{"8080:80"}, Detach: true},
-			func(r *Runtime) error {
-				_, err := r.Networks().Create(network.CreateOptions{Name: "n1", Driver: "bridge", Subnet: "10.77.0.0/24"})
-				return err
-			})
-	})
+// A command killed before any of its steps (planned: its owners are
+// recorded dead, the init dies with its parent), then the next command,
+// leave the state before or after it: for run, nothing made and no record,
+// or (once its command ran) a record, exited, holding nothing but its own
+// files; for rm -f of a running container, after the next rm -f, nothing.
+func TestKilledAtEveryStep(t *testing.T) {
+	none := RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: NetworkNone, Detach: true}
+	onNet := RunOptions{Image: "busybox", Cmd: []string{"true"}, Network: "n1", Publish: []string{"8080:80"}, Detach: true}
+	// A network made first (not killed): its bridge and chains stay, the
+	// container's endpoint (veth, address, port rules) goes.
+	makeNet := func(r *Runtime) error {
+		_, err := r.Networks().Create(network.CreateOptions{Name: "n1", Driver: "bridge", Subnet: "10.77.0.0/24"})
+		return err
+	}
+	run := func(o RunOptions) func(*Runtime) error {
+		return func(r *Runtime) error { _, _, err := r.Run(o, nil, nil, nil); return err }
+	}
+	list := func(r *Runtime) error { _, err := r.Store().List(); return err }
+	var id string
+	runIt := func(o RunOptions) func(*Runtime) error {
+		return func(r *Runtime) (err error) { id, _, err = r.Run(o, nil, nil, nil); return err }
+	}
+	rm := func(r *Runtime) error { _, err := r.Remove(id, true); return err }
+	rmAgain := func(r *Runtime) error {
+		if _, err := r.Remove(id, true); err != nil && !errors.Is(err, ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	foreground := none
+	foreground.Detach = false
+	for _, tc := range []struct {
+		name         string
+		made, before func(*Runtime) error // made first and kept; made first, to be changed
+		act, next    func(*Runtime) error
+	}{
+		{"run -d", nil, nil, run(none), list},
+		{"run", nil, nil, run(foreground), list},
+		{"run -d --net -p", makeNet, nil, run(onNet), list},
+		{"rm -f", nil, runIt(none), rm, rmAgain},
+		{"rm -f --net -p", makeNet, runIt(onNet), rm, rmAgain},
+	} {
+		t.Run(tc.name, func(t *testing.T) { killedAtEveryStep(t, tc.made, tc.before, tc.act, tc.next) })
+	}
 }
 
-// runKilledAtEveryStep runs opts once per step, on a plan made by setup
-// first, killed before that step; then it lists, and checks what is left.
-func runKilledAtEveryStep(t *testing.T, opts RunOptions, setup func(*Runtime) error) {
+// killedAtEveryStep does act once per step, on a fresh plan where made and
+// before were done first, killed before that step; then next; and checks
+// what is left against what made made.
+func killedAtEveryStep(t *testing.T, made, before, act, next func(*Runtime) error) {
 	type killed struct{}
 	fresh := func() (*Runtime, *kernel.Plan, map[kernel.Object]bool) {
 		r, p := planRuntime(t)
 		base := map[kernel.Object]bool{}
-		if setup != nil {
-			if err := setup(r); err != nil {
+		for i, f := range []func(*Runtime) error{made, before} {
+			if f == nil {
+				continue
+			}
+			if err := f(r); err != nil {
 				t.Fatal(err)
 			}
 			mirror(p)
-		}
-		for _, o := range p.Made() {
-			base[o] = true
+			if i == 0 {
+				for _, o := range p.Made() {
+					base[o] = true
+				}
+			}
 		}
 		return r, p, base
 	}
 	r, p, _ := fresh()
 	first := len(p.Ops)
-	if _, _, err := r.Run(opts, nil, nil, nil); err != nil {
+	if err := act(r); err != nil {
 		t.Fatal(err)
 	}
 	steps := len(p.Ops) - first
-	// On a network, the init's own steps (in its namespaces) and the
-	// cgroup's, the same on any network, are left to the runs without one:
-	// each run on a network costs a plan of it over the host's iptables.
-	inInit := func(n int) bool {
+	t.Logf("%d steps", steps)
+	// With a network, the init's own steps (in its namespaces) and the
+	// cgroup's, the same on any network, are left to the cases without
+	// one: each step costs a plan of the network over the host's iptables.
+	skip := func(n int) bool {
 		cmd := p.Ops[first+n].Command().Text(nil)
-		return setup != nil && (strings.Contains(cmd, fmt.Sprintf("nsenter -t %d ", DryRunPid)) || strings.Contains(cmd, "/sys/fs/cgroup/"))
+		return made != nil && (strings.Contains(cmd, fmt.Sprintf("nsenter -t %d ", DryRunPid)) || strings.Contains(cmd, "/sys/fs/cgroup/"))
 	}
 	me := os.Getpid()
 	alive := self
 	defer func() { self = alive }()
 	for n := 0; n < steps; n++ {
-		if inInit(n) {
+		if skip(n) {
 			continue
 		}
 		r, p, base := fresh()
@@ -170,19 +201,23 @@ func runKilledAtEveryStep(t *testing.T, opts RunOptions, setup func(*Runtime) er
 					panic(v)
 				}
 			}()
-			r.Run(opts, nil, nil, nil)
+			act(r)
 		}()
-		what := fmt.Sprintf("step %d of %d (detached %v, net %s): ", n, steps, opts.Detach, opts.Network)
+		what := fmt.Sprintf("step %d of %d: ", n, steps)
 		if at == nil {
 			// Fewer steps this time (the host's shared cgroup parent came
-			// or went meanwhile): not killed, and settled all the same.
-			what += "none, the run ended"
+			// or went meanwhile): not killed, and checked all the same.
+			what += "none, it ended"
 		} else {
 			what += at.Command().Text(nil)
 		}
 		p.Fail, self = nil, alive
 		p.Gone(DryRunPid) // the init dies with its parent's pipe
 		recorded := mirror(p)
+		if err := next(r); err != nil {
+			t.Errorf("killed before %s: the next command: %v", what, err)
+			continue
+		}
 		list, err := r.Store().List()
 		if err != nil {
 			t.Fatalf("killed before %s: List: %v", what, err)
