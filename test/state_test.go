@@ -214,6 +214,7 @@ func TestStateDirWithoutRecord(t *testing.T) {
 		t.Errorf("ps -a:\n%s", ps)
 	}
 	oneLine(t, "inspect", e.run("--log-level", "error", "inspect", id), e.configPath(id), "missing")
+	oneLine(t, "rm without -f", e.run("--log-level", "error", "rm", id), "processes in its cgroup", "rm -f")
 	e.ok("--log-level", "warn", "rm", "-f", id)
 	if _, err := procfs.StartTime(init); err == nil {
 		t.Errorf("its process %d still runs", init)
