@@ -70,10 +70,8 @@ func TestCreateRemove(t *testing.T) {
 	if raw["Name"] != "testnet" || raw["IpRange"] != "192.168.50.1/24" || raw["Driver"] != "bridge" {
 		t.Errorf("network file: %s", data)
 	}
-	var pools map[string]string
-	data, _ = os.ReadFile(filepath.Join(m.dir, "ipam", "subnet.json"))
-	if err := json.Unmarshal(data, &pools); err != nil || pools["192.168.50.0/24"] == "" {
-		t.Errorf("subnet.json: %s (%v)", data, err)
+	if raw["Subnet"] != "192.168.50.0/24" || raw["Gateway"] != "192.168.50.1" || raw["State"] != nil {
+		t.Errorf("network file: %s", data)
 	}
 	if list, _ := m.List(); len(list) != 1 || list[0].Name != "testnet" {
 		t.Errorf("list = %v", list)
@@ -83,9 +81,8 @@ func TestCreateRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	before.check(t)
-	data, _ = os.ReadFile(filepath.Join(m.dir, "ipam", "subnet.json"))
-	if strings.Contains(string(data), "192.168.50.0") {
-		t.Errorf("IPAM entry left: %s", data)
+	if ents, _ := os.ReadDir(m.dir); len(ents) != 2 { // the lock and the empty directory of networks
+		t.Errorf("files left in %s: %v", m.dir, ents)
 	}
 	if _, err := m.Inspect("testnet"); !errors.Is(err, ErrNotExist) {
 		t.Errorf("inspect after remove: %v", err)
@@ -385,9 +382,9 @@ func TestConnectRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pools, _ := m.pools.load(m.k)
-	if n := len(pools["192.168.56.0/24"].Allocated()); n != 2 {
-		t.Errorf("%d addresses taken after rollback + connect (%s), want 2 (gateway + one)", n, info.IP)
+	nw, _ = m.Inspect("testnet")
+	if pool, _ := poolOf(nw); len(pool.Allocated()) != 2 {
+		t.Errorf("%v taken after rollback + connect (%s), want 2 (gateway + one)", pool.Allocated(), info.IP)
 	}
 	m.Disconnect("testnet", "f00df00df00d")
 	m.Remove("testnet")
@@ -407,7 +404,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	files := func() string {
 		var names []string
 		filepath.Walk(m.dir, func(p string, _ os.FileInfo, _ error) error { names = append(names, p); return nil })
-		data, _ := os.ReadFile(filepath.Join(m.dir, "ipam", "subnet.json"))
+		data, _ := os.ReadFile(filepath.Join(m.dir, "network", "testnet"))
 		return strings.Join(names, " ") + string(data)
 	}
 	files0 := files()
@@ -490,16 +487,8 @@ func TestDisconnectAfterDeathAndReconcile(t *testing.T) {
 	if len(nw.Containers) != 0 {
 		t.Errorf("endpoints left after reconcile: %v", nw.Containers)
 	}
-	// A bit with no owner (a crash between two writes) is freed too.
-	m.locked(func() error {
-		pools, _ := m.pools.load(m.k)
-		pools["192.168.60.0/24"].Reserve(net.ParseIP("192.168.60.77"), "ghost")
-		return m.k.Do(m.pools.record(pools))
-	})
-	m.Reconcile(func(string) bool { return true })
-	pools, _ := m.pools.load(m.k)
-	if n := len(pools["192.168.60.0/24"].Allocated()); n != 1 {
-		t.Errorf("%d addresses taken after reconcile, want 1 (the gateway)", n)
+	if pool, _ := poolOf(nw); len(pool.Allocated()) != 1 {
+		t.Errorf("%v taken after reconcile, want the gateway alone", pool.Allocated())
 	}
 	if removed, err := m.Prune(); err != nil || len(removed) != 1 {
 		t.Errorf("prune = %v, %v", removed, err)

@@ -44,33 +44,23 @@ func failAt(p *kernel.Plan, k int) *kernel.Op {
 	return &failed
 }
 
-// objects lists objects, but for the IPAM file, which stays (as {}) when
-// its last pool goes; its content is checked by noState.
+// objects lists objects, sorted.
 func objects(os []kernel.Object) string {
 	var s []string
 	for _, o := range os {
-		if !strings.HasSuffix(o.Name, "/network/ipam/subnet.json") {
-			s = append(s, o.String())
-		}
+		s = append(s, o.String())
 	}
 	sort.Strings(s)
 	return strings.Join(s, "\n")
 }
 
-// noState checks that the plan holds no file for the network and no pool
-// for its subnet.
-func noState(t *testing.T, m *Manager, name, subnet string) {
+// noState checks that the plan holds no file for the network (its
+// addresses with it).
+func noState(t *testing.T, m *Manager, name string) {
 	t.Helper()
 	var nw Network
 	if err := kernel.ReadState(m.k, m.netPath(name), &nw); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("network file left: %+v (%v)", nw, err)
-	}
-	pools, err := m.pools.load(m.k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pools[subnet] != nil {
-		t.Errorf("pool of %s left", subnet)
 	}
 }
 
@@ -99,7 +89,7 @@ func TestPlanCreateRollsBackAtEveryStep(t *testing.T) {
 			if rm := p.Removed(); len(rm) > 0 {
 				t.Errorf("failing op %d, removed:\n%s", k, objects(rm))
 			}
-			noState(t, m, "plannet", planSubnet)
+			noState(t, m, "plannet")
 		})
 	}
 }
@@ -152,9 +142,8 @@ func TestPlanConnectRollsBackAtEveryStep(t *testing.T) {
 			if len(nw.Containers) != 0 {
 				t.Errorf("failing op %d: endpoint left: %+v", k, nw.Containers)
 			}
-			pools, _ := m.pools.load(m.k)
-			if a := pools[planSubnet].Allocated(); len(a) != 1 {
-				t.Errorf("failing op %d: addresses still taken: %v", k, a)
+			if pool, _ := poolOf(nw); len(pool.Allocated()) != 1 {
+				t.Errorf("failing op %d: addresses still taken: %v", k, pool.Allocated())
 			}
 		})
 	}
@@ -225,7 +214,7 @@ func TestPlanRemoveRefusedWhileConnected(t *testing.T) {
 	if made := objects(p.Made()); made != "" {
 		t.Errorf("left after remove:\n%s", made)
 	}
-	noState(t, m, "plannet", planSubnet)
+	noState(t, m, "plannet")
 }
 
 // The base chains stay while another network's rules are in them.
