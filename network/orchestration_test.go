@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -269,5 +270,112 @@ func TestPlanEveryStepSaysWhy(t *testing.T) {
 		if f := strings.Fields(why)[0]; f != strings.ToLower(f) && f != strings.ToUpper(f) {
 			t.Errorf("why %q: lowercase, one voice", why)
 		}
+	}
+}
+
+// dieAt makes the plan stop changing anything from its k-th op on (k from
+// 1), as a mydocker process killed there would: no rollback runs either.
+func dieAt(p *kernel.Plan, k int) *kernel.Op {
+	i := 0
+	var at kernel.Op
+	p.Fail = func(op kernel.Op) error {
+		if i++; i == k {
+			at = op
+		}
+		if i >= k {
+			return errInjected
+		}
+		return nil
+	}
+	return &at
+}
+
+// A command killed at any step leaves what the next command puts back: the
+// state before it (a create or connect undone), or with wantAfter the state
+// after it too (a remove finished, a retry that succeeds). Each case runs
+// op, killed at every step in turn, then next on a fresh Manager (the next
+// process), and compares the plan's objects.
+func TestPlanCrashAtEveryStepIsRecovered(t *testing.T) {
+	type manager = *Manager
+	reconcile := func(m manager) error { return m.Reconcile(func(string) bool { return false }) }
+	for _, tc := range []struct {
+		name  string
+		setup func(m manager) error
+		op    func(m manager) error
+		next  func(m manager) error
+		// after the op too: what next may leave besides the state before it
+		wantAfter bool
+	}{
+		{name: "create then list", op: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, next: func(m manager) error { _, err := m.List(); return err }},
+		{name: "create then retry", op: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, next: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			if errors.Is(err, ErrExists) {
+				return nil
+			}
+			return err
+		}, wantAfter: true},
+		{name: "remove then list", setup: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, op: func(m manager) error { return m.Remove("plannet") },
+			next: func(m manager) error { _, err := m.List(); return err }, wantAfter: true},
+		{name: "connect then reconcile", setup: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, op: func(m manager) error { _, err := m.Connect(planAttach()); return err }, next: reconcile},
+		{name: "disconnect then disconnect", setup: func(m manager) error {
+			if _, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet}); err != nil {
+				return err
+			}
+			_, err := m.Connect(planAttach())
+			return err
+		}, op: func(m manager) error { return m.Disconnect("plannet", planAttach().Container) },
+			next: func(m manager) error { return m.Disconnect("plannet", planAttach().Container) }, wantAfter: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One run to the end: the number of steps, and the state after.
+			m, p := planManager(t)
+			if tc.setup != nil {
+				if err := tc.setup(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			made := func(m *Manager, p *kernel.Plan) string {
+				return strings.ReplaceAll(objects(p.Made()), filepath.Dir(m.dir), "$ROOT")
+			}
+			before, start := made(m, p), len(p.Ops)
+			if err := tc.op(m); err != nil {
+				t.Fatal(err)
+			}
+			after, n := made(m, p), len(p.Ops)-start
+			want := before
+			if tc.wantAfter {
+				want = after + "\n-- or --\n" + before
+			}
+			for k := 1; k <= n; k++ {
+				m, p := planManager(t)
+				if tc.setup != nil {
+					tc.setup(m)
+				}
+				at := dieAt(p, k)
+				if err := tc.op(m); err == nil {
+					t.Fatalf("killed at step %d, the op succeeded", k)
+				}
+				p.Fail = nil
+				if err := tc.next(NewManager(filepath.Dir(m.dir), p)); err != nil {
+					t.Errorf("killed at step %d: the next command: %v", k, err)
+				}
+				if got := made(m, p); got != before && (!tc.wantAfter || got != after) {
+					t.Errorf("killed at step %d of %d (%s): left\n%s\nwant\n%s", k, n, (*at).Command().Text(nil), got, want)
+				}
+			}
+			t.Logf("%d kill points", n)
+		})
 	}
 }
