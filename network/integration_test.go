@@ -656,3 +656,84 @@ func TestNarrationBalanced(t *testing.T) {
 		t.Errorf("link left: %s", k)
 	}
 }
+
+// A record lost (a tmpfs /var/run emptied, a state file deleted by hand):
+// the sweep finds the network's bridge, rules, the container's veth and
+// port chain by their names and comments, and removes them all.
+func TestSweepRemovesWhatNoRecordNames(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	mustCreate(t, m, "sweepnet", "192.168.61.0/24")
+	keep := mustCreate(t, m, "keepnet", "192.168.62.0/24")
+	pid := sleeper(t)
+	if _, err := m.Connect(attach("5eed5eed5eed0001", pid, "sweepnet", "7171:71")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(m.netPath("sweepnet")); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := m.Sweep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("swept:\n%s", strings.Join(gone, "\n"))
+	if out := run(t, inNS(pid, "ip", "-o", "link")...); strings.Contains(out, "eth0") {
+		t.Errorf("the container's eth0 is left: %s", out)
+	}
+	for _, s := range []string{"sweepnet", "MYDOCKER-P-5eed5eed5eed", "mydocker:5eed5eed5eed", "veth"} {
+		if dump := links(t) + iptablesSave(t); strings.Contains(dump, s) {
+			t.Errorf("%s left after the sweep:\n%s", s, dump)
+		}
+	}
+	if !strings.Contains(links(t), keep.Bridge) || len(gone) == 0 {
+		t.Errorf("the sweep removed %v, and the recorded network's bridge? %s", gone, links(t))
+	}
+	if err := m.Remove("keepnet"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+}
+
+// After a reboot with the state kept (the bridge and rules gone, the file
+// not), a connect makes the network again and the container's traffic flows.
+func TestConnectRemakesAGoneBridge(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	nw := mustCreate(t, m, "againnet", "192.168.63.0/24")
+	made := snap(t)
+	run(t, "ip", "link", "del", nw.Bridge)
+	pid := sleeper(t)
+	if _, err := m.Connect(attach("a9a1a9a1a9a10001", pid, "againnet")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(pid, nw.Gateway); err != nil {
+		t.Errorf("the gateway does not answer after the network was made again: %v", err)
+	}
+	if err := m.Disconnect("againnet", "a9a1a9a1a9a10001"); err != nil {
+		t.Fatal(err)
+	}
+	made.check(t)
+	if err := m.Remove("againnet"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+}
+
+// `network rm` of a corrupt file removes it, and what the network had in
+// the kernel: its bridge and rules are found by name and comment.
+func TestRemoveCorruptNetwork(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	mustCreate(t, m, "badnet", "192.168.64.0/24")
+	os.WriteFile(m.netPath("badnet"), []byte("null"), 0o644)
+	if _, err := m.Inspect("badnet"); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("inspect of a null file: %v", err)
+	}
+	if err := m.Remove("badnet"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+	if _, err := m.Inspect("badnet"); !errors.Is(err, ErrNotExist) {
+		t.Errorf("after rm: %v", err)
+	}
+}

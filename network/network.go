@@ -318,7 +318,7 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 
 // Remove deletes networks: refused while containers are attached;
 // afterwards no bridge, no rule and no file is left. A corrupt file is
-// removed too (what it named is left to `system prune`).
+// removed too, and what no record names then (see Sweep).
 func (m *Manager) Remove(names ...string) error {
 	var errs []error
 	for _, name := range names {
@@ -330,8 +330,13 @@ func (m *Manager) Remove(names ...string) error {
 func (m *Manager) remove(name string) error {
 	nw, err := m.load(name)
 	if errors.Is(err, statefile.ErrCorrupt) {
+		// What it had in the kernel is found by its names and comments.
 		m.k.Log().Warnf("%v: removing it", err)
-		return m.k.Do(kernel.RemoveState{Path: m.netPath(name)})
+		if err := m.k.Do(kernel.RemoveState{Path: m.netPath(name)}); err != nil {
+			return err
+		}
+		_, err := m.sweep()
+		return err
 	}
 	if err != nil {
 		return err
