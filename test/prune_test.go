@@ -1,0 +1,144 @@
+package test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// randomID is a container id no record has (and no other test run on this
+// host: the cgroup tree is the host's).
+func randomID(t *testing.T) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// aged makes path look left long ago (what a killed command left, not one
+// at work now).
+func aged(t *testing.T, path string) {
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkdirs(t *testing.T, dirs ...string) {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestContainerPrune(t *testing.T) {
+	e := newEnv(t)
+	stopped := strings.TrimSpace(e.must("run", "-d", "--net", "none", "busybox", "true"))
+	running := strings.TrimSpace(e.must("run", "-d", "--net", "none", "busybox", "sleep", "1000"))
+	waitFor(t, "the stopped container to exit", func() bool { return strings.Contains(e.must("ps", "-a"), "Exited (0)") })
+	// Without -f and without a terminal to ask on: refused, nothing removed.
+	e.fails("pass -f", "container", "prune")
+	out := e.must("container", "prune", "-f")
+	if !strings.HasPrefix(out, "Deleted Containers:\n"+stopped+"\n\nTotal reclaimed space: ") {
+		t.Errorf("container prune -f:\n%s", out)
+	}
+	if ids := e.must("ps", "-a", "-q"); strings.TrimSpace(ids) != running[:12] {
+		t.Errorf("after container prune, ps -a -q: %q (want only %s)", ids, running[:12])
+	}
+	if out := e.must("container", "prune", "-f"); out != "Total reclaimed space: 0B\n" {
+		t.Errorf("container prune with nothing to prune: %q", out)
+	}
+}
+
+func TestSystemPrune(t *testing.T) {
+	e := newEnv(t)
+	e.must("network", "create", "--subnet", "192.168.84.0/24", "used")
+	e.must("network", "create", "--subnet", "192.168.85.0/24", "unused")
+	keep := strings.TrimSpace(e.must("run", "-d", "--name", "keep", "--net", "used", "busybox", "sleep", "1000"))
+	stopped := strings.TrimSpace(e.must("run", "-d", "--net", "none", "busybox", "true"))
+	waitFor(t, "the stopped container to exit", func() bool { return strings.Contains(e.must("ps", "-a"), "Exited (0)") })
+
+	// Orphans of every kind, as killed commands leave them.
+	layer := filepath.Join(e.dataRoot, "containers", randomID(t))
+	merged := filepath.Join(layer, "merged")
+	mkdirs(t, filepath.Join(layer, "upper"), merged)
+	os.WriteFile(filepath.Join(layer, "upper", "data"), make([]byte, 5000), 0o644)
+	sh(t, "mount", "-t", "tmpfs", "leftover", merged)
+	state := filepath.Join(e.root, "containers", randomID(t))
+	mkdirs(t, state)
+	os.WriteFile(filepath.Join(state, "hosts"), []byte("127.0.0.1\tlocalhost\n"), 0o644)
+	temps := []string{filepath.Join(e.root, "network", ".x.tmp-123"), filepath.Join(e.root, "containers", keep, ".config.json.tmp-456")}
+	for _, f := range temps {
+		os.WriteFile(f, []byte(`{"half":`), 0o644)
+		aged(t, f)
+	}
+	young := filepath.Join(e.root, "network", ".y.tmp-789") // a write at work now
+	os.WriteFile(young, []byte(`{`), 0o644)
+	// A cgroup beside keep's, in one hierarchy, named like a container.
+	keepCg, _ := filepath.Glob("/sys/fs/cgroup/*/mydocker/" + keep)
+	if len(keepCg) == 0 {
+		keepCg = []string{"/sys/fs/cgroup/mydocker/" + keep}
+	}
+	cgroup := filepath.Join(filepath.Dir(keepCg[0]), randomID(t))
+	youngCg := filepath.Join(filepath.Dir(keepCg[0]), randomID(t)) // a run about to join it
+	mkdirs(t, cgroup, youngCg)
+	t.Cleanup(func() { syscall.Rmdir(cgroup); syscall.Rmdir(youngCg) })
+	aged(t, cgroup)
+	// A veth named like an endpoint's, on used's bridge, that no endpoint holds.
+	var nws []struct{ Bridge string }
+	json.Unmarshal([]byte(e.must("network", "inspect", "used")), &nws)
+	veth := "veth" + randomID(t)[:11]
+	sh(t, "ip", "link", "add", veth, "type", "veth", "peer", "name", "p"+veth[4:])
+	sh(t, "ip", "link", "set", veth, "master", nws[0].Bridge)
+
+	e.fails("pass -f", "system", "prune")
+	if _, err := os.Stat(layer); err != nil {
+		t.Fatalf("system prune without -f removed things: %v", err)
+	}
+	out := e.must("system", "prune", "-f")
+	for _, want := range []string{"Deleted Containers:\n" + stopped + "\n", "Deleted Networks:\nunused\n", "Deleted Orphans:\n",
+		"mount " + merged, "layer " + layer, "state directory " + state, "temp file " + temps[0], "temp file " + temps[1],
+		"cgroup " + filepath.Base(cgroup), "veth " + veth, "Total reclaimed space: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("system prune -f does not say %q:\n%s", want, out)
+		}
+	}
+	for _, p := range append([]string{layer, state, cgroup}, temps...) {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("system prune left %s", p)
+		}
+	}
+	if links := sh(t, "ip", "-o", "link"); strings.Contains(links, veth) {
+		t.Errorf("system prune left the veth %s:\n%s", veth, links)
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), merged) {
+		t.Errorf("system prune left the mount on %s", merged)
+	}
+	// What is in use, or may be, stays.
+	for _, p := range []string{young, youngCg, keepCg[0]} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("system prune removed %s: %v", p, err)
+		}
+	}
+	if ps := e.must("ps"); !strings.Contains(ps, "keep") || !strings.Contains(ps, "Up ") {
+		t.Errorf("the running container after system prune:\n%s", ps)
+	}
+	if ls := e.must("network", "ls"); !strings.Contains(ls, "used") || strings.Contains(ls, "unused") {
+		t.Errorf("networks after system prune:\n%s", ls)
+	}
+	if got := e.must("exec", "keep", "ip", "-o", "-4", "addr", "show", "eth0"); !strings.Contains(got, "192.168.84.") {
+		t.Errorf("keep lost its address: %q", got)
+	}
+	// Nothing left to prune: a second run removes nothing.
+	if out := e.must("system", "prune", "-f"); out != "Total reclaimed space: 0B\n" {
+		t.Errorf("a second system prune: %q", out)
+	}
+}
