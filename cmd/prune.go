@@ -32,20 +32,7 @@ var Container = &cli.Command{
 		Usage: "remove all stopped containers",
 		Flags: []cli.Flag{forceFlag(), dryRunFlag()},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0); err != nil {
-				return err
-			}
-			if ok, err := confirm(c, "all stopped containers"); !ok {
-				return err
-			}
-			rt, err := runtime(c)
-			if err != nil {
-				return err
-			}
-			rep := &container.PruneReport{}
-			err = rt.PruneContainers(rep)
-			printPruned(rt.K, rep, true)
-			return err
+			return prune(c, "all stopped containers", true, (*container.Runtime).PruneContainers)
 		},
 	}},
 }
@@ -60,37 +47,36 @@ var System = &cli.Command{
 			"(layers, state directories, temp files, cgroups, mounts, links and rules)",
 		Flags: []cli.Flag{forceFlag(), dryRunFlag()},
 		Action: func(c *cli.Context) error {
-			if err := exactArgs(c, 0); err != nil {
-				return err
-			}
 			what := "all stopped containers\n  - all networks not used by at least one container\n" +
 				"  - container layers, state directories, temp files, cgroups, mounts, links and iptables rules that no record owns"
-			if ok, err := confirm(c, what); !ok {
-				return err
-			}
-			rt, err := runtime(c)
-			if err != nil {
-				return err
-			}
-			rep, err := rt.SystemPrune()
-			printPruned(rt.K, rep, true)
-			return err
+			return prune(c, what, true, (*container.Runtime).SystemPrune)
 		},
 	}},
 }
 
-// pruneNetworks is `network prune`'s action.
+// pruneNetworks is `network prune`'s action: it does not ask (see above).
 func pruneNetworks(c *cli.Context) error {
+	return prune(c, "", false, (*container.Runtime).PruneNetworks)
+}
+
+// prune runs one prune verb: confirmed (unless what is ""), then done, then
+// what it removed printed (with the total of the files, if total).
+func prune(c *cli.Context, what string, total bool, do func(*container.Runtime, *container.PruneReport) error) error {
 	if err := exactArgs(c, 0); err != nil {
 		return err
 	}
-	rt, err := networkRuntime(c)
+	if what != "" {
+		if ok, err := confirm(c, what); !ok {
+			return err
+		}
+	}
+	rt, err := runtime(c)
 	if err != nil {
 		return err
 	}
 	rep := &container.PruneReport{}
-	err = rt.PruneNetworks(rep)
-	printPruned(rt.K, rep, false)
+	err = do(rt, rep)
+	printPruned(rt.K, rep, total)
 	return err
 }
 
@@ -113,9 +99,6 @@ func confirm(c *cli.Context, what string) (ok bool, err error) {
 // printPruned prints what a prune removed in docker's form (sections, then
 // the total for the verbs that remove files); a dry run says "would".
 func printPruned(k kernel.Kernel, rep *container.PruneReport, total bool) {
-	if rep == nil {
-		return
-	}
 	_, dry := k.(*kernel.Plan)
 	verb := "Deleted"
 	if dry {

@@ -75,10 +75,8 @@ func (r *Runtime) PruneNetworks(rep *PruneReport) error {
 
 // SystemPrune is `system prune`: stopped containers, unused networks, then
 // whatever no record owns (pruneOrphans).
-func (r *Runtime) SystemPrune() (*PruneReport, error) {
-	rep := &PruneReport{}
-	err := errors.Join(r.PruneContainers(rep), r.PruneNetworks(rep), r.pruneOrphans(rep))
-	return rep, err
+func (r *Runtime) SystemPrune(rep *PruneReport) error {
+	return errors.Join(r.PruneContainers(rep), r.PruneNetworks(rep), r.pruneOrphans(rep))
 }
 
 // pruneOrphans removes what a killed command, or a reboot with --root on
