@@ -130,11 +130,7 @@ func (r *Runtime) pruneMounts(owned map[string]bool, rep *PruneReport) error {
 	}
 	var dirs []string
 	for _, d := range []string{r.Paths.containersDir(), filepath.Join(r.Paths.DataRoot, "containers")} {
-		abs, err := filepath.Abs(d)
-		if err != nil {
-			return err
-		}
-		dirs = append(dirs, abs)
+		dirs = append(dirs, resolved(d))
 	}
 	var points []string
 	for _, m := range mounts {
@@ -199,7 +195,7 @@ func (r *Runtime) pruneDirs(owned map[string]bool, rep *PruneReport) error {
 // .NAME.tmp-DIGITS) that a killed writer left anywhere under --root.
 func (r *Runtime) pruneTemp(rep *PruneReport) error {
 	var errs []error
-	err := filepath.WalkDir(r.Paths.Root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(resolved(r.Paths.Root), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -266,6 +262,19 @@ func (r *Runtime) pruneCgroups(owned map[string]bool, rep *PruneReport) error {
 		rep.Orphans = append(rep.Orphans, "cgroup "+c.ID)
 	}
 	return errors.Join(errs...)
+}
+
+// resolved is path as the kernel names it in mountinfo, absolute and
+// without symlinks (the default /var/run is often a link to /run), or as
+// given when it does not exist.
+func resolved(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	return path
 }
 
 // dirSize is the size of the files under dir (0 if it is gone), for the
