@@ -53,12 +53,17 @@ func bootRoot(t *testing.T, saved string) (*Runtime, *kernel.Plan) {
 		}
 	}
 	long := time.Now().Add(-time.Hour)
+	// The old boot's pids of the running and the starting container are
+	// alive in this one: another process (this test's) that reused them,
+	// even with the same start time.
+	pid := os.Getpid()
 	for _, c := range []*Config{
-		{ID: strings.Repeat("1", 64), Name: "running", Status: StatusRunning, Pid: 999999, NetworkMode: NetworkNone, Created: long},
-		{ID: strings.Repeat("2", 64), Name: "creating", Status: StatusCreated, NetworkMode: NetworkNone, Created: long},
-		{ID: strings.Repeat("3", 64), Name: "rm", Status: StatusExited, AutoRemove: true, NetworkMode: NetworkNone, Created: long},
-		{ID: strings.Repeat("4", 64), Name: "exited", Status: StatusExited, ExitCode: 3, Finished: long, NetworkMode: NetworkNone, Created: long},
+		{ID: strings.Repeat("1", 64), Name: "running", Status: StatusRunning, Pid: pid, PidStart: pidStart(pid)},
+		{ID: strings.Repeat("2", 64), Name: "creating", Status: StatusCreated, Pid: pid, PidStart: pidStart(pid)},
+		{ID: strings.Repeat("3", 64), Name: "rm", Status: StatusExited, AutoRemove: true},
+		{ID: strings.Repeat("4", 64), Name: "exited", Status: StatusExited, ExitCode: 3, Finished: long},
 	} {
+		c.Cmd, c.NetworkMode, c.Created = []string{"sh"}, NetworkNone, long
 		record(t, r, c)
 	}
 	return r, p
