@@ -1,15 +1,21 @@
 package test
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // randomID is a container id no record has (and no other test run on this
@@ -58,6 +64,54 @@ func TestContainerPrune(t *testing.T) {
 	}
 }
 
+// answering runs mydocker on a terminal of its own, with answer typed
+// into it, and returns what the terminal showed.
+func (e *env) answering(t *testing.T, answer string, args ...string) string {
+	t.Helper()
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatalf("open a pty: %v", err)
+	}
+	defer ptmx.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"--root", e.root, "--data-root", e.dataRoot, "--log-level", "error"}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	ptmx.Write([]byte(answer + "\n")) // kept by the terminal until read
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() { io.Copy(&out, ptmx); close(done) }()
+	err = cmd.Run()
+	tty.Close()
+	<-done
+	if err != nil {
+		t.Fatalf("mydocker %v on a terminal: %v\n%s", args, err, out.String())
+	}
+	return out.String()
+}
+
+// On a terminal, prune asks as docker does; no is no.
+func TestPruneAsksOnATerminal(t *testing.T) {
+	e := newEnv(t)
+	stopped := strings.TrimSpace(e.must("run", "-d", "--net", "none", "busybox", "true"))
+	waitFor(t, "the container to exit", func() bool { return strings.Contains(e.must("ps", "-a"), "Exited (0)") })
+	out := e.answering(t, "n", "container", "prune")
+	if !strings.Contains(out, "WARNING! This will remove:\r\n  - all stopped containers\r\nAre you sure you want to continue? [y/N]") ||
+		strings.Contains(out, "Deleted") {
+		t.Errorf("container prune, answered n:\n%q", out)
+	}
+	if ids := e.must("ps", "-a", "-q"); !strings.Contains(ids, stopped[:12]) {
+		t.Fatalf("container prune, answered n, removed the container")
+	}
+	if out := e.answering(t, "y", "container", "prune"); !strings.Contains(out, "Deleted Containers:\r\n"+stopped) {
+		t.Errorf("container prune, answered y:\n%q", out)
+	}
+	if ids := e.must("ps", "-a", "-q"); ids != "" {
+		t.Errorf("container prune, answered y, left %q", ids)
+	}
+}
+
 func TestSystemPrune(t *testing.T) {
 	e := newEnv(t)
 	e.must("network", "create", "--subnet", "192.168.84.0/24", "used")
@@ -101,8 +155,16 @@ func TestSystemPrune(t *testing.T) {
 	sh(t, "ip", "link", "set", veth, "master", nws[0].Bridge)
 
 	e.fails("pass -f", "system", "prune")
-	if _, err := os.Stat(layer); err != nil {
-		t.Fatalf("system prune without -f removed things: %v", err)
+	dry := e.must("system", "prune", "--dry-run")
+	for _, want := range []string{"Would Delete Containers:\n" + stopped, "Would Delete Networks:\nunused", "layer " + layer, "cgroup " + filepath.Base(cgroup)} {
+		if !strings.Contains(dry, want) {
+			t.Errorf("system prune --dry-run does not say %q:\n%s", want, dry)
+		}
+	}
+	for _, p := range []string{layer, state, cgroup, temps[0], merged + "/."} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("system prune without -f, or --dry-run, removed things: %v", err)
+		}
 	}
 	out := e.must("system", "prune", "-f")
 	for _, want := range []string{"Deleted Containers:\n" + stopped + "\n", "Deleted Networks:\nunused\n", "Deleted Orphans:\n",
