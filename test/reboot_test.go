@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -91,6 +92,23 @@ func TestRebootWithStateKept(t *testing.T) {
 	webIP := e.inspect("web").NetworkSettings.Networks["thenet"].IP
 	gone := strings.TrimSpace(e.must("run", "-d", "--rm", "--name", "gone", "--net", "thenet", "busybox", "sleep", "1000"))
 	goneIP := e.inspect("gone").NetworkSettings.Networks["thenet"].IP
+	// And a process wired by netsetgo.
+	sleeper := exec.Command("unshare", "--net", "sleep", "600")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Wait()
+	defer sleeper.Process.Kill()
+	waitFor(t, "unshare to exec sleep", func() bool {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", sleeper.Process.Pid))
+		return strings.HasSuffix(exe, "sleep")
+	})
+	e.must("netsetgo", "-pid", fmt.Sprint(sleeper.Process.Pid), "-bridgeName", "rbbr",
+		"-bridgeAddress", "10.10.83.1/24", "-containerAddress", "10.10.83.2/24")
+	wiring := filepath.Join(e.root, "netsetgo", fmt.Sprintf("%d.json", sleeper.Process.Pid))
+	if _, err := os.Stat(wiring); err != nil {
+		t.Fatalf("netsetgo's record: %v", err)
+	}
 	if b, err := os.ReadFile(filepath.Join(e.root, "boot_id")); err != nil || !strings.Contains(string(b), bootID(t)) {
 		t.Fatalf("the root does not keep this boot's id: %v %q", err, b)
 	}
@@ -99,7 +117,11 @@ func TestRebootWithStateKept(t *testing.T) {
 	var nws []struct{ Bridge string }
 	json.Unmarshal([]byte(e.must("network", "inspect", "thenet")), &nws)
 	e.powerOff(web, gone)
-	sh(t, "ip", "link", "del", nws[0].Bridge)
+	sleeper.Process.Kill()
+	sleeper.Wait()
+	for _, br := range []string{nws[0].Bridge, "rbbr"} {
+		sh(t, "ip", "link", "del", br)
+	}
 	for _, table := range []string{"nat", "filter"} {
 		sh(t, "iptables", "-t", table, "-F")
 		sh(t, "iptables", "-t", table, "-X")
@@ -123,6 +145,12 @@ func TestRebootWithStateKept(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(e.root, "boot_id")); !strings.Contains(string(b), bootID(t)) {
 		t.Errorf("boot_id after the reconcile: %s", b)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.root, "netsetgo", "bridges")); len(ents) > 0 {
+		t.Errorf("netsetgo's bridge records outlived the reboot: %v", ents)
+	}
+	if _, err := os.Stat(wiring); err == nil {
+		t.Errorf("netsetgo's wiring of a process of the old boot is still recorded")
 	}
 	if r := e.run("ps", "-a"); strings.Contains(r.stderr, "rebooted") {
 		t.Errorf("the second command reconciled again:\n%s", r.stderr)
