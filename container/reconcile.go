@@ -50,8 +50,15 @@ func (r *Runtime) Reconcile() error {
 		return nil
 	}
 	boot := strings.TrimSpace(string(now))
-	if saved, err := r.savedBootID(); err == nil && saved == boot {
+	saved, err := r.savedBootID()
+	switch {
+	case err == nil && saved == boot:
 		return nil
+	case errors.Is(err, os.ErrNotExist):
+		// A new root (or one from a mydocker that kept no boot id): its
+		// containers, if any, are judged by their pids as before. Two
+		// commands writing the same id at once is harmless.
+		return r.recordBoot(boot)
 	}
 	return r.reconcileBoot(boot)
 }
@@ -69,22 +76,15 @@ func (r *Runtime) savedBootID() (string, error) {
 	return rec.BootID, nil
 }
 
-// reconcileBoot is the slow path: the root's boot id is missing, unreadable
-// or another boot's.
+// reconcileBoot is the slow path: the root's boot id is unreadable or
+// another boot's.
 func (r *Runtime) reconcileBoot(boot string) error {
-	saved, err := r.savedBootID()
-	if errors.Is(err, os.ErrNotExist) {
-		// A new root (or one from a mydocker that kept no boot id): its
-		// containers, if any, are judged by their pids as before. Two
-		// commands writing the same id at once is harmless.
-		return r.recordBoot(boot)
-	}
-	unlock, lerr := statefile.Lock(r.Paths.bootLock())
-	if lerr != nil {
-		return lerr
+	unlock, err := statefile.Lock(r.Paths.bootLock())
+	if err != nil {
+		return err
 	}
 	defer unlock()
-	saved, err = r.savedBootID() // another command may have done it meanwhile
+	saved, err := r.savedBootID() // another command may have done it meanwhile
 	switch {
 	case err == nil && saved == boot:
 		return nil
