@@ -62,8 +62,8 @@ func pruneNetworks(c *cli.Context) error {
 // prune runs one prune verb: confirmed (unless what is ""), then done, then
 // what it removed printed (with the total of the files, if total).
 func prune(c *cli.Context, what string, total bool, do func(*container.Runtime, *container.PruneReport) error) error {
-	if err := exactArgs(c, 0); err != nil {
-		return err
+	if c.NArg() > 0 {
+		return Usagef("%s takes no arguments: see 'mydocker %s --help'", verbName(c), verbName(c))
 	}
 	if what != "" {
 		if ok, err := confirm(c, what); !ok {
@@ -87,13 +87,17 @@ func confirm(c *cli.Context, what string) (ok bool, err error) {
 		return true, nil
 	}
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
-		return false, Usagef("%s %s: not confirmed, and there is no terminal to ask on: pass -f (--force)",
-			c.Lineage()[1].Command.Name, c.Command.Name)
+		return false, Usagef("%s: not confirmed, and there is no terminal to ask on: pass -f (--force)", verbName(c))
 	}
 	fmt.Printf("WARNING! This will remove:\n  - %s\nAre you sure you want to continue? [y/N] ", what)
 	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes", nil
+}
+
+// verbName is a subcommand's name with its parent's: "system prune".
+func verbName(c *cli.Context) string {
+	return c.Lineage()[1].Command.Name + " " + c.Command.Name
 }
 
 // printPruned prints what a prune removed in docker's form (sections, then
