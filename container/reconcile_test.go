@@ -1,11 +1,15 @@
 package container
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/statefile"
@@ -97,6 +101,43 @@ func TestReconcileAfterReboot(t *testing.T) {
 	b, _ := os.ReadFile(r.Paths.bootIDPath())
 	if strings.Contains(string(b), boot) || len(p.Made()) > 0 {
 		t.Errorf("a planned reconcile changed the host: boot_id %s, made %v", b, p.Made())
+	}
+}
+
+// Commands started at once after a reboot: one reconciles, the others
+// wait for it and find it done.
+func TestReconcileOnceAcrossCommands(t *testing.T) {
+	boot := thisBoot(t)
+	planned, _ := bootRoot(t, `{"BootID": "00000000-0000-4000-8000-000000000000"}`)
+	var out bytes.Buffer
+	log := logrus.New()
+	log.SetOutput(&out)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &Runtime{Paths: planned.Paths, K: kernel.NewReal(log)}
+			errs <- r.Reconcile()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := strings.Count(out.String(), "has rebooted"); n != 1 {
+		t.Errorf("%d commands reconciled the reboot, want 1:\n%s", n, out.String())
+	}
+	r := &Runtime{Paths: planned.Paths, K: kernel.NewReal(log)}
+	if c := recordedAs(t, r, strings.Repeat("1", 64)); c == nil || c.ExitCode != RebootExitCode {
+		t.Errorf("running container after the reboot: %+v", c)
+	}
+	if got, err := r.savedBootID(); err != nil || got != boot {
+		t.Errorf("boot id: %q, %v", got, err)
 	}
 }
 
