@@ -122,6 +122,8 @@ func TestRebootWithStateKept(t *testing.T) {
 	for _, br := range []string{nws[0].Bridge, "rbbr"} {
 		sh(t, "ip", "link", "del", br)
 	}
+	// A fresh boot's empty tables: this is the test binary's own network
+	// namespace (testns), and its tests run one at a time.
 	for _, table := range []string{"nat", "filter"} {
 		sh(t, "iptables", "-t", table, "-F")
 		sh(t, "iptables", "-t", table, "-X")
