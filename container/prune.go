@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -159,9 +160,13 @@ func (r *Runtime) pruneMounts(owned map[string]bool, rep *PruneReport) error {
 // pruneDirs removes the layers with no record, and the state directories
 // without a config.json: a run killed between the two, a removal killed
 // half way, or a reboot that emptied a tmpfs --root and kept --data-root.
+// A layer some container has mounted is kept, record or not: a container
+// of another --root that shares this --data-root.
 func (r *Runtime) pruneDirs(owned map[string]bool, rep *PruneReport) error {
+	layers := filepath.Join(r.Paths.DataRoot, "containers")
+	mounted := layersMounted(layers)
 	var errs []error
-	remove := func(dir, kind, why string) {
+	remove := func(dir, kind, why string, keep map[string]bool) {
 		ents, err := os.ReadDir(dir)
 		if errors.Is(err, os.ErrNotExist) {
 			return
@@ -171,7 +176,7 @@ func (r *Runtime) pruneDirs(owned map[string]bool, rep *PruneReport) error {
 			return
 		}
 		for _, e := range ents {
-			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || owned[e.Name()] {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || owned[e.Name()] || keep[e.Name()] {
 				continue
 			}
 			p := filepath.Join(dir, e.Name())
@@ -184,11 +189,50 @@ func (r *Runtime) pruneDirs(owned map[string]bool, rep *PruneReport) error {
 			rep.Reclaimed += size
 		}
 	}
-	remove(filepath.Join(r.Paths.DataRoot, "containers"), "layer",
-		"a container layer that no container record owns: remove it")
+	remove(layers, "layer", "a container layer that no container record owns: remove it", mounted)
 	remove(r.Paths.containersDir(), "state directory",
-		"a container state directory without a config.json (its run or removal was killed half way): remove it")
+		"a container state directory without a config.json (its run or removal was killed half way): remove it", nil)
 	return errors.Join(errs...)
+}
+
+// layersMounted are the ids of the layers under dir that an overlay
+// mount uses (its upperdir) in any mount namespace: each container mounts
+// its root in a namespace of its own. One mountinfo is read per namespace.
+func layersMounted(dir string) map[string]bool {
+	dirs := []string{filepath.Clean(dir), resolved(dir)} // as given to mount, and as the kernel may show it
+	used := map[string]bool{}
+	seen := map[string]bool{}
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		ns, err := os.Readlink(filepath.Join("/proc", p.Name(), "ns", "mnt"))
+		if err != nil || seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		mounts, _ := procfs.Mounts(pid)
+		for _, m := range mounts {
+			if m.FSType != "overlay" {
+				continue
+			}
+			for _, opt := range strings.Split(m.SuperOptions, ",") {
+				upper, ok := strings.CutPrefix(opt, "upperdir=")
+				if !ok {
+					continue
+				}
+				for _, d := range dirs {
+					if rest, ok := strings.CutPrefix(upper, d+"/"); ok {
+						id, _, _ := strings.Cut(rest, "/")
+						used[id] = true
+					}
+				}
+			}
+		}
+	}
+	return used
 }
 
 // pruneTemp removes the temp files of atomic writes (statefile's

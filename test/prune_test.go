@@ -154,6 +154,12 @@ func TestSystemPrune(t *testing.T) {
 	sh(t, "ip", "link", "add", veth, "type", "veth", "peer", "name", "p"+veth[4:])
 	sh(t, "ip", "link", "set", veth, "master", nws[0].Bridge)
 
+	// A container of another --root that shares this --data-root: its
+	// layer has no record here, but it is in use.
+	other := &env{t: t, root: filepath.Join(t.TempDir(), "run"), dataRoot: e.dataRoot}
+	neighbour := strings.TrimSpace(other.must("run", "-d", "--net", "none", "busybox", "sleep", "1000"))
+	t.Cleanup(func() { other.run("rm", "-f", neighbour) })
+
 	e.fails("pass -f", "system", "prune")
 	dry := e.must("system", "prune", "--dry-run")
 	for _, want := range []string{"Would Delete Containers:\n" + stopped, "Would Delete Networks:\nunused", "layer " + layer, "cgroup " + filepath.Base(cgroup)} {
@@ -186,13 +192,16 @@ func TestSystemPrune(t *testing.T) {
 		t.Errorf("system prune left the mount on %s", merged)
 	}
 	// What is in use, or may be, stays.
-	for _, p := range []string{young, youngCg, keepCg[0]} {
+	for _, p := range []string{young, youngCg, keepCg[0], filepath.Join(e.dataRoot, "containers", neighbour, "upper")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("system prune removed %s: %v", p, err)
 		}
 	}
 	if ps := e.must("ps"); !strings.Contains(ps, "keep") || !strings.Contains(ps, "Up ") {
 		t.Errorf("the running container after system prune:\n%s", ps)
+	}
+	if ps := other.must("ps"); !strings.Contains(ps, neighbour[:12]) || !strings.Contains(ps, "Up ") {
+		t.Errorf("the other root's container after system prune:\n%s", ps)
 	}
 	if ls := e.must("network", "ls"); !strings.Contains(ls, "used") || strings.Contains(ls, "unused") {
 		t.Errorf("networks after system prune:\n%s", ls)
