@@ -49,6 +49,9 @@ func (e *BrokenError) Error() string {
 	return fmt.Sprintf("container %s is dead: %s: %s", ShortID(e.ID), e.Path, e.Reason)
 }
 
+// Unwrap makes it a corrupt state file, as other readers report theirs.
+func (e *BrokenError) Unwrap() error { return statefile.ErrCorrupt }
+
 // Mount is one -v volume.
 type Mount struct {
 	Source      string // host path
