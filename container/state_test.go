@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/statefile"
 )
 
 func newTestStore(t *testing.T) Store {
@@ -147,5 +149,24 @@ func TestStoreSweepsEmptyStateDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the leftover directory is still there: %v", err)
+	}
+}
+
+// Teardown errors are told on one line, and each is still there for
+// errors.Is; a broken record is a corrupt state file.
+func TestOneLineErrors(t *testing.T) {
+	a, b := errors.New("first\nsecond"), fmt.Errorf("third: %w", ErrNotExist)
+	err := oneLine(nil, a, nil, b)
+	if err == nil || strings.Contains(err.Error(), "\n") || err.Error() != "first; second; third: no such container" {
+		t.Fatalf("oneLine = %q", err)
+	}
+	if !errors.Is(err, ErrNotExist) || !errors.Is(err, a) {
+		t.Errorf("oneLine hides its errors: %v", err)
+	}
+	if oneLine(nil, nil) != nil || oneLine(b) != b {
+		t.Errorf("oneLine of none or one error changes it")
+	}
+	if !errors.Is(&BrokenError{ID: "x", Path: "p", Reason: "r"}, statefile.ErrCorrupt) {
+		t.Errorf("a broken record is not a corrupt state file")
 	}
 }
