@@ -17,7 +17,8 @@ import (
 // releases what the container held. Owners are recorded with their start
 // time, so a reused pid is not mistaken for them. A record whose owner is
 // dead, and whose init is dead too, will never move again by itself:
-// List (and so Get, and Create) settles it, once, under the store lock.
+// List (and so Get, rm, and run before it creates) settles it, once,
+// claiming it under the store lock.
 
 // fate is what settle does with a record.
 type fate int
@@ -30,8 +31,8 @@ const (
 )
 
 // exitUnknown is the exit code of a container that died with nobody to
-// record it, as docker records one it finds dead on restart.
-const exitUnknown = 255
+// record it: docker's for one it finds dead on restart, as after a reboot.
+const exitUnknown = RebootExitCode
 
 // self is this process and its start time, as an owner is recorded (a
 // variable: a test records owners that are dead).
