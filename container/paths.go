@@ -14,8 +14,8 @@
 // it. Its steps:
 //
 //	created   record written; then the init started and recorded (Pid),
-//	          its cgroup and network made, the go signal given
-//	running   the command runs
+//	          its cgroup and network made
+//	running   recorded just before the go signal: the command runs
 //	exited    the exit recorded (Releasing), then the cgroup and network
 //	          endpoints released (Releasing cleared), or with --rm the
 //	          layer and state directory removed

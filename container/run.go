@@ -208,6 +208,17 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	if err == nil {
 		err = r.connect(c, p.Pid())
 	}
+	if err == nil {
+		// Running from just before the go signal: whoever finds the
+		// record once its command has started (its owner killed then) must
+		// know it runs. A kill between this write and the signal leaves a
+		// record running whose init exits without running the command:
+		// settled as exited, like any other that died unrecorded.
+		_, err = r.store().Update(c.ID, func(c *Config) error {
+			c.Status, c.Started = StatusRunning, time.Now().UTC()
+			return nil
+		})
+	}
 	if err != nil {
 		if ierr := p.abort(); ierr != nil {
 			err = ierr
@@ -218,14 +229,6 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		p.wait()
 		code := ExitCodeOf(err)
 		return nil, oneLine(err, r.finish(c.ID, code))
-	}
-	_, err = r.store().Update(c.ID, func(c *Config) error {
-		c.Status, c.Started = StatusRunning, time.Now().UTC()
-		return nil
-	})
-	if err != nil && !errors.Is(err, ErrNotExist) {
-		// The command runs: what it holds is released when it exits.
-		r.K.Log().Warnf("container %s: %v", c.Name, err)
 	}
 	return p, nil
 }

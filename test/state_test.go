@@ -1,8 +1,10 @@
 package test
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -314,4 +316,43 @@ func TestFailedRunSaysItOnce(t *testing.T) {
 	if r.code != 127 {
 		t.Errorf("exit %d, want 127", r.code)
 	}
+}
+
+// A foreground run killed (SIGKILL) while its command runs: the command
+// goes on, Up, with nobody to record its exit. Once it dies too, the next
+// ps records it exited (255) and releases its cgroup, veth, rules and
+// address.
+func TestForegroundRunKilled(t *testing.T) {
+	e := newEnv(t)
+	before := e.hostBefore()
+	cmd := exec.Command(binary, "--root", e.root, "--data-root", e.dataRoot, "--log-level", "error",
+		"run", "--name", "fg", "-p", "18084:80", "busybox", "sh", "-c", "echo up; exec sleep 1000")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "up\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the container said %q", line)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !strings.Contains(e.ok("ps"), "fg") {
+		t.Fatalf("its command still runs, but ps does not show it Up:\n%s", e.ok("ps", "-a"))
+	}
+	id := e.inspectOne("fg").Id
+	init, _ := e.pids(id)
+	killWait(t, init)
+	if ps := e.ok("ps", "-a"); !strings.Contains(ps, "Exited (255)") {
+		t.Errorf("ps -a:\n%s", ps)
+	}
+	noCgroupLeft(t, id)
+	sameHost(t, before)
+	e.ok("--log-level", "warn", "rm", "fg")
+	e.gone(id)
 }
