@@ -32,8 +32,13 @@ func (s *Wirer) Cleanup(pid int, removeBridge string) error {
 		if errors.Is(err, os.ErrNotExist) {
 			if removeBridge != "" {
 				if rec, err := s.loadBridgeRecord(removeBridge); err == nil && rec.held() {
-					return s.releaseBridge(removeBridge, true)
+					return s.releaseBridge(removeBridge, true, 0)
 				}
+			}
+			// A cleanup killed after its last record went may have left
+			// the base chains, empty: they go now (kept while used).
+			if err := network.NewFirewall(s.k).ReleaseBase(); err != nil {
+				return err
 			}
 			return fmt.Errorf("%w for pid %d (no record in %s)", ErrNoWiring, pid, s.dir())
 		}
@@ -73,9 +78,13 @@ func (s *Wirer) unwire(w *Wiring, removeBridge bool) error {
 		errs = append(errs, s.k.Do(kernel.LinkDel{Name: w.HostVeth, Peer: w.PeerVeth, PeerIn: w.Pid,
 			Reason: fmt.Sprintf("delete the veth pair %s/%s of pid %d (both ends go)", w.HostVeth, w.PeerVeth, w.Pid)}))
 	}
-	errs = append(errs, s.k.Do(kernel.RemoveState{Path: s.wiringPath(w.Pid)}))
-	errs = append(errs, s.releaseBridge(w.Bridge, removeBridge))
+	// The record goes last: a cleanup killed before it leaves it for the
+	// next one.
+	errs = append(errs, s.releaseBridge(w.Bridge, removeBridge, w.Pid))
 	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("clean up the wiring of pid %d: %w", w.Pid, err)
+	}
+	if err := s.k.Do(kernel.RemoveState{Path: s.wiringPath(w.Pid)}); err != nil {
 		return fmt.Errorf("clean up the wiring of pid %d: %w", w.Pid, err)
 	}
 	s.k.Log().Infof("wiring of pid %d removed (%s on %s)", w.Pid, w.HostVeth, w.Bridge)
@@ -83,15 +92,16 @@ func (s *Wirer) unwire(w *Wiring, removeBridge bool) error {
 }
 
 // releaseBridge undoes what netsetgo did to a bridge once no wiring uses
-// it: its rules; with removeBridge, the bridge itself (if netsetgo created
-// it and no port is left on it) or the address it added.
-func (s *Wirer) releaseBridge(name string, removeBridge bool) error {
+// it (but the one of pid going): its rules; with removeBridge, the bridge
+// itself (if netsetgo created it and no port is left on it) or the address
+// it added.
+func (s *Wirer) releaseBridge(name string, removeBridge bool, going int) error {
 	ws, err := s.loadWirings()
 	if err != nil {
 		return err
 	}
 	for _, w := range ws {
-		if w.Bridge == name {
+		if w.Bridge == name && w.Pid != going {
 			return nil // still used
 		}
 	}
