@@ -34,8 +34,9 @@ func run(m *testing.M) int {
 		defer os.RemoveAll(dir)
 		os.Chmod(dir, 0o755) // the not-root test runs it as nobody
 		binary = filepath.Join(dir, "mydocker")
-		// The Makefile's build, the one users get.
-		build := exec.Command("make", "-C", "..", "build", "OUT="+binary)
+		// The Makefile's build, the one users get, plus the crash-injection
+		// switch that only a crashtest build has (see test/crash_test.go).
+		build := exec.Command("make", "-C", "..", "build", "OUT="+binary, "TAGS=crashtest")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build mydocker:", err)
