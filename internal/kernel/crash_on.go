@@ -18,7 +18,8 @@ import (
 //	MYDOCKER_TEST_KILL="<key>:<N>"
 //
 // the mydocker process whose verb is key ("run", "shim", "network create",
-// "netsetgo -cleanup", see cmd.CrashKey) kills itself with SIGKILL just
+// "netsetgo -cleanup"; an alias reads as its verb: "network remove" for
+// `network rm`; see cmd.CrashKey) kills itself with SIGKILL just
 // before the Nth op it applies (ops skipped as already in place do not
 // count; nor do a plan's). Its children (an init waiting for its go signal,
 // a shim) are left as after a real kill -9. An N past the last op does
