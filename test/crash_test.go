@@ -152,6 +152,7 @@ func crashEveryPoint(t *testing.T, c crashCase) int {
 		before = x.snapshot()
 	}
 	points, failed := 0, 0
+	var summary []string // one line per failed kill point
 	for n := 1; n <= maxKill; n++ {
 		if problems, _ := x.steps("prep", c.prep); len(problems) > 0 {
 			t.Errorf("N=%d: %s", n, strings.Join(problems, "; "))
@@ -194,6 +195,7 @@ func crashEveryPoint(t *testing.T, c crashCase) int {
 			failed++
 			t.Errorf("N=%d, %s\n  then %s: %s\n  state differs from %s (- want, + got):\n%s\n  what the kill left (- before, + left):\n%s",
 				n, killed, stepsText(c.next), strings.Join(said, "; "), wantName, indent(lineDiff(want, got)), indent(lineDiff(before, left)))
+			summary = append(summary, fmt.Sprintf("N=%d %s -> %s%s", n, opOf(killed), diffKinds(lineDiff(want, got)), problemMark(problems)))
 			reset()
 		} else if c.retry {
 			problems, _ := x.steps("undo", c.undo)
@@ -211,7 +213,50 @@ func crashEveryPoint(t *testing.T, c crashCase) int {
 		}
 	}
 	t.Logf("%s: %d kill points of %q, %d left a state the next command did not repair", c.name, points, c.key, failed)
+	if len(summary) > 0 {
+		t.Logf("%s: the failed kill points (op killed before -> what differs: + left over, - missing):\n  %s", c.name, strings.Join(summary, "\n  "))
+	}
 	return points
+}
+
+// opOf is the op a kill line names.
+func opOf(killed string) string {
+	if _, op, ok := strings.Cut(killed, ": "); ok && strings.HasPrefix(killed, "crashtest:") {
+		_, op, _ = strings.Cut(op, ": ")
+		if len(op) > 100 {
+			op = op[:100] + "..."
+		}
+		return "[" + op + "]"
+	}
+	return "[" + killed + "]"
+}
+
+// diffKinds names the sections of a snapshot diff: "+link +iptables -json".
+func diffKinds(diff string) string {
+	seen := map[string]bool{}
+	var kinds []string
+	for _, l := range strings.Split(diff, "\n") {
+		if len(l) < 3 {
+			continue
+		}
+		sign, rest := l[:1], l[2:]
+		kind, _, _ := strings.Cut(rest, ":")
+		if k := sign + kind; !seen[k] {
+			seen[k] = true
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return "same state"
+	}
+	return strings.Join(kinds, " ")
+}
+
+func problemMark(problems []string) string {
+	if len(problems) == 0 {
+		return ""
+	}
+	return "; the follow-up failed: " + strings.Join(problems, "; ")
 }
 
 // fresh is a new env, warmed up, with c's setup done.
