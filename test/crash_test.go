@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,7 +109,7 @@ var crashCases = []crashCase{
 	{name: "rm -f then rm -f", key: "rm", setup: withNk, prep: []crashStep{step("", runC...)},
 		op: []string{"rm", "-f", "c"}, next: []crashStep{rmC}},
 	{name: "shim then rm -f", key: "shim", setup: withNk,
-		op:   []string{"run", "-d", "--name", "c", "--net", "nk", "busybox", "sleep", "0.2"},
+		op:   []string{"run", "-d", "--name", "c", "--net", "nk", "-p", "18080:80", "busybox", "sleep", "0.2"},
 		wait: shimGone, next: []crashStep{rmC}},
 	{name: "network connect then disconnect", key: "network connect", setup: withNkAndC,
 		op: []string{"network", "connect", "nk2", "c"}, next: []crashStep{step("not connected", "network", "disconnect", "nk2", "c")}},
@@ -153,6 +154,7 @@ func crashEveryPoint(t *testing.T, c crashCase) int {
 	}
 	points, failed := 0, 0
 	var summary []string // one line per failed kill point
+	var all []string     // every kill point, for -v
 	for n := 1; n <= maxKill; n++ {
 		if problems, _ := x.steps("prep", c.prep); len(problems) > 0 {
 			t.Errorf("N=%d: %s", n, strings.Join(problems, "; "))
@@ -172,6 +174,7 @@ func crashEveryPoint(t *testing.T, c crashCase) int {
 		switch {
 		case killed != "":
 			points++
+			all = append(all, fmt.Sprintf("N=%d %s", n, opOf(killed)))
 		case c.key == "shim" || r.code == 0:
 			// Past the last op: the operation ran whole; its follow-up
 			// must still land where a killed one does.
@@ -213,18 +216,28 @@ func crashEveryPoint(t *testing.T, c crashCase) int {
 		}
 	}
 	t.Logf("%s: %d kill points of %q, %d left a state the next command did not repair", c.name, points, c.key, failed)
+	if testing.Verbose() {
+		t.Logf("%s: the kill points:\n  %s", c.name, strings.Join(all, "\n  "))
+	}
 	if len(summary) > 0 {
 		t.Logf("%s: the failed kill points (op killed before -> what differs: + left over, - missing):\n  %s", c.name, strings.Join(summary, "\n  "))
 	}
 	return points
 }
 
-// opOf is the op a kill line names.
+var (
+	tempDirRE = regexp.MustCompile(`/tmp/TestCrash[^/ ]*/\d+/`)
+	fullIDRE  = regexp.MustCompile(`[0-9a-f]{64}`)
+)
+
+// opOf is the op a kill line names, short: $DIR for the env's directory,
+// <ID> for a container id.
 func opOf(killed string) string {
 	if _, op, ok := strings.Cut(killed, ": "); ok && strings.HasPrefix(killed, "crashtest:") {
 		_, op, _ = strings.Cut(op, ": ")
-		if len(op) > 100 {
-			op = op[:100] + "..."
+		op = fullIDRE.ReplaceAllString(tempDirRE.ReplaceAllString(op, "$$DIR/"), "<ID>")
+		if len(op) > 120 {
+			op = op[:120] + "..."
 		}
 		return "[" + op + "]"
 	}
