@@ -3,7 +3,6 @@ package test
 import (
 	"fmt"
 	"math/rand"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -420,18 +419,9 @@ func TestCrashRandomKillsConcurrentRuns(t *testing.T) {
 // and none has the gateway's.
 func checkDistinctAddresses(t *testing.T, x *crashEnv) {
 	t.Helper()
-	owner := map[string]string{}
-	seen := map[string]bool{}
-	for _, p := range x.procs() {
-		if !strings.HasPrefix(p.desc, "container ") {
-			continue
-		}
-		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", p.pid))
-		if err != nil || seen[ns] {
-			continue
-		}
-		seen[ns] = true
-		out, err := exec.Command("nsenter", "-t", strconv.Itoa(p.pid), "-n", "ip", "-o", "-4", "addr", "show", "scope", "global").Output()
+	owner := map[string]int{}
+	for _, pid := range x.containerInits() {
+		out, err := exec.Command("nsenter", "-t", strconv.Itoa(pid), "-n", "ip", "-o", "-4", "addr", "show", "scope", "global").Output()
 		if err != nil {
 			continue // it ended meanwhile
 		}
@@ -442,12 +432,12 @@ func checkDistinctAddresses(t *testing.T, x *crashEnv) {
 			}
 			addr := strings.SplitN(f[3], "/", 2)[0]
 			if addr == "10.88.0.1" {
-				t.Errorf("container pid %d has the gateway's address %s", p.pid, addr)
+				t.Errorf("container pid %d has the gateway's address %s", pid, addr)
 			}
 			if o, dup := owner[addr]; dup {
-				t.Errorf("two live containers share %s: pids %s and %d", addr, o, p.pid)
+				t.Errorf("two live containers share %s: pids %d and %d", addr, o, pid)
 			}
-			owner[addr] = strconv.Itoa(p.pid)
+			owner[addr] = pid
 		}
 	}
 }

@@ -260,10 +260,12 @@ func (x *crashEnv) settle() {
 }
 
 // snapshot is the state a user would check, normalized: links, addresses,
-// routes and iptables in the env's namespaces (and in the sleeper's),
-// mydocker's files under the roots (the network files and the IPAM whole,
-// without times and pids), mounts under the roots, the cgroups of the
-// env's containers, and its processes. Container ids read <ID>.
+// routes and iptables in the env's namespaces (and in the sleeper's and
+// the live containers'), mydocker's files under the roots (the network
+// files and the IPAM whole, without times and pids), mounts under the
+// roots, the cgroups of the env's containers, and its processes. Container
+// ids read <ID>. (Not the containers' /etc/hosts: a disconnect, killed or
+// not, leaves the line of the network left; that is no crash's doing.)
 func (x *crashEnv) snapshot() string {
 	x.t.Helper()
 	x.collectIDs()
@@ -288,6 +290,12 @@ func (x *crashEnv) snapshot() string {
 		section("sleeper link", normalizeLinks(x.in("nsenter", "-t", p, "-n", "ip", "-d", "-o", "link", "show")), true)
 		section("sleeper addr", normalizeAddrs(x.in("nsenter", "-t", p, "-n", "ip", "-o", "addr", "show")), true)
 		section("sleeper route", testns.NormalizeDump(x.in("nsenter", "-t", p, "-n", "ip", "route", "show")), true)
+	}
+	for _, pid := range x.containerInits() { // as `exec c ip ...` would show
+		p := strconv.Itoa(pid)
+		section("container link", normalizeLinks(x.in("nsenter", "-t", p, "-n", "ip", "-d", "-o", "link", "show")), true)
+		section("container addr", normalizeAddrs(x.in("nsenter", "-t", p, "-n", "ip", "-o", "addr", "show")), true)
+		section("container route", testns.NormalizeDump(x.in("nsenter", "-t", p, "-n", "ip", "route", "show")), true)
 	}
 	section("file", x.files(), true)
 	section("json", x.stateJSON(), false)
@@ -385,6 +393,25 @@ func (x *crashEnv) files() string {
 		})
 	}
 	return strings.Join(out, "\n")
+}
+
+// containerInits are the env's live containers, one process each (one per
+// network namespace).
+func (x *crashEnv) containerInits() []int {
+	var pids []int
+	seen := map[string]bool{}
+	for _, p := range x.procs() {
+		if !strings.HasPrefix(p.desc, "container ") {
+			continue
+		}
+		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", p.pid))
+		if err != nil || seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		pids = append(pids, p.pid)
+	}
+	return pids
 }
 
 // volatileKeys are state fields that differ between two identical runs.
