@@ -346,8 +346,9 @@ func indent(s string) string {
 }
 
 // Random kill -9 from outside: concurrent `run -d --net` killed at random
-// instants (and, now and then, a shim), then `rm -f` of every container:
-// nothing leaks, and no two live containers ever shared an address.
+// instants (and, now and then, a shim), then concurrent `rm -f` of the
+// running ones killed likewise, then `rm -f` of every container ps -a
+// lists: nothing leaks, and no two live containers ever share an address.
 func TestCrashRandomKillsConcurrentRuns(t *testing.T) {
 	x := newCrashEnv(t)
 	defer func() { x.close() }()
@@ -357,50 +358,37 @@ func TestCrashRandomKillsConcurrentRuns(t *testing.T) {
 	before := x.snapshot()
 	const waves, perWave = 5, 8
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
-	kills := 0
+	kills, runs := 0, 0
+	run := []string{"run", "-d", "--net", "nk", "busybox", "sleep", "1000000"}
 	for w := 0; w < waves; w++ {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for i := 0; i < perWave; i++ {
-			delay := time.Duration(rng.Intn(500)) * time.Millisecond
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				cmd := exec.Command("nsenter", "-t", strconv.Itoa(x.holder.Process.Pid), "-n", "-m", "--", binary,
-					"--root", x.root, "--data-root", x.dataRoot, "--log-level", "error", "run", "-d", "--net", "nk", "busybox", "sleep", "1000000")
-				cmd.WaitDelay = 2 * time.Second
-				if err := cmd.Start(); err != nil {
-					t.Error(err)
-					return
-				}
-				time.Sleep(delay)
-				syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
-				cmd.Wait()
-				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					mu.Lock()
-					kills++ // it had not finished yet
-					mu.Unlock()
-				}
-			}()
+		cmds := make([][]string, perWave)
+		for i := range cmds {
+			cmds[i] = run
 		}
-		// Now and then a shim dies too, at a random instant.
-		time.Sleep(time.Duration(rng.Intn(400)) * time.Millisecond)
-		if rng.Intn(2) == 0 {
-			var shims []int
-			for _, p := range x.procs() {
-				if strings.HasPrefix(p.desc, "mydocker shim ") {
-					shims = append(shims, p.pid)
+		runs += perWave
+		kills += x.killWave(rng, cmds, func() {
+			if rng.Intn(2) == 0 { // now and then a shim dies too
+				var shims []int
+				for _, p := range x.procs() {
+					if strings.HasPrefix(p.desc, "mydocker shim ") {
+						shims = append(shims, p.pid)
+					}
+				}
+				if len(shims) > 0 && syscall.Kill(shims[rng.Intn(len(shims))], syscall.SIGKILL) == nil {
+					kills++
 				}
 			}
-			if len(shims) > 0 {
-				syscall.Kill(shims[rng.Intn(len(shims))], syscall.SIGKILL)
-				kills++
-			}
-		}
-		wg.Wait()
+		})
 		x.settle()
 		checkDistinctAddresses(t, x)
 	}
+	var rms [][]string
+	for _, id := range strings.Fields(x.md("", "ps", "-q").stdout) {
+		rms = append(rms, []string{"rm", "-f", id})
+	}
+	kills += x.killWave(rng, rms, nil)
+	x.settle()
+	checkDistinctAddresses(t, x)
 	ids := strings.Fields(x.md("", "ps", "-a", "-q").stdout)
 	for _, id := range ids {
 		if r := x.md("", "rm", "-f", id); r.code != 0 && !strings.Contains(strings.ToLower(r.stderr), "no such container") {
@@ -409,10 +397,48 @@ func TestCrashRandomKillsConcurrentRuns(t *testing.T) {
 	}
 	x.settle()
 	if got := x.snapshot(); got != before {
-		t.Errorf("after %d random kills of %d concurrent runs and rm -f of the %d containers ps -a lists, the state differs (- before, + after):\n%s",
-			kills, waves*perWave, len(ids), indent(lineDiff(before, got)))
+		t.Errorf("after %d random kills (%d runs, %d rm -f) and rm -f of the %d containers ps -a lists, the state differs (- before, + after):\n%s",
+			kills, runs, len(rms), len(ids), indent(lineDiff(before, got)))
 	}
-	t.Logf("random kills: %d (of %d runs, %d waves)", kills, waves*perWave, waves)
+	t.Logf("random kills: %d (of %d runs in %d waves, %d rm -f, the odd shim)", kills, runs, waves, len(rms))
+}
+
+// killWave runs mydocker commands concurrently and kills each with SIGKILL
+// at a random instant in its first half second (meanwhile, if set, runs
+// also); it returns how many it killed before they had finished.
+func (x *crashEnv) killWave(rng *rand.Rand, cmds [][]string, meanwhile func()) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	kills := 0
+	for _, args := range cmds {
+		delay := time.Duration(rng.Intn(500)) * time.Millisecond
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("nsenter", append([]string{"-t", strconv.Itoa(x.holder.Process.Pid), "-n", "-m", "--", binary,
+				"--root", x.root, "--data-root", x.dataRoot, "--log-level", "error"}, args...)...)
+			cmd.WaitDelay = 2 * time.Second
+			if err := cmd.Start(); err != nil {
+				x.t.Error(err)
+				return
+			}
+			time.Sleep(delay)
+			syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				mu.Lock()
+				kills++ // it had not finished yet
+				mu.Unlock()
+			}
+		}()
+	}
+	if meanwhile != nil {
+		time.Sleep(time.Duration(rng.Intn(400)) * time.Millisecond)
+		meanwhile()
+	}
+	wg.Wait()
+	x.collectIDs()
+	return kills
 }
 
 // checkDistinctAddresses: no two live containers share an IPv4 address,
