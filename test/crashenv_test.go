@@ -45,25 +45,9 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	if err := x.holder.Start(); err != nil {
 		t.Fatal(err)
 	}
-	x.waitNetns(x.holder.Process.Pid)
+	waitOwnNetns(t, x.holder.Process.Pid)
 	x.in("ip", "link", "set", "lo", "up")
 	return x
-}
-
-// waitNetns waits until pid (an unshare just started) is in a network
-// namespace of its own.
-func (x *crashEnv) waitNetns(pid int) {
-	x.t.Helper()
-	self, _ := os.Readlink("/proc/self/ns/net")
-	for i := 0; i < 400; i++ {
-		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if ns != "" && ns != self && strings.HasSuffix(exe, "sleep") {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	x.t.Fatalf("pid %d never got its own network namespace", pid)
 }
 
 // close ends what the env started or leaked (by pid: the holder, the
@@ -156,7 +140,7 @@ func (x *crashEnv) sleeper() {
 	}
 	x.sleepers = append(x.sleepers, c)
 	x.pid = c.Process.Pid
-	x.waitNetns(x.pid)
+	waitOwnNetns(x.t, x.pid)
 	// netsetgo brings lo up, and cleanup leaves it so: up from the start.
 	x.in("nsenter", "-t", strconv.Itoa(x.pid), "-n", "ip", "link", "set", "lo", "up")
 }

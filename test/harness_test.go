@@ -184,3 +184,19 @@ func (e *env) leftovers() []string {
 	}
 	return out
 }
+
+// waitOwnNetns waits until pid, an `unshare --net ... sleep` just started,
+// is the sleep in a network namespace of its own.
+func waitOwnNetns(t *testing.T, pid int) {
+	t.Helper()
+	self, _ := os.Readlink("/proc/self/ns/net")
+	for i := 0; i < 400; i++ {
+		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if ns != "" && ns != self && strings.HasSuffix(exe, "sleep") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never got its own network namespace", pid)
+}
