@@ -31,7 +31,7 @@ var Shim = &cli.Command{
 		if err := exactArgs(c, 1); err != nil {
 			return err
 		}
-		rt, err := runtime(c)
+		rt, err := internalRuntime(c)
 		if err != nil {
 			return err
 		}

@@ -73,8 +73,14 @@ func runNetsetgo(c *cli.Context, args []string) error {
 			removeBridge = o.BridgeName
 		}
 	})
+	// The boot check, as every verb (a wiring recorded before a reboot
+	// names a pid that is another process now).
+	rt, err := runtime(c)
+	if err != nil {
+		return err
+	}
 	// --root, or MYDOCKER_ROOT / the default when called as netsetgo.
-	s := netsetgo.New(c.String("root"), seam(false))
+	s := netsetgo.New(rt.Paths.Root, rt.K)
 	if cleanup {
 		if watch {
 			return errors.New("-cleanup and -watch do not go together")

@@ -168,34 +168,14 @@ var Network = &cli.Command{
 			},
 		},
 		{
-			Name:  "prune",
-			Usage: "free addresses of containers that no longer exist, then remove unused networks",
-			Action: func(c *cli.Context) error {
-				rt, err := networkRuntime(c)
-				if err != nil {
-					return err
-				}
-				m := rt.Networks()
-				if err := m.Reconcile(rt.ContainerAlive); err != nil {
-					return err
-				}
-				removed, err := m.Prune()
-				for _, name := range removed {
-					fmt.Println(name)
-				}
-				return err
-			},
+			Name:   "prune",
+			Usage:  "free addresses of containers that no longer exist, remove unused networks, then mydocker's links and rules no network owns",
+			Flags:  []cli.Flag{forceFlag(), dryRunFlag()},
+			Action: pruneNetworks,
 		},
 	},
 }
 
 // networkRuntime is the runtime on the kernel --dry-run asks for: the
-// narrating one, or a plan.
-func networkRuntime(c *cli.Context) (*container.Runtime, error) {
-	rt, err := runtime(c)
-	if err != nil {
-		return nil, err
-	}
-	rt.K = seam(c.Bool("dry-run"))
-	return rt, nil
-}
+// narrating one, or a plan (runtime's, which its reconcile planned on).
+func networkRuntime(c *cli.Context) (*container.Runtime, error) { return runtime(c) }

@@ -12,15 +12,32 @@ import (
 // errNotRoot: namespaces, mounts, cgroups and netlink need root.
 var errNotRoot = errors.New("mydocker needs root: run it with sudo")
 
-// runtime builds the container runtime from the global flags; verbs that
-// change or read the state need root.
+// runtime builds the container runtime from the global flags, on the
+// kernel --dry-run asks for (verbs without the flag: the narrating one);
+// verbs that change or read the state need root. For the verbs a user
+// types it first reconciles the state with this boot (container.Reconcile:
+// a compare of two small files unless the machine rebooted); the internal
+// verbs (the shim) use internalRuntime.
 func runtime(c *cli.Context) (*container.Runtime, error) {
+	rt, err := internalRuntime(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := rt.Reconcile(); err != nil {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// internalRuntime is runtime without the reconcile: for the processes
+// mydocker starts itself, whose caller has reconciled.
+func internalRuntime(c *cli.Context) (*container.Runtime, error) {
 	if os.Geteuid() != 0 {
 		return nil, errNotRoot
 	}
 	return &container.Runtime{
 		Paths:     container.Paths{Root: c.String("root"), DataRoot: c.String("data-root")},
-		K:         seam(false),
+		K:         seam(c.Bool("dry-run")),
 		LogLevel:  c.String("log-level"),
 		LogFormat: c.String("log-format"),
 	}, nil

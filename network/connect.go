@@ -143,18 +143,13 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 	if err := portsFree(all, a.Ports); err != nil {
 		return nil, nil, err
 	}
-	pools, err := m.pools.load(m.k)
+	if err := m.remake(nw); err != nil {
+		return nil, nil, err
+	}
+	pool, err := poolOf(nw)
 	if err != nil {
 		return nil, nil, err
 	}
-	pool := pools[nw.Subnet]
-	if pool == nil {
-		return nil, nil, fmt.Errorf("network %s: subnet %s missing from %s", nw.Name, nw.Subnet, m.pools.path)
-	}
-	for _, oep := range nw.Containers {
-		pool.SetOwner(net.ParseIP(oep.IP), "container "+names.ShortID(oep.ID))
-	}
-	pool.SetOwner(net.ParseIP(nw.Gateway), "the gateway of "+nw.Name)
 	owner := "container " + names.ShortID(a.Container)
 	var ip net.IP
 	if a.IP != nil {
@@ -176,20 +171,18 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 		Veth: vethName(a.Container, nw.Name), Ifname: "eth0", Pid: a.Pid, Ports: a.Ports,
 		HostsPath: a.HostsPath, ResolvConfPath: a.ResolvConfPath,
 	}
+	// One write allocates the address and names its owner.
 	nw.Containers[a.Container] = ep
-	if err := m.k.Do(m.pools.record(pools)); err != nil {
-		return nil, nil, err
-	}
 	if err := m.k.Do(m.record(nw)); err != nil {
-		pool.Release(ip)
-		return nil, nil, errors.Join(err, m.k.Do(m.pools.record(pools)))
+		return nil, nil, err
 	}
 	copyEP := *ep
 	return nw, &copyEP, nil
 }
 
-// release (under the lock) forgets an endpoint and frees its address.
-// Missing network, endpoint or address: nothing to do.
+// release (under the lock) forgets an endpoint, which frees its address:
+// only the endpoint recorded for id, so an address is freed by its owner
+// alone. Missing network or endpoint: nothing to do.
 func (m *Manager) release(network, id string) error {
 	nw, err := m.load(network)
 	if errors.Is(err, ErrNotExist) {
@@ -198,22 +191,32 @@ func (m *Manager) release(network, id string) error {
 	if err != nil {
 		return err
 	}
-	ep := nw.Containers[id]
-	if ep == nil {
+	if nw.Containers[id] == nil {
 		return nil
-	}
-	pools, err := m.pools.load(m.k)
-	if err != nil {
-		return err
-	}
-	if pool := pools[nw.Subnet]; pool != nil {
-		pool.Release(net.ParseIP(ep.IP))
-		if err := m.k.Do(m.pools.record(pools)); err != nil {
-			return err
-		}
 	}
 	delete(nw.Containers, id)
 	return m.k.Do(m.record(nw))
+}
+
+// remake builds again the kernel side of a recorded network whose bridge
+// is gone: after a reboot (the state kept, the links and rules not), or
+// when someone deleted it. Its stale rules go first, so none is doubled.
+func (m *Manager) remake(nw *Network) error {
+	if has, err := m.k.Exists(kernel.LinkObj(0, nw.Bridge)); err != nil || has {
+		return err
+	}
+	m.k.Log().Warnf("network %s: its bridge %s is gone (a reboot?): making it again", nw.Name, nw.Bridge)
+	drv, err := getDriver(nw.Driver, m.k)
+	if err != nil {
+		return err
+	}
+	if err := drv.Delete(nw); err != nil {
+		return err
+	}
+	if err := drv.Create(nw); err != nil {
+		return fmt.Errorf("make network %s again: %w", nw.Name, err)
+	}
+	return nil
 }
 
 // writeHosts writes /etc/hosts of every endpoint of the network that has a

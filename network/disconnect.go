@@ -81,8 +81,7 @@ func (m *Manager) claim(network, containerID string) (*Network, *Endpoint, error
 }
 
 // Reconcile frees what containers that no longer exist still hold (their
-// endpoints: rules, veth, address), and addresses marked in a bitmap with no
-// owner at all (left by a crash between two writes). For startup and prune.
+// endpoints: rules, veth, address). For startup, prune and after a reboot.
 func (m *Manager) Reconcile(alive func(containerID string) bool) error {
 	all, err := m.List()
 	if err != nil {
@@ -96,37 +95,5 @@ func (m *Manager) Reconcile(alive func(containerID string) bool) error {
 			}
 		}
 	}
-	errs = append(errs, m.locked(func() error {
-		all, err := m.loadAll()
-		if err != nil {
-			return err
-		}
-		pools, err := m.pools.load(m.k)
-		if err != nil {
-			return err
-		}
-		changed := false
-		for _, nw := range all {
-			pool := pools[nw.Subnet]
-			if pool == nil {
-				continue
-			}
-			owned := map[string]bool{nw.Gateway: true}
-			for _, ep := range nw.Containers {
-				owned[ep.IP] = true
-			}
-			for _, ip := range pool.Allocated() {
-				if !owned[ip.String()] {
-					m.k.Log().Infof("network %s: %s has no owner, freeing it", nw.Name, ip)
-					pool.Release(ip)
-					changed = true
-				}
-			}
-		}
-		if changed {
-			return m.k.Do(m.pools.record(pools))
-		}
-		return nil
-	}))
 	return errors.Join(errs...)
 }

@@ -70,10 +70,8 @@ func TestCreateRemove(t *testing.T) {
 	if raw["Name"] != "testnet" || raw["IpRange"] != "192.168.50.1/24" || raw["Driver"] != "bridge" {
 		t.Errorf("network file: %s", data)
 	}
-	var pools map[string]string
-	data, _ = os.ReadFile(filepath.Join(m.dir, "ipam", "subnet.json"))
-	if err := json.Unmarshal(data, &pools); err != nil || pools["192.168.50.0/24"] == "" {
-		t.Errorf("subnet.json: %s (%v)", data, err)
+	if raw["Subnet"] != "192.168.50.0/24" || raw["Gateway"] != "192.168.50.1" || raw["State"] != nil {
+		t.Errorf("network file: %s", data)
 	}
 	if list, _ := m.List(); len(list) != 1 || list[0].Name != "testnet" {
 		t.Errorf("list = %v", list)
@@ -83,9 +81,8 @@ func TestCreateRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	before.check(t)
-	data, _ = os.ReadFile(filepath.Join(m.dir, "ipam", "subnet.json"))
-	if strings.Contains(string(data), "192.168.50.0") {
-		t.Errorf("IPAM entry left: %s", data)
+	if ents, _ := os.ReadDir(m.dir); len(ents) != 2 { // the lock and the empty directory of networks
+		t.Errorf("files left in %s: %v", m.dir, ents)
 	}
 	if _, err := m.Inspect("testnet"); !errors.Is(err, ErrNotExist) {
 		t.Errorf("inspect after remove: %v", err)
@@ -385,9 +382,9 @@ func TestConnectRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pools, _ := m.pools.load(m.k)
-	if n := len(pools["192.168.56.0/24"].Allocated()); n != 2 {
-		t.Errorf("%d addresses taken after rollback + connect (%s), want 2 (gateway + one)", n, info.IP)
+	nw, _ = m.Inspect("testnet")
+	if pool, _ := poolOf(nw); len(pool.Allocated()) != 2 {
+		t.Errorf("%v taken after rollback + connect (%s), want 2 (gateway + one)", pool.Allocated(), info.IP)
 	}
 	m.Disconnect("testnet", "f00df00df00d")
 	m.Remove("testnet")
@@ -407,7 +404,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	files := func() string {
 		var names []string
 		filepath.Walk(m.dir, func(p string, _ os.FileInfo, _ error) error { names = append(names, p); return nil })
-		data, _ := os.ReadFile(filepath.Join(m.dir, "ipam", "subnet.json"))
+		data, _ := os.ReadFile(filepath.Join(m.dir, "network", "testnet"))
 		return strings.Join(names, " ") + string(data)
 	}
 	files0 := files()
@@ -490,16 +487,8 @@ func TestDisconnectAfterDeathAndReconcile(t *testing.T) {
 	if len(nw.Containers) != 0 {
 		t.Errorf("endpoints left after reconcile: %v", nw.Containers)
 	}
-	// A bit with no owner (a crash between two writes) is freed too.
-	m.locked(func() error {
-		pools, _ := m.pools.load(m.k)
-		pools["192.168.60.0/24"].Reserve(net.ParseIP("192.168.60.77"), "ghost")
-		return m.k.Do(m.pools.record(pools))
-	})
-	m.Reconcile(func(string) bool { return true })
-	pools, _ := m.pools.load(m.k)
-	if n := len(pools["192.168.60.0/24"].Allocated()); n != 1 {
-		t.Errorf("%d addresses taken after reconcile, want 1 (the gateway)", n)
+	if pool, _ := poolOf(nw); len(pool.Allocated()) != 1 {
+		t.Errorf("%v taken after reconcile, want the gateway alone", pool.Allocated())
 	}
 	if removed, err := m.Prune(); err != nil || len(removed) != 1 {
 		t.Errorf("prune = %v, %v", removed, err)
@@ -665,5 +654,86 @@ func TestNarrationBalanced(t *testing.T) {
 	}
 	for k := range linksAdded {
 		t.Errorf("link left: %s", k)
+	}
+}
+
+// A record lost (a tmpfs /var/run emptied, a state file deleted by hand):
+// the sweep finds the network's bridge, rules, the container's veth and
+// port chain by their names and comments, and removes them all.
+func TestSweepRemovesWhatNoRecordNames(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	mustCreate(t, m, "sweepnet", "192.168.61.0/24")
+	keep := mustCreate(t, m, "keepnet", "192.168.62.0/24")
+	pid := sleeper(t)
+	if _, err := m.Connect(attach("5eed5eed5eed0001", pid, "sweepnet", "7171:71")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(m.netPath("sweepnet")); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := m.Sweep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("swept:\n%s", strings.Join(gone, "\n"))
+	if out := run(t, inNS(pid, "ip", "-o", "link")...); strings.Contains(out, "eth0") {
+		t.Errorf("the container's eth0 is left: %s", out)
+	}
+	for _, s := range []string{"sweepnet", "MYDOCKER-P-5eed5eed5eed", "mydocker:5eed5eed5eed", "veth"} {
+		if dump := links(t) + iptablesSave(t); strings.Contains(dump, s) {
+			t.Errorf("%s left after the sweep:\n%s", s, dump)
+		}
+	}
+	if !strings.Contains(links(t), keep.Bridge) || len(gone) == 0 {
+		t.Errorf("the sweep removed %v, and the recorded network's bridge? %s", gone, links(t))
+	}
+	if err := m.Remove("keepnet"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+}
+
+// After a reboot with the state kept (the bridge and rules gone, the file
+// not), a connect makes the network again and the container's traffic flows.
+func TestConnectRemakesAGoneBridge(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	nw := mustCreate(t, m, "againnet", "192.168.63.0/24")
+	made := snap(t)
+	run(t, "ip", "link", "del", nw.Bridge)
+	pid := sleeper(t)
+	if _, err := m.Connect(attach("a9a1a9a1a9a10001", pid, "againnet")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ping(pid, nw.Gateway); err != nil {
+		t.Errorf("the gateway does not answer after the network was made again: %v", err)
+	}
+	if err := m.Disconnect("againnet", "a9a1a9a1a9a10001"); err != nil {
+		t.Fatal(err)
+	}
+	made.check(t)
+	if err := m.Remove("againnet"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+}
+
+// `network rm` of a corrupt file removes it, and what the network had in
+// the kernel: its bridge and rules are found by name and comment.
+func TestRemoveCorruptNetwork(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	mustCreate(t, m, "badnet", "192.168.64.0/24")
+	os.WriteFile(m.netPath("badnet"), []byte("null"), 0o644)
+	if _, err := m.Inspect("badnet"); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("inspect of a null file: %v", err)
+	}
+	if err := m.Remove("badnet"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+	if _, err := m.Inspect("badnet"); !errors.Is(err, ErrNotExist) {
+		t.Errorf("after rm: %v", err)
 	}
 }

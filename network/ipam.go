@@ -1,15 +1,13 @@
 package network
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
 	"net"
-	"os"
 
-	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/names"
 )
 
 // IPAM errors callers branch on.
@@ -24,7 +22,8 @@ var (
 // at creation and never given out; the gateway is reserved by the caller.
 // Allocation scans 64 addresses per step (math/bits) from a next-free hint,
 // so filling a subnet costs the same per address from the first to the last.
-// A Pool does no I/O; poolStore below persists it.
+// A Pool does no I/O and is never stored: poolOf derives it from the
+// network's file, where each address has its owner.
 type Pool struct {
 	subnet net.IPNet
 	base   uint32   // network address
@@ -172,14 +171,6 @@ func (p *Pool) Owner(ip net.IP) string {
 	return p.owners[i]
 }
 
-// SetOwner records the owner of an address already marked in the bitmap (the
-// owners live in the network files, not in subnet.json).
-func (p *Pool) SetOwner(ip net.IP, owner string) {
-	if i, err := p.index(ip); err == nil && p.isSet(i) {
-		p.owners[i] = owner
-	}
-}
-
 // InUse reports whether an address is taken.
 func (p *Pool) InUse(ip net.IP) bool {
 	i, err := p.index(ip)
@@ -202,39 +193,30 @@ func (p *Pool) Allocated() []net.IP {
 	return out
 }
 
-// MarshalText encodes the bitmap as base64 (little-endian 64-bit words).
-func (p *Pool) MarshalText() ([]byte, error) {
-	buf := make([]byte, 8*len(p.words))
-	for i, w := range p.words {
-		binary.LittleEndian.PutUint64(buf[8*i:], w)
-	}
-	return []byte(base64.StdEncoding.EncodeToString(buf)), nil
-}
-
-// decodePool rebuilds a pool from its subnet and encoded bitmap. The hint
-// starts after the highest address in use, so addresses freed recently are
-// not handed out again at once.
-func decodePool(subnet string, enc string) (*Pool, error) {
-	_, n, err := net.ParseCIDR(subnet)
+// poolOf is the pool of a network, derived from its file, the one record
+// of who holds which address: the gateway, and each endpoint's IP. A file
+// where two owners claim one address, or an address that is the network's,
+// its broadcast or outside its subnet, is corrupt. The hint starts after the
+// highest address in use, so addresses freed recently are not handed out
+// again at once.
+func poolOf(nw *Network) (*Pool, error) {
+	_, subnet, err := net.ParseCIDR(nw.Subnet)
 	if err != nil {
-		return nil, fmt.Errorf("subnet %q: %w", subnet, err)
+		return nil, fmt.Errorf("subnet %q: %w", nw.Subnet, err)
 	}
-	p, err := NewPool(n)
+	p, err := NewPool(subnet)
 	if err != nil {
 		return nil, err
 	}
-	buf, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil {
-		return nil, fmt.Errorf("bitmap of %s: %w", subnet, err)
+	if err := p.Reserve(net.ParseIP(nw.Gateway), "the gateway of "+nw.Name); err != nil {
+		return nil, fmt.Errorf("gateway %q: %w", nw.Gateway, err)
 	}
-	if len(buf) != 8*len(p.words) {
-		return nil, fmt.Errorf("bitmap of %s: %d bytes, want %d", subnet, len(buf), 8*len(p.words))
+	for _, id := range byAddress(nw.Containers) {
+		ep := nw.Containers[id]
+		if err := p.Reserve(net.ParseIP(ep.IP), "container "+names.ShortID(id)); err != nil {
+			return nil, fmt.Errorf("endpoint of %s: address %q: %w", names.ShortID(id), ep.IP, err)
+		}
 	}
-	for i := range p.words {
-		p.words[i] = binary.LittleEndian.Uint64(buf[8*i:])
-	}
-	p.set(0)
-	p.set(p.size - 1)
 	p.hint = 1
 	for w := len(p.words) - 1; w >= 0; w-- {
 		word := p.words[w]
@@ -247,38 +229,4 @@ func decodePool(subnet string, enc string) (*Pool, error) {
 		}
 	}
 	return p, nil
-}
-
-// poolStore is the on-disk IPAM: <root>/network/ipam/subnet.json, a JSON map
-// subnet -> base64 bitmap (an on-disk format: API). Callers hold the network
-// lock (see Manager.locked) around load ... save, so concurrent mydocker
-// processes never hand out one address twice; save replaces the file
-// atomically (temp + fsync + rename).
-type poolStore struct{ path string }
-
-func (s poolStore) load(k kernel.Kernel) (map[string]*Pool, error) {
-	raw := map[string]string{}
-	if err := kernel.ReadState(k, s.path, &raw); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	pools := make(map[string]*Pool, len(raw))
-	for subnet, enc := range raw {
-		p, err := decodePool(subnet, enc)
-		if err != nil {
-			return nil, fmt.Errorf("state file %s is corrupt: %w", s.path, err)
-		}
-		pools[subnet] = p
-	}
-	return pools, nil
-}
-
-// record is the op writing the pools (encoded now: later changes to them
-// are not in it).
-func (s poolStore) record(pools map[string]*Pool) kernel.Op {
-	raw := make(map[string]string, len(pools))
-	for subnet, p := range pools {
-		b, _ := p.MarshalText()
-		raw[subnet] = string(b)
-	}
-	return kernel.WriteState{Path: s.path, Value: raw}
 }

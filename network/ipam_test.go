@@ -1,16 +1,18 @@
 package network
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mydocker/mydocker/internal/statefile"
 )
 
 func mustPool(t testing.TB, cidr string) *Pool {
@@ -109,59 +111,99 @@ func TestPoolRange(t *testing.T) {
 	}
 }
 
-func TestPoolRoundTrip(t *testing.T) {
-	p := mustPool(t, "172.20.0.0/22")
-	for i := 0; i < 100; i++ {
-		p.Allocate("x", nil)
+// testNetwork is a network's record on subnet, gateway its first address,
+// with endpoints holding ips.
+func testNetwork(subnet string, ips ...string) *Network {
+	_, n, _ := net.ParseCIDR(subnet)
+	gw := append(net.IP{}, n.IP.To4()...)
+	gw[3]++
+	nw := &Network{Name: "n", Driver: "bridge", Subnet: subnet, Gateway: gw.String(), Bridge: "n", Containers: map[string]*Endpoint{}}
+	for i, ip := range ips {
+		id := fmt.Sprintf("c%011d", i)
+		nw.Containers[id] = &Endpoint{ID: id, IP: ip, Veth: "veth" + id[:11], Ifname: "eth0"}
 	}
-	p.Release(net.ParseIP("172.20.0.50"))
-	enc, _ := p.MarshalText()
-	q, err := decodePool("172.20.0.0/22", string(enc))
+	return nw
+}
+
+// A network's pool comes from its file alone: the gateway and the
+// endpoints' addresses are taken, the next address follows the highest.
+func TestPoolOfNetwork(t *testing.T) {
+	p, err := poolOf(testNetwork("172.20.0.0/22", "172.20.0.2", "172.20.1.7"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(p.Allocated()) != fmt.Sprint(q.Allocated()) {
-		t.Fatal("round trip changed the bitmap")
+	if got := fmt.Sprint(p.Allocated()); got != "[172.20.0.1 172.20.0.2 172.20.1.7]" {
+		t.Errorf("allocated = %s", got)
 	}
-	if ip, _ := q.Allocate("y", nil); ip.String() != "172.20.0.101" {
-		t.Errorf("after load, next = %s, want 172.20.0.101 (hint after the highest in use)", ip)
+	if ip, _ := p.Allocate("y", nil); ip.String() != "172.20.1.8" {
+		t.Errorf("next = %s, want 172.20.1.8 (after the highest in use)", ip)
 	}
-	if _, err := decodePool("172.20.0.0/22", "!!"); err == nil {
-		t.Error("bad base64 accepted")
-	}
-	if _, err := decodePool("172.20.0.0/22", "AAAA"); err == nil {
-		t.Error("short bitmap accepted")
+	if o := p.Owner(net.ParseIP("172.20.0.1")); !strings.Contains(o, "gateway") {
+		t.Errorf("owner of the gateway = %q", o)
 	}
 }
 
-func TestPoolStoreCorrupt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "subnet.json")
-	os.WriteFile(path, []byte("{not json"), 0o644)
-	_, err := poolStore{path}.load(quiet())
-	if err == nil || !strings.Contains(err.Error(), path) {
-		t.Fatalf("corrupt file: err = %v, want an error naming %s", err, path)
-	}
-	os.WriteFile(path, []byte(`{"10.0.0.0/24":"AAAA"}`), 0o644)
-	if _, err := (poolStore{path}).load(quiet()); err == nil || !strings.Contains(err.Error(), path) {
-		t.Fatalf("bad bitmap: err = %v", err)
+// A record where an address has two owners, or is not a container's to
+// have, is corrupt: one line saying which file and what is wrong.
+func TestLoadRefusesCorruptFiles(t *testing.T) {
+	good, _ := json.Marshal(testNetwork("10.3.0.0/24", "10.3.0.2"))
+	for _, tc := range []struct{ name, content, want string }{
+		{"null", "null", "null"},
+		{"empty", "{}", "Name"},
+		{"garbage", "{not json", "invalid character"},
+		{"wrong name", strings.Replace(string(good), `"Name":"n"`, `"Name":"m"`, 1), "file's name"},
+		{"duplicate", string(mustJSON(t, testNetwork("10.3.0.0/24", "10.3.0.2", "10.3.0.2"))), "in use by"},
+		{"gateway", string(mustJSON(t, testNetwork("10.3.0.0/24", "10.3.0.1"))), "in use by the gateway"},
+		{"outside", string(mustJSON(t, testNetwork("10.3.0.0/24", "10.4.0.2"))), "not in subnet"},
+		{"broadcast", string(mustJSON(t, testNetwork("10.3.0.0/24", "10.3.0.255"))), "broadcast"},
+		{"bad subnet", strings.Replace(string(good), `10.3.0.0/24`, `10.3.0.9/24`, 1), "Subnet"},
+		{"state", strings.Replace(string(good), `"Created"`, `"State":"halfway","Created"`, 1), "State"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewManager(t.TempDir(), quiet())
+			os.MkdirAll(filepath.Dir(m.netPath("n")), 0o755)
+			os.WriteFile(m.netPath("n"), []byte(tc.content), 0o644)
+			_, err := m.Inspect("n")
+			if !errors.Is(err, statefile.ErrCorrupt) || !strings.Contains(err.Error(), m.netPath("n")) ||
+				!strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %v, want one line naming the file and %q", err, tc.want)
+			}
+			// The others still list.
+			if all, err := m.List(); err != nil || len(all) != 0 {
+				t.Errorf("list = %v, %v", all, err)
+			}
+		})
 	}
 }
 
-// allocateN takes n addresses from network nw through the Manager's store,
-// each under the lock, as concurrent mydocker processes would.
-func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) string {
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// lockedAllocate takes an address on network "n" for owner, under the
+// lock and in one write of its file, as concurrent mydocker processes would.
+func lockedAllocate(t testing.TB, m *Manager, owner string) string {
 	var got string
 	err := m.locked(func() error {
-		pools, err := m.pools.load(m.k)
+		nw, err := m.load("n")
 		if err != nil {
 			return err
 		}
-		ip, err := pools[subnet].Allocate(owner, nil)
+		p, err := poolOf(nw)
+		if err != nil {
+			return err
+		}
+		ip, err := p.Allocate(owner, nil)
 		if err != nil {
 			return err
 		}
 		got = ip.String()
-		return m.k.Do(m.pools.record(pools))
+		nw.Containers[owner] = &Endpoint{ID: owner, IP: got, Veth: "veth" + owner, Ifname: "eth0"}
+		return m.k.Do(m.record(nw))
 	})
 	if err != nil {
 		t.Error(err)
@@ -171,9 +213,7 @@ func lockedAllocate(t testing.TB, m *Manager, subnet string, owner string) strin
 
 func seedStore(t testing.TB, root, subnet string) *Manager {
 	m := NewManager(root, quiet())
-	_, n, _ := net.ParseCIDR(subnet)
-	p, _ := NewPool(n)
-	if err := m.k.Do(m.pools.record(map[string]*Pool{subnet: p})); err != nil {
+	if err := m.k.Do(m.record(testNetwork(subnet))); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -191,7 +231,7 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 			defer wg.Done()
 			// A Manager per goroutine: separate lock fds, like processes.
 			mm := NewManager(root, quiet())
-			ip := lockedAllocate(t, mm, "10.9.0.0/24", strconv.Itoa(i))
+			ip := lockedAllocate(t, mm, fmt.Sprintf("g%d", i))
 			mu.Lock()
 			defer mu.Unlock()
 			if seen[ip] {
@@ -201,9 +241,9 @@ func TestStoreConcurrentGoroutines(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	pools, _ := m.pools.load(m.k)
-	if n := len(pools["10.9.0.0/24"].Allocated()); n != 50 {
-		t.Errorf("%d addresses on disk, want 50", n)
+	nw, err := m.Inspect("n")
+	if err != nil || len(nw.Containers) != 50 {
+		t.Errorf("%d endpoints on disk (%v), want 50", len(nw.Containers), err)
 	}
 }
 
@@ -213,7 +253,7 @@ func TestStoreConcurrentProcesses(t *testing.T) {
 	if root := os.Getenv("IPAM_HELPER_ROOT"); root != "" {
 		m := NewManager(root, quiet())
 		for i := 0; i < 10; i++ {
-			fmt.Println(lockedAllocate(t, m, "10.8.0.0/24", "p"))
+			fmt.Println(lockedAllocate(t, m, fmt.Sprintf("p%d-%d", os.Getpid(), i)))
 		}
 		return
 	}

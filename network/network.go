@@ -27,9 +27,23 @@
 //
 // State (on-disk formats are API):
 //
-//	<root>/network/network/<name>      one JSON file per network (Network below)
-//	<root>/network/ipam/subnet.json    {"<subnet>": "<base64 bitmap>", ...}
-//	<root>/network/lock                flock held around every read-modify-write of both
+//	<root>/network/network/<name>      one JSON file per network (Network below):
+//	                                   its subnet, gateway and endpoints, the one
+//	                                   record of who holds which address
+//	<root>/network/lock                flock held around every read-modify-write
+//
+// # Crash safety
+//
+// Any mydocker process may be killed at any instant. A network's file is
+// written, marked State "creating" (or "removing"), before its bridge and
+// rules are made (or removed), and marked done (or deleted) after. The
+// lock is held throughout, so a command that meets a marked record under
+// the lock knows its writer died, and removes what the record names (see
+// load). An address is allocated and freed by one atomic write of the
+// network's file, keyed by its owner: the IPAM bitmap is derived from that
+// file (poolOf), never stored beside it. (Until 2026-11 the bitmaps were
+// also kept in <root>/network/ipam/subnet.json: a file that could disagree
+// with the networks'; it is no longer read, and `system prune` removes it.)
 package network
 
 import (
@@ -71,6 +85,9 @@ type Network struct {
 	AllocRange string `json:",omitempty"` // --ip-range: where containers' addresses come from
 	Created    time.Time
 	Containers map[string]*Endpoint // by container id
+	// State is "creating" or "removing" while a command changes the
+	// kernel for the network (see the package doc), "" once it is made.
+	State string `json:",omitempty"`
 }
 
 // Endpoint is a container's attachment to a network, as recorded.
@@ -104,16 +121,15 @@ type CreateOptions struct {
 
 // Manager does every network operation for one state root.
 type Manager struct {
-	dir   string // <root>/network
-	k     kernel.Kernel
-	pools poolStore
+	dir string // <root>/network
+	k   kernel.Kernel
 }
 
 // NewManager returns the manager of the networks under root (--root),
 // changing the kernel and its state files through k.
 func NewManager(root string, k kernel.Kernel) *Manager {
 	dir := filepath.Join(root, "network")
-	return &Manager{dir: dir, k: k, pools: poolStore{path: filepath.Join(dir, "ipam", "subnet.json")}}
+	return &Manager{dir: dir, k: k}
 }
 
 func (m *Manager) netPath(name string) string { return filepath.Join(m.dir, "network", name) }
@@ -136,21 +152,64 @@ func Locked(root string, f func() error) error {
 	return f()
 }
 
+// load reads and checks a network's file (under the lock). A record left
+// "creating" or "removing" by a command that died is finished here: what
+// it names is removed, and the network does not exist.
 func (m *Manager) load(name string) (*Network, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
-	nw := &Network{}
-	if err := kernel.ReadState(m.k, m.netPath(name), nw); err != nil {
+	path := m.netPath(name)
+	var nw *Network
+	if err := kernel.ReadState(m.k, path, &nw); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("network %s: %w", name, ErrNotExist)
 		}
 		return nil, err
 	}
+	if nw == nil {
+		return nil, statefile.Corrupt(path, errors.New("null"))
+	}
+	if err := nw.check(name); err != nil {
+		return nil, statefile.Corrupt(path, err)
+	}
 	if nw.Containers == nil {
 		nw.Containers = map[string]*Endpoint{}
 	}
+	if nw.State != "" {
+		if err := m.abandoned(nw); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("network %s: %w", name, ErrNotExist)
+	}
 	return nw, nil
+}
+
+// abandoned finishes a record whose command died while it was creating or
+// removing the network: both end with the network gone, as its bridge and
+// rules may be half made (teardown skips what is missing).
+func (m *Manager) abandoned(nw *Network) error {
+	m.k.Log().Warnf("network %s was left %s by a mydocker command that died: removing what its record names", nw.Name, nw.State)
+	if nw.State != stateRemoving {
+		nw.State = stateRemoving
+		if err := m.k.Do(m.record(nw)); err != nil {
+			return err
+		}
+	}
+	return m.teardown(nw)
+}
+
+// teardown removes a network marked "removing": its bridge and rules, then
+// its file, the last trace of it.
+func (m *Manager) teardown(nw *Network) error {
+	drv, err := getDriver(nw.Driver, m.k)
+	if err != nil {
+		return err
+	}
+	if err := drv.Delete(nw); err != nil {
+		return fmt.Errorf("remove network %s: %w", nw.Name, err)
+	}
+	return m.k.Do(kernel.RemoveState{Path: m.netPath(nw.Name)})
 }
 
 // record is the op writing a network's file.
@@ -158,24 +217,24 @@ func (m *Manager) record(nw *Network) kernel.Op {
 	return kernel.WriteState{Path: m.netPath(nw.Name), Value: nw}
 }
 
+// loadAll reads every network (under the lock). A corrupt file is skipped
+// with a warning naming it, so that one broken network never breaks the
+// others; `network rm` removes it.
 func (m *Manager) loadAll() ([]*Network, error) {
-	ents, err := os.ReadDir(filepath.Join(m.dir, "network"))
+	names, err := kernel.StateNames(m.k, filepath.Join(m.dir, "network"))
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
 		return nil, err
 	}
 	var out []*Network
-	for _, e := range ents {
-		if e.IsDir() || e.Name()[0] == '.' {
+	for _, name := range names {
+		nw, err := m.load(name)
+		switch {
+		case errors.Is(err, ErrNotExist):
+			continue // removed, or finished just now
+		case errors.Is(err, statefile.ErrCorrupt):
+			m.k.Log().Warnf("%v (skipped; `mydocker network rm %s` removes it)", err, name)
 			continue
-		}
-		nw, err := m.load(e.Name())
-		if errors.Is(err, ErrNotExist) {
-			continue // removed (in a plan: its file is still on disk)
-		}
-		if err != nil {
+		case err != nil:
 			return nil, err
 		}
 		out = append(out, nw)
@@ -222,10 +281,10 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	if has, err := m.k.Exists(kernel.Object{Kind: "state", Name: m.netPath(opts.Name)}); err != nil {
-		return nil, err
-	} else if has {
+	if _, err := m.load(opts.Name); err == nil {
 		return nil, fmt.Errorf("network %s: %w", opts.Name, ErrExists)
+	} else if !errors.Is(err, ErrNotExist) {
+		return nil, err
 	}
 	others, err := m.loadAll()
 	if err != nil {
@@ -236,37 +295,30 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	} else if has {
 		return nil, fmt.Errorf("network %s: a network interface named %s already exists", opts.Name, bridge)
 	}
-	nw, pool, err := plan(opts, bridge, others)
+	nw, err := plan(opts, bridge, others)
 	if err != nil {
 		return nil, err
 	}
-	pools, err := m.pools.load(m.k)
-	if err != nil {
-		return nil, err
-	}
-	if _, taken := pools[nw.Subnet]; taken {
-		return nil, fmt.Errorf("subnet %s: %w an address pool already in use", nw.Subnet, ErrPoolOverlap)
-	}
-
-	var u Undo
-	pools[nw.Subnet] = pool
-	if err := m.k.Do(m.pools.record(pools)); err != nil {
-		return nil, err
-	}
-	u.Add(func() error { delete(pools, nw.Subnet); return m.k.Do(m.pools.record(pools)) })
-	if err := drv.Create(nw); err != nil {
-		return nil, u.Run(fmt.Errorf("create network %s: %w", nw.Name, err))
-	}
-	u.Add(func() error { return drv.Delete(nw) })
+	// Recorded first, marked: whatever happens next, a later command finds
+	// the bridge and rules named here.
+	nw.State = stateCreating
 	if err := m.k.Do(m.record(nw)); err != nil {
-		return nil, u.Run(err)
+		return nil, err
+	}
+	if err := drv.Create(nw); err != nil {
+		return nil, errors.Join(fmt.Errorf("create network %s: %w", nw.Name, err), m.k.Do(kernel.RemoveState{Path: m.netPath(nw.Name)}))
+	}
+	nw.State = ""
+	if err := m.k.Do(m.record(nw)); err != nil {
+		return nil, errors.Join(err, m.teardown(nw))
 	}
 	kernel.Report(m.k, "network %s created: subnet %s, gateway %s, bridge %s", nw.Name, nw.Subnet, nw.Gateway, nw.Bridge)
 	return nw, nil
 }
 
 // Remove deletes networks: refused while containers are attached;
-// afterwards no bridge, no rule and no IPAM entry is left.
+// afterwards no bridge, no rule and no file is left. A corrupt file is
+// removed too, and what no record names then (see Sweep).
 func (m *Manager) Remove(names ...string) error {
 	var errs []error
 	for _, name := range names {
@@ -277,6 +329,15 @@ func (m *Manager) Remove(names ...string) error {
 
 func (m *Manager) remove(name string) error {
 	nw, err := m.load(name)
+	if errors.Is(err, statefile.ErrCorrupt) {
+		// What it had in the kernel is found by its names and comments.
+		m.k.Log().Warnf("%v: removing it", err)
+		if err := m.k.Do(kernel.RemoveState{Path: m.netPath(name)}); err != nil {
+			return err
+		}
+		_, err := m.sweep()
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -288,21 +349,12 @@ func (m *Manager) remove(name string) error {
 		sort.Strings(ids)
 		return fmt.Errorf("network %s: %w: %v", name, ErrInUse, ids)
 	}
-	drv, err := getDriver(nw.Driver, m.k)
-	if err != nil {
+	nw.State = stateRemoving
+	if err := m.k.Do(m.record(nw)); err != nil {
 		return err
 	}
-	errs := []error{drv.Delete(nw)}
-	pools, err := m.pools.load(m.k)
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	delete(pools, nw.Subnet)
-	errs = append(errs,
-		m.k.Do(m.pools.record(pools)),
-		m.k.Do(kernel.RemoveState{Path: m.netPath(name)}))
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("remove network %s: %w", name, err)
+	if err := m.teardown(nw); err != nil {
+		return err
 	}
 	kernel.Report(m.k, "network %s removed", name)
 	return nil

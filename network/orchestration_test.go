@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -44,33 +45,23 @@ func failAt(p *kernel.Plan, k int) *kernel.Op {
 	return &failed
 }
 
-// objects lists objects, but for the IPAM file, which stays (as {}) when
-// its last pool goes; its content is checked by noState.
+// objects lists objects, sorted.
 func objects(os []kernel.Object) string {
 	var s []string
 	for _, o := range os {
-		if !strings.HasSuffix(o.Name, "/network/ipam/subnet.json") {
-			s = append(s, o.String())
-		}
+		s = append(s, o.String())
 	}
 	sort.Strings(s)
 	return strings.Join(s, "\n")
 }
 
-// noState checks that the plan holds no file for the network and no pool
-// for its subnet.
-func noState(t *testing.T, m *Manager, name, subnet string) {
+// noState checks that the plan holds no file for the network (its
+// addresses with it).
+func noState(t *testing.T, m *Manager, name string) {
 	t.Helper()
 	var nw Network
 	if err := kernel.ReadState(m.k, m.netPath(name), &nw); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("network file left: %+v (%v)", nw, err)
-	}
-	pools, err := m.pools.load(m.k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if pools[subnet] != nil {
-		t.Errorf("pool of %s left", subnet)
 	}
 }
 
@@ -99,7 +90,7 @@ func TestPlanCreateRollsBackAtEveryStep(t *testing.T) {
 			if rm := p.Removed(); len(rm) > 0 {
 				t.Errorf("failing op %d, removed:\n%s", k, objects(rm))
 			}
-			noState(t, m, "plannet", planSubnet)
+			noState(t, m, "plannet")
 		})
 	}
 }
@@ -152,9 +143,8 @@ func TestPlanConnectRollsBackAtEveryStep(t *testing.T) {
 			if len(nw.Containers) != 0 {
 				t.Errorf("failing op %d: endpoint left: %+v", k, nw.Containers)
 			}
-			pools, _ := m.pools.load(m.k)
-			if a := pools[planSubnet].Allocated(); len(a) != 1 {
-				t.Errorf("failing op %d: addresses still taken: %v", k, a)
+			if pool, _ := poolOf(nw); len(pool.Allocated()) != 1 {
+				t.Errorf("failing op %d: addresses still taken: %v", k, pool.Allocated())
 			}
 		})
 	}
@@ -225,7 +215,7 @@ func TestPlanRemoveRefusedWhileConnected(t *testing.T) {
 	if made := objects(p.Made()); made != "" {
 		t.Errorf("left after remove:\n%s", made)
 	}
-	noState(t, m, "plannet", planSubnet)
+	noState(t, m, "plannet")
 }
 
 // The base chains stay while another network's rules are in them.
@@ -280,5 +270,112 @@ func TestPlanEveryStepSaysWhy(t *testing.T) {
 		if f := strings.Fields(why)[0]; f != strings.ToLower(f) && f != strings.ToUpper(f) {
 			t.Errorf("why %q: lowercase, one voice", why)
 		}
+	}
+}
+
+// dieAt makes the plan stop changing anything from its k-th op on (k from
+// 1), as a mydocker process killed there would: no rollback runs either.
+func dieAt(p *kernel.Plan, k int) *kernel.Op {
+	i := 0
+	var at kernel.Op
+	p.Fail = func(op kernel.Op) error {
+		if i++; i == k {
+			at = op
+		}
+		if i >= k {
+			return errInjected
+		}
+		return nil
+	}
+	return &at
+}
+
+// A command killed at any step leaves what the next command puts back: the
+// state before it (a create or connect undone), or with wantAfter the state
+// after it too (a remove finished, a retry that succeeds). Each case runs
+// op, killed at every step in turn, then next on a fresh Manager (the next
+// process), and compares the plan's objects.
+func TestPlanCrashAtEveryStepIsRecovered(t *testing.T) {
+	type manager = *Manager
+	reconcile := func(m manager) error { return m.Reconcile(func(string) bool { return false }) }
+	for _, tc := range []struct {
+		name  string
+		setup func(m manager) error
+		op    func(m manager) error
+		next  func(m manager) error
+		// after the op too: what next may leave besides the state before it
+		wantAfter bool
+	}{
+		{name: "create then list", op: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, next: func(m manager) error { _, err := m.List(); return err }},
+		{name: "create then retry", op: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, next: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			if errors.Is(err, ErrExists) {
+				return nil
+			}
+			return err
+		}, wantAfter: true},
+		{name: "remove then list", setup: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, op: func(m manager) error { return m.Remove("plannet") },
+			next: func(m manager) error { _, err := m.List(); return err }, wantAfter: true},
+		{name: "connect then reconcile", setup: func(m manager) error {
+			_, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet})
+			return err
+		}, op: func(m manager) error { _, err := m.Connect(planAttach()); return err }, next: reconcile},
+		{name: "disconnect then disconnect", setup: func(m manager) error {
+			if _, err := m.Create(CreateOptions{Name: "plannet", Subnet: planSubnet}); err != nil {
+				return err
+			}
+			_, err := m.Connect(planAttach())
+			return err
+		}, op: func(m manager) error { return m.Disconnect("plannet", planAttach().Container) },
+			next: func(m manager) error { return m.Disconnect("plannet", planAttach().Container) }, wantAfter: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// One run to the end: the number of steps, and the state after.
+			m, p := planManager(t)
+			if tc.setup != nil {
+				if err := tc.setup(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			made := func(m *Manager, p *kernel.Plan) string {
+				return strings.ReplaceAll(objects(p.Made()), filepath.Dir(m.dir), "$ROOT")
+			}
+			before, start := made(m, p), len(p.Ops)
+			if err := tc.op(m); err != nil {
+				t.Fatal(err)
+			}
+			after, n := made(m, p), len(p.Ops)-start
+			want := before
+			if tc.wantAfter {
+				want = after + "\n-- or --\n" + before
+			}
+			for k := 1; k <= n; k++ {
+				m, p := planManager(t)
+				if tc.setup != nil {
+					tc.setup(m)
+				}
+				at := dieAt(p, k)
+				if err := tc.op(m); err == nil {
+					t.Fatalf("killed at step %d, the op succeeded", k)
+				}
+				p.Fail = nil
+				if err := tc.next(NewManager(filepath.Dir(m.dir), p)); err != nil {
+					t.Errorf("killed at step %d: the next command: %v", k, err)
+				}
+				if got := made(m, p); got != before && (!tc.wantAfter || got != after) {
+					t.Errorf("killed at step %d of %d (%s): left\n%s\nwant\n%s", k, n, (*at).Command().Text(nil), got, want)
+				}
+			}
+			t.Logf("%d kill points", n)
+		})
 	}
 }

@@ -148,16 +148,16 @@ func TestPlanBadInput(t *testing.T) {
 		{CreateOptions{Name: "x", Subnet: "10.20.0.0/24", IPRange: "10.21.0.0/28"}, "--ip-range"},
 		{CreateOptions{Name: "host", Subnet: "10.20.0.0/24"}, "predefined"},
 	} {
-		_, _, err := plan(tc.opts, tc.opts.Name, others)
+		_, err := plan(tc.opts, tc.opts.Name, others)
 		if err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%+v: err = %v, want %q", tc.opts, err, tc.err)
 		}
 	}
-	nw, pool, err := plan(CreateOptions{Name: "x", Subnet: "10.20.0.0/24", Gateway: "10.20.0.254", IPRange: "10.20.0.128/25"}, "x", others)
+	nw, err := plan(CreateOptions{Name: "x", Subnet: "10.20.0.0/24", Gateway: "10.20.0.254", IPRange: "10.20.0.128/25"}, "x", others)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nw.IpRange != "10.20.0.254/24" || nw.Gateway != "10.20.0.254" || !pool.InUse(net.ParseIP("10.20.0.254")) {
+	if pool, err := poolOf(nw); err != nil || nw.IpRange != "10.20.0.254/24" || nw.Gateway != "10.20.0.254" || !pool.InUse(net.ParseIP("10.20.0.254")) {
 		t.Errorf("plan = %+v", nw)
 	}
 }

@@ -38,15 +38,16 @@ func ValidateContainerID(id string) error {
 // reservedNames are docker's predefined networks: `network create` refuses them.
 var reservedNames = map[string]bool{"host": true, "none": true}
 
-// plan turns create options into a Network and its IPAM pool, checking the
+// plan turns create options into a Network (the gateway checked against its
+// pool), checking the
 // subnet against the other networks and the host's routes.
-func plan(opts CreateOptions, bridge string, others []*Network) (*Network, *Pool, error) {
+func plan(opts CreateOptions, bridge string, others []*Network) (*Network, error) {
 	if reservedNames[opts.Name] {
-		return nil, nil, fmt.Errorf("network %s: %w (predefined, cannot be created)", opts.Name, ErrExists)
+		return nil, fmt.Errorf("network %s: %w (predefined, cannot be created)", opts.Name, ErrExists)
 	}
 	hostRoutes, err := hostRoutes()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var taken []*net.IPNet
 	for _, o := range others {
@@ -57,40 +58,40 @@ func plan(opts CreateOptions, bridge string, others []*Network) (*Network, *Pool
 	var subnet *net.IPNet
 	if opts.Subnet == "" {
 		if subnet, err = freeSubnet(taken, hostRoutes); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	} else {
 		ip, n, err := net.ParseCIDR(opts.Subnet)
 		if err != nil || ip.To4() == nil {
-			return nil, nil, fmt.Errorf("invalid subnet %q: want an IPv4 CIDR such as 192.168.0.0/24", opts.Subnet)
+			return nil, fmt.Errorf("invalid subnet %q: want an IPv4 CIDR such as 192.168.0.0/24", opts.Subnet)
 		}
 		if !ip.Equal(n.IP) {
-			return nil, nil, fmt.Errorf("invalid subnet %q: host bits set (did you mean %s?)", opts.Subnet, n)
+			return nil, fmt.Errorf("invalid subnet %q: host bits set (did you mean %s?)", opts.Subnet, n)
 		}
 		subnet = n
 		for i, t := range taken {
 			if overlaps(subnet, t) {
-				return nil, nil, fmt.Errorf("subnet %s %w network %s (%s)", subnet, ErrPoolOverlap, others[i].Name, t)
+				return nil, fmt.Errorf("subnet %s %w network %s (%s)", subnet, ErrPoolOverlap, others[i].Name, t)
 			}
 		}
 		for _, r := range hostRoutes {
 			if overlaps(subnet, r) {
-				return nil, nil, fmt.Errorf("subnet %s %w the host route to %s", subnet, ErrPoolOverlap, r)
+				return nil, fmt.Errorf("subnet %s %w the host route to %s", subnet, ErrPoolOverlap, r)
 			}
 		}
 	}
 	pool, err := NewPool(subnet)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	gw := pool.ip(1)
 	if opts.Gateway != "" {
 		if gw = net.ParseIP(opts.Gateway).To4(); gw == nil {
-			return nil, nil, fmt.Errorf("invalid gateway %q: not an IPv4 address", opts.Gateway)
+			return nil, fmt.Errorf("invalid gateway %q: not an IPv4 address", opts.Gateway)
 		}
 	}
 	if err := pool.Reserve(gw, "gateway of "+opts.Name); err != nil {
-		return nil, nil, fmt.Errorf("invalid gateway %s: %w", gw, err)
+		return nil, fmt.Errorf("invalid gateway %s: %w", gw, err)
 	}
 	nw := &Network{
 		Name: opts.Name, Driver: opts.Driver, Subnet: subnet.String(), Gateway: gw.String(), Bridge: bridge,
@@ -100,14 +101,14 @@ func plan(opts CreateOptions, bridge string, others []*Network) (*Network, *Pool
 	if opts.IPRange != "" {
 		ip, r, err := net.ParseCIDR(opts.IPRange)
 		if err != nil || ip.To4() == nil {
-			return nil, nil, fmt.Errorf("invalid --ip-range %q: want an IPv4 CIDR", opts.IPRange)
+			return nil, fmt.Errorf("invalid --ip-range %q: want an IPv4 CIDR", opts.IPRange)
 		}
 		if !subnet.Contains(r.IP) || !containsNet(subnet, r) {
-			return nil, nil, fmt.Errorf("invalid --ip-range %s: not inside subnet %s", r, subnet)
+			return nil, fmt.Errorf("invalid --ip-range %s: not inside subnet %s", r, subnet)
 		}
 		nw.AllocRange = r.String()
 	}
-	return nw, pool, nil
+	return nw, nil
 }
 
 func overlaps(a, b *net.IPNet) bool { return a.Contains(b.IP) || b.Contains(a.IP) }
@@ -155,4 +156,48 @@ next:
 		return c, nil
 	}
 	return nil, fmt.Errorf("no free subnet left for a new network: give one with --subnet")
+}
+
+// States of a network's record: "" when made, or what a command that was
+// changing the kernel for it wrote before starting. A later command that
+// meets either under the network lock knows its writer died (the writer
+// holds the lock throughout) and removes what the record names.
+const (
+	stateCreating = "creating"
+	stateRemoving = "removing"
+)
+
+// check validates a network's record, read from the file of network name:
+// what is wrong with a null or empty document, a missing or mistaken field,
+// or addresses two owners claim.
+func (nw *Network) check(name string) error {
+	switch {
+	case nw.Name != name:
+		return fmt.Errorf("Name is %q, not the file's name %q", nw.Name, name)
+	case nw.State != "" && nw.State != stateCreating && nw.State != stateRemoving:
+		return fmt.Errorf("unknown State %q", nw.State)
+	case drivers[nw.Driver] == nil:
+		return fmt.Errorf("unknown Driver %q", nw.Driver)
+	case nw.Bridge == "" || len(nw.Bridge) > 15 || !names.Docker(nw.Bridge):
+		return fmt.Errorf("invalid Bridge %q", nw.Bridge)
+	}
+	ip, subnet, err := net.ParseCIDR(nw.Subnet)
+	if err != nil || ip.To4() == nil || !ip.Equal(subnet.IP) {
+		return fmt.Errorf("invalid Subnet %q", nw.Subnet)
+	}
+	if nw.AllocRange != "" {
+		if _, r, err := net.ParseCIDR(nw.AllocRange); err != nil || !containsNet(subnet, r) {
+			return fmt.Errorf("invalid AllocRange %q", nw.AllocRange)
+		}
+	}
+	for id, ep := range nw.Containers {
+		if ep == nil || ep.ID != id || ValidateContainerID(id) != nil {
+			return fmt.Errorf("endpoint %q: missing or not its container's", id)
+		}
+		if ep.Veth == "" || ep.Ifname == "" {
+			return fmt.Errorf("endpoint %s: no Veth or Ifname", names.ShortID(id))
+		}
+	}
+	_, err = poolOf(nw) // the gateway and each address: in the subnet, one owner each
+	return err
 }

@@ -232,8 +232,10 @@ func TestNetsetgoWatch(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() { cmd.Process.Kill() })
+	// Wired once its record is complete (veth1 alone comes before lo is up).
 	waitFor(t, "the wiring", func() bool {
-		return exec.Command("nsenter", "-t", fmt.Sprint(pid), "-n", "ip", "link", "show", "veth1").Run() == nil
+		b, err := os.ReadFile(filepath.Join(n.root, "netsetgo", fmt.Sprintf("%d.json", pid)))
+		return err == nil && !strings.Contains(string(b), `"Wiring"`)
 	})
 	checkWired(t, pid, "tower", "veth0", "veth1", "10.10.10.1/24", "10.10.10.2")
 	kill()

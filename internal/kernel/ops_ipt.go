@@ -251,9 +251,24 @@ func (r RuleDelete) Apply(x *Exec) error {
 }
 func (r RuleDelete) Effects() []Effect { return []Effect{Clears(r.Object())} }
 
+// TableObj names an iptables table, whose children are its chains.
+func TableObj(table string) Object { return Object{Kind: "table", Name: table} }
+
 // Children implements Lister: the rules of a chain, from `iptables -S`
-// (none when the chain does not exist).
+// (none when the chain does not exist), or the chains of a table.
 func (r *Real) Children(o Object) ([]Object, error) {
+	if o.Kind == "table" {
+		ipt, err := r.x.IPTables()
+		if err != nil {
+			return nil, err
+		}
+		chains, err := ipt.ListChains(o.Name)
+		var out []Object
+		for _, c := range chains {
+			out = append(out, ChainObj(o.Name, c))
+		}
+		return out, err
+	}
 	if o.Kind != "chain" {
 		return nil, nil
 	}
@@ -307,12 +322,27 @@ func splitRuleSpec(line string) []string {
 }
 
 // Children implements Lister: the rules a chain would hold once the plan
-// is done (what it planned, and what its world has that it did not remove).
+// is done (what it planned, and what its world has that it did not remove),
+// or the chains of a table that the plan has not removed.
 func (p *Plan) Children(o Object) ([]Object, error) {
-	if o.Kind != "chain" {
-		return nil, nil
+	switch o.Kind {
+	case "chain":
+		return p.rulesIn(o), nil
+	case "table":
+		l, ok := p.world.(Lister)
+		if !ok {
+			return nil, nil
+		}
+		chains, err := l.Children(o)
+		var out []Object
+		for _, c := range chains {
+			if has, _ := p.Exists(c); has {
+				out = append(out, c)
+			}
+		}
+		return out, err
 	}
-	return p.rulesIn(o), nil
+	return nil, nil
 }
 
 // Children implements Lister: the running kernel's.

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/mydocker/mydocker/internal/statefile"
 )
@@ -88,4 +91,35 @@ func ReadState(k Kernel, path string, v any) error {
 		}
 	}
 	return statefile.ReadJSON(path, v)
+}
+
+// StateNames lists the state files in dir (not its directories, nor
+// dot-files: an atomic write's temporary), sorted: a plan adds what it has
+// written there and drops what it removed.
+func StateNames(k Kernel, dir string) ([]string, error) {
+	seen := map[string]bool{}
+	ents, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			seen[e.Name()] = true
+		}
+	}
+	if p, ok := k.(*Plan); ok {
+		for path, data := range p.state {
+			if filepath.Dir(path) == filepath.Clean(dir) {
+				seen[filepath.Base(path)] = data != nil
+			}
+		}
+	}
+	var out []string
+	for name, ok := range seen {
+		if ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

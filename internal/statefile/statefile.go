@@ -8,6 +8,7 @@ package statefile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,6 +91,16 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // ErrNotExist is returned (wrapped) by ReadJSON when the file is missing.
 var ErrNotExist = os.ErrNotExist
 
+// ErrCorrupt is wrapped by the error of a state file that cannot be
+// parsed, or whose content its reader refused (see Corrupt).
+var ErrCorrupt = errors.New("corrupt")
+
+// Corrupt is the error of a state file at path whose content is wrong for
+// reason: one line naming the file and what is wrong.
+func Corrupt(path string, reason error) error {
+	return fmt.Errorf("state file %s is %w: %v", path, ErrCorrupt, reason)
+}
+
 // ReadJSON decodes path into v. A missing file wraps os.ErrNotExist; a
 // corrupt one is an error naming the file, never a silent reset.
 func ReadJSON(path string, v any) error {
@@ -98,7 +109,7 @@ func ReadJSON(path string, v any) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("state file %s is corrupt: %w", path, err)
+		return Corrupt(path, err)
 	}
 	return nil
 }

@@ -67,7 +67,9 @@ func (s *Wirer) unwire(w *Wiring, removeBridge bool) error {
 	var errs []error
 	// Only the link this wiring made: the name may have been reused by a
 	// later wiring after this one's process died and took its veth along.
-	if l, err := netlink.LinkByName(w.HostVeth); err == nil && l.Attrs().Index == w.HostVethIndex && l.Type() == "veth" {
+	// (An unfinished wiring has no index yet; its names were free when it
+	// was recorded, and nobody could take them while its pair held them.)
+	if l, err := netlink.LinkByName(w.HostVeth); err == nil && (l.Attrs().Index == w.HostVethIndex || w.Wiring) && l.Type() == "veth" {
 		errs = append(errs, s.k.Do(kernel.LinkDel{Name: w.HostVeth, Peer: w.PeerVeth, PeerIn: w.Pid,
 			Reason: fmt.Sprintf("delete the veth pair %s/%s of pid %d (both ends go)", w.HostVeth, w.PeerVeth, w.Pid)}))
 	}

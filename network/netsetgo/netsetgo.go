@@ -197,6 +197,21 @@ func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 		return nil, err
 	}
 	k := s.k
+	host, peer, err := freePair(k, p.pid, p.prefix)
+	if err != nil {
+		return nil, err
+	}
+	// Recorded first, marked unfinished, with the names it will make: a
+	// cleanup after a kill at any later step finds them (see the records'
+	// doc in state.go: each change to the bridge is recorded before it too).
+	w = &Wiring{
+		Pid: p.pid, StartTime: start, Bridge: p.bridge, BridgeAddress: p.bridgeNet.String(),
+		ContainerAddress: p.container.String(), HostVeth: host, PeerVeth: peer,
+		NAT: p.nat, Created: time.Now().UTC(), Wiring: true,
+	}
+	if err := k.Do(kernel.WriteState{Path: s.wiringPath(w.Pid), Value: w}); err != nil {
+		return nil, err
+	}
 	defer kernel.Release(k, p.pid) // an open handle would keep the namespace alive after the process
 	var u network.Undo
 	defer func() {
@@ -204,17 +219,10 @@ func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 			err = u.Run(err)
 		}
 	}()
-	u.Add(func() error { return k.Do(s.bridgeRecordOp(rec)) }) // runs last on rollback: records what is left then
+	u.Add(func() error { return k.Do(kernel.RemoveState{Path: s.wiringPath(w.Pid)}) }) // last on rollback
+	u.Add(func() error { return k.Do(s.bridgeRecordOp(rec)) })                         // records what is left then
 
 	if err := s.nsgBridge(p, rec, &u); err != nil {
-		return nil, err
-	}
-	if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
-		return nil, err
-	}
-
-	host, peer, err := freePair(k, p.pid, p.prefix)
-	if err != nil {
 		return nil, err
 	}
 	if err := k.Do(network.VethPair(host, peer, nil, p.pid)); err != nil {
@@ -236,19 +244,12 @@ func (s *Wirer) wire(p *nsgPlan) (w *Wiring, err error) {
 		if err := s.nsgNAT(p, rec, &u); err != nil {
 			return nil, err
 		}
-		if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
-			return nil, err
-		}
 	}
 	l, err := netlink.LinkByName(host)
 	if err != nil {
 		return nil, err
 	}
-	w = &Wiring{
-		Pid: p.pid, StartTime: start, Bridge: p.bridge, BridgeAddress: p.bridgeNet.String(),
-		ContainerAddress: p.container.String(), HostVeth: host, HostVethIndex: l.Attrs().Index, PeerVeth: peer,
-		NAT: p.nat, Created: time.Now().UTC(),
-	}
+	w.HostVethIndex, w.Wiring = l.Attrs().Index, false
 	if err := k.Do(kernel.WriteState{Path: s.wiringPath(w.Pid), Value: w}); err != nil {
 		return nil, err
 	}
@@ -266,14 +267,19 @@ func (s *Wirer) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error 
 		return err
 	}
 	if !exists {
-		if err := k.Do(network.BridgeAdd(p.bridge)); err != nil {
+		// Each change: recorded, its undo registered (it skips what is
+		// missing), then made.
+		rec.Created, rec.AddedAddress = true, ""
+		if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 			return err
 		}
-		rec.Created, rec.AddedAddress = true, ""
 		u.Add(func() error {
 			rec.Created = false
 			return k.Do(kernel.LinkDel{Name: p.bridge, Reason: fmt.Sprintf("undo: delete the bridge %s", p.bridge)})
 		})
+		if err := k.Do(network.BridgeAdd(p.bridge)); err != nil {
+			return err
+		}
 		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet, Reason: fmt.Sprintf("the bridge address %s: the process's gateway", p.bridgeNet)}); err != nil {
 			return err
 		}
@@ -291,12 +297,15 @@ func (s *Wirer) nsgBridge(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error 
 		return err
 	}
 	if !has {
+		if !rec.Created {
+			rec.AddedAddress = p.bridgeNet.String()
+			if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
+				return err
+			}
+		}
 		if err := k.Do(kernel.AddrAdd{Dev: p.bridge, Addr: p.bridgeNet,
 			Reason: fmt.Sprintf("the bridge %s exists (reused) but lacks the address %s", p.bridge, p.bridgeNet)}); err != nil {
 			return err
-		}
-		if !rec.Created {
-			rec.AddedAddress = p.bridgeNet.String()
 		}
 		u.Add(func() error {
 			rec.AddedAddress = ""
@@ -331,14 +340,17 @@ func (s *Wirer) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error {
 		if ok {
 			continue
 		}
-		if err := k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
+		rec.Rules = append(rec.Rules, r)
+		if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 			return err
 		}
-		rec.Rules = append(rec.Rules, r)
 		u.Add(func() error {
 			rec.Rules = rec.Rules[:len(rec.Rules)-1]
 			return k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "undo: remove " + r.Table + "/" + r.Chain + " rule"})
 		})
+		if err := k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -22,6 +22,12 @@ import (
 //
 //	<root>/netsetgo/<pid>.json            one Wiring per wired process
 //	<root>/netsetgo/bridges/<name>.json   one bridgeRecord per bridge netsetgo changed
+//
+// Each is written before the kernel change it records (a wiring with the
+// names of its veth pair before the pair is made, a bridge's record before
+// the bridge, the address or a rule is added), so that a netsetgo killed
+// at any step leaves records naming all it made; teardown skips what is
+// missing.
 
 // Wiring is what one netsetgo call made for a process.
 type Wiring struct {
@@ -37,6 +43,11 @@ type Wiring struct {
 	PeerVeth         string // veth1, in the process's namespace
 	NAT              bool
 	Created          time.Time
+	// Wiring is true from the record's first write, before anything is
+	// made, until the wiring is complete: the lock is held throughout, so
+	// a record still marked under the lock was left by a netsetgo killed
+	// half way, and what it names is removed (pruneWirings, Cleanup).
+	Wiring bool `json:",omitempty"`
 }
 
 // bridgeRecord is what netsetgo did to a bridge, shared by its wirings.
@@ -124,7 +135,7 @@ func (s *Wirer) pruneWirings(except int) error {
 		if w.Pid == except {
 			continue
 		}
-		if st, err := procfs.StartTime(w.Pid); err == nil && st == w.StartTime {
+		if st, err := procfs.StartTime(w.Pid); err == nil && st == w.StartTime && !w.Wiring {
 			continue
 		}
 		s.k.Log().Infof("pid %d (wired to %s) has exited: cleaning up its wiring", w.Pid, w.Bridge)
