@@ -390,15 +390,18 @@ func TestCrashRandomKillsConcurrentRuns(t *testing.T) {
 	x.settle()
 	checkDistinctAddresses(t, x)
 	ids := strings.Fields(x.md("", "ps", "-a", "-q").stdout)
+	var said []string
 	for _, id := range ids {
-		if r := x.md("", "rm", "-f", id); r.code != 0 && !strings.Contains(strings.ToLower(r.stderr), "no such container") {
+		r := x.md("", "--log-level", "warn", "rm", "-f", id)
+		said = append(said, fmt.Sprintf("rm -f %s: exit %d %s", id[:12], r.code, tail(strings.TrimSpace(r.stderr), 1)))
+		if r.code != 0 && !strings.Contains(strings.ToLower(r.stderr), "no such container") {
 			t.Errorf("rm -f %s: exit %d: %s", id, r.code, tail(r.stderr, 3))
 		}
 	}
 	x.settle()
 	if got := x.snapshot(); got != before {
-		t.Errorf("after %d random kills (%d runs, %d rm -f) and rm -f of the %d containers ps -a lists, the state differs (- before, + after):\n%s",
-			kills, runs, len(rms), len(ids), indent(lineDiff(before, got)))
+		t.Errorf("after %d random kills (%d runs, %d rm -f) and rm -f of the %d containers ps -a lists, the state differs (- before, + after):\n%s\n  the rm -f:\n%s\n  ps -a now:\n%s",
+			kills, runs, len(rms), len(ids), indent(lineDiff(before, got)), indent(strings.Join(said, "\n")), indent(x.md("", "ps", "-a").stdout))
 	}
 	t.Logf("random kills: %d (of %d runs in %d waves, %d rm -f, the odd shim)", kills, runs, waves, len(rms))
 }
