@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/mydocker/mydocker/internal/names"
 )
@@ -15,6 +16,15 @@ func NewID() (string, error) {
 		return "", fmt.Errorf("generate container id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// isID reports whether id has the form NewID makes: 64 lowercase hex digits.
+func isID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
 }
 
 // ShortID is the 12-character form ps shows.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
-	"github.com/mydocker/mydocker/internal/procfs"
 )
 
 // Stop sends SIGTERM to the container's command, then SIGKILL after
@@ -49,10 +48,9 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 			if timeout > 0 {
 				why = "it did not exit in time: " + why
 			}
-			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: syscall.SIGKILL, Reason: why}))
 			killed = true
-			if !waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, 10*time.Second) {
-				return fmt.Errorf("container %s (pid %d) did not die after SIGKILL", c.Name, c.Pid)
+			if err := r.kill(c.Pid, c.PidStart, why); err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
 			}
 		}
 	}
@@ -87,12 +85,11 @@ func (r *Runtime) signalled(c *Config, err error) {
 // gone, or does not finish, it does so itself.
 func (r *Runtime) awaitRecord(c *Config, killed bool, shimLog *os.File) error {
 	recorded := func() bool {
-		cur, err := r.store().Get(c.ID)
+		cur, err := r.store().load(c.ID)
 		return err != nil || cur.Status == StatusExited
 	}
 	monitorAlive := func() bool {
-		_, err := procfs.StartTime(c.MonitorPid)
-		return err == nil && c.MonitorPid != os.Getpid()
+		return owned(c.MonitorPid, c.MonitorStart) && c.MonitorPid != os.Getpid()
 	}
 	if waitUntil(func() bool { return recorded() || !monitorAlive() }, 10*time.Second) && recorded() {
 		// The watcher records the exit first and releases the cgroup (and
@@ -105,7 +102,7 @@ func (r *Runtime) awaitRecord(c *Config, killed bool, shimLog *os.File) error {
 		if finished {
 			return nil
 		}
-		if cur, err := r.store().Get(c.ID); err == nil {
+		if cur, err := r.store().load(c.ID); err == nil {
 			return r.teardown(cur) // it hangs: release here (idempotent)
 		}
 		return nil
@@ -119,29 +116,58 @@ func (r *Runtime) awaitRecord(c *Config, killed bool, shimLog *os.File) error {
 }
 
 // Remove deletes a container: its state, layer and log. A running one is
-// refused unless force, which kills it first.
+// refused unless force, which kills it first. It is idempotent: what an
+// interrupted remove already released is not an error. A dead container
+// (its record broken) is removed by its id (see removeDead).
 func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
-	c, err := r.store().Get(ref)
+	c, err := r.store().Lookup(ref)
 	if err != nil {
 		return nil, err
 	}
 	r.letContainer(c)
-	if c.IsRunning() {
+	if c.Broken != "" {
+		return c, r.removeDead(c, force)
+	}
+	switch {
+	case c.IsRunning():
 		if !force {
 			return c, fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, c.Name)
 		}
 		if err := r.stop(c, 0); err != nil {
 			return c, err
 		}
-	} else if c.Status == StatusRunning {
+	case c.Status == StatusCreated && processAlive(c.Pid, c.PidStart):
+		// Being started by another mydocker: its init waits for the go signal.
+		if !force {
+			return c, fmt.Errorf("container %s is starting: use rm -f", c.Name)
+		}
+		if err := r.kill(c.Pid, c.PidStart, "the container is being removed while it starts: kill its init, which waits for the go signal"); err != nil {
+			return c, err
+		}
+	case c.Status == StatusRunning:
 		r.awaitRecord(c, false, nil) // died unrecorded: record and release now
 	}
-	if cur, err := r.store().Get(c.ID); err == nil {
+	if cur, err := r.store().load(c.ID); err == nil {
 		if err := r.teardown(cur); err != nil {
 			return c, err
 		}
 	}
 	return c, r.removeFiles(c)
+}
+
+// kill sends SIGKILL to pid (if it still is the process started at start)
+// and waits until it is gone.
+func (r *Runtime) kill(pid int, start uint64, why string) error {
+	if !processAlive(pid, start) {
+		return nil
+	}
+	if err := r.K.Do(kernel.Signal{Pid: pid, Sig: syscall.SIGKILL, Reason: why}); err != nil {
+		return err
+	}
+	if !waitUntil(func() bool { return !processAlive(pid, start) }, 10*time.Second) {
+		return fmt.Errorf("pid %d did not die after SIGKILL", pid)
+	}
+	return nil
 }
 
 // Logs copies what a detached container printed to w; with follow, it
@@ -166,7 +192,7 @@ func (r *Runtime) Logs(ref string, follow bool, w io.Writer) error {
 		if !follow {
 			return nil
 		}
-		cur, err := r.store().Get(c.ID)
+		cur, err := r.store().load(c.ID)
 		if err != nil || !cur.IsRunning() {
 			_, err := io.Copy(w, f) // what came between the last read and the exit
 			return err

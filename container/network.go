@@ -106,7 +106,7 @@ func (r *Runtime) disconnectNetworks(c *Config) error {
 	for _, n := range sorted {
 		errs = append(errs, m.Disconnect(n, c.ID))
 	}
-	return errors.Join(errs...)
+	return oneLine(errs...)
 }
 
 // ConnectNetwork is `network connect NET CONTAINER`: a running container
@@ -148,14 +148,22 @@ func (r *Runtime) DisconnectNetwork(netName, ref string) error {
 }
 
 // ContainerAlive tells network reconcile/prune whether a container id
-// still holds its endpoints: it exists and is starting or running.
+// still holds its endpoints: it exists and is starting (its creation not
+// abandoned) or running. It reads the one record without the store lock
+// and settles nothing, so the network code may call it under its own lock.
 func (r *Runtime) ContainerAlive(id string) bool {
-	c, err := r.store().Get(id)
-	if errors.Is(err, ErrNotExist) || (err == nil && c.ID != id) {
+	c, err := r.store().load(id)
+	if errors.Is(err, ErrNotExist) {
 		return false
 	}
 	if err != nil {
-		return true // unreadable state: keep its endpoints rather than guess
+		return true // a broken record: keep its endpoints rather than guess (rm removes them)
 	}
-	return c.Status == StatusCreated || c.IsRunning()
+	switch c.Status {
+	case StatusCreated:
+		return c.ownerAlive() || processAlive(c.Pid, c.PidStart)
+	case StatusRunning:
+		return processAlive(c.Pid, c.PidStart)
+	}
+	return false
 }

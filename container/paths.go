@@ -1,6 +1,56 @@
 // Package container is the container lifecycle: ids and names, the state
 // store, the init process and its root filesystem, images, logs, and the
 // shim that watches a detached container.
+//
+// # Crash-safe records
+//
+// Any mydocker process may be killed at any instant. A container's record
+// (<root>/containers/<id>/config.json) is written atomically under the
+// store lock, before anything else exists for the container, and always
+// names the process that answers for it: its Creator (`run`, with its start
+// time) while it is being made, then its monitor (MonitorPid and
+// MonitorStart: the shim of a detached container, or `run` in the
+// foreground), and, while an exit is being released, the process releasing
+// it. Its steps:
+//
+//	created   record written; then the init started and recorded (Pid),
+//	          its cgroup and network made
+//	running   recorded just before the go signal: the command runs
+//	exited    the exit recorded (Releasing), then the cgroup and network
+//	          endpoints released (Releasing cleared), or with --rm the
+//	          layer and state directory removed
+//
+// Whatever the container holds is named by its id (cgroup mydocker/<id>,
+// layer <data-root>/containers/<id>, endpoints owned by the id in the
+// network files), and its release is idempotent: what is already gone is
+// success, so a teardown cut short is simply done again.
+//
+// Every List (and so Get, ps, rm, run's name check) first settles, under the
+// store lock, the records whose owner is dead (pid and start time) and whose
+// init is dead: a "created" one is an abandoned creation, undone (teardown,
+// layer, state directory: the state before the run); a "running" one died
+// with nobody to record it: it is recorded exited with code 255 (as docker
+// records a container it finds dead) and released; an exited one still
+// Releasing, or with --rm, is released or removed. The settling process
+// records itself as the owner before it acts, outside the lock, so no two
+// commands act on one record, and one killed meanwhile leaves the record
+// for the next. A record whose owner lives, or whose init lives, is never
+// touched.
+//
+// # Broken records
+//
+// A record is checked after parsing: null, {}, not JSON, an ID that is not
+// its directory's name, an unknown Status, an invalid Name, no Cmd, a
+// negative pid... are one error naming the file and what is wrong
+// (*BrokenError: inspect, stop, exec, logs say it). It never hides the
+// others: List gives it as a dead entry (ps -a: "Dead (config.json:
+// REASON)"), and rm (rm -f if processes remain in its cgroup, which are
+// killed) removes it by its directory's name (or a prefix): its cgroup,
+// its endpoints in every network, its layer and its state directory. A
+// state directory without config.json is dead the same way ("missing"),
+// unless it holds nothing but temporary files: then it is the remains of
+// a Create (which holds the lock from mkdir to the write) or a Delete
+// killed half way, owns nothing, and List removes it.
 package container
 
 import "path/filepath"

@@ -296,11 +296,13 @@ func (p *initProcess) abort() error {
 		p.plan.Gone(DryRunPid) // killed: its namespaces, and their mounts, go
 		return nil
 	}
+	// Killed before its spec pipe closes: an init that read EOF there
+	// would report "the parent went away", hiding the real cause.
+	p.cmd.Process.Kill()
 	p.specW.Close()
 	if p.console != nil {
 		p.console.Close()
 	}
-	p.cmd.Process.Kill()
 	p.cmd.Wait()
 	p.io.finish()
 	<-p.logDone

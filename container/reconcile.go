@@ -121,8 +121,8 @@ func (r *Runtime) rebooted(was, now string) error {
 	r.K.Log().Warnf("the machine has rebooted since the last command (boot id %s, now %s): the containers it ran are exited (%d)",
 		short(was), short(now), RebootExitCode)
 	for _, c := range list {
-		if c.Status == StatusExited && !c.AutoRemove {
-			continue
+		if c.Status == StatusExited && !c.AutoRemove || c.Status == StatusDead {
+			continue // (a dead one's record cannot be updated: rm removes it)
 		}
 		if err := r.finish(c.ID, RebootExitCode); err != nil {
 			r.K.Log().Warnf("after the reboot, container %s: %v", c.Name, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mydocker/mydocker/cgroups"
@@ -47,11 +48,19 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 
 // create checks the options and writes the new container's state.
 func (r *Runtime) create(o RunOptions) (*Config, error) {
+	// Records a dead mydocker left are settled first: the name, address
+	// and ports of an abandoned creation are free again for this one.
+	if _, err := r.store().List(); err != nil {
+		return nil, err
+	}
 	c, err := r.newConfig(o, r.images().Resolve)
 	if err != nil {
 		return nil, err
 	}
 	letAll(r.K, r.scriptVars(c.ID))
+	// This process answers for the record until a monitor takes it: if it
+	// dies first, the next command undoes the creation (settle.go).
+	c.Creator, c.CreatorStart = self()
 	if err := r.store().Create(c); err != nil {
 		return nil, err
 	}
@@ -184,25 +193,42 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	// The init builds its root filesystem while we connect it.
 	err = p.sendSpec(spec)
 	if err == nil {
+		// Recorded before the cgroup and network are made for it: whoever
+		// finds it later knows whom they are for. Still "created": the
+		// command has not started.
+		mon, monStart := self()
+		if monitor != mon { // a plan's stand-in shim
+			mon, monStart = monitor, pidStart(monitor)
+		}
 		c, err = r.store().Update(c.ID, func(c *Config) error {
-			c.Pid, c.PidStart, c.MonitorPid = p.Pid(), pidStart(p.Pid()), monitor
-			c.Status, c.Started = StatusRunning, time.Now().UTC()
+			c.Pid, c.PidStart, c.MonitorPid, c.MonitorStart = p.Pid(), pidStart(p.Pid()), mon, monStart
 			return nil
 		})
 	}
 	if err == nil {
 		err = r.connect(c, p.Pid())
 	}
+	if err == nil {
+		// Running from just before the go signal: whoever finds the
+		// record once its command has started (its owner killed then) must
+		// know it runs. A kill between this write and the signal leaves a
+		// record running whose init exits without running the command:
+		// settled as exited, like any other that died unrecorded.
+		_, err = r.store().Update(c.ID, func(c *Config) error {
+			c.Status, c.Started = StatusRunning, time.Now().UTC()
+			return nil
+		})
+	}
 	if err != nil {
 		if ierr := p.abort(); ierr != nil {
 			err = ierr
 		}
-		return nil, errors.Join(err, r.teardown(c))
+		return nil, oneLine(err, r.teardown(c))
 	}
 	if err := p.release(); err != nil {
 		p.wait()
 		code := ExitCodeOf(err)
-		return nil, errors.Join(err, r.finish(c.ID, code))
+		return nil, oneLine(err, r.finish(c.ID, code))
 	}
 	return p, nil
 }
@@ -243,7 +269,7 @@ func (r *Runtime) connect(c *Config, pid int) error {
 
 // teardown releases what a container held outside its namespaces (cgroup,
 // network endpoint). It is idempotent and best effort: it keeps going past
-// errors and returns them all.
+// errors and returns them all, as one line.
 func (r *Runtime) teardown(c *Config) error {
 	var errs []error
 	// cgroup: records OOMKilled before the counters go with the cgroup.
@@ -254,23 +280,55 @@ func (r *Runtime) teardown(c *Config) error {
 	if err := r.disconnectNetworks(c); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return oneLine(errs...)
 }
 
 // failed records a container that could not start (and removes it with
 // --rm) and returns the reason.
 func (r *Runtime) failed(c *Config, err error) error {
-	return errors.Join(err, r.finish(c.ID, ExitCodeOf(err)))
+	return oneLine(err, r.finish(c.ID, ExitCodeOf(err)))
+}
+
+// lineErrors are errors told as one line, "; " between them (errors.Join
+// puts each on a line of its own); errors.Is and As see each of them, and
+// the first that asks for an exit code sets it.
+type lineErrors []error
+
+func (e lineErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e lineErrors) Unwrap() []error { return e }
+
+// oneLine joins the non-nil errors into one error told as one line; nil if
+// there are none, the error itself if there is one.
+func oneLine(errs ...error) error {
+	var out lineErrors
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		if !strings.Contains(out[0].Error(), "\n") {
+			return out[0]
+		}
+	}
+	return out
 }
 
 // finish records how a container ended, releases what it held and, with
 // --rm, removes it. The first record of an exit wins.
 func (r *Runtime) finish(id string, code int) error {
 	c, err := r.store().Update(id, func(c *Config) error {
-		if c.Status == StatusExited {
-			return nil
-		}
-		c.Status, c.ExitCode, c.Finished = StatusExited, code, time.Now().UTC()
+		c.exited(code)
 		return nil
 	})
 	if errors.Is(err, ErrNotExist) {
@@ -279,22 +337,41 @@ func (r *Runtime) finish(id string, code int) error {
 	if err != nil {
 		return err
 	}
-	errs := r.teardown(c)
-	if c.AutoRemove {
-		errs = errors.Join(errs, r.removeFiles(c))
+	return r.release(c)
+}
+
+// release releases what the exited container c held, then removes it
+// (--rm) or records that nothing is held any more. On a failure the record
+// stays Releasing: a later command tries again.
+func (r *Runtime) release(c *Config) error {
+	if err := r.teardown(c); err != nil {
+		return err
 	}
-	return errs
+	if c.AutoRemove {
+		return r.removeFiles(c)
+	}
+	if !c.Releasing {
+		return nil
+	}
+	_, err := r.store().Update(c.ID, func(c *Config) error {
+		c.Releasing = false
+		return nil
+	})
+	if errors.Is(err, ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // removeFiles deletes a container's layer and state.
 func (r *Runtime) removeFiles(c *Config) error {
-	var errs error
 	err := r.K.Do(kernel.RemoveAll{Path: r.Paths.LayerDir(c.ID),
 		Reason: "remove the container's layer: its changes (upperdir), overlay's workdir, the mount point"})
 	if err != nil {
-		errs = fmt.Errorf("remove layer of %s: %w", c.Name, err)
+		// The record stays, so that rm can be tried again.
+		return fmt.Errorf("remove layer of %s: %w", ShortID(c.ID), err)
 	}
-	return errors.Join(errs, r.store().Delete(c.ID))
+	return r.store().Delete(c.ID)
 }
 
 // writeEtcFiles writes the container's /etc/hostname, /etc/hosts and

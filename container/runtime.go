@@ -19,7 +19,7 @@ type Runtime struct {
 	LogFormat string
 }
 
-func (r *Runtime) store() Store   { return Store{Paths: r.Paths, K: r.K} }
+func (r *Runtime) store() Store   { return Store{Paths: r.Paths, K: r.K, r: r} }
 func (r *Runtime) images() Images { return Images{Paths: r.Paths, K: r.K} }
 
 // Store is the container state store.

@@ -95,21 +95,32 @@ func (r *Runtime) Shim(id string) error {
 		json.NewEncoder(ready).Encode(rep)
 		ready.Close()
 	}
-	c, err := r.store().Get(id)
+	// The shim answers for the container from now on: if `run -d` dies
+	// while the shim starts it, the creation is not taken for abandoned.
+	// It takes over only from its own `run -d` (its parent, still alive):
+	// once that died, the next command undoes the creation (settle.go).
+	runD := os.Getppid()
+	c, err := r.store().Update(id, func(c *Config) error {
+		if c.Creator != runD || c.MonitorPid != 0 {
+			return fmt.Errorf("container %s: its `mydocker run -d` is gone: not started", c.Name)
+		}
+		c.MonitorPid, c.MonitorStart = self()
+		return nil
+	})
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: 125})
-		return err
+		return reported(err)
 	}
 	logf, err := os.OpenFile(r.Paths.LogPath(c.ID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: 125})
-		return err
+		return reported(err)
 	}
 	defer logf.Close()
 	p, err := r.start(c, stdio{Out: logf, Err: logf, Tty: c.Tty}, os.Getpid())
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: ExitCodeOf(err)})
-		return err
+		return reported(err)
 	}
 	report(shimReport{OK: true})
 	// From here on nobody reads our stderr: keep what we log (the
@@ -131,3 +142,13 @@ func (r *Runtime) Shim(id string) error {
 	}
 	return nil
 }
+
+// reportedError is a failure the shim has reported to `run -d`, which
+// prints it: the shim exits with its code and says nothing (main prints
+// no error whose text is empty), so it is told once.
+type reportedError struct{ code int }
+
+func (e reportedError) Error() string { return "" }
+func (e reportedError) ExitCode() int { return e.code }
+
+func reported(err error) error { return reportedError{ExitCodeOf(err)} }

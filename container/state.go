@@ -1,9 +1,12 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -22,6 +25,9 @@ const (
 	StatusCreated = "created"
 	StatusRunning = "running"
 	StatusExited  = "exited"
+	// StatusDead is never on disk: List gives it to a record it cannot
+	// use (see Config.Broken), as docker calls a container it cannot handle.
+	StatusDead = "dead"
 )
 
 // Sentinel errors callers branch on.
@@ -30,6 +36,21 @@ var (
 	ErrRunning   = errors.New("container is running")
 	ErrNameTaken = errors.New("container name is already in use")
 )
+
+// BrokenError is a container's record that cannot be used: unreadable, not
+// JSON, or not a valid record. It names the file and what is wrong.
+type BrokenError struct {
+	ID     string // the name of the container's state directory
+	Path   string // its config.json
+	Reason string
+}
+
+func (e *BrokenError) Error() string {
+	return fmt.Sprintf("container %s is dead: %s: %s", ShortID(e.ID), e.Path, e.Reason)
+}
+
+// Unwrap makes it a corrupt state file, as other readers report theirs.
+func (e *BrokenError) Unwrap() error { return statefile.ErrCorrupt }
 
 // Mount is one -v volume.
 type Mount struct {
@@ -73,12 +94,27 @@ type Config struct {
 	Pid        int    `json:",omitempty"`
 	PidStart   uint64 `json:",omitempty"` // the pid's start time (clock ticks since boot), to tell a reused pid
 	MonitorPid int    `json:",omitempty"` // the process that waits for pid: `run` in the foreground, or the shim
-	ExitCode   int
-	OOMKilled  bool   `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
-	Error      string `json:",omitempty"`
-	Created    time.Time
-	Started    time.Time `json:",omitempty"`
-	Finished   time.Time `json:",omitempty"`
+	// MonitorStart is MonitorPid's start time: a record whose creator and
+	// monitor are both gone has nobody to finish it (see settle.go).
+	MonitorStart uint64 `json:",omitempty"`
+	// Creator is the mydocker process that writes the record (`run`), and
+	// CreatorStart its start time: it finishes the creation or undoes it.
+	Creator      int    `json:",omitempty"`
+	CreatorStart uint64 `json:",omitempty"`
+	// Releasing is set with the exit and cleared once what the container
+	// held (cgroup, network endpoints) is released: an exited record still
+	// Releasing whose monitor died had its teardown cut short.
+	Releasing bool `json:",omitempty"`
+	ExitCode  int
+	OOMKilled bool   `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
+	Error     string `json:",omitempty"`
+	Created   time.Time
+	Started   time.Time `json:",omitempty"`
+	Finished  time.Time `json:",omitempty"`
+
+	// Broken says why the record on disk cannot be used (List's "dead"
+	// entries); never written.
+	Broken string `json:"-"`
 }
 
 // Store is the set of containers under --root, locked and atomic. Its
@@ -87,6 +123,9 @@ type Config struct {
 type Store struct {
 	Paths Paths
 	K     kernel.Kernel // nil: a real one, logging to the standard logger
+	// r, when set (Runtime.Store), lets List and Create settle records
+	// whose owner died: release what they held (see settle.go).
+	r *Runtime
 }
 
 func (s Store) k() kernel.Kernel {
@@ -107,7 +146,7 @@ func (s Store) Create(c *Config) error {
 		return err
 	}
 	defer unlock()
-	all, err := s.listLocked()
+	all, err := s.scan()
 	if err != nil {
 		return err
 	}
@@ -132,7 +171,7 @@ func (s Store) Create(c *Config) error {
 	}
 	if err := s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c}); err != nil {
 		// Not recorded: nothing would ever remove the directory.
-		return errors.Join(err, s.k().Do(kernel.RemoveAll{Path: dir, Reason: "the record could not be written: remove the state directory again"}))
+		return oneLine(err, s.k().Do(kernel.RemoveAll{Path: dir, Reason: "the record could not be written: remove the state directory again"}))
 	}
 	return nil
 }
@@ -152,7 +191,12 @@ func (s Store) Update(id string, fn func(c *Config) error) (*Config, error) {
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	return c, s.k().Do(kernel.WriteState{Path: s.Paths.configPath(id), Value: c})
+	return c, s.write(c)
+}
+
+// write records c; the caller holds the lock.
+func (s Store) write(c *Config) error {
+	return s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c})
 }
 
 // Delete removes a container's state directory.
@@ -162,29 +206,134 @@ func (s Store) Delete(id string) error {
 		return err
 	}
 	defer unlock()
-	err = s.k().Do(kernel.RemoveAll{Path: s.Paths.StateDir(id),
-		Reason: "remove the container's state directory (its record, log and /etc files)"})
+	err = s.k().Do(removeStateDir{kernel.RemoveAll{Path: s.Paths.StateDir(id),
+		Reason: "remove the container's state directory (its record, log and /etc files)"}})
 	if err != nil {
 		return fmt.Errorf("remove state of %s: %w", ShortID(id), err)
 	}
 	return nil
 }
 
-func (s Store) load(id string) (*Config, error) {
-	var c Config
-	if err := kernel.ReadState(s.k(), s.Paths.configPath(id), &c); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNotExist, id)
-		}
-		return nil, err
+// removeStateDir is `rm -rf DIR` of a container's state directory with its
+// record removed last: a kill half way leaves either the record, for rm to
+// be tried again, or a directory with nothing in it, which List sweeps.
+type removeStateDir struct{ kernel.RemoveAll }
+
+func (o removeStateDir) Apply(x *kernel.Exec) error {
+	entries, err := os.ReadDir(o.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	return &c, nil
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() != "config.json" {
+			if err := os.RemoveAll(filepath.Join(o.Path, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return o.RemoveAll.Apply(x)
 }
 
-// List returns every container, oldest first.
-func (s Store) List() ([]*Config, error) { return s.listLocked() }
+// load reads and checks the record of container id (its directory's name):
+// ErrNotExist when there is no such directory, a *BrokenError when the
+// record cannot be used. It takes no lock: a record is replaced atomically.
+func (s Store) load(id string) (*Config, error) {
+	path := s.Paths.configPath(id)
+	var c *Config
+	err := kernel.ReadState(s.k(), path, &c)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(s.Paths.StateDir(id)); serr == nil && !s.isPlan() {
+			return nil, &BrokenError{ID: id, Path: path, Reason: reasonMissing}
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNotExist, id)
+	}
+	if err != nil {
+		return nil, &BrokenError{ID: id, Path: path, Reason: readReason(err)}
+	}
+	if c == nil {
+		return nil, &BrokenError{ID: id, Path: path, Reason: "null, not a container record"}
+	}
+	if err := c.check(id); err != nil {
+		return c, &BrokenError{ID: id, Path: path, Reason: err.Error()}
+	}
+	return c, nil
+}
 
-func (s Store) listLocked() ([]*Config, error) {
+// reasonMissing is a state directory's broken record when it has none.
+const reasonMissing = "missing"
+
+// isPlan: the store is read through a plan, which may have removed a
+// record whose directory is still on disk.
+func (s Store) isPlan() bool {
+	_, ok := s.K.(*kernel.Plan)
+	return ok
+}
+
+// readReason is what is wrong with a record that could not be decoded,
+// without the path (BrokenError names it).
+func readReason(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &syn):
+		return "not valid JSON: " + syn.Error()
+	case errors.As(err, &typ):
+		return "not a container record: " + typ.Error()
+	case errors.As(err, &pe):
+		return pe.Err.Error() // (e.g. "permission denied": the path is told already)
+	}
+	return err.Error()
+}
+
+// check reports what is wrong with a record read from the state directory
+// named id; nil if nothing is.
+func (c *Config) check(id string) error {
+	switch {
+	case c.ID == "":
+		return errors.New("no ID")
+	case c.ID != id:
+		return fmt.Errorf("its ID %q is not its directory's name", ShortID(c.ID))
+	case !isID(c.ID):
+		return fmt.Errorf("its ID %q is not 64 hex digits", c.ID)
+	case c.Name == "":
+		return errors.New("no Name")
+	case ValidateName(c.Name) != nil:
+		return fmt.Errorf("invalid Name %q", c.Name)
+	case len(c.Cmd) == 0:
+		return errors.New("no Cmd")
+	case c.Pid < 0 || c.MonitorPid < 0 || c.Creator < 0:
+		return fmt.Errorf("a negative pid (Pid %d, MonitorPid %d, Creator %d)", c.Pid, c.MonitorPid, c.Creator)
+	}
+	switch c.Status {
+	case StatusCreated, StatusExited:
+	case StatusRunning:
+		if c.Pid == 0 {
+			return errors.New(`Status "running" without a Pid`)
+		}
+	default:
+		return fmt.Errorf("unknown Status %q (created, running or exited)", c.Status)
+	}
+	return nil
+}
+
+// List returns every container, oldest first, after settling the records
+// whose owner died (see settle.go). A record that cannot be used is in
+// the list, dead (Status "dead", Broken says why): one broken container
+// never hides the others.
+func (s Store) List() ([]*Config, error) {
+	all, settled, err := s.settle()
+	if err != nil || !settled {
+		return all, err
+	}
+	return s.scan()
+}
+
+// scan reads every container's record, oldest first.
+func (s Store) scan() ([]*Config, error) {
 	entries, err := os.ReadDir(s.Paths.containersDir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -198,10 +347,13 @@ func (s Store) listLocked() ([]*Config, error) {
 			continue
 		}
 		c, err := s.load(e.Name())
-		if errors.Is(err, ErrNotExist) {
-			continue // being created or removed right now
-		}
-		if err != nil {
+		var broken *BrokenError
+		switch {
+		case errors.As(err, &broken):
+			c = s.dead(c, broken)
+		case errors.Is(err, ErrNotExist):
+			continue // removed right now
+		case err != nil:
 			return nil, err
 		}
 		out = append(out, c)
@@ -210,8 +362,38 @@ func (s Store) listLocked() ([]*Config, error) {
 	return out, nil
 }
 
-// Get finds a container by name, full id or unique id prefix.
+// dead is the entry of a broken record: its directory's name as its id,
+// and of what could be read (c, may be nil) only what ps shows; nothing
+// else of it is trusted.
+func (s Store) dead(c *Config, b *BrokenError) *Config {
+	d := &Config{ID: b.ID, Status: StatusDead, Broken: b.Reason}
+	if c != nil {
+		d.Image, d.Cmd, d.Created = c.Image, c.Cmd, c.Created
+		if ValidateName(c.Name) == nil {
+			d.Name = c.Name
+		}
+	}
+	if d.Created.IsZero() {
+		if fi, err := os.Stat(s.Paths.StateDir(b.ID)); err == nil {
+			d.Created = fi.ModTime()
+		}
+	}
+	return d
+}
+
+// Get finds a container by name, full id or unique id prefix. A dead one
+// is its *BrokenError: only rm can act on it.
 func (s Store) Get(ref string) (*Config, error) {
+	c, err := s.Lookup(ref)
+	if err == nil && c.Broken != "" {
+		return nil, &BrokenError{ID: c.ID, Path: s.Paths.configPath(c.ID), Reason: c.Broken}
+	}
+	return c, err
+}
+
+// Lookup is Get that also finds dead containers (by their directory's
+// name, or the name their broken record gives), for rm.
+func (s Store) Lookup(ref string) (*Config, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("%w: empty name", ErrNotExist)
 	}

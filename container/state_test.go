@@ -2,10 +2,14 @@ package container
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mydocker/mydocker/internal/statefile"
 )
 
 func newTestStore(t *testing.T) Store {
@@ -56,7 +60,7 @@ func TestStoreUpdateAndCorruptFile(t *testing.T) {
 		t.Fatalf("after Update: %+v", got)
 	}
 	os.WriteFile(s.Paths.configPath(c.ID), []byte("{broken"), 0o644)
-	if _, err := s.Get("x"); err == nil || !strings.Contains(err.Error(), s.Paths.configPath(c.ID)) {
+	if _, err := s.Get(c.ID); err == nil || !strings.Contains(err.Error(), s.Paths.configPath(c.ID)) {
 		t.Fatalf("a corrupt state file must be an error naming it, got %v", err)
 	}
 	if err := s.Delete(c.ID); err != nil {
@@ -64,5 +68,105 @@ func TestStoreUpdateAndCorruptFile(t *testing.T) {
 	}
 	if list, err := s.List(); err != nil || len(list) != 0 {
 		t.Fatalf("after Delete: %v %v", list, err)
+	}
+}
+
+// A broken record is one clear error naming its file, and a dead entry in
+// the list: the other containers are unaffected, and a new one can be made.
+func TestStoreBrokenRecords(t *testing.T) {
+	id := func(i int) string { return fmt.Sprintf("d%02d", i) + strings.Repeat("0", 61) }
+	good := func(i int) string {
+		return fmt.Sprintf(`{"ID":%q,"Name":"c%d","Cmd":["sh"],"Status":"exited"}`, id(i), i)
+	}
+	cases := []struct{ content, reason string }{
+		{"null", "null"},
+		{"{}", "no ID"},
+		{`"garbage"`, "not a container record"},
+		{"garbage", "not valid JSON"},
+		{`{"ID":"` + strings.Repeat("e", 64) + `","Name":"x","Cmd":["sh"],"Status":"exited"}`, "is not its directory's name"},
+		{strings.Replace(good(5), `"exited"`, `"zombie"`, 1), `unknown Status "zombie"`},
+		{strings.Replace(good(6), `"c6"`, `"bad/name"`, 1), `invalid Name "bad/name"`},
+		{strings.Replace(good(7), `"Cmd":["sh"],`, ``, 1), "no Cmd"},
+		{strings.Replace(good(8), `"Status"`, `"Pid":-4,"Status"`, 1), "negative pid"},
+		{strings.Replace(good(9), `"exited"`, `"running"`, 1), "without a Pid"},
+		{"", "not valid JSON"},
+	}
+	s := newTestStore(t)
+	healthy := add(t, s, strings.Repeat("a", 64), "healthy")
+	for i, tc := range cases {
+		dir := s.Paths.StateDir(id(i))
+		os.MkdirAll(dir, 0o700)
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A directory with files but no record (its config.json deleted).
+	os.MkdirAll(s.Paths.StateDir(id(99)), 0o700)
+	os.WriteFile(filepath.Join(s.Paths.StateDir(id(99)), "hosts"), nil, 0o644)
+	cases = append(cases, struct{ content, reason string }{"", reasonMissing})
+	list, err := s.List()
+	if err != nil {
+		t.Fatalf("List fails for all because of some: %v", err)
+	}
+	if len(list) != len(cases)+1 {
+		t.Fatalf("List has %d entries, want %d", len(list), len(cases)+1)
+	}
+	for i, tc := range cases {
+		n := i
+		if i == len(cases)-1 {
+			n = 99
+		}
+		_, err := s.Get(id(n))
+		var b *BrokenError
+		if !errors.As(err, &b) || !strings.Contains(err.Error(), tc.reason) || !strings.Contains(err.Error(), s.Paths.configPath(id(n))) {
+			t.Errorf("%q: Get = %v, want an error naming %s and %q", tc.content, err, s.Paths.configPath(id(n)), tc.reason)
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: error on more than one line: %q", tc.content, err)
+		}
+		c, err := s.Lookup(id(n)[:12])
+		if err != nil || c.State() != StatusDead || c.IsRunning() || !strings.HasPrefix(c.StatusText(time.Now()), "Dead (config.json: ") {
+			t.Errorf("%q: Lookup = %+v, %v; want a dead entry", tc.content, c, err)
+		}
+	}
+	if c, err := s.Get("healthy"); err != nil || c.ID != healthy.ID {
+		t.Errorf("the healthy container: %v, %v", c, err)
+	}
+	add(t, s, strings.Repeat("b", 64), "another")
+}
+
+// A state directory with no record and nothing but temporary files is the
+// remains of a killed Create or Delete: listing removes it.
+func TestStoreSweepsEmptyStateDirs(t *testing.T) {
+	s := newTestStore(t)
+	add(t, s, strings.Repeat("a", 64), "keep")
+	empty := s.Paths.StateDir(strings.Repeat("f", 64))
+	os.MkdirAll(empty, 0o700)
+	os.WriteFile(filepath.Join(empty, ".config.json.tmp-123"), []byte("{"), 0o644)
+	list, err := s.List()
+	if err != nil || len(list) != 1 || list[0].Name != "keep" {
+		t.Fatalf("List = %v, %v", list, err)
+	}
+	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the leftover directory is still there: %v", err)
+	}
+}
+
+// Teardown errors are told on one line, and each is still there for
+// errors.Is; a broken record is a corrupt state file.
+func TestOneLineErrors(t *testing.T) {
+	a, b := errors.New("first\nsecond"), fmt.Errorf("third: %w", ErrNotExist)
+	err := oneLine(nil, a, nil, b)
+	if err == nil || strings.Contains(err.Error(), "\n") || err.Error() != "first; second; third: no such container" {
+		t.Fatalf("oneLine = %q", err)
+	}
+	if !errors.Is(err, ErrNotExist) || !errors.Is(err, a) {
+		t.Errorf("oneLine hides its errors: %v", err)
+	}
+	if oneLine(nil, nil) != nil || oneLine(b) != b {
+		t.Errorf("oneLine of none or one error changes it")
+	}
+	if !errors.Is(&BrokenError{ID: "x", Path: "p", Reason: "r"}, statefile.ErrCorrupt) {
+		t.Errorf("a broken record is not a corrupt state file")
 	}
 }

@@ -23,7 +23,8 @@ func (c *Config) IsRunning() bool {
 	return c.Status == StatusRunning && processAlive(c.Pid, c.PidStart)
 }
 
-// State is the container's state as a word: created, running or exited.
+// State is the container's state as a word: created, running, exited, or
+// dead (its record is broken).
 func (c *Config) State() string {
 	if c.Status == StatusRunning && !c.IsRunning() {
 		return StatusExited
@@ -34,6 +35,8 @@ func (c *Config) State() string {
 // StatusText reads like docker's STATUS column.
 func (c *Config) StatusText(now time.Time) string {
 	switch c.State() {
+	case StatusDead:
+		return "Dead (config.json: " + c.Broken + ")"
 	case StatusRunning:
 		return "Up " + HumanDuration(now.Sub(c.Started))
 	case StatusExited:

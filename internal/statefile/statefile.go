@@ -96,9 +96,10 @@ var ErrNotExist = os.ErrNotExist
 var ErrCorrupt = errors.New("corrupt")
 
 // Corrupt is the error of a state file at path whose content is wrong for
-// reason: one line naming the file and what is wrong.
+// reason: one line naming the file and what is wrong. It wraps reason too
+// (a reader may tell a syntax error from a wrong type).
 func Corrupt(path string, reason error) error {
-	return fmt.Errorf("state file %s is %w: %v", path, ErrCorrupt, reason)
+	return fmt.Errorf("state file %s is %w: %w", path, ErrCorrupt, reason)
 }
 
 // ReadJSON decodes path into v. A missing file wraps os.ErrNotExist; a
