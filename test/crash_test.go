@@ -105,6 +105,10 @@ var crashCases = []crashCase{
 	{name: "run then rm", key: "run", setup: withNk, op: runC, next: []crashStep{rmC}},
 	{name: "run then retry", key: "run", setup: withNk, op: runC,
 		next: []crashStep{step("", runC...)}, retry: true, undo: []crashStep{rmC}},
+	// In the foreground, run itself starts, waits for and tears down its
+	// container (no shim).
+	{name: "foreground run then rm", key: "run", setup: withNk,
+		op: []string{"run", "--name", "c", "--net", "nk", "-p", "18080:80", "busybox", "sleep", "0.2"}, next: []crashStep{rmC}},
 	{name: "rm -f then rm -f", key: "rm", setup: withNk, prep: []crashStep{step("", runC...)},
 		op: []string{"rm", "-f", "c"}, next: []crashStep{rmC}},
 	{name: "shim then rm -f", key: "shim", setup: withNk,
