@@ -136,7 +136,6 @@ func TestCrashAtEveryKillPoint(t *testing.T) {
 // returns how many kill points it covered.
 func crashEveryPoint(t *testing.T, c crashCase) int {
 	x := fresh(t, c)
-	defer func() { x.close() }()
 	before, after := x.snapshot(), ""
 	if c.retry { // the state a successful operation leaves
 		x.mustSteps(c.prep)
@@ -355,7 +354,6 @@ func indent(s string) string {
 // lists: nothing leaks, and no two live containers ever share an address.
 func TestCrashRandomKillsConcurrentRuns(t *testing.T) {
 	x := newCrashEnv(t)
-	defer func() { x.close() }()
 	warmUp(x)
 	withNk(x)
 	x.settle()

@@ -33,6 +33,7 @@ type crashEnv struct {
 	ids                 map[string]bool // every container id seen under the roots
 	sleepers            []*exec.Cmd     // netsetgo's "containers"
 	pid                 int             // the last sleeper's pid, for "$PID" in args
+	closed              bool
 }
 
 func newCrashEnv(t *testing.T) *crashEnv {
@@ -45,6 +46,7 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	if err := x.holder.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(x.close) // also when a Fatal stops the test half way
 	waitOwnNetns(t, x.holder.Process.Pid)
 	x.in("ip", "link", "set", "lo", "up")
 	return x
@@ -53,7 +55,12 @@ func newCrashEnv(t *testing.T) *crashEnv {
 // close ends what the env started or leaked (by pid: the holder, the
 // sleepers, mydocker's processes and containers under its roots) and
 // removes the cgroups of its containers; the namespaces go with the holder.
+// Closing twice is closing once.
 func (x *crashEnv) close() {
+	if x.closed {
+		return
+	}
+	x.closed = true
 	for _, p := range x.procs() {
 		syscall.Kill(p.pid, syscall.SIGKILL)
 	}
