@@ -7,7 +7,12 @@ OUT ?= mydocker
 # two or three times (run, init, shim), and the dynamic loader costs ~3 ms
 # each time. The tags drop code mydocker never uses (cgo DNS and user
 # lookups, urfave/cli's man-page generator).
-BUILDFLAGS = -tags netgo,osusergo,urfave_cli_no_docs -ldflags "-linkmode external -extldflags -static -s -w"
+# TAGS adds build tags: `make build TAGS=crashtest` is the tests' binary,
+# with the crash-injection switch (internal/kernel/crash_on.go); plain
+# `make build` is the release build, without it.
+TAGS ?=
+comma := ,
+BUILDFLAGS = -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),$(comma)$(TAGS)) -ldflags "-linkmode external -extldflags -static -s -w"
 PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins
 

@@ -64,6 +64,8 @@ func setupLogging(c *cli.Context) error {
 	}
 	logrus.SetOutput(os.Stderr)
 	logrus.AddHook(narrate.NewSourceHook())
+	// Only a crashtest build has the crash-injection switch; elsewhere a no-op.
+	kernel.ArmCrash(cmd.CrashKey(c.Args().Slice()))
 	return nil
 }
 

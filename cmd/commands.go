@@ -5,6 +5,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -55,4 +56,36 @@ func seam(dryRun bool) kernel.Kernel {
 		return kernel.NewPlan(kernel.NewReal(log), log)
 	}
 	return kernel.NewNarrating(log)
+}
+
+// CrashKey names the verb that args (the command line after the global
+// flags) run, as the crash-injection switch of a crashtest build knows it
+// (kernel.ArmCrash): the verb ("run", "shim"), with its subcommand where
+// it has some ("network create"), and "netsetgo -cleanup" for netsetgo's
+// undo, which is an operation of its own.
+func CrashKey(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	for _, c := range Commands() {
+		if !c.HasName(args[0]) {
+			continue
+		}
+		if len(c.Subcommands) > 0 && len(args) > 1 {
+			for _, s := range c.Subcommands {
+				if s.HasName(args[1]) {
+					return c.Name + " " + s.Name
+				}
+			}
+		}
+		if c == Netsetgo {
+			for _, a := range args[1:] {
+				if f := strings.TrimLeft(a, "-"); f == "cleanup" || f == "cleanup=true" {
+					return c.Name + " -cleanup"
+				}
+			}
+		}
+		return c.Name
+	}
+	return args[0]
 }

@@ -34,8 +34,9 @@ func run(m *testing.M) int {
 		defer os.RemoveAll(dir)
 		os.Chmod(dir, 0o755) // the not-root test runs it as nobody
 		binary = filepath.Join(dir, "mydocker")
-		// The Makefile's build, the one users get.
-		build := exec.Command("make", "-C", "..", "build", "OUT="+binary)
+		// The Makefile's build, the one users get, plus the crash-injection
+		// switch that only a crashtest build has (see test/crash_test.go).
+		build := exec.Command("make", "-C", "..", "build", "OUT="+binary, "TAGS=crashtest")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "build mydocker:", err)
@@ -182,4 +183,20 @@ func (e *env) leftovers() []string {
 		}
 	}
 	return out
+}
+
+// waitOwnNetns waits until pid, an `unshare --net ... sleep` just started,
+// is the sleep in a network namespace of its own.
+func waitOwnNetns(t *testing.T, pid int) {
+	t.Helper()
+	self, _ := os.Readlink("/proc/self/ns/net")
+	for i := 0; i < 400; i++ {
+		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if ns != "" && ns != self && strings.HasSuffix(exe, "sleep") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never got its own network namespace", pid)
 }

@@ -75,17 +75,8 @@ func netnsProcess(t *testing.T) (int, func()) {
 	var once sync.Once
 	kill := func() { once.Do(func() { c.Process.Kill(); c.Wait() }) }
 	t.Cleanup(kill)
-	self, _ := os.Readlink("/proc/self/ns/net")
-	for i := 0; i < 400; i++ {
-		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if ns != "" && ns != self && strings.HasSuffix(exe, "sleep") {
-			return pid, kill
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("pid %d never got its own network namespace", pid)
-	return 0, nil
+	waitOwnNetns(t, pid)
+	return pid, kill
 }
 
 func inNs(t *testing.T, pid int, args ...string) string {

@@ -80,15 +80,7 @@ func outside(t *testing.T) int {
 	}
 	pid := c.Process.Pid
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL); c.Wait(); exec.Command("ip", "link", "del", "out0").Run() })
-	self, _ := os.Readlink("/proc/self/ns/net")
-	for i := 0; i < 200; i++ {
-		ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if ns != "" && ns != self && strings.HasSuffix(exe, "sleep") {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitOwnNetns(t, pid)
 	p := fmt.Sprint(pid)
 	sh(t, "ip", "link", "add", "out0", "type", "veth", "peer", "name", "eth0", "netns", p)
 	sh(t, "ip", "addr", "add", "10.99.0.1/24", "dev", "out0")

@@ -137,11 +137,17 @@ func opError(op Op, err error) error {
 	if err == nil {
 		return nil
 	}
+	return fmt.Errorf("%s: %w", describe(op), err)
+}
+
+// describe is op's command as a user would have typed it, or its comment
+// where no command exists.
+func describe(op Op) string {
 	c := op.Command()
 	if len(c.Argv) == 0 && len(c.Shell) == 0 {
-		return fmt.Errorf("%s: %w", c.Comment, err)
+		return c.Comment
 	}
-	return fmt.Errorf("%s: %w", c.Text(nil), err)
+	return c.Text(nil)
 }
 
 // Report logs the outcome of an operation at INFO, at the line that calls

@@ -32,6 +32,7 @@ func (n *Narrating) Do(ops ...Op) error {
 		} else if s {
 			continue
 		}
+		crashPoint(op)
 		say(n.real.log, sourceOf(op, src), &n.vars, nil, op)
 		if err := op.Apply(n.real.x); err != nil {
 			return opError(op, err)

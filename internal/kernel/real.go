@@ -39,6 +39,7 @@ func (r *Real) do(op Op) (done bool, err error) {
 	} else if s {
 		return false, nil
 	}
+	crashPoint(op)
 	if err := op.Apply(r.x); err != nil {
 		return false, opError(op, err)
 	}
