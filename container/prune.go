@@ -236,7 +236,8 @@ func layersMounted(dir string) map[string]bool {
 }
 
 // pruneTemp removes the temp files of atomic writes (statefile's
-// .NAME.tmp-DIGITS) that a killed writer left anywhere under --root.
+// .NAME.tmp-PID-DIGITS) that a killed writer left anywhere under --root
+// (the next write of the same file removes them too).
 func (r *Runtime) pruneTemp(rep *PruneReport) error {
 	var errs []error
 	err := filepath.WalkDir(resolved(r.Paths.Root), func(p string, d fs.DirEntry, err error) error {
@@ -267,15 +268,17 @@ func (r *Runtime) pruneTemp(rep *PruneReport) error {
 	return errors.Join(errs...)
 }
 
-// isTempName: os.CreateTemp's name for statefile's pattern ".NAME.tmp-*",
-// the * a string of digits.
+// isTempName: os.CreateTemp's name for statefile's pattern
+// ".NAME.tmp-PID-*" (or ".NAME.tmp-*" of earlier versions), the * a
+// string of digits.
 func isTempName(name string) bool {
 	i := strings.LastIndex(name, ".tmp-")
 	if !strings.HasPrefix(name, ".") || i < 1 {
 		return false
 	}
 	digits := name[i+len(".tmp-"):]
-	return digits != "" && strings.Trim(digits, "0123456789") == ""
+	return strings.Trim(digits, "0123456789") == "" && digits != "" ||
+		strings.Count(digits, "-") == 1 && strings.Trim(digits, "0123456789-") == "" && digits[0] != '-' && digits[len(digits)-1] != '-'
 }
 
 // pruneCgroups removes the cgroups under mydocker/ that no record owns,

@@ -202,6 +202,7 @@ func TestIsTempName(t *testing.T) {
 		".config.json.tmp-123456": true, ".x.tmp-1": true, ".subnet.json.tmp-42": true,
 		"config.json": false, ".config.json.tmp-": false, ".tmp-12": false, "x.tmp-12": false,
 		".config.json.tmp-12a": false, ".lock": false, "tmp-1": false,
+		".config.json.tmp-4242-123456": true, ".nk.tmp-1-2": true, ".nk.tmp--2": false, ".nk.tmp-1-": false, ".nk.tmp-1-2-3": false,
 	} {
 		if got := isTempName(name); got != want {
 			t.Errorf("isTempName(%q) = %v", name, got)

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,7 +56,10 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory for %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// The writer's pid in the name: a later writer of the file removes the
+	// temp files of writers that died (removeDead).
+	prefix := "." + filepath.Base(path) + ".tmp-"
+	tmp, err := os.CreateTemp(dir, prefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -81,11 +86,26 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	done = true
+	removeDead(dir, prefix)
 	// No fsync of the directory: it would make the rename itself survive a
 	// power cut, which runtime state under /var/run (gone at boot) does not
 	// need, and it costs milliseconds on every container start. Readers
 	// and a crash still see the whole old file or the whole new one.
 	return nil
+}
+
+// removeDead removes the temp files dir/prefix<pid>-* of writers no longer
+// alive (killed between the temp file and the rename). Best effort.
+func removeDead(dir, prefix string) {
+	names, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+	for _, n := range names {
+		pid, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(n), prefix), "-")
+		if _, err := strconv.Atoi(pid); ok && err == nil {
+			if _, err := os.Stat("/proc/" + pid); errors.Is(err, os.ErrNotExist) {
+				os.Remove(n)
+			}
+		}
+	}
 }
 
 // ErrNotExist is returned (wrapped) by ReadJSON when the file is missing.

@@ -2,6 +2,7 @@ package statefile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +81,28 @@ func TestLockSerialisesReadModifyWrite(t *testing.T) {
 	}
 	if n != 50 {
 		t.Fatalf("counter = %d, want 50", n)
+	}
+}
+
+// A temp file left by a writer that died goes with the next write of the
+// file; a live writer's stays.
+func TestWriteRemovesDeadWritersTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	dead := filepath.Join(dir, ".state.json.tmp-4194304-123") // above pid_max's default: no such process
+	live := filepath.Join(dir, fmt.Sprintf(".state.json.tmp-%d-456", os.Getpid()))
+	for _, f := range []string{dead, live} {
+		if err := os.WriteFile(f, []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteJSON(path, map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("a dead writer's temp file is left: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live writer's temp file went: %v", err)
 	}
 }
