@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,12 +33,22 @@ func planManager(t *testing.T) (*Manager, *kernel.Plan) {
 var errInjected = errors.New("injected failure")
 
 // failAt makes the k-th op from now on fail (k from 1).
-func failAt(p *kernel.Plan, k int) *kernel.Op {
+func failAt(p *kernel.Plan, k int) *kernel.Op { return failFrom(p, k, k) }
+
+// dieAt makes the plan stop changing anything from its k-th op on (k from
+// 1), as a mydocker process killed there would: no rollback runs either.
+func dieAt(p *kernel.Plan, k int) *kernel.Op { return failFrom(p, k, math.MaxInt) }
+
+// failFrom fails the ops k to last from now on, and returns where the
+// first of them will be.
+func failFrom(p *kernel.Plan, k, last int) *kernel.Op {
 	i := 0
 	var failed kernel.Op
 	p.Fail = func(op kernel.Op) error {
 		if i++; i == k {
 			failed = op
+		}
+		if i >= k && i <= last {
 			return errInjected
 		}
 		return nil
@@ -271,23 +282,6 @@ func TestPlanEveryStepSaysWhy(t *testing.T) {
 			t.Errorf("why %q: lowercase, one voice", why)
 		}
 	}
-}
-
-// dieAt makes the plan stop changing anything from its k-th op on (k from
-// 1), as a mydocker process killed there would: no rollback runs either.
-func dieAt(p *kernel.Plan, k int) *kernel.Op {
-	i := 0
-	var at kernel.Op
-	p.Fail = func(op kernel.Op) error {
-		if i++; i == k {
-			at = op
-		}
-		if i >= k {
-			return errInjected
-		}
-		return nil
-	}
-	return &at
 }
 
 // A command killed at any step leaves what the next command puts back: the
