@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/statefile"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -26,6 +27,12 @@ func (s *Wirer) Cleanup(pid int, removeBridge string) error {
 	s.k.Let("PID", strconv.Itoa(pid))
 	return network.Locked(s.root, func() error {
 		w, err := s.loadWiring(pid)
+		if errors.Is(err, statefile.ErrCorrupt) {
+			// What it named is unknown: its veth went with the process's
+			// namespace, or stays with the process.
+			s.k.Log().Warnf("%v: removing it", err)
+			return s.k.Do(kernel.RemoveState{Path: s.wiringPath(pid)})
+		}
 		if perr := s.pruneWirings(pid); perr != nil {
 			return perr
 		}

@@ -165,3 +165,31 @@ func sleeper(t *testing.T) int {
 	t.Fatal("sleeper did not enter its namespace")
 	return 0
 }
+
+// A wiring record that does not parse or names nothing is one line naming
+// the file; the other wirings still list, and a cleanup of its pid removes
+// it.
+func TestCorruptWiring(t *testing.T) {
+	for name, content := range map[string]string{
+		"null": "null", "empty": "{}", "garbage": "{not json", "other pid": `{"Pid":7,"Bridge":"b","HostVeth":"veth0","PeerVeth":"veth1"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := New(t.TempDir(), kernel.NewReal(logrus.New()))
+			path := s.wiringPath(4242)
+			os.MkdirAll(s.dir(), 0o755)
+			os.WriteFile(path, []byte(content), 0o644)
+			if _, err := s.loadWiring(4242); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "corrupt") {
+				t.Errorf("load: %v, want an error naming %s", err, path)
+			}
+			if ws, err := s.loadWirings(); err != nil || len(ws) != 0 {
+				t.Errorf("the others: %v, %v", ws, err)
+			}
+			if err := s.Cleanup(4242, ""); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Errorf("the corrupt record is left: %v", err)
+			}
+		})
+	}
+}

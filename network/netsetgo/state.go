@@ -14,6 +14,7 @@ import (
 
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/procfs"
+	"github.com/mydocker/mydocker/internal/statefile"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -72,10 +73,21 @@ func (s *Wirer) bridgeRecordPath(name string) string {
 	return filepath.Join(s.dir(), "bridges", name+".json")
 }
 
+// loadWiring reads and checks the wiring of pid: a record that does not
+// parse or names nothing is one error naming the file (statefile.ErrCorrupt).
 func (s *Wirer) loadWiring(pid int) (*Wiring, error) {
-	w := &Wiring{}
-	if err := kernel.ReadState(s.k, s.wiringPath(pid), w); err != nil {
+	var w *Wiring
+	path := s.wiringPath(pid)
+	if err := kernel.ReadState(s.k, path, &w); err != nil {
 		return nil, err
+	}
+	switch {
+	case w == nil:
+		return nil, statefile.Corrupt(path, errors.New("null"))
+	case w.Pid != pid:
+		return nil, statefile.Corrupt(path, fmt.Errorf("Pid is %d, not the file's %d", w.Pid, pid))
+	case w.Bridge == "" || w.HostVeth == "" || w.PeerVeth == "":
+		return nil, statefile.Corrupt(path, errors.New("no Bridge, HostVeth or PeerVeth"))
 	}
 	return w, nil
 }
@@ -96,6 +108,10 @@ func (s *Wirer) loadWirings() ([]*Wiring, error) {
 			continue
 		}
 		w, err := s.loadWiring(pid)
+		if errors.Is(err, statefile.ErrCorrupt) {
+			s.k.Log().Warnf("%v (skipped; `netsetgo -cleanup -pid %d` removes it)", err, pid)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -106,12 +122,24 @@ func (s *Wirer) loadWirings() ([]*Wiring, error) {
 }
 
 // loadBridgeRecord returns the bridge's record, empty if there is none.
+// A record that does not parse or is not the bridge's is replaced by an
+// empty one, with a warning: what netsetgo did to the bridge is then
+// left as it is, which is safe.
 func (s *Wirer) loadBridgeRecord(name string) (*bridgeRecord, error) {
-	rec := &bridgeRecord{Name: name}
-	if err := kernel.ReadState(s.k, s.bridgeRecordPath(name), rec); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
+	var rec *bridgeRecord
+	path := s.bridgeRecordPath(name)
+	err := kernel.ReadState(s.k, path, &rec)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return &bridgeRecord{Name: name}, nil
+	case err == nil && (rec == nil || rec.Name != name):
+		err = statefile.Corrupt(path, fmt.Errorf("not the record of bridge %s", name))
 	}
-	return rec, nil
+	if errors.Is(err, statefile.ErrCorrupt) {
+		s.k.Log().Warnf("%v: taken as empty", err)
+		return &bridgeRecord{Name: name}, nil
+	}
+	return rec, err
 }
 
 // bridgeRecordOp writes the record, or removes it when it holds nothing.
