@@ -27,7 +27,7 @@ func init() {
 }
 
 // WriteState writes one of mydocker's state files as JSON, atomically
-// (statefile.WriteJSON: temp file, fsync, rename). The caller holds the
+// (statefile.WriteJSON: temp file, rename). The caller holds the
 // file's lock.
 type WriteState struct {
 	Path  string

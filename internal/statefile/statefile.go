@@ -1,9 +1,17 @@
 // Package statefile reads and writes mydocker's JSON state files safely:
 // writers hold an exclusive flock on a separate lock file (a lock on the data
 // file itself would protect nothing once a rename replaces it) and replace the
-// data atomically (temp file in the same directory, fsync, rename),
-// so concurrent mydocker processes never lose or duplicate an update, and a
-// crash leaves either the old or the new file, never half of one.
+// data atomically (temp file in the same directory, rename), so concurrent
+// mydocker processes never lose or duplicate an update, and a process killed
+// at any instant leaves either the old or the new file, never half of one.
+//
+// The files are runtime state (--root, /var/run: a tmpfs on most hosts, gone
+// at boot), so they are not fsynced, as runc does not fsync its state.json:
+// a kill cannot tear a rename, only a power cut can, and after one the state
+// is that of a reboot (every container exited); a file torn by it is then a
+// corrupt record, which every reader reports and `rm`/`network rm` remove.
+// An fsync per write cost a millisecond or more on a disk-backed /var/run,
+// several times on each container start.
 package statefile
 
 import (
@@ -76,9 +84,6 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -87,10 +92,6 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	}
 	done = true
 	removeDead(dir, prefix)
-	// No fsync of the directory: it would make the rename itself survive a
-	// power cut, which runtime state under /var/run (gone at boot) does not
-	// need, and it costs milliseconds on every container start. Readers
-	// and a crash still see the whole old file or the whole new one.
 	return nil
 }
 
