@@ -234,17 +234,7 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 		if ep.HostsPath == "" {
 			continue
 		}
-		var peers []*Endpoint
-		for _, o := range all {
-			if o.Containers[id] == nil {
-				continue
-			}
-			for _, pid := range byAddress(o.Containers) {
-				peers = append(peers, o.Containers[pid])
-			}
-		}
-		err := m.k.Do(kernel.WriteFile{Path: ep.HostsPath, Content: string(hostsContent(ep, peers)), Create: true,
-			Reason: fmt.Sprintf("the /etc/hosts of container %s (bound from this file, rewritten in place): the names on its networks", names.ShortID(id))})
+		err := m.writeHostsOf(ep, all)
 		if err != nil && id == self {
 			return err
 		}
@@ -253,6 +243,22 @@ func (m *Manager) writeHosts(nw *Network, self string) error {
 		}
 	}
 	return nil
+}
+
+// writeHostsOf writes the /etc/hosts of the container of ep: itself (by
+// ep's address), then the containers of every network of all it is on.
+func (m *Manager) writeHostsOf(ep *Endpoint, all []*Network) error {
+	var peers []*Endpoint
+	for _, o := range all {
+		if o.Containers[ep.ID] == nil {
+			continue
+		}
+		for _, pid := range byAddress(o.Containers) {
+			peers = append(peers, o.Containers[pid])
+		}
+	}
+	return m.k.Do(kernel.WriteFile{Path: ep.HostsPath, Content: string(hostsContent(ep, peers)), Create: true,
+		Reason: fmt.Sprintf("the /etc/hosts of container %s (bound from this file, rewritten in place): the names on its networks", names.ShortID(ep.ID))})
 }
 
 // byAddress lists the ids of the endpoints in m.

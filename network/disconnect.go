@@ -35,7 +35,19 @@ func (m *Manager) Disconnect(network, containerID string) error {
 			return err
 		}
 		if cur, err := m.load(network); err == nil {
-			return m.writeHosts(cur, "")
+			if err := m.writeHosts(cur, ""); err != nil {
+				return err
+			}
+		}
+		// Still on another network: its own file loses this one's names.
+		all, err := m.loadAll()
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if e := o.Containers[containerID]; e != nil && e.HostsPath != "" {
+				return m.writeHostsOf(e, all)
+			}
 		}
 		return nil
 	}))

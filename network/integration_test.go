@@ -737,3 +737,35 @@ func TestRemoveCorruptNetwork(t *testing.T) {
 		t.Errorf("after rm: %v", err)
 	}
 }
+
+// A container disconnected from one of its two networks no longer lists,
+// in its /etc/hosts, its address on that network.
+func TestDisconnectRewritesOwnHosts(t *testing.T) {
+	m, _ := testManager(t)
+	before := snap(t)
+	mustCreate(t, m, "hostsa", "192.168.65.0/24")
+	mustCreate(t, m, "hostsb", "192.168.66.0/24")
+	pid := sleeper(t)
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	for _, n := range []string{"hostsa", "hostsb"} {
+		a := attach("b0b0b0b0b0b00001", pid, n)
+		a.HostsPath = hosts
+		if _, err := m.Connect(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := os.ReadFile(hosts); !strings.Contains(string(b), "192.168.66.") {
+		t.Fatalf("hosts before the disconnect:\n%s", b)
+	}
+	if err := m.Disconnect("hostsb", "b0b0b0b0b0b00001"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(hosts); strings.Contains(string(b), "192.168.66.") || !strings.Contains(string(b), "192.168.65.2") {
+		t.Errorf("hosts after disconnecting hostsb:\n%s", b)
+	}
+	m.Disconnect("hostsa", "b0b0b0b0b0b00001")
+	if err := m.Remove("hostsa", "hostsb"); err != nil {
+		t.Fatal(err)
+	}
+	before.check(t)
+}
