@@ -110,7 +110,11 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 			}
 		}
 		nw = cur
-		return m.writeHosts(cur, a.Container)
+		all, err := m.loadAll()
+		if err != nil {
+			return err
+		}
+		return m.writeHosts(cur, all, a.Container)
 	})
 	if err != nil {
 		return nil, u.Run(err)
@@ -224,11 +228,7 @@ func (m *Manager) remake(nw *Network) error {
 // their container may be going away). A container on several networks
 // sees the containers of all of them, so its file is built from every
 // network it is on.
-func (m *Manager) writeHosts(nw *Network, self string) error {
-	all, err := m.loadAll()
-	if err != nil {
-		return err
-	}
+func (m *Manager) writeHosts(nw *Network, all []*Network, self string) error {
 	for _, id := range byAddress(nw.Containers) {
 		ep := nw.Containers[id]
 		if ep.HostsPath == "" {

@@ -30,32 +30,50 @@ func (m *Manager) Disconnect(network, containerID string) error {
 	} else {
 		errs = append(errs, drv.Disconnect(nw, ep))
 	}
-	errs = append(errs, m.locked(func() error {
-		if err := m.release(network, containerID); err != nil {
-			return err
-		}
-		if cur, err := m.load(network); err == nil {
-			if err := m.writeHosts(cur, ""); err != nil {
-				return err
-			}
-		}
-		// Still on another network: its own file loses this one's names.
-		all, err := m.loadAll()
-		if err != nil {
-			return err
-		}
-		for _, o := range all {
-			if e := o.Containers[containerID]; e != nil && e.HostsPath != "" {
-				return m.writeHostsOf(e, all)
-			}
-		}
-		return nil
-	}))
+	errs = append(errs, m.locked(func() error { return m.forget(network, containerID) }))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect %s from network %s: %w", names.ShortID(containerID), network, err)
 	}
 	kernel.Report(m.k, "container %s disconnected from network %s", names.ShortID(containerID), network)
 	return nil
+}
+
+// forget (under the lock) rewrites the /etc/hosts files as they are
+// without the endpoint (the network's other containers', and the
+// container's own when it stays on another network), then forgets the
+// endpoint, which frees its address: last, so that a disconnect killed
+// before it is done again whole by the next. Missing network or endpoint:
+// nothing to do.
+func (m *Manager) forget(network, id string) error {
+	nw, err := m.load(network)
+	if errors.Is(err, ErrNotExist) {
+		return nil
+	}
+	if err != nil || nw.Containers[id] == nil {
+		return err
+	}
+	all, err := m.loadAll()
+	if err != nil {
+		return err
+	}
+	delete(nw.Containers, id)
+	for i, o := range all {
+		if o.Name == nw.Name {
+			all[i] = nw // as it will be
+		}
+	}
+	if err := m.writeHosts(nw, all, ""); err != nil {
+		return err
+	}
+	for _, o := range all {
+		if e := o.Containers[id]; e != nil && e.HostsPath != "" {
+			if err := m.writeHostsOf(e, all); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return m.k.Do(m.record(nw))
 }
 
 // claim marks the endpoint as being torn down by this process, so that two

@@ -254,9 +254,8 @@ func (x *crashEnv) settle() {
 // routes and iptables in the env's namespaces (and in the sleeper's and
 // the live containers'), mydocker's files under the roots (the network
 // files and the IPAM whole, without times and pids), mounts under the
-// roots, the cgroups of the env's containers, and its processes. Container
-// ids read <ID>. (Not the containers' /etc/hosts: a disconnect, killed or
-// not, leaves the line of the network left; that is no crash's doing.)
+// roots, the cgroups of the env's containers, their /etc/hosts, and its
+// processes. Container ids read <ID>.
 func (x *crashEnv) snapshot() string {
 	x.t.Helper()
 	x.collectIDs()
@@ -290,6 +289,11 @@ func (x *crashEnv) snapshot() string {
 	}
 	section("file", x.files(), true)
 	section("json", x.stateJSON(), false)
+	hosts, _ := filepath.Glob(filepath.Join(x.root, "containers", "*", "hosts"))
+	for _, h := range hosts {
+		data, _ := os.ReadFile(h)
+		section("hosts", string(data), false)
+	}
 	section("mount", x.mounts(), true)
 	section("cgroup", x.cgroups(), true)
 	var ps []string
