@@ -54,3 +54,13 @@ func familiarRef(ref name.Reference) string {
 	}
 	return Familiar(ref.Context()) + sep + ref.Identifier()
 }
+
+// FamiliarString is a full reference as docker shows it
+// ("alpine@sha256:..." for index.docker.io/library/alpine@sha256:...).
+func FamiliarString(s string) string {
+	ref, err := name.ParseReference(s)
+	if err != nil {
+		return s
+	}
+	return familiarRef(ref)
+}

@@ -279,10 +279,6 @@ func (s *Store) configOf(r *Record) (*v1.ConfigFile, error) {
 
 // Tag makes dst name the image src names.
 func (s *Store) Tag(src, dst string) error {
-	im, err := s.Lookup(src)
-	if err != nil {
-		return err
-	}
 	ref, err := ParseReference(dst)
 	if err != nil {
 		return err
@@ -290,6 +286,10 @@ func (s *Store) Tag(src, dst string) error {
 	tag, ok := ref.(name.Tag)
 	if !ok {
 		return fmt.Errorf("tag %s: a tag, not a digest, is wanted", dst)
+	}
+	im, err := s.Lookup(src)
+	if err != nil {
+		return err
 	}
 	unlock, err := s.lock()
 	if err != nil {
