@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -132,10 +131,7 @@ var imageInspect = &cli.Command{
 			}
 			out = append(out, im)
 		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "    ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return printJSON(out)
 	},
 }
 

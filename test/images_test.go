@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,5 +137,57 @@ func TestImagesListsFlatAndStoreImages(t *testing.T) {
 	var insp []struct{ RepoTags []string }
 	if err := json.Unmarshal([]byte(e.ok("image", "inspect", "busybox")), &insp); err != nil || insp[0].RepoTags[0] != "busybox:latest" {
 		t.Errorf("inspect busybox: %+v %v", insp, err)
+	}
+}
+
+// A pull killed before each of its steps leaves no image (only verified
+// blobs and whole layers); a retry completes it, and rmi then leaves
+// nothing, not even a dead writer's temp file. An rmi killed before each
+// of its steps is finished by `image prune`.
+func TestPullAndRmiKilledAtEveryStep(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
+	ref := reg + "/app:v1"
+	store := filepath.Join(e.dataRoot, "image")
+	clean := func(when string) {
+		t.Helper()
+		var left []string
+		filepath.WalkDir(store, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.HasSuffix(p, "/.lock") && !strings.HasSuffix(p, "repositories.json") {
+				left = append(left, strings.TrimPrefix(p, store+"/"))
+			}
+			return nil
+		})
+		if len(left) > 0 {
+			t.Fatalf("%s: the store still holds %v", when, left)
+		}
+	}
+	for _, verb := range []string{"pull", "rmi"} {
+		for n := 1; ; n++ {
+			if verb == "rmi" {
+				e.ok("pull", "-q", ref)
+			}
+			r := runCmd(t, []string{"MYDOCKER_TEST_KILL=" + verb + ":" + strconv.Itoa(n)}, nil, binary,
+				"--root", e.root, "--data-root", e.dataRoot, verb, ref)
+			if r.code == 0 {
+				if verb == "pull" {
+					e.ok("rmi", ref)
+				}
+				clean(verb + " run to its end")
+				break
+			}
+			if verb == "pull" {
+				if out := e.ok("images", "-q"); strings.TrimSpace(out) != "" {
+					t.Fatalf("pull killed before step %d left an image: %q (%s)", n, out, r.stderr)
+				}
+				e.ok("pull", "-q", ref) // the retry
+				e.ok("rmi", ref)
+			} else {
+				e.run("rmi", ref) // untagged already, or not
+				e.ok("image", "prune")
+			}
+			clean(verb + " killed before step " + strconv.Itoa(n) + " and then finished")
+		}
 	}
 }

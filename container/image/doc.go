@@ -43,10 +43,11 @@
 // verified, and may stay after an interrupted pull for the next one to use.
 // A layer is unpacked into layers/.tmp-<pid>-<hex> and renamed into place
 // under the lock: a layer directory is whole, made once however many pulls
-// race. The image record is written after its layers and before its tags:
-// an interrupted pull leaves no image, only verified blobs and whole layers
-// that no record names (the next pull uses them, `image prune` removes them,
-// and temp files and directories of dead writers are removed by the next
-// writer). Removal goes the other way: tags first, then the record, then
-// what no record names any more.
+// race. The image's tags are written after its layers, and its record last:
+// a tag whose image has no record is not seen, so the record's write makes
+// the image, whole and tagged. An interrupted pull leaves no image, only
+// verified blobs, whole layers and tags that no record backs (the next pull
+// uses them, `image prune` and `rmi` remove them, and temp files and
+// directories of dead writers are removed by the next writer). Removal goes
+// the other way: tags first, then the record, then what no record names.
 package image

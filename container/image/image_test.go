@@ -10,14 +10,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -421,5 +426,26 @@ func TestLoadOCILayoutAndArchive(t *testing.T) {
 	s2, _ := newStore(t)
 	if loaded, err := s2.Load(archive, nil); err != nil || len(loaded) != 1 || loaded[0].ID != id.String() {
 		t.Fatalf("load of an OCI archive: %+v %v", loaded, err)
+	}
+}
+
+func TestPullThroughAnIndexPicksThisPlatform(t *testing.T) {
+	s, log := newStore(t)
+	reg := imagetest.Registry(t)
+	mine, other := imagetest.App(t, "mine"), imagetest.App(t, "other")
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: other, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "s390x"}}},
+		mutate.IndexAddendum{Add: mine, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: runtime.GOARCH}}})
+	r, _ := name.ParseReference(reg + "/multi:v1")
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+	rec := pull(t, s, reg+"/multi:v1")
+	want, _ := mine.ConfigName()
+	if rec.ID != want.String() {
+		t.Fatalf("pulled %s, want this platform's %s", rec.ID, want)
+	}
+	if !strings.Contains(log.String(), "an index: ask for the manifest of its linux/"+runtime.GOARCH+" image") {
+		t.Errorf("the walk through the index is not narrated:\n%s", log)
 	}
 }

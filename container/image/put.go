@@ -24,9 +24,9 @@ type source interface {
 	from() string
 }
 
-// put stores img (blobs, layers, record) and points tags at it; repo, if
-// set, gets a RepoDigest. The record is written after the layers, the tags
-// after the record (see the package doc).
+// put stores img (blobs, layers, tags, record); repo, if set, gets a
+// RepoDigest. The record, written last, makes the image (see the package
+// doc).
 func (s *Store) put(img v1.Image, src source, tags []name.Tag, repo *name.Repository) (*Record, error) {
 	rawManifest, err := img.RawManifest()
 	if err != nil {
@@ -125,10 +125,13 @@ func (s *Store) put(img v1.Image, src source, tags []name.Tag, repo *name.Reposi
 			DiffID: cfg.RootFS.DiffIDs[i].String(), ChainID: chain.String(), Size: l.Size})
 		parent = chain
 	}
-	if err := s.K.Do(kernel.WriteState{Path: s.recordPath(m.Config.Digest), Value: rec}); err != nil {
+	// The tags before the record: a tag whose image has no record is not
+	// seen (and the next sweep drops it), so the image appears whole and
+	// tagged in one step, the record's write.
+	if err := s.setTags(rec.ID, tags); err != nil {
 		return nil, err
 	}
-	return rec, s.setTags(rec.ID, tags)
+	return rec, s.K.Do(kernel.WriteState{Path: s.recordPath(m.Config.Digest), Value: rec})
 }
 
 // unpack makes layer chain from its blob, once: into a temp directory,

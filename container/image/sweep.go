@@ -10,7 +10,7 @@ import (
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// sweep removes what no image record names: layers (each renamed out of
+// sweep removes what no image record names: tags, layers (each renamed out of
 // place first, so a half-removed layer is never used), their short links,
 // blobs, and the temp files of writers that died. The caller holds the
 // lock. A record that does not read keeps everything (it may name them).
@@ -23,12 +23,29 @@ func (s *Store) sweep() error {
 	if err := s.removeDeadTemps(); err != nil {
 		return err
 	}
-	layers, blobs := map[string]bool{}, map[string]bool{}
+	layers, blobs, ids := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range recs {
+		ids[r.ID] = true
 		blobs[r.ID], blobs[r.Manifest] = true, true
 		for _, l := range r.Layers {
 			layers[strings.TrimPrefix(l.ChainID, "sha256:")] = true
 			blobs[l.Digest] = true
+		}
+	}
+	repos, err := s.readRepos()
+	if err != nil {
+		return err
+	}
+	dangling := false
+	for t, id := range repos.Tags {
+		if !ids[id] {
+			delete(repos.Tags, t) // a pull cut short between its tags and its record
+			dangling = true
+		}
+	}
+	if dangling {
+		if err := s.K.Do(kernel.WriteState{Path: s.reposPath(), Value: repos}); err != nil {
+			return err
 		}
 	}
 	links, _ := os.ReadDir(s.linksDir())
