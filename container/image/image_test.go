@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -447,5 +448,59 @@ func TestPullThroughAnIndexPicksThisPlatform(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "an index: ask for the manifest of its linux/"+runtime.GOARCH+" image") {
 		t.Errorf("the walk through the index is not narrated:\n%s", log)
+	}
+}
+
+// docker save >= 25 writes an OCI layout with a manifest.json beside it
+// that names the blobs by their layout paths.
+func TestLoadDocker25StyleArchive(t *testing.T) {
+	s, _ := newStore(t)
+	img := imagetest.App(t, "25")
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendImage(img); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := img.Manifest()
+	entry := map[string]any{"Config": "blobs/sha256/" + m.Config.Digest.Hex, "RepoTags": []string{"app:v25"}}
+	var layers []string
+	for _, l := range m.Layers {
+		layers = append(layers, "blobs/sha256/"+l.Digest.Hex)
+	}
+	entry["Layers"] = layers
+	data, _ := json.Marshal([]any{entry})
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "docker25.tar")
+	if out, err := exec.Command("tar", "-C", dir, "-cf", archive, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	loaded, err := s.Load(archive, nil)
+	id, _ := img.ConfigName()
+	if err != nil || len(loaded) != 1 || loaded[0].ID != id.String() || loaded[0].Tags[0].Name() != "index.docker.io/library/app:v25" {
+		t.Fatalf("load: %+v %v", loaded, err)
+	}
+}
+
+func TestInsecureRegistries(t *testing.T) {
+	t.Setenv(InsecureEnv, "registry.example:5000, other.example")
+	for ref, scheme := range map[string]string{
+		"registry.example:5000/app:v1": "http",
+		"other.example/app":            "http",
+		"secure.example/app":           "https",
+		"127.0.0.1:5000/app":           "http",
+		"alpine":                       "https",
+	} {
+		r, err := ParseReference(ref)
+		if err != nil || r.Context().Scheme() != scheme {
+			t.Errorf("%s: %v %v, want %s", ref, r, err, scheme)
+		}
+	}
+	if r, _ := ParseReference("alpine"); r.Name() != "index.docker.io/library/alpine:latest" || familiarRef(r) != "alpine:latest" {
+		t.Errorf("alpine is %s (%s)", r.Name(), familiarRef(r))
 	}
 }

@@ -94,6 +94,12 @@ func (s *Store) put(img v1.Image, src source, tags []name.Tag, repo *name.Reposi
 		return nil, err
 	}
 	defer unlock()
+	// Fetched without the lock, so that pulls run side by side: an rmi's
+	// sweep may have removed a blob no record named yet. Under the lock,
+	// what is there stays; what is gone is fetched again.
+	if err := s.K.Do(ops...); err != nil {
+		return nil, err
+	}
 	rec := &Record{ID: m.Config.Digest.String(), Manifest: mdigest.String(), MediaType: string(m.MediaType), Created: cfg.Created.Time}
 	if old, err := s.readRecord(m.Config.Digest); err == nil {
 		rec.RepoDigests = old.RepoDigests

@@ -386,15 +386,13 @@ func (s *Store) Remove(ref string, force bool, users []User) ([]string, error) {
 	return did, s.sweep()
 }
 
-// uses reports whether container u runs image im.
+// uses reports whether container u runs image im: by its recorded id, or
+// by the reference it was run with (an id, a tag or a digest).
 func (s *Store) uses(u User, im *Summary) bool {
 	if u.ImageID != "" {
 		return u.ImageID == im.ID
 	}
-	if u.Image == "" {
-		return false
-	}
-	if strings.TrimPrefix(u.Image, "sha256:") != "" && strings.HasPrefix(strings.TrimPrefix(im.ID, "sha256:"), strings.TrimPrefix(u.Image, "sha256:")) && len(strings.TrimPrefix(u.Image, "sha256:")) >= 12 {
+	if id := strings.TrimPrefix(u.Image, "sha256:"); len(id) >= 12 && isHex(id) && strings.HasPrefix(im.ID, "sha256:"+id) {
 		return true
 	}
 	r, err := ParseReference(u.Image)
@@ -406,12 +404,7 @@ func (s *Store) uses(u User, im *Summary) bool {
 			return true
 		}
 	}
-	for _, d := range im.RepoDigests {
-		if d == r.Name() {
-			return true
-		}
-	}
-	return false
+	return contains(im.RepoDigests, r.Name())
 }
 
 // Prune removes the images no tag names and no container uses, then what
