@@ -76,6 +76,9 @@ func extract(r io.Reader, dir string) (*extracted, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read layer: %w (a corrupt or truncated tar)", err)
 		}
+		if hdr.Typeflag == tar.TypeXGlobalHeader {
+			continue // pax defaults for the archive (git archive writes one), not a file
+		}
 		rel, err := cleanName(hdr.Name)
 		if err != nil {
 			return nil, err
@@ -231,7 +234,9 @@ func setMeta(p string, hdr *tar.Header) error {
 		return err
 	}
 	for k, v := range hdr.PAXRecords {
-		if x, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
+		// overlay's own marks come from whiteouts only: a layer that set
+		// trusted.overlay.* itself could redirect lookups elsewhere.
+		if x, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok && !strings.HasPrefix(x, "trusted.overlay.") {
 			if err := unix.Lsetxattr(p, x, []byte(v), 0); err != nil && !errors.Is(err, unix.ENOTSUP) && !errors.Is(err, unix.EPERM) {
 				return fmt.Errorf("set xattr %s on %s: %w", x, p, err)
 			}

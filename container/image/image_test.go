@@ -241,9 +241,23 @@ func TestRemoveIsRefusedWhileUsed(t *testing.T) {
 	if _, err := s.Remove(rec.ID, false, []User{{Name: "x", ImageID: rec.ID}}); err == nil {
 		t.Fatal("remove by id of a used image succeeded")
 	}
-	did, err := s.Remove(reg+"/app:v1", false, nil)
-	if err != nil || len(did) != 2 {
-		t.Fatalf("remove: %v %v", did, err)
+	// Another tag of it goes: the image stays.
+	if err := s.Tag(reg+"/app:v1", "extra:v1"); err != nil {
+		t.Fatal(err)
+	}
+	if did, err := s.Remove("extra:v1", false, users); err != nil || len(did) != 1 {
+		t.Fatalf("untag: %v %v", did, err)
+	}
+	// -f on its last tag: untagged, kept for the container.
+	if did, err := s.Remove(reg+"/app:v1", true, users); err != nil || len(did) != 1 || !strings.HasPrefix(did[0], "Untagged: ") {
+		t.Fatalf("remove -f of a used image: %v %v", did, err)
+	}
+	users[0].ImageID = rec.ID // as run records it
+	if gone, err := s.Prune(users); err != nil || len(gone) != 0 {
+		t.Fatalf("prune removed a used image: %v %v", gone, err)
+	}
+	if gone, err := s.Prune(nil); err != nil || len(gone) != 1 {
+		t.Fatalf("prune: %v %v", gone, err)
 	}
 	for _, d := range []string{s.layersDir(), s.linksDir(), filepath.Join(s.Root, "blobs/sha256"), s.recordsDir()} {
 		if ents, _ := os.ReadDir(d); len(ents) > 0 {

@@ -322,17 +322,21 @@ type User struct {
 }
 
 // Remove untags or deletes an image, as docker's rmi: a tag given untags
-// it, and the image goes with its last tag; an id given deletes the image
-// (with -f even when it has several tags). It is refused while a container
-// uses the image, unless force. It returns what it did, as docker prints it.
+// it, and the image goes with its last tag; an id or digest given deletes
+// the image (with -f even when it has several tags). Deleting an image a
+// container uses is refused; with force the image is untagged and kept for
+// the container (its layers are under it). It returns what it did, as
+// docker prints it.
 func (s *Store) Remove(ref string, force bool, users []User) ([]string, error) {
 	im, err := s.Lookup(ref)
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range users {
-		if s.uses(u, im) && !force {
-			return nil, fmt.Errorf("image %s is used by container %s (%.12s): remove the container first, or use -f", ref, u.Name, u.ID)
+	var user *User
+	for i := range users {
+		if s.uses(users[i], im) {
+			user = &users[i]
+			break
 		}
 	}
 	unlock, err := s.lock()
@@ -344,38 +348,34 @@ func (s *Store) Remove(ref string, force bool, users []User) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var did []string
-	byTag := false
-	if r, err := ParseReference(ref); err == nil {
-		if t, ok := r.(name.Tag); ok && repos.Tags[t.Name()] == im.ID {
-			byTag = true
-			delete(repos.Tags, t.Name())
-			did = append(did, "Untagged: "+familiarRef(t))
-		}
-	}
-	left := 0
-	for t, id := range repos.Tags {
-		if id != im.ID {
-			continue
-		}
-		if byTag {
-			left++
-			continue
-		}
+	// What goes: the tag given, or, given an id or digest, every tag.
+	var untag []string
+	if r, err := ParseReference(ref); err == nil && repos.Tags[r.Name()] == im.ID {
+		untag = []string{r.Name()}
+	} else {
 		if len(im.Tags) > 1 && !force {
 			return nil, fmt.Errorf("image %s has several tags: remove them one by one, or use -f", ref)
 		}
-		delete(repos.Tags, t)
-		if tag, err := name.NewTag(t); err == nil {
-			did = append(did, "Untagged: "+familiarRef(tag))
+		for _, t := range im.Tags {
+			untag = append(untag, t.Name())
 		}
+	}
+	deletes := len(untag) == len(im.Tags)
+	if deletes && user != nil && !force {
+		return nil, fmt.Errorf("image %s is used by container %s (%.12s): remove the container first, or use -f", ref, user.Name, user.ID)
+	}
+	var did []string
+	for _, t := range untag {
+		delete(repos.Tags, t)
+		did = append(did, "Untagged: "+FamiliarString(t))
 	}
 	// Tags first: an image whose removal is cut short is untagged, and
 	// `image prune` finishes it.
 	if err := s.K.Do(kernel.WriteState{Path: s.reposPath(), Value: repos}); err != nil {
 		return nil, err
 	}
-	if left > 0 {
+	if !deletes || user != nil {
+		// -f on an image a container uses: untagged, kept for it.
 		return did, nil
 	}
 	id, _ := v1.NewHash(im.ID)
