@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -516,5 +517,50 @@ func TestInsecureRegistries(t *testing.T) {
 	}
 	if r, _ := ParseReference("alpine"); r.Name() != "index.docker.io/library/alpine:latest" || familiarRef(r) != "alpine:latest" {
 		t.Errorf("alpine is %s (%s)", r.Name(), familiarRef(r))
+	}
+}
+
+// 128 layers, docker's limit, mount through their short links (their full
+// paths would overflow a page of mount options); 129 are refused.
+func TestManyLayersFitInTheMountOptions(t *testing.T) {
+	s, _ := newStore(t)
+	reg := imagetest.Registry(t)
+	var layers []v1.Layer
+	for i := 0; i <= MaxLayers; i++ {
+		layers = append(layers, imagetest.Layer(t, imagetest.Entry{Name: fmt.Sprintf("f%03d", i), Body: "x"}))
+	}
+	for _, n := range []int{MaxLayers, MaxLayers + 1} {
+		img, err := mutate.AppendLayers(empty.Image, layers[:n]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imagetest.Push(t, fmt.Sprintf("%s/many:%d", reg, n), img)
+	}
+	if _, _, err := s.Pull(context.Background(), fmt.Sprintf("%s/many:%d", reg, MaxLayers+1)); err == nil || !strings.Contains(err.Error(), "at most 128") {
+		t.Fatalf("pull of 129 layers: %v", err)
+	}
+	ref := fmt.Sprintf("%s/many:%d", reg, MaxLayers)
+	pull(t, s, ref)
+	dir, links, err := s.Links(ref)
+	if err != nil || len(links) != MaxLayers {
+		t.Fatalf("links %d %v", len(links), err)
+	}
+	opts := "lowerdir=" + strings.Join(links, ":")
+	if len(opts) >= 4096 {
+		t.Fatalf("the mount options take %d bytes", len(opts))
+	}
+	merged := t.TempDir()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	err = unix.Mount("overlay", merged, "overlay", 0, opts)
+	os.Chdir(wd)
+	if err != nil {
+		t.Fatalf("mount 128 layers: %v", err)
+	}
+	defer unix.Unmount(merged, unix.MNT_DETACH)
+	if ents, _ := os.ReadDir(merged); len(ents) != MaxLayers {
+		t.Errorf("the merged view holds %d files, want %d", len(ents), MaxLayers)
 	}
 }
