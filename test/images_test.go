@@ -33,6 +33,7 @@ func TestImageVerbsWithARegistry(t *testing.T) {
 	if out := e.ok("pull", "-q", ref); out != ref+"\n" {
 		t.Errorf("pull -q: %q", out)
 	}
+	e.fails("run does not take those yet", "run", "--rm", ref, "true")
 
 	var insp []struct {
 		Id          string
