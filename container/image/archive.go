@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/mydocker/mydocker/internal/archive"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -170,7 +171,7 @@ func (s *Store) loadFile(file string, src archiveSource) ([]Loaded, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = extract(f, dir)
+		err = archive.Untar(f, dir)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", file, err)

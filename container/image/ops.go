@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/internal/archive"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -136,8 +137,6 @@ type whiteoutOp struct {
 	Opaque    bool
 }
 
-const opaqueMarker = ".wh..wh..opq"
-
 func (w whiteoutOp) Why() string {
 	if w.Opaque {
 		return "an opaque directory: it hides what lower layers hold there"
@@ -146,7 +145,7 @@ func (w whiteoutOp) Why() string {
 }
 func (w whiteoutOp) Command() kernel.Command {
 	if w.Opaque {
-		return kernel.Command{Shell: []string{"rm", "-f", filepath.Join(w.Dir, opaqueMarker), "&&",
+		return kernel.Command{Shell: []string{"rm", "-f", filepath.Join(w.Dir, archive.OpaqueMarker), "&&",
 			"setfattr", "-n", "trusted.overlay.opaque", "-v", "y", w.Dir}}
 	}
 	return kernel.Command{Shell: []string{"rm", "-f", filepath.Join(w.Dir, ".wh."+w.Name), "&&",
