@@ -63,8 +63,11 @@ var imageList = &cli.Command{
 			if r.ID == "" {
 				id = "-"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s%s\t%s ago\t%s\n", r.Repository, r.Tag, digest(r.Digest), id,
-				container.HumanDuration(time.Since(r.Created)), size)
+			created := "N/A" // an image whose config gives no date
+			if r.Created.Unix() > 0 {
+				created = container.HumanDuration(time.Since(r.Created)) + " ago"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s%s\t%s\t%s\n", r.Repository, r.Tag, digest(r.Digest), id, created, size)
 		}
 		return w.Flush()
 	},
