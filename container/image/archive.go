@@ -108,7 +108,8 @@ type archiveSource struct{ file string }
 func (a archiveSource) fetch(d v1.Hash, tmp string) kernel.Command {
 	return kernel.Command{Comment: "mydocker copies " + d.String() + " from " + a.file + " to " + tmp}
 }
-func (a archiveSource) from() string { return "from " + a.file }
+func (a archiveSource) from() string  { return "from " + a.file }
+func (a archiveSource) saved() string { return "" }
 
 // Loaded is one image a load stored, with the tags it got.
 type Loaded struct {

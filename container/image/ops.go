@@ -29,7 +29,10 @@ type blobOp struct {
 	Open   func() (io.ReadCloser, error)
 	// Fetch is the command that gets the blob into a file (Fetch(tmp)); nil
 	// when it comes from mydocker's memory (a manifest it was given).
-	Fetch  func(tmp string) kernel.Command
+	Fetch func(tmp string) kernel.Command
+	// Saved, if set, is a file that holds the blob already (a manifest
+	// that curl saved): it is checked and moved into place.
+	Saved  string
 	Reason string
 	n      int64 // makes the temp file's name unique in this process
 }
@@ -48,6 +51,10 @@ func (b blobOp) tmp() string {
 
 func (b blobOp) Why() string { return b.Reason }
 func (b blobOp) Command() kernel.Command {
+	if b.Saved != "" {
+		return kernel.Command{Shell: []string{"echo", b.Digest.Hex + "  " + b.Saved, "|", "sha256sum", "-c", "--quiet",
+			"&&", "mv", b.Saved, b.Path}}
+	}
 	if b.Fetch == nil {
 		return kernel.Command{Comment: "mydocker writes it to " + b.Path + " and checks that its sha256 is " + b.Digest.Hex}
 	}
@@ -92,6 +99,9 @@ func (b blobOp) Apply(*kernel.Exec) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+	}
+	if b.Saved != "" {
+		os.Remove(b.Saved) // moved, in the command's terms
 	}
 	return err
 }

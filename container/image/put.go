@@ -22,6 +22,8 @@ type source interface {
 	fetch(d v1.Hash, tmp string) kernel.Command
 	// from names the source in a step's why ("from 127.0.0.1:5000/app").
 	from() string
+	// saved is the file the manifest was fetched into, if any.
+	saved() string
 }
 
 // put stores img (blobs, layers, tags, record); repo, if set, gets a
@@ -46,9 +48,10 @@ func (s *Store) put(img v1.Image, src source, tags []name.Tag, repo *name.Reposi
 	fetch := func(d v1.Hash) func(string) kernel.Command {
 		return func(tmp string) kernel.Command { return src.fetch(d, tmp) }
 	}
+	keep := newBlobOp(blobOp{Path: s.blobPath(mdigest), Digest: mdigest, Open: memBlob(rawManifest), Saved: src.saved(),
+		Reason: fmt.Sprintf("keep the manifest (%d layers) under its digest %s", len(m.Layers), mdigest)})
 	ops := []kernel.Op{
-		newBlobOp(blobOp{Path: s.blobPath(mdigest), Digest: mdigest, Open: memBlob(rawManifest),
-			Reason: fmt.Sprintf("keep the manifest (%d layers) under its digest %s", len(m.Layers), mdigest)}),
+		keep,
 		newBlobOp(blobOp{Path: s.blobPath(m.Config.Digest), Digest: m.Config.Digest, Fetch: fetch(m.Config.Digest),
 			Open: func() (io.ReadCloser, error) {
 				b, err := img.RawConfigFile()
@@ -97,6 +100,8 @@ func (s *Store) put(img v1.Image, src source, tags []name.Tag, repo *name.Reposi
 	// Fetched without the lock, so that pulls run side by side: an rmi's
 	// sweep may have removed a blob no record named yet. Under the lock,
 	// what is there stays; what is gone is fetched again.
+	keep.Saved = ""
+	ops[0] = keep
 	if err := s.K.Do(ops...); err != nil {
 		return nil, err
 	}

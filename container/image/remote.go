@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -45,8 +47,12 @@ func remoteOptions(ctx context.Context) []remote.Option {
 	}
 }
 
-// registrySource narrates blobs fetched from a repository.
-type registrySource struct{ repo name.Repository }
+// registrySource narrates blobs fetched from a repository; the manifest is
+// fetched into the file manifest.
+type registrySource struct {
+	repo     name.Repository
+	manifest string
+}
 
 func (r registrySource) url(kind, id string) string {
 	return fmt.Sprintf("%s://%s/v2/%s/%s/%s", r.repo.Scheme(), r.repo.RegistryStr(), r.repo.RepositoryStr(), kind, id)
@@ -54,7 +60,8 @@ func (r registrySource) url(kind, id string) string {
 func (r registrySource) fetch(d v1.Hash, tmp string) kernel.Command {
 	return kernel.Command{Argv: []string{"curl", "-fsSL", "-o", tmp, r.url("blobs", d.String())}}
 }
-func (r registrySource) from() string { return "from " + Familiar(r.repo) }
+func (r registrySource) from() string  { return "from " + Familiar(r.repo) }
+func (r registrySource) saved() string { return r.manifest }
 
 // manifestOp asks the registry for a manifest (or an index) and keeps the
 // answer in Out.
@@ -74,7 +81,8 @@ func (m manifestOp) Command() kernel.Command {
 	for _, t := range manifestTypes {
 		accept = append(accept, string(t))
 	}
-	return kernel.Command{Argv: []string{"curl", "-fsSL", "-H", "Accept: " + strings.Join(accept, ", "), m.Src.url("manifests", m.Ref.Identifier())}}
+	return kernel.Command{Argv: []string{"curl", "-fsSL", "-H", "Accept: " + strings.Join(accept, ", "), "-o", m.Src.manifest,
+		m.Src.url("manifests", m.Ref.Identifier())}}
 }
 func (m manifestOp) Apply(*kernel.Exec) error {
 	d, err := remote.Get(m.Ref, m.Opts...)
@@ -82,7 +90,10 @@ func (m manifestOp) Apply(*kernel.Exec) error {
 		return registryError(err)
 	}
 	*m.Out = d
-	return nil
+	if err := os.MkdirAll(filepath.Dir(m.Src.manifest), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(m.Src.manifest, d.Manifest, 0o644)
 }
 
 // registryError makes the library's error one line: the registry's own
@@ -114,7 +125,11 @@ func (s *Store) Pull(ctx context.Context, ref string) (*Record, name.Reference, 
 	if err != nil {
 		return nil, nil, err
 	}
-	src := registrySource{repo: r.Context()}
+	// The manifest's temp file, named by this pid as every temp file of
+	// the store (removeDeadTemps); it is moved into place as a blob.
+	src := registrySource{repo: r.Context(),
+		manifest: filepath.Join(s.Root, "blobs", "sha256", fmt.Sprintf(".tmp-%d-%d-manifest", os.Getpid(), blobSeq.Add(1)))}
+	defer os.Remove(src.manifest) // when the blob was there already
 	opts := remoteOptions(ctx)
 	var desc *remote.Descriptor
 	if err := s.K.Do(manifestOp{Src: src, Ref: r, Opts: opts, Out: &desc,
