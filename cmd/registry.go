@@ -30,7 +30,11 @@ var Pull = &cli.Command{
 		if err != nil {
 			return err
 		}
-		rec, ref, err := rt.ImageStore().Pull(c.Context, c.Args().First())
+		store := rt.ImageStore()
+		if !c.Bool("quiet") && term.IsTerminal(int(os.Stdout.Fd())) {
+			store.Progress = os.Stdout
+		}
+		rec, ref, err := store.Pull(c.Context, c.Args().First())
 		if err != nil {
 			return err
 		}

@@ -59,10 +59,15 @@ func pull(t *testing.T, s *Store, ref string) *Record {
 
 func TestPullByTagAndByDigest(t *testing.T) {
 	s, log := newStore(t)
+	var progress bytes.Buffer
+	s.Progress = &progress
 	reg := imagetest.Registry(t)
 	img := imagetest.App(t, "1")
 	imagetest.Push(t, reg+"/app:v1", img)
 	rec := pull(t, s, reg+"/app:v1")
+	if n := strings.Count(progress.String(), ": Download complete "); n != 3 {
+		t.Errorf("progress: %d layers complete, want 3:\n%q", n, progress.String())
+	}
 	id, _ := img.ConfigName()
 	if rec.ID != id.String() || len(rec.Layers) != 3 {
 		t.Fatalf("record %+v, want id %s and 3 layers", rec, id)

@@ -72,7 +72,11 @@ func (s *Store) put(img v1.Image, src source, tags []name.Tag, repo *name.Reposi
 				if err != nil {
 					return nil, err
 				}
-				return layer.Compressed()
+				rc, err := layer.Compressed()
+				if err != nil || s.Progress == nil {
+					return rc, err
+				}
+				return &progress{ReadCloser: rc, w: s.Progress, name: l.Digest.Hex[:12], total: l.Size}, nil
 			},
 			Reason: fmt.Sprintf("fetch layer %d/%d %s (%s) and check its digest", i+1, len(m.Layers), src.from(), humanSize(l.Size))}))
 	}

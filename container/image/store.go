@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,6 +30,9 @@ var ErrNotExist = errors.New("no such image")
 type Store struct {
 	Root string
 	K    kernel.Kernel
+	// Progress, if set, gets a line per layer fetched, rewritten as it
+	// comes (for a terminal).
+	Progress io.Writer
 }
 
 // NewStore returns the store at root.
