@@ -3,38 +3,86 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/container/image"
 )
 
 var imageList = &cli.Command{
 	Name:    "ls",
 	Aliases: []string{"list"},
 	Usage:   "list images",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the image ids (a flat image's name)"},
+		&cli.BoolFlag{Name: "digests", Usage: "show the manifests' digests"},
+	},
 	Action: func(c *cli.Context) error {
 		rt, err := runtime(c)
 		if err != nil {
 			return err
 		}
-		list, err := rt.Images().List()
+		rows, err := rt.ListImages()
 		if err != nil {
 			return err
 		}
+		if c.Bool("quiet") {
+			seen := map[string]bool{}
+			for _, r := range rows {
+				id := shortImageID(r)
+				if !seen[id] {
+					seen[id] = true
+					fmt.Println(id)
+				}
+			}
+			return nil
+		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
-		fmt.Fprintln(w, "REPOSITORY\tCREATED\tPATH")
-		for _, im := range list {
-			fmt.Fprintf(w, "%s\t%s ago\t%s\n", im.Name, container.HumanDuration(time.Since(im.Created)), im.Path)
+		digest := func(string) string { return "" }
+		head := "REPOSITORY\tTAG\t"
+		if c.Bool("digests") {
+			head += "DIGEST\t"
+			digest = func(d string) string {
+				if d == "" {
+					d = "<none>"
+				}
+				return d + "\t"
+			}
+		}
+		fmt.Fprintln(w, head+"IMAGE ID\tCREATED\tSIZE")
+		for _, r := range rows {
+			size := "-"
+			if r.Size >= 0 {
+				size = image.HumanSize(r.Size)
+			}
+			id := shortImageID(r)
+			if r.ID == "" {
+				id = "-"
+			}
+			created := "N/A" // an image whose config gives no date
+			if r.Created.Unix() > 0 {
+				created = container.HumanDuration(time.Since(r.Created)) + " ago"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s%s\t%s\t%s\n", r.Repository, r.Tag, digest(r.Digest), id, created, size)
 		}
 		return w.Flush()
 	},
 }
 
+// shortImageID is the 12 hex digits docker shows (a flat image: its name).
+func shortImageID(r container.ImageRow) string {
+	if r.ID == "" {
+		return r.Repository
+	}
+	return strings.TrimPrefix(r.ID, "sha256:")[:12]
+}
+
 // Images is `mydocker images`, the same as `mydocker image ls`.
-var Images = &cli.Command{Name: "images", Usage: "list images", Action: imageList.Action}
+var Images = &cli.Command{Name: "images", Usage: "list images", Flags: imageList.Flags, Action: imageList.Action}
 
 // Image is `mydocker image`.
 var Image = &cli.Command{
@@ -77,26 +125,6 @@ var Image = &cli.Command{
 				return rt.Images().ExportTo(c.Args().First(), c.String("output"), os.Stdout)
 			},
 		},
-		{
-			Name:      "rm",
-			Aliases:   []string{"remove"},
-			Usage:     "remove images",
-			ArgsUsage: "NAME [NAME...]",
-			Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "even if containers use it"}},
-			Action: func(c *cli.Context) error {
-				if err := minArgs(c, 1); err != nil {
-					return err
-				}
-				rt, err := runtime(c)
-				if err != nil {
-					return err
-				}
-				users, err := rt.Store().List()
-				if err != nil {
-					return err
-				}
-				return forEach(c, func(name string) error { return rt.Images().Remove(name, users, c.Bool("force")) })
-			},
-		},
+		imageRm, imageInspect, imagePrune, Pull, Push, Tag, Load, Save,
 	},
 }

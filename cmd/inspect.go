@@ -30,9 +30,14 @@ var Inspect = &cli.Command{
 			}
 			out = append(out, ct.Inspect())
 		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "    ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(out)
+		return printJSON(out)
 	},
+}
+
+// printJSON prints v as inspect does: indented, HTML left alone.
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "    ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/archive"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/names"
@@ -79,6 +80,14 @@ func (im Images) List() ([]Image, error) {
 // busybox is built from the host's static busybox the first time it is
 // asked for.
 func (im Images) Resolve(name string) (string, error) {
+	if im.flat(name) {
+		return im.Paths.ImageDir(normalize(name)), nil
+	}
+	if _, err := image.NewStore(im.Paths.ImageStoreDir(), im.K).Lookup(name); err == nil {
+		// Running a layered image (its layers as lowerdirs, its config)
+		// is the next step of issue 13.
+		return "", fmt.Errorf("image %s is a layered image (pulled or loaded): run does not take those yet, only busybox and imported root filesystems", name)
+	}
 	name = normalize(name)
 	if err := ValidateImageName(name); err != nil {
 		return "", err

@@ -84,5 +84,9 @@ func (p Paths) LayerDir(id string) string { return filepath.Join(p.DataRoot, "co
 // ImagesDir holds one unpacked root filesystem per image.
 func (p Paths) ImagesDir() string { return filepath.Join(p.DataRoot, "images") }
 
+// ImageStoreDir holds the store of registry and archive images (package
+// container/image): blobs, layers by chain id, records, tags.
+func (p Paths) ImageStoreDir() string { return filepath.Join(p.DataRoot, "image") }
+
 // ImageDir is the root filesystem of the image called name.
 func (p Paths) ImageDir(name string) string { return filepath.Join(p.ImagesDir(), name) }

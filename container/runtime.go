@@ -5,6 +5,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -27,6 +28,9 @@ func (r *Runtime) Store() Store { return r.store() }
 
 // Images is the image store.
 func (r *Runtime) Images() Images { return r.images() }
+
+// ImageStore is the store of registry and archive images.
+func (r *Runtime) ImageStore() *image.Store { return image.NewStore(r.Paths.ImageStoreDir(), r.K) }
 
 // with is the runtime on another kernel (a plan, for what a child process
 // would do).

@@ -1,6 +1,6 @@
 // Package archive packs a directory tree into a tar stream and unpacks one,
-// keeping modes, owners, times, links and device nodes, as a root
-// filesystem needs.
+// keeping modes, owners, times, xattrs, links and device nodes, as a root
+// filesystem or an image layer needs.
 package archive
 
 import (
@@ -94,6 +94,33 @@ func Untar(r io.Reader, dir string) error {
 	} else {
 		r = br
 	}
+	_, err := Extract(r, dir, Options{})
+	return err
+}
+
+// Options change what Extract does with an image layer's conventions.
+type Options struct {
+	// Whiteouts: the entries of an OCI layer named .wh.NAME (NAME deleted)
+	// and .wh..wh..opq (the directory replaces the lower one's) are listed
+	// in the Result, not written; their directories are made.
+	Whiteouts bool
+}
+
+// Result is what Extract found besides the files it wrote.
+type Result struct {
+	Whiteouts []string // slash-separated, relative to dir: the paths deleted
+	Opaques   []string // the opaque directories
+	Size      int64    // the bytes of the regular files
+}
+
+// OpaqueMarker is the entry that makes its directory opaque in an OCI layer.
+const OpaqueMarker = ".wh..wh..opq"
+
+// Extract unpacks a plain tar stream into dir, which must exist, keeping
+// modes, owners, times, xattrs, links and device nodes. Entries that would
+// land outside dir, by ".." or through a symlink, are refused.
+func Extract(r io.Reader, dir string, o Options) (*Result, error) {
+	res := &Result{}
 	tr := tar.NewReader(r)
 	type dirTime struct {
 		path string
@@ -106,21 +133,39 @@ func Untar(r io.Reader, dir string) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read tar: %w", err)
+			return nil, fmt.Errorf("read tar: %w (a corrupt or truncated archive)", err)
 		}
 		path, err := safeJoin(dir, hdr.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if path == dir && hdr.Typeflag == tar.TypeDir {
 			dirs = append(dirs, dirTime{path, hdr})
 			continue
 		}
-		if err := extract(tr, hdr, dir, path); err != nil {
-			return fmt.Errorf("extract %s: %w", hdr.Name, err)
+		if base := filepath.Base(path); o.Whiteouts && strings.HasPrefix(base, ".wh.") {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, err
+			}
+			rel, _ := filepath.Rel(dir, filepath.Dir(path))
+			switch {
+			case base == OpaqueMarker:
+				res.Opaques = append(res.Opaques, filepath.ToSlash(rel))
+			case strings.HasPrefix(base, ".wh..wh."):
+				// aufs' own bookkeeping: nothing in overlay's terms.
+			default:
+				res.Whiteouts = append(res.Whiteouts, filepath.ToSlash(filepath.Join(rel, strings.TrimPrefix(base, ".wh."))))
+			}
+			continue
 		}
-		if hdr.Typeflag == tar.TypeDir {
+		if err := extract(tr, hdr, dir, path); err != nil {
+			return nil, fmt.Errorf("extract %s: %w", hdr.Name, err)
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
 			dirs = append(dirs, dirTime{path, hdr})
+		case tar.TypeReg, tar.TypeRegA:
+			res.Size += hdr.Size
 		}
 	}
 	// Directory modes and times last: writing into a directory changes its
@@ -128,10 +173,29 @@ func Untar(r io.Reader, dir string) error {
 	for i := len(dirs) - 1; i >= 0; i-- {
 		d := dirs[i]
 		os.Lchown(d.path, d.hdr.Uid, d.hdr.Gid)
+		if err := setXattrs(d.path, d.hdr); err != nil {
+			return nil, err
+		}
 		if err := os.Chmod(d.path, fs.FileMode(d.hdr.Mode)&fs.ModePerm|modeBits(d.hdr.Mode)); err != nil {
-			return err
+			return nil, err
 		}
 		setTimes(d.path, d.hdr)
+	}
+	return res, nil
+}
+
+// setXattrs sets the entry's xattrs (pax SCHILY.xattr.*) that the
+// filesystem takes. overlay's own marks are never taken from an archive:
+// a layer that set trusted.overlay.* itself could redirect lookups.
+func setXattrs(path string, hdr *tar.Header) error {
+	for k, v := range hdr.PAXRecords {
+		x, ok := strings.CutPrefix(k, "SCHILY.xattr.")
+		if !ok || strings.HasPrefix(x, "trusted.overlay.") {
+			continue
+		}
+		if err := unix.Lsetxattr(path, x, []byte(v), 0); err != nil && !errors.Is(err, unix.ENOTSUP) && !errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("set xattr %s on %s: %w", x, path, err)
+		}
 	}
 	return nil
 }
@@ -170,6 +234,9 @@ func extract(r io.Reader, hdr *tar.Header, root, path string) error {
 			return err
 		}
 		os.Lchown(path, hdr.Uid, hdr.Gid)
+		if err := setXattrs(path, hdr); err != nil {
+			return err
+		}
 		setTimes(path, hdr)
 		return nil
 	case tar.TypeLink:
@@ -195,6 +262,9 @@ func extract(r io.Reader, hdr *tar.Header, root, path string) error {
 		return nil // pax/global headers and the like carry no file
 	}
 	if err := os.Lchown(path, hdr.Uid, hdr.Gid); err != nil && !errors.Is(err, unix.EPERM) {
+		return err
+	}
+	if err := setXattrs(path, hdr); err != nil {
 		return err
 	}
 	// chmod after chown: chown clears setuid/setgid bits.

@@ -84,3 +84,32 @@ func TestUntarRefusesEscapes(t *testing.T) {
 		}
 	}
 }
+
+func TestExtractListsWhiteouts(t *testing.T) {
+	dst := t.TempDir()
+	res, err := Extract(tarOf(t,
+		tar.Header{Name: "a/.wh.gone", Typeflag: tar.TypeReg, Mode: 0o644},
+		tar.Header{Name: "b/" + OpaqueMarker, Typeflag: tar.TypeReg, Mode: 0o644},
+		tar.Header{Name: "b/kept", Typeflag: tar.TypeReg, Mode: 0o644},
+	), dst, Options{Whiteouts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Whiteouts) != 1 || res.Whiteouts[0] != "a/gone" || len(res.Opaques) != 1 || res.Opaques[0] != "b" || res.Size != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if ms, _ := filepath.Glob(filepath.Join(dst, "*", ".wh.*")); len(ms) > 0 {
+		t.Errorf("whiteout entries written: %v", ms)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "a")); err != nil || !fi.IsDir() {
+		t.Errorf("a whiteout's directory is not made: %v", err)
+	}
+	// Without the option, they are plain files (a rootfs tarball's own).
+	dst = t.TempDir()
+	if err := Untar(tarOf(t, tar.Header{Name: "a/.wh.gone", Typeflag: tar.TypeReg, Mode: 0o644}), dst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "a/.wh.gone")); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,53 @@
+// Package image is mydocker's store of OCI and Docker images: pull and push
+// through a registry, load and save archives, tag, list, inspect, remove and
+// prune, and what `run` needs of an image (its layers as overlay lowerdirs,
+// top first, and its config).
+//
+// # Why go-containerregistry
+//
+// References, manifests and indexes, the registry protocol (token auth,
+// redirects, chunked uploads), docker save and OCI archive formats: the
+// field's pure-Go library (github.com/google/go-containerregistry) does
+// them, and is what crane, ko and kaniko use. mydocker writes none of that
+// by hand: it drives the library, stores what it is given, and narrates.
+//
+// # References
+//
+// ParseReference is name.ParseReference with docker's defaults: `alpine` is
+// index.docker.io/library/alpine:latest. Loopback and RFC 1918 registries
+// speak plain http (the library's rule), and so do the hosts listed in
+// MYDOCKER_INSECURE_REGISTRIES (comma-separated HOST[:PORT]).
+//
+// # Layout (under --data-root; the on-disk formats are API)
+//
+//	image/.lock                        flock held while layers, records and tags change
+//	image/blobs/sha256/<hex>           manifests, configs and compressed layers, by digest
+//	image/layers/<chain hex>/diff      a layer, unpacked once, keyed by its chain id
+//	image/layers/<chain hex>/layer.json  {ChainID, DiffID, Parent, Size}
+//	image/l/<short>                    -> ../layers/<chain hex>/diff: short names for
+//	                                   lowerdir, so 128 layers fit in a page of mount options
+//	image/images/<id hex>.json         an image record (Record): manifest digest, config
+//	                                   digest (the id), layers' chain ids, repo digests
+//	image/repositories.json            {"Tags": {"index.docker.io/library/alpine:3.20": "sha256:<id>"}}
+//
+// Whiteouts are stored as overlay wants them: `.wh.NAME` becomes a 0/0
+// character device NAME, `.wh..wh..opq` the xattr trusted.overlay.opaque=y
+// on its directory. The flat root filesystems of the built-in busybox and of
+// `image import` stay where they were (<data-root>/images/<name>, package
+// container).
+//
+// # Crash safety
+//
+// A blob is written to a temp file named by the writer's pid, its digest
+// checked, then renamed into place: a blob under its digest is whole and
+// verified, and may stay after an interrupted pull for the next one to use.
+// A layer is unpacked into layers/.tmp-<pid>-<hex> and renamed into place
+// under the lock: a layer directory is whole, made once however many pulls
+// race. The image's tags are written after its layers, and its record last:
+// a tag whose image has no record is not seen, so the record's write makes
+// the image, whole and tagged. An interrupted pull leaves no image, only
+// verified blobs, whole layers and tags that no record backs (the next pull
+// uses them, `image prune` and `rmi` remove them, and temp files and
+// directories of dead writers are removed by the next writer). Removal goes
+// the other way: tags first, then the record, then what no record names.
+package image

@@ -1,0 +1,194 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mydocker/mydocker/container/image/imagetest"
+)
+
+// The image verbs on the built binary, against a registry on 127.0.0.1 in
+// this test's process (the binary runs in the same namespaces).
+func TestImageVerbsWithARegistry(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
+	ref := reg + "/app:v1"
+
+	r := e.run("pull", ref)
+	if r.code != 0 || !strings.HasSuffix(r.stdout, ref+"\n") {
+		t.Fatalf("pull: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"$ curl -fsSL -H 'Accept: ", "http://" + reg + "/v2/app/manifests/v1", "sha256sum -c --quiet",
+		"$ mkdir -p ", "tar --numeric-owner", "/etc/motd c 0 0", "setfattr -n trusted.overlay.opaque -v y"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("pull's narration lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if out := e.ok("pull", "-q", ref); out != ref+"\n" {
+		t.Errorf("pull -q: %q", out)
+	}
+	e.fails("run does not take those yet", "run", "--rm", ref, "true")
+
+	var insp []struct {
+		Id          string
+		RepoTags    []string
+		RepoDigests []string
+		Config      struct{ Env, Entrypoint, Cmd []string }
+		RootFS      struct{ Layers []string }
+	}
+	if err := json.Unmarshal([]byte(e.ok("image", "inspect", ref)), &insp); err != nil || len(insp) != 1 {
+		t.Fatalf("inspect: %v", err)
+	}
+	id := insp[0].Id
+	if len(insp[0].RootFS.Layers) != 3 || insp[0].Config.Env[1] != "FOO=bar" || insp[0].RepoTags[0] != ref ||
+		!strings.HasPrefix(insp[0].RepoDigests[0], reg+"/app@sha256:") {
+		t.Errorf("inspect: %+v", insp[0])
+	}
+	list := e.ok("images")
+	if !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(reg+"/app")+` +v1 +`+id[7:19]+` +`).MatchString(list) || !strings.HasPrefix(list, "REPOSITORY") {
+		t.Errorf("images:\n%s", list)
+	}
+	if out := e.ok("images", "--digests"); !strings.Contains(out, "DIGEST") || !strings.Contains(out, "sha256:") {
+		t.Errorf("images --digests:\n%s", out)
+	}
+	if out := e.ok("images", "-q"); !strings.Contains(out, id[7:19]+"\n") {
+		t.Errorf("images -q: %q", out)
+	}
+
+	// tag + push, and a pull of the new name elsewhere gives the same image.
+	e.ok("tag", ref, reg+"/copy:v2")
+	if out := e.ok("push", reg+"/copy:v2"); !strings.Contains(out, "digest: sha256:") {
+		t.Errorf("push: %q", out)
+	}
+	other := newEnv(t)
+	other.ok("pull", reg+"/copy:v2")
+	if out := other.ok("images", "-q"); !strings.Contains(out, id[7:19]) {
+		t.Errorf("the pushed image pulled back: %q, want %s", out, id[7:19])
+	}
+
+	// save, rmi, load (from a file and from stdin): the same id.
+	tarball := filepath.Join(t.TempDir(), "app.tar")
+	e.ok("save", "-o", tarball, ref)
+	e.ok("rmi", ref)
+	if out := e.ok("rmi", reg+"/copy:v2"); !strings.Contains(out, "Deleted: "+id) {
+		t.Errorf("rmi of the last tag: %q", out)
+	}
+	if out := e.ok("images", "-q"); strings.Contains(out, id[7:19]) {
+		t.Errorf("rmi left the image: %q", out)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.dataRoot, "image", "layers")); len(ents) != 0 {
+		t.Errorf("rmi left layers: %v", ents)
+	}
+	if out := e.ok("load", "-i", tarball); out != "Loaded image: "+ref+"\n" {
+		t.Errorf("load: %q", out)
+	}
+	data, err := os.ReadFile(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := newEnv(t)
+	if r := third.runIn(data, "load"); r.code != 0 || r.stdout != "Loaded image: "+ref+"\n" {
+		t.Errorf("load from stdin: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if out := third.ok("images", "-q"); !strings.Contains(out, id[7:19]) {
+		t.Errorf("the loaded image's id: %q, want %s", out, id[7:19])
+	}
+	e.ok("image", "rm", id)
+	if out := e.ok("image", "prune"); out != "" {
+		t.Errorf("image prune: %q", out)
+	}
+
+	// Bad input: one line, exit 125, nothing made.
+	for want, args := range map[string][]string{
+		"invalid reference":         {"pull", "Bad Ref!"},
+		"the registry answered 404": {"pull", reg + "/app:nosuchtag"},
+		"connection refused":        {"pull", "127.0.0.1:1/app:v1"},
+		"no such image":             {"rmi", reg + "/nosuch:v1"},
+		"not a tar archive":         {"load", "-i", "/etc/passwd"},
+		"no such file or directory": {"load", "-i", "/nonexistent.tar"},
+		"a tag, not a digest":       {"tag", id, reg + "/app@" + id},
+	} {
+		r := e.fails(want, args...)
+		if r.code != 125 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q: want one line and 125", args, r.code, r.stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.dataRoot, "image", "images")); len(ents) != 0 {
+		t.Errorf("bad input left records: %v", ents)
+	}
+}
+
+// The built-in busybox and imported images still list, beside the store's.
+func TestImagesListsFlatAndStoreImages(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "--rm", "busybox", "true")
+	out := e.ok("images")
+	if !regexp.MustCompile(`(?m)^busybox +latest +- `).MatchString(out) {
+		t.Errorf("images:\n%s", out)
+	}
+	if out := e.ok("images", "-q"); out != "busybox\n" {
+		t.Errorf("images -q: %q", out)
+	}
+	var insp []struct{ RepoTags []string }
+	if err := json.Unmarshal([]byte(e.ok("image", "inspect", "busybox")), &insp); err != nil || insp[0].RepoTags[0] != "busybox:latest" {
+		t.Errorf("inspect busybox: %+v %v", insp, err)
+	}
+}
+
+// A pull killed before each of its steps leaves no image (only verified
+// blobs and whole layers); a retry completes it, and rmi then leaves
+// nothing, not even a dead writer's temp file. An rmi killed before each
+// of its steps is finished by `image prune`.
+func TestPullAndRmiKilledAtEveryStep(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
+	ref := reg + "/app:v1"
+	store := filepath.Join(e.dataRoot, "image")
+	clean := func(when string) {
+		t.Helper()
+		var left []string
+		filepath.WalkDir(store, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.HasSuffix(p, "/.lock") && !strings.HasSuffix(p, "repositories.json") {
+				left = append(left, strings.TrimPrefix(p, store+"/"))
+			}
+			return nil
+		})
+		if len(left) > 0 {
+			t.Fatalf("%s: the store still holds %v", when, left)
+		}
+	}
+	for _, verb := range []string{"pull", "rmi"} {
+		for n := 1; ; n++ {
+			if verb == "rmi" {
+				e.ok("pull", "-q", ref)
+			}
+			r := runCmd(t, []string{"MYDOCKER_TEST_KILL=" + verb + ":" + strconv.Itoa(n)}, nil, binary,
+				"--root", e.root, "--data-root", e.dataRoot, verb, ref)
+			if r.code == 0 {
+				if verb == "pull" {
+					e.ok("rmi", ref)
+				}
+				clean(verb + " run to its end")
+				break
+			}
+			if verb == "pull" {
+				if out := e.ok("images", "-q"); strings.TrimSpace(out) != "" {
+					t.Fatalf("pull killed before step %d left an image: %q (%s)", n, out, r.stderr)
+				}
+				e.ok("pull", "-q", ref) // the retry
+				e.ok("rmi", ref)
+			} else {
+				e.run("rmi", ref) // untagged already, or not
+				e.ok("image", "prune")
+			}
+			clean(verb + " killed before step " + strconv.Itoa(n) + " and then finished")
+		}
+	}
+}
