@@ -39,6 +39,11 @@ func (r *Runtime) Commit(ref, name string, replace bool) error {
 	if err != nil {
 		return err
 	}
+	if c.ImageID != "" {
+		// Its root is a stack of layers, not one directory to copy: commit
+		// as a new layer on them is the next step of issue 13.
+		return fmt.Errorf("commit %s: its image %s is a layered image (pulled or loaded): commit does not take those yet", c.Name, c.Image)
+	}
 	if _, err := os.Stat(c.ImagePath); err != nil {
 		return fmt.Errorf("commit %s: its image %s is gone (%w)", c.Name, c.Image, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/archive"
 	"github.com/mydocker/mydocker/internal/kernel"
@@ -76,33 +78,78 @@ func (im Images) List() ([]Image, error) {
 	return out, nil
 }
 
-// Resolve returns the root filesystem of an image. The built-in image
-// busybox is built from the host's static busybox the first time it is
-// asked for.
-func (im Images) Resolve(name string) (string, error) {
-	if im.flat(name) {
-		return im.Paths.ImageDir(normalize(name)), nil
+// runImage is an image as run takes it.
+type runImage struct {
+	// Lower is the overlay's lowerdir option: a flat image's directory,
+	// or a layered image's short links (l/<short>, top first) relative to
+	// LowerFrom, the store's root, where the mount is done from.
+	Lower, LowerFrom string
+	// Layers are the layers' directories, top first (one for a flat
+	// image), where run looks up files before anything is mounted.
+	Layers []string
+	// ID and Config are a layered image's id and config (none for a flat one).
+	ID     string
+	Config *v1.Config
+}
+
+// find returns the top-most layer that has path rel, or the top layer if
+// none has: what the merged root would show (whiteouts aside).
+func (ri *runImage) find(rel string) string {
+	for _, l := range ri.Layers {
+		if _, err := os.Lstat(filepath.Join(l, rel)); err == nil {
+			return l
+		}
 	}
-	if _, err := image.NewStore(im.Paths.ImageStoreDir(), im.K).Lookup(name); err == nil {
-		// Running a layered image (its layers as lowerdirs, its config)
-		// is the next step of issue 13.
-		return "", fmt.Errorf("image %s is a layered image (pulled or loaded): run does not take those yet, only busybox and imported root filesystems", name)
+	return ri.Layers[0]
+}
+
+// Resolve returns an image as run takes it. The built-in image busybox is
+// built from the host's static busybox the first time it is asked for.
+func (im Images) Resolve(name string) (*runImage, error) {
+	if im.flat(name) {
+		dir := im.Paths.ImageDir(normalize(name))
+		return &runImage{Lower: dir, Layers: []string{dir}}, nil
+	}
+	s := image.NewStore(im.Paths.ImageStoreDir(), im.K)
+	if found, err := s.Lookup(name); err == nil {
+		return im.layered(s, found.ID)
 	}
 	name = normalize(name)
 	if err := ValidateImageName(name); err != nil {
-		return "", err
+		return nil, err
 	}
 	dir := im.Paths.ImageDir(name)
 	if _, err := os.Stat(dir); err == nil {
-		return dir, nil
+		return &runImage{Lower: dir, Layers: []string{dir}}, nil
 	}
 	if name != BusyboxImage {
-		return "", fmt.Errorf("%w: %s (see `mydocker images`; `mydocker image import FILE.tar %s` makes one)", ErrImageNotExist, name, name)
+		return nil, fmt.Errorf("%w: %s (see `mydocker images`; `mydocker image import FILE.tar %s` makes one)", ErrImageNotExist, name, name)
 	}
 	if err := im.K.Do(buildBusyboxOp{im: im, dir: dir}); err != nil {
-		return "", fmt.Errorf("build image busybox: %w", err)
+		return nil, fmt.Errorf("build image busybox: %w", err)
 	}
-	return dir, nil
+	return &runImage{Lower: dir, Layers: []string{dir}}, nil
+}
+
+// layered resolves an image of the store by its id: its layers through the
+// store's short links, so that many layers fit in the mount options.
+func (im Images) layered(s *image.Store, id string) (*runImage, error) {
+	from, links, err := s.Links(id)
+	if err != nil {
+		return nil, err
+	}
+	layers, err := s.Lowerdirs(id)
+	if err != nil {
+		return nil, err
+	}
+	if len(links) == 0 {
+		return nil, fmt.Errorf("image %s has no layers", id)
+	}
+	cfg, err := s.Config(id)
+	if err != nil {
+		return nil, err
+	}
+	return &runImage{Lower: strings.Join(links, ":"), LowerFrom: from, Layers: layers, ID: id, Config: &cfg.Config}, nil
 }
 
 // buildBusyboxOp builds the busybox image (mydocker's own data, no kernel

@@ -75,7 +75,7 @@ func (r *Runtime) imageUsers() ([]*Config, []image.User, error) {
 	}
 	users := make([]image.User, 0, len(cs))
 	for _, c := range cs {
-		users = append(users, image.User{Name: c.Name, ID: c.ID, Image: c.Image})
+		users = append(users, image.User{Name: c.Name, ID: c.ID, Image: c.Image, ImageID: c.ImageID})
 	}
 	return cs, users, nil
 }

@@ -131,6 +131,16 @@ type execOp struct {
 
 func newExecOp(s *initSpec) execOp {
 	path, err := lookPathIn(s.Lower, s.Cmd[0], s.Env)
+	if s.LowerFrom != "" {
+		// A layered image: the top-most layer that has it (whiteouts
+		// aside; the init looks again in the merged root).
+		for _, l := range strings.Split(s.Lower, ":") {
+			if p, lerr := lookPathIn(filepath.Join(s.LowerFrom, l), s.Cmd[0], s.Env); lerr == nil {
+				path, err = p, nil
+				break
+			}
+		}
+	}
 	if err != nil {
 		path = s.Cmd[0]
 	}

@@ -52,7 +52,9 @@ type InspectConfig struct {
 	OpenStdin   bool
 	NetworkMode string
 	AutoRemove  bool
-	User        string // -u as given ("" is the image's default, root)
+	User        string            // -u as given, else the image's ("" is root)
+	StopSignal  string            `json:",omitempty"` // the image's
+	Labels      map[string]string `json:",omitempty"` // the image's
 }
 
 // InspectHostConfig is the HostConfig object of inspect: the resource
@@ -125,7 +127,7 @@ func (c *Config) Inspect() Inspection {
 		pid = c.Pid
 	}
 	return Inspection{
-		ID: c.ID, Name: c.Name, Image: c.Image, Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
+		ID: c.ID, Name: c.Name, Image: imageOf(c), Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
 		State: InspectState{
 			Status: c.State(), Running: running, Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
@@ -135,10 +137,19 @@ func (c *Config) Inspect() Inspection {
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,
-			User: user(c),
+			User: user(c), StopSignal: c.StopSignal, Labels: c.Labels,
 		},
 		HostConfig: hostConfig(c),
 	}
+}
+
+// imageOf is the top-level Image of inspect: the image's id, as docker's,
+// for an image of the store; a flat image has no id but its name.
+func imageOf(c *Config) string {
+	if c.ImageID != "" {
+		return c.ImageID
+	}
+	return c.Image
 }
 
 func user(c *Config) string {

@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// Stop sends SIGTERM to the container's command, then SIGKILL after
+// Stop sends the image's stop signal (SIGTERM by default) to the container's command, then SIGKILL after
 // timeout, and returns once its exit has been recorded and what it held
 // released.
 func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
@@ -39,7 +43,7 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 	killed := false
 	if c.IsRunning() {
 		if timeout > 0 && processAlive(c.Pid, c.PidStart) {
-			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: syscall.SIGTERM,
+			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: stopSignal(c),
 				Reason: "ask the container's command to exit; as pid 1 of its namespace it gets only the signals it has a handler for, so it may ignore this"}))
 			waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, timeout)
 		}
@@ -213,4 +217,17 @@ func waitUntil(cond func() bool, timeout time.Duration) bool {
 		}
 		time.Sleep(wait)
 	}
+}
+
+// stopSignal is the signal stop sends first: the image's StopSignal (a
+// name, with or without SIG, or a number), else SIGTERM.
+func stopSignal(c *Config) syscall.Signal {
+	s := strings.TrimPrefix(strings.ToUpper(c.StopSignal), "SIG")
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n)
+	}
+	if sig := unix.SignalNum("SIG" + s); sig != 0 {
+		return sig
+	}
+	return syscall.SIGTERM
 }

@@ -44,6 +44,11 @@ type RunOptions struct {
 	Devices     []string // --device HOST[:CONTAINER][:rwm]
 	ReadOnly    bool     // --read-only: the root filesystem is mounted read-only
 	Tmpfs       []string // --tmpfs PATH[:OPTIONS]
+
+	// Entrypoint is --entrypoint, when EntrypointSet (it may be set to ""
+	// to clear the image's, as docker's).
+	Entrypoint    string
+	EntrypointSet bool
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.

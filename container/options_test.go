@@ -2,7 +2,10 @@ package container
 
 import (
 	"strings"
+	"syscall"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 func TestValidateName(t *testing.T) {
@@ -84,6 +87,39 @@ func TestHumanDuration(t *testing.T) {
 	for d, want := range map[int]string{0: "Less than a second", 1: "1 second", 59: "59 seconds", 60: "About a minute", 300: "5 minutes", 3600: "About an hour", 7200: "2 hours", 3 * 86400: "3 days"} {
 		if got := HumanDuration(secs(d)); got != want {
 			t.Errorf("HumanDuration(%ds) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// The command of an image's container, as docker makes it.
+func TestImageCmd(t *testing.T) {
+	cfg := &v1.Config{Entrypoint: []string{"/bin/sh", "-c"}, Cmd: []string{"echo hi"}}
+	for _, c := range []struct {
+		o    RunOptions
+		want string
+	}{
+		{RunOptions{}, "/bin/sh|-c|echo hi"},
+		{RunOptions{Cmd: []string{"date"}}, "/bin/sh|-c|date"},
+		{RunOptions{Entrypoint: "/bin/ls", EntrypointSet: true}, "/bin/ls"},
+		{RunOptions{Entrypoint: "/bin/ls", EntrypointSet: true, Cmd: []string{"/app"}}, "/bin/ls|/app"},
+		{RunOptions{Entrypoint: "", EntrypointSet: true, Cmd: []string{"id"}}, "id"},
+	} {
+		got, err := imageCmd(c.o, cfg)
+		if err != nil || strings.Join(got, "|") != c.want {
+			t.Errorf("%+v: %q %v, want %s", c.o, got, err, c.want)
+		}
+	}
+	if _, err := imageCmd(RunOptions{Image: "x", Entrypoint: "", EntrypointSet: true}, &v1.Config{Cmd: []string{"sh"}}); err == nil {
+		t.Error("no command: accepted")
+	}
+}
+
+// A flat image's stop signal is SIGTERM; an image's is taken by name or
+// number.
+func TestStopSignal(t *testing.T) {
+	for sig, want := range map[string]syscall.Signal{"": syscall.SIGTERM, "SIGUSR1": syscall.SIGUSR1, "quit": syscall.SIGQUIT, "9": syscall.SIGKILL, "BOGUS": syscall.SIGTERM} {
+		if got := stopSignal(&Config{StopSignal: sig}); got != want {
+			t.Errorf("%q: %v, want %v", sig, got, want)
 		}
 	}
 }

@@ -21,7 +21,10 @@ func rootfsOps(s *initSpec) []kernel.Op {
 		// (systemd makes / shared), and pivot_root refuses a shared root.
 		kernel.MakePrivate{At: kernel.Here(), In: in, Target: "/", Recursive: true,
 			Reason: "make every mount private to the container's mount namespace, so nothing propagates back to the host"},
-		kernel.Mount{At: kernel.Here(), In: in, Source: "overlay", Target: s.Merged, FSType: "overlay",
+		// A layered image's lowerdirs are short links relative to the
+		// store (Dir), as overlay2's: 128 absolute paths would not fit in
+		// the page the mount options get.
+		kernel.Mount{At: kernel.Here(), In: in, Source: "overlay", Target: s.Merged, FSType: "overlay", Dir: s.LowerFrom,
 			Data:   fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", s.Lower, s.Upper, s.Work),
 			Reason: "mount the root filesystem: the image read-only below, the container's own writable layer above"},
 	}

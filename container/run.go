@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
@@ -69,7 +71,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 
 // newConfig checks the options and makes the new container's configuration
 // (with a fresh id), writing nothing; resolve finds the image's directory.
-func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) (*Config, error) {
+func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error)) (*Config, error) {
 	if o.Name != "" {
 		if err := ValidateName(o.Name); err != nil {
 			return nil, err
@@ -102,13 +104,35 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) 
 	if err != nil {
 		return nil, err
 	}
-	image, err := resolve(o.Image)
+	img, err := resolve(o.Image)
 	if err != nil {
 		return nil, err
 	}
+	cmd := o.Cmd
+	if img.Config != nil {
+		// The image's config is the default; run's flags and arguments
+		// override it, as docker's.
+		cmd, err = imageCmd(o, img.Config)
+		if err != nil {
+			return nil, err
+		}
+		env = mergeEnv(img.Config.Env, env)
+		if o.WorkDir == "" {
+			o.WorkDir = img.Config.WorkingDir
+		}
+		if o.User == "" {
+			o.User = img.Config.User
+		}
+	} else if o.EntrypointSet {
+		cmd = append(strings.Fields(o.Entrypoint), o.Cmd...)
+	}
+	if len(cmd) == 0 {
+		cmd = []string{"sh"}
+	}
 	// What the container may not do: every flag checked, the user looked
-	// up in the image, the seccomp filter compiled, before anything exists.
-	sec, tmpfs, err := r.resolveSecurity(o, image)
+	// up in the image (its top-most /etc/passwd), the seccomp filter
+	// compiled, before anything exists.
+	sec, tmpfs, err := r.resolveSecurity(o, img.find("etc/passwd"))
 	if err != nil {
 		return nil, err
 	}
@@ -116,16 +140,16 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) 
 	if err != nil {
 		return nil, err
 	}
-	cmd := o.Cmd
-	if len(cmd) == 0 {
-		cmd = []string{"sh"}
-	}
 	c := &Config{
-		ID: id, Name: o.Name, Image: normalize(o.Image), ImagePath: image, Cmd: cmd, Env: env,
+		ID: id, Name: o.Name, Image: normalize(o.Image), ImagePath: img.Lower, ImageLowerFrom: img.LowerFrom, ImageID: img.ID,
+		Cmd: cmd, Env: env,
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
 		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
 		Security: sec, ReadonlyRootfs: o.ReadOnly, Tmpfs: tmpfs,
+	}
+	if img.Config != nil {
+		c.StopSignal, c.Labels = img.Config.StopSignal, img.Config.Labels
 	}
 	// The device allowlist is the cgroup's to enforce.
 	res := cgroups.Resources{}
@@ -144,6 +168,25 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (string, error)) 
 		}
 	}
 	return c, nil
+}
+
+// imageCmd is the command of a container of an image with config cfg, as
+// docker makes it: the entrypoint, then the arguments given or else the
+// image's Cmd; --entrypoint replaces the entrypoint and drops the image's
+// Cmd.
+func imageCmd(o RunOptions, cfg *v1.Config) ([]string, error) {
+	entry, args := cfg.Entrypoint, cfg.Cmd
+	if o.EntrypointSet {
+		entry, args = strings.Fields(o.Entrypoint), nil
+	}
+	if len(o.Cmd) > 0 {
+		args = o.Cmd
+	}
+	cmd := append(append([]string(nil), entry...), args...)
+	if len(cmd) == 0 {
+		return nil, fmt.Errorf("image %s has no command (no Entrypoint or Cmd): give one", o.Image)
+	}
+	return cmd, nil
 }
 
 // checkNetwork accepts the network modes this runtime knows: none, host,
@@ -238,7 +281,7 @@ func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
 	layer := r.Paths.LayerDir(c.ID)
 	return &initSpec{
 		Vars: r.scriptVars(c.ID), StateDir: r.Paths.StateDir(c.ID),
-		ID: c.ID, Lower: c.ImagePath,
+		ID: c.ID, Lower: c.ImagePath, LowerFrom: c.ImageLowerFrom,
 		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
 		Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
 		CgroupNS: true, Tty: tty,

@@ -13,15 +13,18 @@ type initSpec struct {
 	ID       string
 	HostPid  int // the init's pid as the host sees it, for the narrated nsenter commands
 	Lower    string
-	Upper    string
-	Work     string
-	Merged   string
-	Volumes  []volume
-	EtcFiles []etcFile // files of the state dir bind-mounted over /etc/...
-	Hostname string
-	Env      []string
-	Cmd      []string
-	WorkDir  string
+	// LowerFrom is the directory Lower's relative layer links are mounted
+	// from ("" for a flat image, whose Lower is absolute).
+	LowerFrom string `json:",omitempty"`
+	Upper     string
+	Work      string
+	Merged    string
+	Volumes   []volume
+	EtcFiles  []etcFile // files of the state dir bind-mounted over /etc/...
+	Hostname  string
+	Env       []string
+	Cmd       []string
+	WorkDir   string
 	// CgroupNS makes the container's own cgroup the root of its view; the
 	// init unshares it after the parent placed it in that cgroup.
 	CgroupNS bool

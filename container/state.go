@@ -62,10 +62,19 @@ type Mount struct {
 // Config is a container's config.json: what it was asked to be and what
 // became of it. Field names are an on-disk format: add, never rename.
 type Config struct {
-	ID          string
-	Name        string
-	Image       string
-	ImagePath   string // the image's root filesystem (overlay lowerdir)
+	ID        string
+	Name      string
+	Image     string
+	ImagePath string // the overlay's lowerdir: the image's root filesystem, or its layers' links
+	// ImageLowerFrom is the directory ImagePath's layer links are relative
+	// to (the image store's root), for an image of the store; ImageID is
+	// that image's id, so rmi knows it is used.
+	ImageLowerFrom string `json:",omitempty"`
+	ImageID        string `json:",omitempty"`
+	// StopSignal is the image's (stop sends it; SIGTERM by default) and
+	// Labels its labels.
+	StopSignal  string            `json:",omitempty"`
+	Labels      map[string]string `json:",omitempty"`
 	Cmd         []string
 	Env         []string
 	Hostname    string

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/container/image/imagetest"
 )
 
@@ -33,7 +39,6 @@ func TestImageVerbsWithARegistry(t *testing.T) {
 	if out := e.ok("pull", "-q", ref); out != ref+"\n" {
 		t.Errorf("pull -q: %q", out)
 	}
-	e.fails("run does not take those yet", "run", "--rm", ref, "true")
 
 	var insp []struct {
 		Id          string
@@ -190,5 +195,128 @@ func TestPullAndRmiKilledAtEveryStep(t *testing.T) {
 			}
 			clean(verb + " killed before step " + strconv.Itoa(n) + " and then finished")
 		}
+	}
+}
+
+// A pulled image runs with its layers as the overlay's lowerdirs (short
+// links, mounted from the store) and honours its config; run's flags
+// override it; rmi is refused while a container uses it; run --rm leaves
+// the store's layers as they were and no mount.
+func TestRunPulledImage(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	ref := reg + "/app:v1"
+	imagetest.Push(t, ref, imagetest.App(t, "1"))
+	e.ok("pull", ref)
+	layers := filepath.Join(e.dataRoot, "image", "layers")
+	before := treeOf(t, layers)
+
+	// Entrypoint + Cmd, Env, WorkingDir, User, the whiteout; the mount's
+	// narration shows the lowerdir chain of links, from the store.
+	r := e.run("run", "--rm", "--net", "none", ref)
+	if r.code != 0 || r.stdout != "bar from /app\n" {
+		t.Fatalf("run: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if !regexp.MustCompile(`--wd=\S+/image mount -t overlay -o lowerdir=l/[0-9a-f]{16}:l/[0-9a-f]{16}:l/[0-9a-f]{16},upperdir=`).MatchString(r.stderr) {
+		t.Errorf("the overlay mount's narration lacks the lowerdir chain:\n%s", r.stderr)
+	}
+	script := `echo "$FOO $BAZ"; pwd; /bin/busybox id; cat /app/version; ls /etc/motd; ls /data`
+	out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "-e", "BAZ=qux", ref, script)
+	want := "bar qux\n/app\nuid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n1\nnew\n"
+	if out != want {
+		t.Errorf("run with a script: %q, want %q", out, want)
+	}
+	// -e, -w and -u override the image's; --entrypoint drops its Cmd
+	// unless arguments are given.
+	out = e.ok("--log-level", "error", "run", "--rm", "--net", "none", "-e", "FOO=over", "-w", "/data", "-u", "0", ref, `echo $FOO; pwd; /bin/busybox id -u`)
+	if out != "over\n/data\n0\n" {
+		t.Errorf("run -e -w -u: %q", out)
+	}
+	if out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/cat", ref, "/app/version"); out != "1\n" {
+		t.Errorf("run --entrypoint with arguments: %q", out)
+	}
+	if out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/ls", ref); out != "hello\nversion\n" {
+		t.Errorf("run --entrypoint drops the image's Cmd: %q", out)
+	}
+
+	// The container records the image's id: rmi refused while it exists;
+	// inspect shows the id and the image's labels; stop sends its
+	// StopSignal.
+	e.ok("run", "-d", "--name", "app", "--net", "none", ref, `trap "exit 7" USR1; while :; do /bin/busybox sleep 0.1; done`)
+	type inspection []struct {
+		Image  string
+		State  struct{ ExitCode int }
+		Config struct {
+			Labels     map[string]string
+			StopSignal string
+		}
+	}
+	var insp inspection
+	if err := json.Unmarshal([]byte(e.ok("inspect", "app")), &insp); err != nil || len(insp) != 1 {
+		t.Fatalf("inspect: %v", err)
+	}
+	id := strings.TrimSpace(e.ok("images", "-q"))
+	if !strings.HasPrefix(insp[0].Image, "sha256:") || !strings.HasPrefix(insp[0].Image[7:], id[:12]) ||
+		insp[0].Config.Labels["org.example.app"] != "hello" || insp[0].Config.StopSignal != "SIGUSR1" {
+		t.Errorf("inspect: %+v (image %s)", insp[0], id)
+	}
+	e.fails("is used by container app", "rmi", ref)
+	e.fails("is used by container app", "rmi", insp[0].Image)
+	if r := e.run("stop", "app"); r.code != 0 || !strings.Contains(r.stderr, "kill -USR1 ") {
+		t.Errorf("stop: %d %s", r.code, r.stderr)
+	}
+	var stopped inspection
+	if err := json.Unmarshal([]byte(e.ok("inspect", "app")), &stopped); err != nil || len(stopped) != 1 || stopped[0].State.ExitCode != 7 {
+		t.Errorf("the command's exit after stop: %+v %v, want 7 (its USR1 trap)", stopped, err)
+	}
+	e.ok("rm", "app")
+	if after := treeOf(t, layers); after != before {
+		t.Errorf("the store's layers changed:\n%s\nwant\n%s", after, before)
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mounts), e.dataRoot) {
+		t.Errorf("mounts left under %s:\n%s", e.dataRoot, mounts)
+	}
+	if left := e.leftovers(); len(left) != 0 {
+		t.Errorf("left: %v", left)
+	}
+	e.ok("rmi", ref)
+}
+
+// treeOf lists the files under dir, with their modes and sizes.
+func treeOf(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v %d\n", strings.TrimPrefix(p, dir), fi.Mode(), fi.Size())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// An image of 128 layers, docker's limit, runs: its lowerdirs, short
+// links mounted from the store, fit in the mount options.
+func TestRunImageOfManyLayers(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	layers := []v1.Layer{imagetest.Base(t)}
+	for i := 1; i < image.MaxLayers; i++ {
+		layers = append(layers, imagetest.Layer(t, imagetest.Entry{Name: fmt.Sprintf("f%03d", i), Body: fmt.Sprintf("%d\n", i)}))
+	}
+	img, err := mutate.AppendLayers(empty.Image, layers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := reg + "/many:v1"
+	imagetest.Push(t, ref, img)
+	e.ok("--log-level", "error", "pull", ref)
+	out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/cat", ref, "/f001", "/f127")
+	if out != "1\n127\n" {
+		t.Errorf("run of 128 layers: %q", out)
 	}
 }

@@ -77,6 +77,9 @@ type Mount struct {
 	FSType string
 	Flags  uintptr
 	Data   string
+	// Dir, if set, is the directory the mount is done from: relative
+	// paths in Data (overlay's short lowerdir links) are relative to it.
+	Dir    string
 	Reason string
 }
 
@@ -89,7 +92,15 @@ func (m Mount) Command() Command {
 	if ns := fsNamespace[m.FSType]; in.Pid != 0 && ns != "" && m.Flags&(unix.MS_BIND|unix.MS_REMOUNT) == 0 {
 		in.NS += " " + ns
 	}
-	return Command{In: in, Argv: MountArgs(m.Source, m.Target, m.FSType, m.Flags, m.Data)}
+	argv := MountArgs(m.Source, m.Target, m.FSType, m.Flags, m.Data)
+	if m.Dir == "" {
+		return Command{In: in, Argv: argv}
+	}
+	if in.Pid != 0 {
+		// nsenter changes to the directory once in the namespaces.
+		return Command{In: in, Argv: append([]string{"--wd=" + m.Dir}, argv...)}
+	}
+	return Command{Shell: append([]string{"cd", m.Dir, "&&"}, argv...)}
 }
 
 // fsNamespace is nsenter's flag for the namespace a new instance of a
@@ -97,6 +108,17 @@ func (m Mount) Command() Command {
 var fsNamespace = map[string]string{"proc": "-p", "sysfs": "-n", "mqueue": "-i", "cgroup": "-C", "cgroup2": "-C"}
 
 func (m Mount) Apply(*Exec) error {
+	if m.Dir != "" {
+		// The working directory is the process's: back where it was after.
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("mount %s on %s: %w", m.FSType+m.Source, m.Target, err)
+		}
+		if err := os.Chdir(m.Dir); err != nil {
+			return fmt.Errorf("mount %s on %s: %w", m.FSType+m.Source, m.Target, err)
+		}
+		defer os.Chdir(wd)
+	}
 	if err := unix.Mount(m.Source, m.Target, m.FSType, m.Flags, m.Data); err != nil {
 		return fmt.Errorf("mount %s on %s: %w", m.FSType+m.Source, m.Target, err)
 	}

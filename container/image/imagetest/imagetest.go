@@ -115,7 +115,7 @@ func Base(t testing.TB) v1.Layer {
 // App is Base with two layers on it: one deletes /etc/motd (a whiteout),
 // makes /data opaque and adds /data/new and /app/hello (owned by 65534,
 // with an xattr); one adds /app/version = version. Its config has Env,
-// Entrypoint, Cmd, WorkingDir and User.
+// Entrypoint, Cmd, WorkingDir, User, StopSignal and Labels.
 func App(t testing.TB, version string) v1.Image {
 	t.Helper()
 	img, err := mutate.AppendLayers(empty.Image, Base(t),
@@ -141,6 +141,8 @@ func App(t testing.TB, version string) v1.Image {
 		Cmd:        []string{"echo $FOO from $(pwd)"},
 		WorkingDir: "/app",
 		User:       "65534",
+		StopSignal: "SIGUSR1",
+		Labels:     map[string]string{"org.example.app": "hello"},
 	}
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {
