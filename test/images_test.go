@@ -220,6 +220,10 @@ func TestRunPulledImage(t *testing.T) {
 	if !regexp.MustCompile(`--wd=\S+/image mount -t overlay -o lowerdir=l/[0-9a-f]{16}:l/[0-9a-f]{16}:l/[0-9a-f]{16},upperdir=`).MatchString(r.stderr) {
 		t.Errorf("the overlay mount's narration lacks the lowerdir chain:\n%s", r.stderr)
 	}
+	// A dry run plans the same mount, and finds the command in the layers.
+	if r := e.run("run", "--dry-run", "--rm", "--net", "none", ref); r.code != 0 || !strings.Contains(r.stderr, "lowerdir=l/") || !strings.Contains(r.stderr, " /bin/sh -c 'echo $FOO from $(pwd)'") {
+		t.Errorf("run --dry-run: %d %s", r.code, r.stderr)
+	}
 	script := `echo "$FOO $BAZ"; pwd; /bin/busybox id; cat /app/version; ls /etc/motd; ls /data`
 	out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "-e", "BAZ=qux", ref, script)
 	want := "bar qux\n/app\nuid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n1\nnew\n"
