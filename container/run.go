@@ -70,7 +70,8 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 }
 
 // newConfig checks the options and makes the new container's configuration
-// (with a fresh id), writing nothing; resolve finds the image's directory.
+// (with a fresh id), writing nothing; resolve finds the image (its layers
+// and config).
 func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error)) (*Config, error) {
 	if o.Name != "" {
 		if err := ValidateName(o.Name); err != nil {
@@ -108,26 +109,25 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 	if err != nil {
 		return nil, err
 	}
-	cmd := o.Cmd
+	var cfg v1.Config // a flat image has none
 	if img.Config != nil {
 		// The image's config is the default; run's flags and arguments
 		// override it, as docker's.
-		cmd, err = imageCmd(o, img.Config)
-		if err != nil {
-			return nil, err
-		}
-		env = mergeEnv(img.Config.Env, env)
+		cfg = *img.Config
+		env = mergeEnv(cfg.Env, env)
 		if o.WorkDir == "" {
-			o.WorkDir = img.Config.WorkingDir
+			o.WorkDir = cfg.WorkingDir
 		}
 		if o.User == "" {
-			o.User = img.Config.User
+			o.User = cfg.User
 		}
-	} else if o.EntrypointSet {
-		cmd = append(strings.Fields(o.Entrypoint), o.Cmd...)
+	}
+	cmd := imageCmd(o, &cfg)
+	if len(cmd) == 0 && img.Config != nil {
+		return nil, fmt.Errorf("image %s has no command (no Entrypoint or Cmd): give one", o.Image)
 	}
 	if len(cmd) == 0 {
-		cmd = []string{"sh"}
+		cmd = []string{"sh"} // a flat image's default, as before images had configs
 	}
 	// What the container may not do: every flag checked, the user looked
 	// up in the image (its top-most /etc/passwd), the seccomp filter
@@ -172,21 +172,20 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 
 // imageCmd is the command of a container of an image with config cfg, as
 // docker makes it: the entrypoint, then the arguments given or else the
-// image's Cmd; --entrypoint replaces the entrypoint and drops the image's
-// Cmd.
-func imageCmd(o RunOptions, cfg *v1.Config) ([]string, error) {
+// image's Cmd; --entrypoint replaces the entrypoint (one program, not
+// split, as docker's; "" clears it) and drops the image's Cmd.
+func imageCmd(o RunOptions, cfg *v1.Config) []string {
 	entry, args := cfg.Entrypoint, cfg.Cmd
 	if o.EntrypointSet {
-		entry, args = strings.Fields(o.Entrypoint), nil
+		entry, args = nil, nil
+		if o.Entrypoint != "" {
+			entry = []string{o.Entrypoint}
+		}
 	}
 	if len(o.Cmd) > 0 {
 		args = o.Cmd
 	}
-	cmd := append(append([]string(nil), entry...), args...)
-	if len(cmd) == 0 {
-		return nil, fmt.Errorf("image %s has no command (no Entrypoint or Cmd): give one", o.Image)
-	}
-	return cmd, nil
+	return append(append([]string(nil), entry...), args...)
 }
 
 // checkNetwork accepts the network modes this runtime knows: none, host,

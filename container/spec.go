@@ -13,22 +13,23 @@ type initSpec struct {
 	ID       string
 	HostPid  int // the init's pid as the host sees it, for the narrated nsenter commands
 	Lower    string
-	// LowerFrom is the directory Lower's relative layer links are mounted
-	// from ("" for a flat image, whose Lower is absolute).
-	LowerFrom string `json:",omitempty"`
-	Upper     string
-	Work      string
-	Merged    string
-	Volumes   []volume
-	EtcFiles  []etcFile // files of the state dir bind-mounted over /etc/...
-	Hostname  string
-	Env       []string
-	Cmd       []string
-	WorkDir   string
+	Upper    string
+	Work     string
+	Merged   string
+	Volumes  []volume
+	EtcFiles []etcFile // files of the state dir bind-mounted over /etc/...
+	Hostname string
+	Env      []string
+	Cmd      []string
+	WorkDir  string
 	// CgroupNS makes the container's own cgroup the root of its view; the
 	// init unshares it after the parent placed it in that cgroup.
 	CgroupNS bool
 	Tty      bool // make a terminal in the container's devpts for the command
+
+	// LowerFrom is the directory Lower's relative layer links are mounted
+	// from ("" for a flat image, whose Lower is absolute).
+	LowerFrom string `json:",omitempty"`
 
 	// Security is the container's confinement (nil: none, as a spec from an
 	// older mydocker).

@@ -243,6 +243,11 @@ func TestRunPulledImage(t *testing.T) {
 		t.Errorf("run --entrypoint drops the image's Cmd: %q", out)
 	}
 
+	// A flat image takes --entrypoint too.
+	if out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/echo", "busybox", "hi"); out != "hi\n" {
+		t.Errorf("run --entrypoint of busybox: %q", out)
+	}
+
 	// The container records the image's id: rmi refused while it exists;
 	// inspect shows the id and the image's labels; stop sends its
 	// StopSignal.
@@ -319,6 +324,7 @@ func TestRunImageOfManyLayers(t *testing.T) {
 	ref := reg + "/many:v1"
 	imagetest.Push(t, ref, img)
 	e.ok("--log-level", "error", "pull", ref)
+	e.fails("has no command (no Entrypoint or Cmd): give one", "run", "--rm", "--net", "none", ref)
 	out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/cat", ref, "/f001", "/f127")
 	if out != "1\n127\n" {
 		t.Errorf("run of 128 layers: %q", out)
