@@ -97,6 +97,9 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 	if !filepath.IsAbs(spec.WorkDir) {
 		return 0, fmt.Errorf("invalid working directory %q: it must be an absolute path", spec.WorkDir)
 	}
+	if err := r.store().LoadProgram(c); err != nil {
+		return 0, err
+	}
 	if spec.Security, err = execSecurity(c, o); err != nil {
 		return 0, err
 	}

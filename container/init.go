@@ -59,27 +59,31 @@ func InitLog() *os.File { return os.NewFile(fdLog, "log") }
 // kernel, from inside the container's namespaces; in a dry run the
 // parent's plan. One list, one place: initOps.
 func initSteps(k kernel.Kernel, s *initSpec, goSignal io.Reader) error {
-	return k.Do(initOps(s, goSignal)...)
+	ops := initOps(s, goSignal)
+	return k.Do(ops...)
 }
 
 // initOps are the steps of the init of spec s, in order: its root
 // filesystem (mounts, /dev, the /etc files, pivot_root), its terminal, its
-// hostname; then, once the parent has placed it in its cgroup and network
-// (the go signal, read from goSignal), its own cgroup namespace and the
-// exec of the command, last.
+// hostname; once the parent has placed it in its cgroup (the joined
+// signal, read from goSignal), its own cgroup namespace; once its network
+// is ready too (the go signal), its confinement and the exec of the
+// command, last.
 func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
 	ops := rootfsOps(s)
 	if s.Tty {
 		ops = append(ops, consoleOp{kernel.Here()})
 	}
 	ops = append(ops,
-		kernel.Sethostname{At: kernel.Here(), Pid: s.HostPid, Name: s.Hostname, Reason: "set the container's hostname in its own UTS namespace"},
-		awaitGo{At: kernel.Here(), r: goSignal})
+		kernel.Sethostname{At: kernel.Here(), Pid: s.HostPid, Name: s.Hostname, Reason: "set the container's hostname in its own UTS namespace"})
 	if s.CgroupNS {
-		ops = append(ops, kernel.UnshareCgroupns{At: kernel.Here(), Pid: s.HostPid,
-			Reason: "enter a new cgroup namespace, so the container sees its own cgroup as the root"})
+		// While the parent connects the network (or records the start).
+		ops = append(ops, awaitSignal{At: kernel.Here(), r: goSignal, want: joinedByte},
+			kernel.UnshareCgroupns{At: kernel.Here(), Pid: s.HostPid,
+				Reason: "enter a new cgroup namespace, so the container sees its own cgroup as the root"})
 		ops = append(ops, cgroupfsOps(s)...)
 	}
+	ops = append(ops, awaitSignal{At: kernel.Here(), r: goSignal, want: goByte})
 	// The process's own confinement comes last: after it, the init could
 	// no longer mount, and the fewer calls after seccomp the better.
 	ops = append(ops, finalizeOps(s)...)
@@ -88,32 +92,46 @@ func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
 	return append(ops, ex)
 }
 
-// awaitGo blocks until the parent says the cgroup and network are ready. A
-// parent that dies first closes the pipe without a word: then the command
-// must not run (it would run without its network).
-type awaitGo struct {
+// awaitSignal blocks until the parent says the init is in its cgroup
+// (joinedByte) or that its cgroup and network are ready (goByte, the go
+// signal). A parent that dies first closes the pipe without a word: then
+// the command must not run (it would run unlimited, or without its
+// network).
+type awaitSignal struct {
 	kernel.At
-	r io.Reader
+	r    io.Reader
+	want byte
 }
 
-func (awaitGo) Why() string {
+func (a awaitSignal) Why() string {
+	if a.want == joinedByte {
+		return "wait until mydocker has put the init in its cgroup: its cgroup namespace must start there"
+	}
 	return "wait for mydocker's go signal: the init is in its cgroup and on its network before the command starts"
 }
-func (a awaitGo) Command() kernel.Command {
+
+func (a awaitSignal) Command() kernel.Command {
+	if a.want == joinedByte {
+		return kernel.Command{Comment: "the init reads its spec pipe until mydocker says it joined the cgroup"}
+	}
 	return kernel.Command{Comment: "the init reads its spec pipe until mydocker writes the go signal"}
 }
-func (a awaitGo) Apply(*kernel.Exec) error {
+
+func (a awaitSignal) Apply(*kernel.Exec) error {
 	b := make([]byte, 1)
 	for {
 		if _, err := io.ReadFull(a.r, b); err != nil {
+			if a.want == joinedByte {
+				return errors.New("the parent went away before the init was in its cgroup")
+			}
 			return errors.New("the parent went away before the go signal")
 		}
 		switch b[0] {
-		case goByte:
+		case a.want:
 			return nil
-		case '\n': // the end of the spec's JSON line
+		case '\n', joinedByte: // the end of the spec's JSON line; a joined signal nobody waits for
 		default:
-			return fmt.Errorf("unexpected %q instead of the go signal", b[0])
+			return fmt.Errorf("unexpected %q instead of the %s signal", b[0], map[byte]string{joinedByte: "joined", goByte: "go"}[a.want])
 		}
 	}
 }

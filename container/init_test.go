@@ -63,8 +63,9 @@ func TestInitOps(t *testing.T) {
 		"nsenter -t 41 -m mount --bind /s/resolv.conf /l/merged/etc/resolv.conf",
 		`nsenter -t 41 -m sh -c "cd /l/merged && pivot_root . . && umount -l ."`,
 		"nsenter -t 41 -u hostname box",
-		"# the init reads its spec pipe until mydocker writes the go signal",
+		"# the init reads its spec pipe until mydocker says it joined the cgroup",
 		"# the process calls unshare(CLONE_NEWCGROUP) itself: no command can do it to a running process (to start one in a new cgroup namespace: unshare --cgroup CMD)",
+		"# the init reads its spec pipe until mydocker writes the go signal",
 		"nsenter -t 41 -a --wd=/ sleep 9", // (no image at /img: the name as given)
 	}
 	if got := p.Commands(); strings.Join(got, "\n") != strings.Join(want, "\n") {

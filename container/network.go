@@ -47,22 +47,10 @@ func (r *Runtime) checkNetworkOptions(o RunOptions) (ports []network.PortMapping
 	return ports, ip, nil
 }
 
-// connectNetwork joins the container's network, its init blocked before
-// exec; the endpoint is recorded in the container's state for inspect and
-// teardown. The network package undoes its own steps on failure.
-func (r *Runtime) connectNetwork(c *Config, pid int) error {
-	if !c.usesNetwork() {
-		return nil
-	}
-	info, err := r.connectNetworkInfo(c, pid, r.Paths.StateDir(c.ID))
-	if err != nil {
-		return err
-	}
-	return r.recordEndpoint(c.ID, info.Network, info)
-}
-
 // connectNetworkInfo connects the container's init to its network, with
-// its /etc files in dir; it records nothing in the container's state.
+// its /etc files in dir; it records nothing in the container's state (the
+// caller does, for inspect and teardown). The network package undoes its
+// own steps on failure.
 func (r *Runtime) connectNetworkInfo(c *Config, pid int, dir string) (*network.EndpointInfo, error) {
 	return r.networks().Connect(network.Attachment{
 		Network: c.NetworkMode, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: pid,
@@ -73,17 +61,22 @@ func (r *Runtime) connectNetworkInfo(c *Config, pid int, dir string) (*network.E
 
 func (r *Runtime) recordEndpoint(id, name string, info *network.EndpointInfo) error {
 	_, err := r.store().Update(id, func(c *Config) error {
-		if info == nil {
-			delete(c.Networks, name)
-			return nil
-		}
-		if c.Networks == nil {
-			c.Networks = map[string]*network.EndpointInfo{}
-		}
-		c.Networks[name] = info
+		c.setEndpoint(name, info)
 		return nil
 	})
 	return err
+}
+
+// setEndpoint records c's endpoint on network name (nil: forgets it).
+func (c *Config) setEndpoint(name string, info *network.EndpointInfo) {
+	if info == nil {
+		delete(c.Networks, name)
+		return
+	}
+	if c.Networks == nil {
+		c.Networks = map[string]*network.EndpointInfo{}
+	}
+	c.Networks[name] = info
 }
 
 // disconnectNetworks releases every endpoint of the container: its IP, veth

@@ -215,6 +215,18 @@ func (p *initProcess) sendSpec(spec *initSpec) error {
 	return nil
 }
 
+// joined tells the init it is in its cgroup: it may start its cgroup
+// namespace there.
+func (p *initProcess) joined() error {
+	if p.plan != nil {
+		return nil
+	}
+	if _, err := p.specW.Write([]byte{joinedByte}); err != nil {
+		return fmt.Errorf("tell the container it joined its cgroup: %w", err)
+	}
+	return nil
+}
+
 // release gives the go signal and waits until the init has exec'd the
 // command (the sync pipe closes empty) or failed (it says why).
 func (p *initProcess) release() error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/network"
 )
 
 // Run creates a container and starts it. In the foreground it returns the
@@ -45,7 +46,7 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 		return c.ID, 0, r.failed(c, err)
 	}
 	code := r.attach(p, sio)
-	return c.ID, code, r.finish(c.ID, code)
+	return c.ID, code, r.ended(c.ID, code)
 }
 
 // create checks the options and writes the new container's state.
@@ -202,6 +203,9 @@ func (r *Runtime) checkNetwork(mode string) error {
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
 	letAll(r.K, spec.Vars) // again: a detached container starts in its shim
+	if err := r.store().LoadProgram(c); err != nil {
+		return nil, err
+	}
 	confineSpec(spec, c)
 	err := r.K.Do(
 		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
@@ -225,6 +229,11 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, err
 	}
 	spec.EtcFiles = etc
+	cg, err := r.makeCgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	r.primeCgroupJoin()
 	so := &startInitOp{r: r, c: c, sio: sio, spec: spec}
 	if err := r.K.Do(so); err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
@@ -235,31 +244,45 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	// The init builds its root filesystem while we connect it.
 	err = p.sendSpec(spec)
 	if err == nil {
-		// Recorded before the cgroup and network are made for it: whoever
-		// finds it later knows whom they are for. Still "created": the
-		// command has not started.
+		err = joinCgroup(c, cg, p.Pid())
+	}
+	if err == nil {
+		err = p.joined()
+	}
+	// Running from just before the go signal: whoever finds the record
+	// once its command has started (its owner killed then) must know it
+	// runs. A kill between that write and the signal leaves a record
+	// running whose init exits without running the command: settled as
+	// exited, like any other that died unrecorded.
+	running := func(c *Config) { c.Status, c.Started = StatusRunning, time.Now().UTC() }
+	if err == nil {
+		// The init and its monitor are recorded before the network is
+		// made for it: whoever finds it later knows whom it is for. Still
+		// "created" if a network is to come: the command has not started.
 		mon, monStart := self()
 		if monitor != mon { // a plan's stand-in shim
 			mon, monStart = monitor, pidStart(monitor)
 		}
 		c, err = r.store().Update(c.ID, func(c *Config) error {
 			c.Pid, c.PidStart, c.MonitorPid, c.MonitorStart = p.Pid(), pidStart(p.Pid()), mon, monStart
+			if !c.usesNetwork() {
+				running(c)
+			}
 			return nil
 		})
 	}
-	if err == nil {
-		err = r.connect(c, p.Pid())
-	}
-	if err == nil {
-		// Running from just before the go signal: whoever finds the
-		// record once its command has started (its owner killed then) must
-		// know it runs. A kill between this write and the signal leaves a
-		// record running whose init exits without running the command:
-		// settled as exited, like any other that died unrecorded.
-		_, err = r.store().Update(c.ID, func(c *Config) error {
-			c.Status, c.Started = StatusRunning, time.Now().UTC()
-			return nil
-		})
+	if err == nil && c.usesNetwork() {
+		// The endpoint is wired before the go signal: the command never
+		// starts without its network. It is recorded with the running
+		// state, in one write.
+		var info *network.EndpointInfo
+		if info, err = r.connectNetworkInfo(c, p.Pid(), r.Paths.StateDir(c.ID)); err == nil {
+			_, err = r.store().Update(c.ID, func(c *Config) error {
+				c.setEndpoint(info.Network, info)
+				running(c)
+				return nil
+			})
+		}
 	}
 	if err != nil {
 		if ierr := p.abort(); ierr != nil {
@@ -294,19 +317,6 @@ func ExitCodeOf(err error) int {
 		return ec.ExitCode()
 	}
 	return 125
-}
-
-// connect places the init, still blocked, into the container's cgroup and
-// network. It runs before the go signal: the command never starts
-// unlimited or without its network.
-func (r *Runtime) connect(c *Config, pid int) error {
-	// cgroup: limits first, then the init joins; its command will be born
-	// inside them.
-	if err := r.applyCgroup(c, pid); err != nil {
-		return err
-	}
-	// network: the endpoint is wired before the go signal.
-	return r.connectNetwork(c, pid)
 }
 
 // teardown releases what a container held outside its namespaces (cgroup,
@@ -379,6 +389,21 @@ func (r *Runtime) finish(id string, code int) error {
 	if err != nil {
 		return err
 	}
+	return r.release(c)
+}
+
+// ended finishes a container this process watched in the foreground. One
+// that goes with its exit (--rm) is released and removed without its exit
+// being recorded first: nobody else reads it, and if this process dies
+// half way the next command settles the record as that write would have
+// (Exited (255), released, removed: settle.go). One whose exit another
+// command recorded meanwhile (stop, rm -f) is finished as usual.
+func (r *Runtime) ended(id string, code int) error {
+	c, err := r.store().load(id)
+	if err != nil || !c.AutoRemove || c.Status == StatusExited {
+		return r.finish(id, code)
+	}
+	c.exited(code)
 	return r.release(c)
 }
 

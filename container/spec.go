@@ -3,8 +3,9 @@ package container
 import "github.com/mydocker/mydocker/container/security"
 
 // initSpec is what the parent sends the init process over its pipe as soon
-// as it has started: the command never travels in argv. One goByte follows
-// on the same pipe once the cgroup and network are ready: the go signal.
+// as it has started: the command never travels in argv. One joinedByte
+// follows on the same pipe once the init is in its cgroup, then one goByte
+// once the network is ready too: the go signal.
 type initSpec struct {
 	// Vars are the variables of a --log-format script (see script.go);
 	// StateDir is the container's state directory.
@@ -43,8 +44,11 @@ type initSpec struct {
 	Cgroups []hierarchy `json:",omitempty"`
 }
 
-// goByte is the go signal.
-const goByte = 'g'
+// goByte is the go signal; joinedByte says the init is in its cgroup.
+const (
+	goByte     = 'g'
+	joinedByte = 'j'
+)
 
 // volume is a -v volume as the init binds it.
 type volume struct {

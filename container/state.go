@@ -178,10 +178,64 @@ func (s Store) Create(c *Config) error {
 	if err != nil {
 		return err
 	}
-	if err := s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c}); err != nil {
-		// Not recorded: nothing would ever remove the directory.
+	err = s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: stored(c)})
+	if p := program(c); p != nil && err == nil {
+		// After the record: a creator killed in between leaves a record
+		// that settles as an abandoned creation.
+		err = s.k().Do(kernel.WriteState{Path: s.programPath(c.ID), Value: p.Program})
+	}
+	if err != nil {
+		// Not recorded, or not whole: nothing would ever remove the directory.
 		return oneLine(err, s.k().Do(kernel.RemoveAll{Path: dir, Reason: "the record could not be written: remove the state directory again"}))
 	}
+	return nil
+}
+
+// The seccomp program (18 KB for docker's profile) is kept beside the
+// record, in seccomp.bpf, never in it: config.json is read and rewritten
+// several times per start, and the program, as JSON's base64, made it
+// five times larger (measured: 6.9 ms of JSON per run --rm, 1.4 without).
+func (s Store) programPath(id string) string {
+	return filepath.Join(s.Paths.StateDir(id), "seccomp.bpf")
+}
+
+// program is c's compiled seccomp filter, nil if it has none.
+func program(c *Config) *security.Seccomp {
+	if c.Security == nil || c.Security.Seccomp == nil || c.Security.Seccomp.Unconfined {
+		return nil
+	}
+	return c.Security.Seccomp
+}
+
+// stored is c as config.json holds it: without its seccomp program.
+func stored(c *Config) *Config {
+	p := program(c)
+	if p == nil || p.Program == nil {
+		return c
+	}
+	r, sec, sc := *c, *c.Security, *p
+	sc.Program = nil
+	sec.Seccomp = &sc
+	r.Security = &sec
+	return &r
+}
+
+// LoadProgram reads c's seccomp program (seccomp.bpf) into c, for those
+// that load it: the init's spec and exec's helper.
+func (s Store) LoadProgram(c *Config) error {
+	p := program(c)
+	if p == nil || p.Program != nil {
+		return nil
+	}
+	path := s.programPath(c.ID)
+	var data []byte
+	if err := kernel.ReadState(s.k(), path, &data); err != nil {
+		return fmt.Errorf("the seccomp filter of container %s: %w", c.Name, err)
+	}
+	if len(data) == 0 || len(data)%8 != 0 {
+		return statefile.Corrupt(path, fmt.Errorf("%d bytes, not a BPF program", len(data)))
+	}
+	p.Program = data
 	return nil
 }
 
@@ -205,7 +259,7 @@ func (s Store) Update(id string, fn func(c *Config) error) (*Config, error) {
 
 // write records c; the caller holds the lock.
 func (s Store) write(c *Config) error {
-	return s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: c})
+	return s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: stored(c)})
 }
 
 // Delete removes a container's state directory.

@@ -155,6 +155,24 @@ func TestPlanKeepsStateInMemory(t *testing.T) {
 	}
 }
 
+// A []byte record is kept as it is, in a plan and on disk.
+func TestRawStateRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prog.bpf")
+	want := []byte{0, 1, 2, '"', 0xff}
+	for _, k := range []Kernel{NewPlan(nil, nil), &Real{}} {
+		if err := k.Do(WriteState{Path: path, Value: want}); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if err := ReadState(k, path, &got); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%T: ReadState = %q, %v; want %q", k, got, err, want)
+		}
+	}
+	if data, err := os.ReadFile(path); err != nil || !bytes.Equal(data, want) {
+		t.Fatalf("file = %q, %v; want %q", data, err, want)
+	}
+}
+
 func TestNarratingNamesTheCallerAndSkips(t *testing.T) {
 	var buf bytes.Buffer
 	log := logrus.New()

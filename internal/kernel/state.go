@@ -27,8 +27,9 @@ func init() {
 }
 
 // WriteState writes one of mydocker's state files as JSON, atomically
-// (statefile.WriteJSON: temp file, rename). The caller holds the
-// file's lock.
+// (statefile.WriteJSON: temp file, rename); a Value of type []byte is
+// written as it is (a binary record: a seccomp program). The caller holds
+// the file's lock.
 type WriteState struct {
 	Path  string
 	Value any
@@ -39,13 +40,22 @@ func (w WriteState) Why() string { return "" }
 func (w WriteState) Command() Command {
 	return Command{Comment: "mydocker records its state in " + w.Path}
 }
-func (w WriteState) Apply(*Exec) error { return statefile.WriteJSON(w.Path, w.Value) }
+func (w WriteState) Apply(*Exec) error {
+	if raw, ok := w.Value.([]byte); ok {
+		return statefile.WriteFile(w.Path, raw, 0o644)
+	}
+	return statefile.WriteJSON(w.Path, w.Value)
+}
 func (w WriteState) Effects() []Effect {
 	return []Effect{Makes(Object{Kind: "state", Name: w.Path})}
 }
 
 // Plan keeps the file's content in the plan.
 func (w WriteState) Plan(p *Plan) error {
+	if raw, ok := w.Value.([]byte); ok {
+		p.state[w.Path] = append([]byte{}, raw...)
+		return nil
+	}
 	data, err := json.Marshal(w.Value)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", w.Path, err)
@@ -80,15 +90,29 @@ func (r RemoveState) Plan(p *Plan) error {
 
 // ReadState reads a state file through k: a plan answers with what it has
 // written (or os.ErrNotExist for what it removed), anything else reads the
-// file. A corrupt file is an error naming it (statefile.ReadJSON).
+// file. A corrupt file is an error naming it (statefile.ReadJSON). A v of
+// type *[]byte gets the file as it is (WriteState's binary record).
 func ReadState(k Kernel, path string, v any) error {
+	raw, isRaw := v.(*[]byte)
 	if p, ok := k.(*Plan); ok {
 		if data, planned := p.state[path]; planned {
 			if data == nil {
 				return fmt.Errorf("read %s: %w", path, os.ErrNotExist)
 			}
+			if isRaw {
+				*raw = append([]byte{}, data...)
+				return nil
+			}
 			return json.Unmarshal(data, v)
 		}
+	}
+	if isRaw {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		*raw = data
+		return nil
 	}
 	return statefile.ReadJSON(path, v)
 }
