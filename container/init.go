@@ -42,12 +42,30 @@ func Init(k kernel.Kernel) error {
 	}
 	letAll(k, spec.Vars)
 	k.Let("PID", strconv.Itoa(spec.HostPid))
-	if err := initSteps(k, &spec, io.MultiReader(dec.Buffered(), specR)); err != nil {
+	err := readProgram(&spec)
+	if err == nil {
+		err = initSteps(k, &spec, io.MultiReader(dec.Buffered(), specR))
+	}
+	if err != nil {
 		ie := &initError{Msg: err.Error(), Code: 125}
 		errors.As(err, &ie)
 		json.NewEncoder(sync).Encode(ie)
 		return ie
 	}
+	return nil
+}
+
+// readProgram reads the seccomp program the spec names, while the host's
+// files are in reach (before pivot_root).
+func readProgram(spec *initSpec) error {
+	if spec.SeccompFile == "" {
+		return nil
+	}
+	prog, err := os.ReadFile(spec.SeccompFile)
+	if err != nil {
+		return fmt.Errorf("read the container's seccomp filter: %w", err)
+	}
+	spec.Security.Seccomp.Program = prog
 	return nil
 }
 

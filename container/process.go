@@ -209,6 +209,13 @@ func (p *initProcess) sendSpec(spec *initSpec) error {
 		p.spec = spec
 		return nil
 	}
+	if spec.SeccompFile != "" {
+		// The init reads the program from the file.
+		s, sec, sc := *spec, *spec.Security, *spec.Security.Seccomp
+		sc.Program = nil
+		sec.Seccomp, s.Security = &sc, &sec
+		spec = &s
+	}
 	if err := json.NewEncoder(p.specW).Encode(spec); err != nil {
 		return fmt.Errorf("send the container its spec: %w", err)
 	}

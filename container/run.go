@@ -207,6 +207,12 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, err
 	}
 	confineSpec(spec, c)
+	if _, plan := r.K.(*kernel.Plan); program(c) != nil && !plan {
+		// A record of an older mydocker, never rewritten, has none.
+		if path := r.store().programPath(c.ID); statOK(path) {
+			spec.SeccompFile = path
+		}
+	}
 	err := r.K.Do(
 		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
 		kernel.Mkdir{Path: spec.Work, Reason: "overlay's workdir, its scratch space on the same filesystem"},
@@ -309,6 +315,8 @@ func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
 		CgroupNS: true, Tty: tty,
 	}
 }
+
+func statOK(path string) bool { _, err := os.Stat(path); return err == nil }
 
 // ExitCodeOf is the exit code an error asks for, 125 by default.
 func ExitCodeOf(err error) int {

@@ -259,6 +259,13 @@ func (s Store) Update(id string, fn func(c *Config) error) (*Config, error) {
 
 // write records c; the caller holds the lock.
 func (s Store) write(c *Config) error {
+	if p := program(c); p != nil && p.Program != nil {
+		// Read from a record of an older mydocker, which held its program
+		// inline: it moves beside the record before the record loses it.
+		if err := s.k().Do(kernel.WriteState{Path: s.programPath(c.ID), Value: p.Program}); err != nil {
+			return err
+		}
+	}
 	return s.k().Do(kernel.WriteState{Path: s.Paths.configPath(c.ID), Value: stored(c)})
 }
 

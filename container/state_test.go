@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mydocker/mydocker/container/security"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
 
@@ -68,6 +69,51 @@ func TestStoreUpdateAndCorruptFile(t *testing.T) {
 	}
 	if list, err := s.List(); err != nil || len(list) != 0 {
 		t.Fatalf("after Delete: %v %v", list, err)
+	}
+}
+
+// The seccomp program lives beside the record (seccomp.bpf), never in
+// config.json; a record of an older mydocker, with its program inline,
+// keeps it across an update.
+func TestStoreKeepsProgramBeside(t *testing.T) {
+	s := newTestStore(t)
+	prog := []byte("01234567abcdefgh")
+	c := &Config{ID: strings.Repeat("d", 64), Name: "p", Cmd: []string{"sh"}, Status: StatusCreated, Created: time.Now(),
+		Security: &security.Config{Seccomp: &security.Seccomp{Profile: "default", Program: prog}}}
+	if err := s.Create(c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Security.Seccomp.Program == nil {
+		t.Fatal("Create took the program from the caller's config")
+	}
+	check := func(when string) {
+		t.Helper()
+		data, _ := os.ReadFile(s.Paths.configPath(c.ID))
+		if strings.Contains(string(data), `"program"`) {
+			t.Errorf("%s: config.json holds the program:\n%s", when, data)
+		}
+		got, err := s.Get(c.ID)
+		if err != nil || got.Security.Seccomp.Program != nil {
+			t.Fatalf("%s: Get = %v, %v (the program is read only on demand)", when, got, err)
+		}
+		if err := s.LoadProgram(got); err != nil || string(got.Security.Seccomp.Program) != string(prog) {
+			t.Fatalf("%s: LoadProgram = %q, %v", when, got.Security.Seccomp.Program, err)
+		}
+	}
+	check("created")
+	// An older record: the program inline, no seccomp.bpf.
+	os.Remove(s.programPath(c.ID))
+	if err := statefile.WriteJSON(s.Paths.configPath(c.ID), c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(c.ID, func(c *Config) error { c.Hostname = "h"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	check("updated from an old record")
+	os.WriteFile(s.programPath(c.ID), []byte("short"), 0o644)
+	got, _ := s.Get(c.ID)
+	if err := s.LoadProgram(got); !errors.Is(err, statefile.ErrCorrupt) {
+		t.Fatalf("a truncated program: %v", err)
 	}
 }
 

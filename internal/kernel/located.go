@@ -6,18 +6,27 @@ import "github.com/mydocker/mydocker/internal/narrate"
 // which for an op built in one place and done in another (the container's
 // init builds its steps as a list, then does them) would name the Do: an
 // op that embeds At, set with Here, is narrated at the line that built it.
-type At struct{ at string }
+type At struct{ stack narrate.Stack }
 
-// Here is the caller's file and line.
-func Here() At { return At{narrate.CallerOutside("/internal/kernel/")} }
+// Here is the caller's file and line (named only when narrated).
+func Here() At { return At{narrate.Callers(1)} }
 
 // MadeAt is where the op was made ("" if At was left unset).
-func (a At) MadeAt() string { return a.at }
+func (a At) MadeAt() string { return a.stack.Outside(kernelPkg) }
 
-// sourceOf is op's own source, else src (the caller of Do).
-func sourceOf(op Op, src string) string {
-	if l, ok := op.(interface{ MadeAt() string }); ok && l.MadeAt() != "" {
-		return l.MadeAt()
+// kernelPkg is this package's place: a narrated step's source is the first
+// caller outside it.
+const kernelPkg = "/internal/kernel/"
+
+// callers is the stack of the caller of the kernel function that calls it.
+func callers() narrate.Stack { return narrate.Callers(2) }
+
+// sourceOf is op's own source, else src's (the caller of Do).
+func sourceOf(op Op, src narrate.Stack) string {
+	if l, ok := op.(interface{ MadeAt() string }); ok {
+		if at := l.MadeAt(); at != "" {
+			return at
+		}
 	}
-	return src
+	return src.Outside(kernelPkg)
 }

@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 // Log fields the narration sets besides pid= and source=: the script
@@ -25,7 +27,7 @@ func NewNarrating(log logrus.FieldLogger) *Narrating {
 
 // Do implements Kernel.
 func (n *Narrating) Do(ops ...Op) error {
-	src := caller()
+	src := callers()
 	for _, op := range ops {
 		if s, err := skip(n.real, op); err != nil {
 			return opError(op, err)
@@ -33,7 +35,7 @@ func (n *Narrating) Do(ops ...Op) error {
 			continue
 		}
 		crashPoint(op)
-		say(n.real.log, sourceOf(op, src), &n.vars, nil, op)
+		say(n.real.log, src, &n.vars, nil, op)
 		if err := op.Apply(n.real.x); err != nil {
 			return opError(op, err)
 		}
@@ -56,12 +58,17 @@ func (n *Narrating) Close() { n.real.Close() }
 // say logs op's "// why" and "$ command" lines, textVars (may be nil)
 // standing in the text for their values. A record of mydocker's own state
 // is not a kernel change: it goes at DEBUG.
-func say(log logrus.FieldLogger, src string, vars, textVars *Vars, op Op) {
-	l := log.WithField("source", src)
+func say(log logrus.FieldLogger, src narrate.Stack, vars, textVars *Vars, op Op) {
 	lvl := logrus.InfoLevel
 	if _, ok := op.(record); ok {
 		lvl = logrus.DebugLevel
 	}
+	// Nothing to make when nothing is printed: a quieter --log-level
+	// spares every step its command, its quoting and its source line.
+	if !enabled(log, lvl) {
+		return
+	}
+	l := log.WithField("source", sourceOf(op, src))
 	cmd := op.Command()
 	if why := op.Why(); why != "" {
 		l.Log(lvl, "// "+textVars.Subst(why))
@@ -71,6 +78,17 @@ func say(log logrus.FieldLogger, src string, vars, textVars *Vars, op Op) {
 		text = "$ " + text
 	}
 	l.WithFields(logrus.Fields{FieldStep: cmd, FieldVars: vars}).Log(lvl, text)
+}
+
+// enabled says whether log prints lvl (true when it cannot tell).
+func enabled(log logrus.FieldLogger, lvl logrus.Level) bool {
+	switch l := log.(type) {
+	case *logrus.Logger:
+		return l.IsLevelEnabled(lvl)
+	case *logrus.Entry:
+		return l.Logger.IsLevelEnabled(lvl)
+	}
+	return true
 }
 
 func let(log logrus.FieldLogger, vars *Vars, name, value string) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker/mydocker/internal/narrate"
 )
 
 // Plan changes nothing: it narrates each op (the variables standing in the
@@ -55,7 +57,7 @@ type Planner interface {
 
 // Do implements Kernel.
 func (p *Plan) Do(ops ...Op) error {
-	src := caller()
+	src := callers()
 	for _, op := range ops {
 		if err := p.do(src, op); err != nil {
 			return opError(op, err)
@@ -64,13 +66,13 @@ func (p *Plan) Do(ops ...Op) error {
 	return nil
 }
 
-func (p *Plan) do(src string, op Op) error {
+func (p *Plan) do(src narrate.Stack, op Op) error {
 	if s, err := skip(p, op); err != nil {
 		return err
 	} else if s {
 		return nil
 	}
-	say(p.log, sourceOf(op, src), &p.vars, &p.standIns, op)
+	say(p.log, src, &p.vars, &p.standIns, op)
 	if p.Fail != nil {
 		if err := p.Fail(op); err != nil {
 			return err

@@ -66,4 +66,4 @@ func (r *Real) Close() { r.x.Close() }
 
 // caller is "pkg/file.go:line" of the code that called into this package:
 // a narrated step points at the code that decided it.
-func caller() string { return narrate.CallerOutside("/internal/kernel/") }
+func caller() string { return narrate.CallerOutside(kernelPkg) }

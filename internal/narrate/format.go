@@ -84,9 +84,26 @@ func caller() string { return CallerOutside("sirupsen/logrus", "/internal/narrat
 // CallerOutside is "pkg/file.go:line" of the first caller whose file is
 // in none of the given places (parts of a path; a test file always counts
 // as outside), so a log line points at the code that asked for it.
-func CallerOutside(places ...string) string {
+func CallerOutside(places ...string) string { return Callers(1).Outside(places...) }
+
+// Stack is a call stack captured by Callers and turned into a place only
+// if asked (Outside): capturing it is cheap, naming its frames is not, and
+// most narration is never printed (a quieter --log-level).
+type Stack []uintptr
+
+// Callers captures the stack from the caller of the function that calls
+// it, skip frames further up.
+func Callers(skip int) Stack {
 	pcs := make([]uintptr, 32)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	return pcs[:runtime.Callers(skip+2, pcs)]
+}
+
+// Outside is CallerOutside of a captured stack ("" for none).
+func (s Stack) Outside(places ...string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	frames := runtime.CallersFrames(s)
 	for {
 		f, more := frames.Next()
 		inside := false
