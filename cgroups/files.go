@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -36,13 +38,24 @@ func removeTree(k kernel.World, fs *kernel.CgroupFS, why, dir string, deadline t
 		return nil
 	}
 	var ops []kernel.Op
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if e.IsDir() {
-			ops = append(ops, removeTree(k, fs, "remove a cgroup nested in the container's", filepath.Join(dir, e.Name()), deadline)...)
+	if hasSubdirs(dir) {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if e.IsDir() {
+				ops = append(ops, removeTree(k, fs, "remove a cgroup nested in the container's", filepath.Join(dir, e.Name()), deadline)...)
+			}
 		}
 	}
 	return append(ops, kernel.CgroupRmdir{Path: dir, Reason: why, Deadline: deadline, FS: fs})
+}
+
+// hasSubdirs says whether the cgroup dir may have cgroups under it: a
+// directory's link count is 2 plus its subdirectories (kernfs keeps it so),
+// and a stat is much cheaper than listing a cgroup's control files. True
+// when it cannot tell.
+func hasSubdirs(dir string) bool {
+	var st unix.Stat_t
+	return unix.Stat(dir, &st) != nil || st.Nlink != 2
 }
 
 // readString reads a cgroup file without its trailing newline (a missing

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/internal/kernel"
@@ -217,7 +218,9 @@ func (e execOp) Apply(*kernel.Exec) error {
 	if err != nil {
 		return err
 	}
-	awaitLogRead()
+	if logrus.IsLevelEnabled(logrus.InfoLevel) { // else the init narrated nothing
+		awaitLogRead()
+	}
 	err = unix.Exec(path, s.Cmd, s.Env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {

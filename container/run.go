@@ -203,6 +203,14 @@ func (r *Runtime) checkNetwork(mode string) error {
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
 	letAll(r.K, spec.Vars) // again: a detached container starts in its shim
+	// The cgroup first: the join's grace period (primeCgroupJoin) then
+	// passes while the rest is prepared, and no mkdir in a hierarchy waits
+	// behind it.
+	cg, err := r.makeCgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	r.primeCgroupJoin()
 	if err := r.store().LoadProgram(c); err != nil {
 		return nil, err
 	}
@@ -213,7 +221,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 			spec.SeccompFile = path
 		}
 	}
-	err := r.K.Do(
+	err = r.K.Do(
 		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
 		kernel.Mkdir{Path: spec.Work, Reason: "overlay's workdir, its scratch space on the same filesystem"},
 		kernel.Mkdir{Path: spec.Merged, Reason: "the mount point of the container's root filesystem"})
@@ -235,11 +243,6 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, err
 	}
 	spec.EtcFiles = etc
-	cg, err := r.makeCgroup(c)
-	if err != nil {
-		return nil, err
-	}
-	r.primeCgroupJoin()
 	so := &startInitOp{r: r, c: c, sio: sio, spec: spec}
 	if err := r.K.Do(so); err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
