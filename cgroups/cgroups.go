@@ -43,6 +43,9 @@ type Manager interface {
 	Set(r *Resources) error
 	// Stats reads usage and limits.
 	Stats() (*Stats, error)
+	// OOMKilled says whether the OOM killer struck in the cgroup: Stats'
+	// OOMKilled alone, for a teardown that needs nothing else.
+	OOMKilled() (bool, error)
 	// Destroy removes the cgroup; it is not an error if it is already gone.
 	// The shared mydocker/ parent stays, empty, as docker's docker/ does:
 	// making it again (and copying the cpuset down on v1) would cost every

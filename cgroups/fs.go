@@ -321,13 +321,7 @@ func (m *v1) Stats() (*Stats, error) {
 		if lim, err := readUint(filepath.Join(dir, "memory.limit_in_bytes")); err == nil && lim < unlimitedV1 {
 			st.MemoryLimit = lim
 		}
-		// oom_kill counts kills since kernel 4.13; on older kernels, a hit
-		// of the limit (failcnt) is the best sign there is.
-		if n, ok, err := readKeyed(filepath.Join(dir, "memory.oom_control"), "oom_kill"); err == nil && ok {
-			st.OOMKilled = n > 0
-		} else if n, err := readUint(filepath.Join(dir, "memory.failcnt")); err == nil {
-			st.OOMKilled = n > 0
-		}
+		st.OOMKilled = oomKilledV1(dir)
 	}
 	if m.has("cpuacct") {
 		if v, err := readUint(filepath.Join(m.path("cpuacct"), "cpuacct.usage")); err == nil {
@@ -342,6 +336,29 @@ func (m *v1) Stats() (*Stats, error) {
 		}
 	}
 	return st, nil
+}
+
+// OOMKilled implements Manager.
+func (m *v1) OOMKilled() (bool, error) {
+	if !m.has("memory") {
+		return false, nil
+	}
+	dir := m.path("memory")
+	if _, err := os.Stat(dir); err != nil {
+		return false, fmt.Errorf("cgroup of %s: %w", m.id, ErrNotExist)
+	}
+	return oomKilledV1(dir), nil
+}
+
+// oomKilledV1 reads a v1 memory cgroup's sign of an OOM kill: oom_kill
+// counts kills since kernel 4.13; on older kernels, a hit of the limit
+// (failcnt) is the best sign there is.
+func oomKilledV1(dir string) bool {
+	if n, ok, err := readKeyed(filepath.Join(dir, "memory.oom_control"), "oom_kill"); err == nil && ok {
+		return n > 0
+	}
+	n, err := readUint(filepath.Join(dir, "memory.failcnt"))
+	return err == nil && n > 0
 }
 
 // Destroy removes the container's cgroup from every hierarchy (its tasks

@@ -193,6 +193,9 @@ func TestV1Stats(t *testing.T) {
 	if *st != want {
 		t.Errorf("Stats = %+v, want %+v", *st, want)
 	}
+	if oom, err := f.manager("c").OOMKilled(); err != nil || !oom {
+		t.Errorf("OOMKilled = %v, %v; want true", oom, err)
+	}
 	// An unlimited v1 limit reads as 0; no oom_kill line: failcnt decides.
 	f.put("memory/mydocker/c/memory.limit_in_bytes", "9223372036854771712\n")
 	f.put("memory/mydocker/c/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n")
@@ -204,8 +207,14 @@ func TestV1Stats(t *testing.T) {
 	if st.MemoryLimit != 0 || st.OOMKilled {
 		t.Errorf("Stats = %+v, want no limit and no OOM", *st)
 	}
+	if oom, err := f.manager("c").OOMKilled(); err != nil || oom {
+		t.Errorf("OOMKilled = %v, %v; want false", oom, err)
+	}
 	if _, err := f.manager("gone").Stats(); !errors.Is(err, ErrNotExist) {
 		t.Errorf("Stats of a missing cgroup: %v, want ErrNotExist", err)
+	}
+	if _, err := f.manager("gone").OOMKilled(); !errors.Is(err, ErrNotExist) {
+		t.Errorf("OOMKilled of a missing cgroup: %v, want ErrNotExist", err)
 	}
 }
 

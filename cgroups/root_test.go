@@ -241,6 +241,9 @@ func TestRealOOMKill(t *testing.T) {
 	if !st.OOMKilled {
 		t.Errorf("Stats after the OOM kill = %+v, want OOMKilled", *st)
 	}
+	if oom, err := m.OOMKilled(); err != nil || !oom {
+		t.Errorf("OOMKilled after the OOM kill = %v, %v", oom, err)
+	}
 	if err := m.Destroy(); err != nil {
 		t.Fatal(err)
 	}

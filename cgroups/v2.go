@@ -196,10 +196,23 @@ func (m *v2) Stats() (*Stats, error) {
 	if v, err := readUint(filepath.Join(dir, "pids.current")); err == nil {
 		st.Pids = v
 	}
-	if v, ok, err := readKeyed(filepath.Join(dir, "memory.events"), "oom_kill"); err == nil && ok {
-		st.OOMKilled = v > 0
-	}
+	st.OOMKilled = oomKilledV2(dir)
 	return st, nil
+}
+
+// OOMKilled implements Manager.
+func (m *v2) OOMKilled() (bool, error) {
+	dir := m.path()
+	if _, err := os.Stat(dir); err != nil {
+		return false, fmt.Errorf("cgroup of %s: %w", m.id, ErrNotExist)
+	}
+	return oomKilledV2(dir), nil
+}
+
+// oomKilledV2 reads memory.events' count of OOM kills.
+func oomKilledV2(dir string) bool {
+	v, ok, err := readKeyed(filepath.Join(dir, "memory.events"), "oom_kill")
+	return err == nil && ok && v > 0
 }
 
 // Destroy removes the container's cgroup (its tasks must have exited). The

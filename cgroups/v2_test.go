@@ -118,6 +118,9 @@ func TestV2Stats(t *testing.T) {
 	if *st != want {
 		t.Errorf("Stats = %+v, want %+v", *st, want)
 	}
+	if oom, err := f.manager("c").OOMKilled(); err != nil || !oom {
+		t.Errorf("OOMKilled = %v, %v; want true", oom, err)
+	}
 }
 
 // A plan over the host (here the fake tree) makes nothing, and plans what

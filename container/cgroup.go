@@ -52,7 +52,7 @@ func (r *Runtime) releaseCgroup(c *Config) error {
 	if err != nil {
 		return err
 	}
-	if st, err := m.Stats(); err == nil && st.OOMKilled && !c.OOMKilled {
+	if oom, err := m.OOMKilled(); err == nil && oom && !c.OOMKilled {
 		_, err := r.store().Update(c.ID, func(c *Config) error {
 			c.OOMKilled = true
 			return nil
