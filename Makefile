@@ -14,7 +14,7 @@ TAGS ?=
 comma := ,
 BUILDFLAGS = -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),$(comma)$(TAGS)) -ldflags "-linkmode external -extldflags -static -s -w"
 PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack
-PKGS_BENCH = crun runc hyperfine containernetworking-plugins
+PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf
 
 .PHONY: all build deps deps-bench test unit demo bench install clean docs
 

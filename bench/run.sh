@@ -5,7 +5,7 @@
 # Runs in its own network and mount namespace with temporary roots.
 #   sudo make bench            (or: sudo bench/run.sh [RUNS])
 # BEFORE=/path/to/an/older/mydocker adds it to the same run, as "before",
-# for a change's cost measured side by side.
+# for a change's cost measured side by side, and then paired (interleaved).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
@@ -47,6 +47,28 @@ for k in ("mydocker", "before", "crun", "runc"):
         continue
     print("%-10s %10.1f %10.2f" % (k, r[k]["median"] * 1000, r[k]["median"] / base))
 PY
+
+# A change's cost, paired: hyperfine runs each command's runs in a block, so
+# a slow drift of the machine (2 shared cores) can move one median by more
+# than the change. Here mydocker and before alternate, run by run, and the
+# median of the differences is the change's cost.
+if [ -n "${BEFORE:-}" ]; then
+	for i in $(seq "$runs"); do
+		t0=$(date +%s%N)
+		$md run --rm --net none busybox true
+		t1=$(date +%s%N)
+		$BEFORE --root "$work/run-before" --data-root "$work/lib" --log-level warn run --rm --net none busybox true
+		t2=$(date +%s%N)
+		echo $(((t1 - t0) / 1000)) $(((t2 - t1) / 1000))
+	done >"$work/paired.txt"
+	python3 - "$work/paired.txt" <<'PY'
+import statistics, sys
+pairs = [tuple(int(x) / 1000 for x in l.split()) for l in open(sys.argv[1])]
+d = statistics.median(a - b for a, b in pairs)
+print("paired, %d runs interleaved: mydocker %.1f ms, before %.1f ms, median difference %+.2f ms" % (
+    len(pairs), statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs), d))
+PY
+fi
 
 # Peak RSS of the shim watching a detached sleep.
 $md run -d --name rss busybox sleep 1000 >/dev/null
