@@ -22,6 +22,35 @@ func (c *Config) usesNetwork() bool {
 	return c.NetworkMode != NetworkNone && c.NetworkMode != NetworkHost && c.NetworkMode != ""
 }
 
+// publishExposed adds, for -P, a mapping to a free host port for each port
+// the image exposes ("80/tcp") that no -p publishes already; on --net none
+// or host there is nothing to publish them on.
+func publishExposed(mode string, exposed map[string]struct{}, ports []network.PortMapping) ([]network.PortMapping, error) {
+	var keys []string
+	for k := range exposed {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		pm, err := network.ParsePortMapping(k)
+		if err != nil {
+			return nil, fmt.Errorf("the image exposes %q: %w", k, err)
+		}
+		mapped := false
+		for _, p := range ports {
+			mapped = mapped || p.ContainerPort == pm.ContainerPort && p.Proto == pm.Proto
+		}
+		if mapped {
+			continue
+		}
+		if mode == NetworkNone || mode == NetworkHost {
+			return nil, fmt.Errorf("--net %s: -P needs a network (bridge or a created one) to publish %s on", mode, k)
+		}
+		ports = append(ports, pm)
+	}
+	return ports, nil
+}
+
 // checkNetworkOptions refuses, before anything is created, a network that
 // does not exist (the default "bridge" is created on first use) and
 // options that make no sense without one.

@@ -30,7 +30,8 @@ type RunOptions struct {
 	AutoRemove  bool
 	Network     string
 	IP          string             // --ip, on the network
-	Publish     []string           // -p [hostIP:]hostPort:containerPort[/tcp|udp]
+	Publish     []string           // -p [[hostIP:][hostPort]:]containerPort[/tcp|udp]
+	PublishAll  bool               // -P: the image's exposed ports, each on a free host port
 	DNS         []string           // --dns
 	Resources   *cgroups.Resources // checked by cgroups.Parse; nil = no limits
 

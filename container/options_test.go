@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/mydocker/mydocker/network"
 )
 
 func TestValidateName(t *testing.T) {
@@ -119,5 +121,32 @@ func TestStopSignal(t *testing.T) {
 		if got := stopSignal(&Config{StopSignal: sig}); got != want {
 			t.Errorf("%q: %v, want %v", sig, got, want)
 		}
+	}
+}
+
+// -P adds each exposed port no -p maps, in order; on --net none it has
+// nowhere to publish them.
+func TestPublishExposed(t *testing.T) {
+	exposed := map[string]struct{}{"80/tcp": {}, "53/udp": {}, "443": {}}
+	given, _ := network.ParsePortMappings([]string{"8080:80"})
+	got, err := publishExposed("bridge", exposed, given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, p := range got {
+		s = append(s, p.String())
+	}
+	if strings.Join(s, " ") != "8080:80/tcp 0:443/tcp 0:53/udp" {
+		t.Errorf("publishExposed = %v", s)
+	}
+	if _, err := publishExposed(NetworkNone, exposed, nil); err == nil || !strings.Contains(err.Error(), "-P needs a network") {
+		t.Errorf("-P on --net none: %v", err)
+	}
+	if got, err := publishExposed(NetworkNone, nil, nil); err != nil || len(got) != 0 {
+		t.Errorf("-P of an image that exposes nothing: %v %v", got, err)
+	}
+	if _, err := publishExposed("bridge", map[string]struct{}{"http": {}}, nil); err == nil {
+		t.Error("a bad exposed port accepted")
 	}
 }

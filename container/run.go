@@ -123,6 +123,11 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 			o.User = cfg.User
 		}
 	}
+	if o.PublishAll {
+		if ports, err = publishExposed(o.Network, cfg.ExposedPorts, ports); err != nil {
+			return nil, err
+		}
+	}
 	cmd := imageCmd(o, &cfg)
 	if len(cmd) == 0 && img.Config != nil {
 		return nil, fmt.Errorf("image %s has no command (no Entrypoint or Cmd): give one", o.Image)
@@ -288,6 +293,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		if info, err = r.connectNetworkInfo(c, p.Pid(), r.Paths.StateDir(c.ID)); err == nil {
 			_, err = r.store().Update(c.ID, func(c *Config) error {
 				c.setEndpoint(info.Network, info)
+				c.Ports = info.Ports // with the host ports picked for -p 80 and -P
 				running(c)
 				return nil
 			})

@@ -14,6 +14,9 @@ import (
 // published by other containers are checked against the store in reserve.)
 func checkHostPorts(ports []PortMapping) error {
 	for _, p := range ports {
+		if p.HostPort == 0 {
+			continue // connect picks a free one
+		}
 		addr := net.JoinHostPort(p.HostIP, fmt.Sprint(p.HostPort))
 		var err error
 		if p.Proto == "udp" {

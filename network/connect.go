@@ -147,6 +147,10 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 	if err := portsFree(all, a.Ports); err != nil {
 		return nil, nil, err
 	}
+	ports, err := pickHostPorts(all, a.Ports)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := m.remake(nw); err != nil {
 		return nil, nil, err
 	}
@@ -172,7 +176,7 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 	}
 	ep := &Endpoint{
 		ID: a.Container, Name: a.Name, Hostname: a.Hostname, IP: ip.String(), MAC: macFor(ip).String(),
-		Veth: vethName(a.Container, nw.Name), Ifname: "eth0", Pid: a.Pid, Ports: a.Ports,
+		Veth: vethName(a.Container, nw.Name), Ifname: "eth0", Pid: a.Pid, Ports: ports,
 		HostsPath: a.HostsPath, ResolvConfPath: a.ResolvConfPath,
 	}
 	// One write allocates the address and names its owner.

@@ -3,21 +3,24 @@ package network
 import (
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/mydocker/mydocker/internal/names"
 )
 
-// PortMapping is one -p/--publish: [hostIP:]hostPort:containerPort[/proto].
+// PortMapping is one -p/--publish: [hostIP:][hostPort:]containerPort[/proto].
 type PortMapping struct {
 	HostIP        string `json:"HostIp,omitempty"` // "" = every address of the host
-	HostPort      int
+	HostPort      int    // 0 until connect picks a free one (-p 80, -P)
 	ContainerPort int
 	Proto         string // tcp or udp
 }
 
-// ParsePortMapping parses -p [hostIP:]hostPort:containerPort[/tcp|udp].
+// ParsePortMapping parses -p [[hostIP:][hostPort]:]containerPort[/tcp|udp],
+// as docker does: without a host port (`80`, `127.0.0.1::80`), connect
+// publishes the container's port on a free port of the host.
 func ParsePortMapping(s string) (PortMapping, error) {
 	pm := PortMapping{Proto: "tcp"}
 	spec := s
@@ -30,6 +33,8 @@ func ParsePortMapping(s string) (PortMapping, error) {
 	}
 	parts := strings.Split(spec, ":")
 	switch len(parts) {
+	case 1:
+		parts = []string{"", parts[0]}
 	case 2:
 	case 3:
 		ip := net.ParseIP(parts[0])
@@ -41,11 +46,13 @@ func ParsePortMapping(s string) (PortMapping, error) {
 		}
 		parts = parts[1:]
 	default:
-		return pm, fmt.Errorf("invalid port mapping %q: want [hostIP:]hostPort:containerPort[/tcp|udp]", s)
+		return pm, fmt.Errorf("invalid port mapping %q: want [[hostIP:][hostPort]:]containerPort[/tcp|udp]", s)
 	}
 	var err error
-	if pm.HostPort, err = parsePort(parts[0]); err != nil {
-		return pm, fmt.Errorf("invalid port mapping %q: host port: %w", s, err)
+	if parts[0] != "" {
+		if pm.HostPort, err = parsePort(parts[0]); err != nil {
+			return pm, fmt.Errorf("invalid port mapping %q: host port: %w", s, err)
+		}
 	}
 	if pm.ContainerPort, err = parsePort(parts[1]); err != nil {
 		return pm, fmt.Errorf("invalid port mapping %q: container port: %w", s, err)
@@ -93,9 +100,10 @@ func (p PortMapping) String() string {
 }
 
 // Conflicts reports whether two mappings claim the same host port: same
-// protocol and port, and the same address or either on every address.
+// protocol and port, and the same address or either on every address. A
+// port still to be picked (0) claims none.
 func (p PortMapping) Conflicts(o PortMapping) bool {
-	return p.Proto == o.Proto && p.HostPort == o.HostPort &&
+	return p.HostPort != 0 && p.Proto == o.Proto && p.HostPort == o.HostPort &&
 		(p.HostIP == "" || o.HostIP == "" || p.HostIP == o.HostIP)
 }
 
@@ -168,4 +176,59 @@ func portsFree(all []*Network, ports []PortMapping) error {
 		}
 	}
 	return nil
+}
+
+// pickHostPorts gives each mapping without a host port (0) a free one, as
+// docker's port allocator does: the first port of the kernel's ephemeral
+// range (ip_local_port_range, docker's default 32768-60999) that no
+// endpoint of any network publishes, no earlier mapping of ports takes, and
+// no process of the host listens on. Called under the network lock, so two
+// containers never pick the same port.
+func pickHostPorts(all []*Network, ports []PortMapping) ([]PortMapping, error) {
+	lo, hi := ephemeralRange()
+	out := append([]PortMapping(nil), ports...)
+	for i, p := range out {
+		if p.HostPort != 0 {
+			continue
+		}
+		taken := func(c PortMapping) bool {
+			if portsFree(all, []PortMapping{c}) != nil {
+				return true
+			}
+			for _, o := range out[:i] {
+				if o.Conflicts(c) {
+					return true
+				}
+			}
+			return checkHostPorts([]PortMapping{c}) != nil
+		}
+		for port := lo; ; port++ {
+			if port > hi {
+				return nil, fmt.Errorf("publish %d/%s: %w: no free host port in %d-%d", p.ContainerPort, p.Proto, ErrPortAllocated, lo, hi)
+			}
+			c := p
+			c.HostPort = port
+			if !taken(c) {
+				out[i] = c
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// ephemeralRange is the kernel's range for ports it picks itself, where
+// docker picks published ports too (32768-60999 if it cannot be read).
+func ephemeralRange() (lo, hi int) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			l, err1 := strconv.Atoi(f[0])
+			h, err2 := strconv.Atoi(f[1])
+			if err1 == nil && err2 == nil && 0 < l && l <= h && h <= 65535 {
+				return l, h
+			}
+		}
+	}
+	return 32768, 60999
 }

@@ -20,8 +20,11 @@ func TestParsePortMapping(t *testing.T) {
 		{"8080:80/udp", "8080:80/udp", ""},
 		{"127.0.0.1:8080:80", "127.0.0.1:8080:80/tcp", ""},
 		{"0.0.0.0:53:53/UDP", "53:53/udp", ""},
-		{"80", "", "want [hostIP:]hostPort"},
-		{"1:2:3:4", "", "want [hostIP:]hostPort"},
+		{"80", "0:80/tcp", ""}, // connect picks the host port
+		{"53/udp", "0:53/udp", ""},
+		{"127.0.0.1::80", "127.0.0.1:0:80/tcp", ""},
+		{"8080:", "", "not a number"},
+		{"1:2:3:4", "", "want [[hostIP:][hostPort]:]containerPort"},
 		{"0:80", "", "out of range"},
 		{"65536:80", "", "out of range"},
 		{"80:70000", "", "out of range"},
@@ -46,6 +49,38 @@ func TestParsePortMapping(t *testing.T) {
 	}
 	if _, err := ParsePortMappings([]string{"8080:80", "8080:80/udp"}); err != nil {
 		t.Errorf("tcp and udp on one port refused: %v", err)
+	}
+	if _, err := ParsePortMappings([]string{"80", "127.0.0.1::80", "81"}); err != nil {
+		t.Errorf("ports still to be picked conflict: %v", err)
+	}
+}
+
+// A port to pick gets the first of the range that no endpoint publishes
+// and no earlier mapping of the same request took; an explicit one stays.
+func TestPickHostPorts(t *testing.T) {
+	lo, _ := ephemeralRange()
+	other := &Network{Name: "n", Containers: map[string]*Endpoint{
+		"a": {ID: "a", Ports: []PortMapping{{HostPort: lo, ContainerPort: 80, Proto: "tcp"}, {HostPort: lo + 1, ContainerPort: 53, Proto: "udp"}}},
+	}}
+	req, _ := ParsePortMappings([]string{"80", "53/udp", "8080:80", "127.0.0.1::81"})
+	got, err := pickHostPorts([]*Network{other}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req[0].HostPort != 0 {
+		t.Error("pickHostPorts changed its argument")
+	}
+	for i, p := range got {
+		if p.HostPort == 0 || p.ContainerPort != req[i].ContainerPort || p.Proto != req[i].Proto || p.HostIP != req[i].HostIP {
+			t.Errorf("mapping %d = %v, from %v", i, p, req[i])
+		}
+	}
+	if got[2].HostPort != 8080 {
+		t.Errorf("the explicit port moved: %v", got[2])
+	}
+	// lo is taken for tcp, lo+1 only for udp; the tcp picks differ.
+	if got[0].HostPort == lo || got[1].HostPort == lo+1 || got[0].HostPort == got[3].HostPort {
+		t.Errorf("picked %v, with %d/tcp and %d/udp taken", got, lo, lo+1)
 	}
 }
 

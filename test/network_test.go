@@ -298,7 +298,7 @@ func TestBadNetworkInput(t *testing.T) {
 		{[]string{"network", "create", "--driver", "overlay", "--subnet", "192.168.31.0/24", "other"}, "known: bridge"},
 		{[]string{"run", "--rm", "--net", "nonet", "busybox", "true"}, "no such network"},
 		{[]string{"run", "--rm", "--net", "testnet", "-p", "70000:80", "busybox", "true"}, "out of range"},
-		{[]string{"run", "--rm", "--net", "testnet", "-p", "8080", "busybox", "true"}, "invalid port mapping"},
+		{[]string{"run", "--rm", "--net", "testnet", "-p", "8080:", "busybox", "true"}, "invalid port mapping"},
 		{[]string{"run", "--rm", "--net", "testnet", "--ip", "10.1.1.1", "busybox", "true"}, "not in subnet"},
 		{[]string{"run", "--rm", "--net", "testnet", "--ip", "192.168.30.1", "busybox", "true"}, "gateway"},
 	} {
