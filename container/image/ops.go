@@ -50,6 +50,9 @@ func (b blobOp) tmp() string {
 }
 
 func (b blobOp) Why() string { return b.Reason }
+
+// ErrorPrefix names the blob, not the curl line that fetches it.
+func (b blobOp) ErrorPrefix() string { return "blob " + b.Digest.String() }
 func (b blobOp) Command() kernel.Command {
 	if b.Saved != "" {
 		return kernel.Command{Shell: []string{"echo", b.Digest.Hex + "  " + b.Saved, "|", "sha256sum", "-c", "--quiet",

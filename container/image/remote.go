@@ -76,6 +76,10 @@ type manifestOp struct {
 var manifestTypes = []types.MediaType{types.OCIImageIndex, types.DockerManifestList, types.OCIManifestSchema1, types.DockerManifestSchema2}
 
 func (m manifestOp) Why() string { return m.Reason }
+
+// ErrorPrefix: the library's error names the request that failed, and the
+// caller the image ("pull REF: ...").
+func (m manifestOp) ErrorPrefix() string { return "" }
 func (m manifestOp) Command() kernel.Command {
 	var accept []string
 	for _, t := range manifestTypes {

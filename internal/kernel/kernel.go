@@ -137,11 +137,19 @@ func opError(op Op, err error) error {
 	if err == nil {
 		return nil
 	}
+	if p, ok := op.(interface{ ErrorPrefix() string }); ok {
+		if prefix := p.ErrorPrefix(); prefix != "" {
+			return fmt.Errorf("%s: %w", prefix, err)
+		}
+		return err
+	}
 	return fmt.Errorf("%s: %w", describe(op), err)
 }
 
 // describe is op's command as a user would have typed it, or its comment
-// where no command exists.
+// where no command exists. An op whose command is too long to read in one
+// error line (a curl with its headers) names itself with ErrorPrefix
+// instead ("" when its error names what failed already).
 func describe(op Op) string {
 	c := op.Command()
 	if len(c.Argv) == 0 && len(c.Shell) == 0 {

@@ -198,3 +198,37 @@ func TestNarratingNamesTheCallerAndSkips(t *testing.T) {
 		t.Errorf("an existing directory: err %v, narrated %q", err, buf.String())
 	}
 }
+
+// failing fails with err; prefix, if set, is its ErrorPrefix.
+type failing struct {
+	err    error
+	prefix *string
+}
+
+func (failing) Why() string { return "fail" }
+func (failing) Command() Command {
+	return Command{Argv: []string{"curl", "-H", "a very long header", "http://x/"}}
+}
+func (f failing) Apply(*Exec) error        { return f.err }
+func (f failingNamed) ErrorPrefix() string { return *f.prefix }
+
+type failingNamed struct{ failing }
+
+// An op's error names its command, or what it names itself instead.
+func TestOpErrorPrefix(t *testing.T) {
+	base := errors.New(`Get "http://x/": refused`)
+	empty, short := "", "blob sha256:ab"
+	for _, tc := range []struct {
+		op   Op
+		want string
+	}{
+		{failing{err: base}, `curl -H 'a very long header' http://x/: Get "http://x/": refused`},
+		{failingNamed{failing{err: base, prefix: &empty}}, `Get "http://x/": refused`},
+		{failingNamed{failing{err: base, prefix: &short}}, `blob sha256:ab: Get "http://x/": refused`},
+	} {
+		err := (&Real{}).Do(tc.op)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, base) {
+			t.Errorf("%T: %v, want %q", tc.op, err, tc.want)
+		}
+	}
+}
