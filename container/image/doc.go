@@ -10,6 +10,10 @@
 // field's pure-Go library (github.com/google/go-containerregistry) does
 // them, and is what crane, ko and kaniko use. mydocker writes none of that
 // by hand: it drives the library, stores what it is given, and narrates.
+// Unpacking reads a layer blob once, with compress/gzip or
+// github.com/klauspost/compress/zstd (the zstd the library itself uses),
+// rather than through tarball.LayerFromOpener, which decompresses a blob
+// once more to compute digests the store has checked already.
 //
 // # References
 //
