@@ -20,7 +20,8 @@ import (
 )
 
 const usage = `a small daemonless container runtime with bridge networking.
-Every change it makes to the kernel is logged with the shell command that does the same.`
+Every change it makes to the kernel is logged with the shell command that does the same;
+--log-level warn (or MYDOCKER_LOG_LEVEL=warn) keeps it quiet.`
 
 func newApp() *cli.App {
 	return &cli.App{
@@ -75,7 +76,9 @@ func main() {
 	if filepath.Base(args[0]) == "netsetgo" {
 		args = append([]string{"mydocker", "netsetgo"}, args[1:]...)
 	}
-	err := newApp().Run(args)
+	app := newApp()
+	cmd.OneLineErrors(app)
+	err := app.Run(cmd.Interspersed(app, args))
 	if err == nil {
 		return
 	}

@@ -16,7 +16,10 @@ var Run = &cli.Command{
 	Name:      "run",
 	Usage:     "create and start a container",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+	// -h is --hostname, as docker's; --help stays.
+	HideHelp: true,
 	Flags: append([]cli.Flag{
+		&cli.BoolFlag{Name: "help", Usage: "show help"},
 		// With -d, -i is accepted (docker users type -dit) but there is no
 		// attach verb: a detached container's stdin is /dev/null.
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
@@ -26,7 +29,7 @@ var Run = &cli.Command{
 		&cli.StringFlag{Name: "name", Usage: "container name"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable: KEY=VAL, or KEY to take the caller's"},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro]"},
-		&cli.StringFlag{Name: "hostname", Usage: "container hostname (default: the short id)"},
+		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container hostname (default: the short id)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory of the command"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (and drop its Cmd unless arguments are given)"},
 		&cli.StringFlag{Name: "net", Aliases: []string{"network"}, Value: network.DefaultNetwork, Usage: "network: bridge (the default network), none, host, or a network's name"},
@@ -37,6 +40,9 @@ var Run = &cli.Command{
 		dryRunFlag(),
 	}, append(securityFlags, resourceFlags...)...),
 	Action: func(c *cli.Context) error {
+		if c.Bool("help") {
+			return cli.ShowSubcommandHelp(c)
+		}
 		if err := minArgs(c, 1); err != nil {
 			return err
 		}

@@ -1,0 +1,54 @@
+package test
+
+import (
+	"strings"
+	"testing"
+)
+
+// The command line as a docker user types it: flags after the names, -h
+// as run's hostname, and a typo answered in one line on stderr, with
+// docker's exit codes and nothing on stdout.
+func TestDockerCommandLineHabits(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "web", "--net", "none", "busybox", "sleep", "100")
+	if r := e.run("--log-level", "warn", "stop", "web", "-t", "1"); r.code != 0 || r.stdout != "web\n" {
+		t.Errorf("stop web -t 1: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := e.run("--log-level", "warn", "rm", "web", "-f"); r.code != 0 || r.stdout != "web\n" {
+		t.Errorf("rm web -f: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	if out := e.ok("ps", "-a", "-q"); out != "" {
+		t.Errorf("web is left: %q", out)
+	}
+	if out := e.ok("--log-level", "warn", "run", "--rm", "--net", "none", "-h", "myhost", "busybox", "hostname"); out != "myhost\n" {
+		t.Errorf("run -h myhost: %q", out)
+	}
+	// After the image, flags are the command's.
+	if out := e.ok("--log-level", "warn", "run", "--rm", "--net", "none", "busybox", "echo", "-h", "--rm"); out != "-h --rm\n" {
+		t.Errorf("run busybox echo -h --rm: %q", out)
+	}
+	if r := e.run("run", "--help"); r.code != 0 || !strings.Contains(r.stdout, "--hostname value, -h value") {
+		t.Errorf("run --help: %d %q", r.code, r.stdout)
+	}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"frobnicate", "web"}, 1, "mydocker: 'frobnicate' is not a mydocker command. See 'mydocker --help'\n"},
+		{[]string{"ps", "--bogus"}, 125, "mydocker: unknown flag: --bogus. See 'mydocker ps --help'\n"},
+		{[]string{"network", "create", "n1", "--bogus"}, 125, "mydocker: unknown flag: --bogus. See 'mydocker network create --help'\n"},
+		{[]string{"run", "--bogus", "busybox"}, 125, "mydocker: unknown flag: --bogus. See 'mydocker run --help'\n"},
+	} {
+		r := e.run(tc.args...)
+		if r.code != tc.code || r.stderr != tc.stderr || r.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want %d, %q and nothing", tc.args, r.code, r.stderr, r.stdout, tc.code, tc.stderr)
+		}
+	}
+	// network create NAME --subnet: the flag after the name.
+	e.ok("--log-level", "warn", "network", "create", "n1", "--subnet", "192.168.60.0/24")
+	if out := e.ok("network", "ls"); !strings.Contains(out, "192.168.60.1/24") {
+		t.Errorf("network create n1 --subnet: %s", out)
+	}
+	e.ok("--log-level", "warn", "network", "rm", "n1")
+}
