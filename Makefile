@@ -12,7 +12,7 @@ OUT ?= mydocker
 # `make build` is the release build, without it.
 TAGS ?=
 comma := ,
-BUILDFLAGS = -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),$(comma)$(TAGS)) -ldflags "-linkmode external -extldflags -static -s -w"
+BUILDFLAGS = -buildvcs=auto -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),$(comma)$(TAGS)) -ldflags "-linkmode external -extldflags -static -s -w"
 PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf
 

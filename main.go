@@ -27,6 +27,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:                      "mydocker",
 		Usage:                     usage,
+		Version:                   version(),
 		UseShortOptionHandling:    true,
 		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
@@ -40,6 +41,12 @@ func newApp() *cli.App {
 		// Errors are printed once, by main, as one line.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+}
+
+// version is what --version prints.
+func version() string {
+	v, commit, _ := cmd.Build()
+	return v + ", build " + commit
 }
 
 func setupLogging(c *cli.Context) error {

@@ -51,4 +51,19 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("network create n1 --subnet: %s", out)
 	}
 	e.ok("--log-level", "warn", "network", "rm", "n1")
+
+	// version and info, as docker's.
+	if out := e.ok("--version"); !strings.HasPrefix(out, "mydocker version ") {
+		t.Errorf("--version: %q", out)
+	}
+	if out := e.ok("version"); !strings.Contains(out, "Git commit:") || !strings.Contains(out, "Go version:") {
+		t.Errorf("version:\n%s", out)
+	}
+	kernel := strings.TrimSpace(sh(t, "uname", "-r"))
+	out := e.ok("--log-level", "warn", "info")
+	for _, want := range []string{"Kernel Version: " + kernel, "Cgroup Version: ", "Iptables: iptables v", "Root Dir: " + e.root, "Data Root Dir: " + e.dataRoot} {
+		if !strings.Contains(out, want) {
+			t.Errorf("info lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -1,0 +1,176 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	goruntime "runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/container"
+)
+
+// Build is this binary's version, from what `go build` recorded: the
+// module's version (or "dev"), the commit and whether the tree was
+// modified. `mydocker --version` prints it.
+func Build() (version, commit, built string) {
+	version, commit = "dev", "unknown"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	// A tagged release's version; a build between tags has a
+	// pseudo-version (v0.0.0-TIME-COMMIT) that says less than the commit.
+	if v := bi.Main.Version; v != "" && v != "(devel)" && !strings.HasPrefix(v, "v0.0.0-") {
+		version = v
+	}
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+			if len(commit) > 12 {
+				commit = commit[:12]
+			}
+		case "vcs.time":
+			built = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if dirty {
+		commit += "-modified"
+	}
+	return version, commit, built
+}
+
+// Version is `mydocker version`, docker's client section (there is no
+// server: mydocker has no daemon).
+var Version = &cli.Command{
+	Name:  "version",
+	Usage: "show mydocker's version",
+	Action: func(c *cli.Context) error {
+		if err := exactArgs(c, 0); err != nil {
+			return err
+		}
+		version, commit, built := Build()
+		w := c.App.Writer
+		fmt.Fprintf(w, "Client: mydocker\n Version:    %s\n Git commit: %s\n", version, commit)
+		if built != "" {
+			fmt.Fprintf(w, " Built:      %s\n", built)
+		}
+		fmt.Fprintf(w, " Go version: %s\n OS/Arch:    %s/%s\n", goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
+		fmt.Fprintln(w, "\nServer: none (mydocker has no daemon: each command does its work and exits)")
+		return nil
+	},
+}
+
+// Info is `mydocker info`: what this host gives containers, as docker's
+// info says it (kernel, cgroups, iptables, storage, roots).
+var Info = &cli.Command{
+	Name:  "info",
+	Usage: "show what this host offers containers: kernel, cgroups, iptables, storage, directories",
+	Action: func(c *cli.Context) error {
+		if err := exactArgs(c, 0); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		return info(c.App.Writer, rt)
+	},
+}
+
+func info(w io.Writer, rt *container.Runtime) error {
+	list, err := rt.Store().List()
+	if err != nil {
+		return err
+	}
+	running := 0
+	for _, c := range list {
+		if c.IsRunning() {
+			running++
+		}
+	}
+	images, _ := rt.Images().List()
+	stored, _ := rt.ImageStore().List()
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	version, commit, _ := Build()
+
+	fmt.Fprintf(w, "Client: mydocker %s (%s)\n", version, commit)
+	fmt.Fprintf(w, "Containers: %d\n Running: %d\n Stopped: %d\n", len(list), running, len(list)-running)
+	fmt.Fprintf(w, "Images: %d\n", len(images)+len(stored))
+	fmt.Fprintf(w, "Kernel Version: %s\n", unix.ByteSliceToString(uts.Release[:]))
+	fmt.Fprintf(w, "Operating System: %s\n", osName())
+	fmt.Fprintf(w, "Architecture: %s\n", unix.ByteSliceToString(uts.Machine[:]))
+	fmt.Fprintf(w, "CPUs: %d\n", goruntime.NumCPU())
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		fmt.Fprintf(w, "Total Memory: %.2fGiB\n", float64(si.Totalram)*float64(si.Unit)/(1<<30))
+	}
+	fmt.Fprintln(w, "Cgroup Driver: cgroupfs")
+	mode, controllers := cgroupInfo()
+	fmt.Fprintf(w, "Cgroup Version: %s\n Controllers: %s\n", mode, controllers)
+	fmt.Fprintf(w, "Iptables: %s\n", iptablesVersion())
+	fmt.Fprintln(w, "Storage Driver: overlay (the image's layers as lowerdirs, by short links as overlay2's)")
+	fmt.Fprintf(w, "Root Dir: %s\nData Root Dir: %s\n", rt.Paths.Root, rt.Paths.DataRoot)
+	fmt.Fprintln(w, "Security Options:\n seccomp (docker's default profile)\n capabilities (docker's 14)\n masked and read-only paths\n device allowlist")
+	return nil
+}
+
+// cgroupInfo says which cgroup mode the host is in (v1, hybrid: v1
+// controllers with a cgroup2 beside them, or unified: v2 only) and which
+// controllers mydocker can use.
+func cgroupInfo() (mode, controllers string) {
+	h, err := cgroups.DetectHost()
+	if err != nil {
+		return "unknown (" + err.Error() + ")", "none"
+	}
+	if h.Mode == cgroups.V2 {
+		b, _ := os.ReadFile(h.Unified + "/cgroup.controllers")
+		return "2 (unified: cgroup2 only, at " + h.Unified + ")", strings.Join(strings.Fields(string(b)), " ")
+	}
+	var names []string
+	for n := range h.Mounts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	mode = "1 (v1 controllers only)"
+	if h.Unified != "" {
+		mode = "1 (hybrid: v1 controllers, and a cgroup2 at " + h.Unified + " where mydocker puts its device programs)"
+	}
+	return mode, strings.Join(names, " ")
+}
+
+// iptablesVersion is what `iptables --version` says: the backend is in
+// parentheses (nf_tables or legacy).
+func iptablesVersion() string {
+	out, err := exec.Command("iptables", "--version").Output()
+	if err != nil {
+		return "not found (" + err.Error() + ")"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// osName is /etc/os-release's PRETTY_NAME.
+func osName() string {
+	b, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return "unknown"
+}
