@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/network"
 )
 
 // Stop is `mydocker stop`.
@@ -92,5 +95,107 @@ var Logs = &cli.Command{
 			return err
 		}
 		return rt.Logs(c.Args().First(), c.Bool("follow"), os.Stdout)
+	},
+}
+
+// Kill is `mydocker kill`.
+var Kill = &cli.Command{
+	Name:      "kill",
+	Usage:     "send a signal to running containers (SIGKILL by default)",
+	ArgsUsage: "CONTAINER [CONTAINER...]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "the signal: a name (KILL, SIGTERM, hup) or a number"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := minArgs(c, 1); err != nil {
+			return err
+		}
+		sig, err := container.ParseSignal(c.String("signal"))
+		if err != nil {
+			return Usagef("%v", err)
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		return forEach(c, func(ref string) error {
+			_, err := rt.Kill(ref, sig)
+			return err
+		})
+	},
+}
+
+// Wait is `mydocker wait`: each container's exit code, once it has stopped.
+var Wait = &cli.Command{
+	Name:      "wait",
+	Usage:     "block until containers stop, then print their exit codes",
+	ArgsUsage: "CONTAINER [CONTAINER...]",
+	Action: func(c *cli.Context) error {
+		if err := minArgs(c, 1); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, ref := range c.Args().Slice() {
+			code, err := rt.Wait(ref)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintln(c.App.Writer, code)
+		}
+		return errors.Join(errs...)
+	},
+}
+
+// Port is `mydocker port`: a container's published ports, as docker
+// prints them ("80/tcp -> 0.0.0.0:8080"), or the host addresses of one.
+var Port = &cli.Command{
+	Name:      "port",
+	Usage:     "list a container's published ports, or where one of them is published",
+	ArgsUsage: "CONTAINER [PRIVATE_PORT[/PROTO]]",
+	Action: func(c *cli.Context) error {
+		if c.NArg() < 1 || c.NArg() > 2 {
+			return Usagef("%q takes a container and at most one port", c.Command.Name)
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		ct, err := rt.Store().Get(c.Args().First())
+		if err != nil {
+			return err
+		}
+		var want *network.PortMapping
+		if c.NArg() == 2 {
+			p, err := network.ParsePortMapping(c.Args().Get(1))
+			if err != nil || p.HostPort != 0 || p.HostIP != "" {
+				return Usagef("invalid port %q: PORT or PORT/tcp|udp", c.Args().Get(1))
+			}
+			want = &p
+		}
+		found := false
+		for _, p := range ct.Ports {
+			if want != nil && (p.ContainerPort != want.ContainerPort || p.Proto != want.Proto) {
+				continue
+			}
+			found = true
+			host := p.HostIP
+			if host == "" {
+				host = "0.0.0.0"
+			}
+			if want != nil {
+				fmt.Fprintf(c.App.Writer, "%s:%d\n", host, p.HostPort)
+			} else {
+				fmt.Fprintf(c.App.Writer, "%d/%s -> %s:%d\n", p.ContainerPort, p.Proto, host, p.HostPort)
+			}
+		}
+		if want != nil && !found {
+			return fmt.Errorf("no public port '%d/%s' published for %s", want.ContainerPort, want.Proto, ct.Name)
+		}
+		return nil
 	},
 }

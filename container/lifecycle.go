@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -222,12 +223,81 @@ func waitUntil(cond func() bool, timeout time.Duration) bool {
 // stopSignal is the signal stop sends first: the image's StopSignal (a
 // name, with or without SIG, or a number), else SIGTERM.
 func stopSignal(c *Config) syscall.Signal {
-	s := strings.TrimPrefix(strings.ToUpper(c.StopSignal), "SIG")
-	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
-		return syscall.Signal(n)
-	}
-	if sig := unix.SignalNum("SIG" + s); sig != 0 {
+	if sig, err := ParseSignal(c.StopSignal); err == nil {
 		return sig
 	}
 	return syscall.SIGTERM
+}
+
+// ParseSignal reads a signal as docker does: a name, with or without SIG,
+// in any case (KILL, sigterm), or a number (9).
+func ParseSignal(s string) (syscall.Signal, error) {
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if n, err := strconv.Atoi(name); err == nil && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	if sig := unix.SignalNum("SIG" + name); sig != 0 {
+		return sig, nil
+	}
+	return 0, fmt.Errorf("invalid signal %q", s)
+}
+
+// Kill sends sig to a running container's command (pid 1 of its
+// namespace: without a handler it ignores all but SIGKILL, as docker's). A
+// SIGKILL returns once the exit is recorded and what the container held
+// released, as stop does.
+func (r *Runtime) Kill(ref string, sig syscall.Signal) (*Config, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsRunning() || !processAlive(c.Pid, c.PidStart) {
+		return c, fmt.Errorf("cannot kill container %s: it is not running", c.Name)
+	}
+	r.letContainer(c)
+	if sig != syscall.SIGKILL {
+		err := r.K.Do(kernel.Signal{Pid: c.Pid, Sig: sig,
+			Reason: "send the container's command the signal; as pid 1 of its namespace it gets only the signals it has a handler for"})
+		return c, err
+	}
+	shimLog := r.openShimLog(c)
+	if shimLog != nil {
+		defer shimLog.Close()
+	}
+	if err := r.kill(c.Pid, c.PidStart, "kill the container's command: SIGKILL, sent from outside its pid namespace, cannot be caught or ignored"); err != nil {
+		return c, fmt.Errorf("container %s: %w", c.Name, err)
+	}
+	return c, r.awaitRecord(c, true, shimLog)
+}
+
+// Wait blocks until the container has stopped and its exit is recorded,
+// and returns its exit code, as docker wait.
+func (r *Runtime) Wait(ref string) (int, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return 0, err
+	}
+	exited := false
+	code := 0
+	for {
+		// A command that died with no one to record it is settled by the
+		// listing (Get), as Exited (255).
+		cur, err := r.store().Get(c.ID)
+		if errors.Is(err, ErrNotExist) && exited {
+			return code, nil // --rm: removed once its exit was recorded
+		}
+		if errors.Is(err, ErrNotExist) {
+			return 0, fmt.Errorf("container %s was removed before its exit was recorded", c.Name)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if cur.Status == StatusExited {
+			exited, code = true, cur.ExitCode
+			if !cur.Releasing {
+				return code, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -66,4 +66,30 @@ func TestDockerCommandLineHabits(t *testing.T) {
 			t.Errorf("info lacks %q:\n%s", want, out)
 		}
 	}
+
+	// kill, wait, port.
+	e.ok("--log-level", "warn", "network", "create", "kn", "--subnet", "192.168.61.0/24")
+	e.ok("--log-level", "warn", "run", "-d", "--name", "k", "--net", "kn", "-p", "18080:80", "-p", "53/udp", "busybox", "sh", "-c", `trap "exit 7" TERM; while :; do sleep 0.1; done`)
+	if out := e.ok("port", "k"); !strings.HasPrefix(out, "80/tcp -> 0.0.0.0:18080\n53/udp -> 0.0.0.0:") {
+		t.Errorf("port k: %q", out)
+	}
+	if out := e.ok("port", "k", "80"); out != "0.0.0.0:18080\n" {
+		t.Errorf("port k 80: %q", out)
+	}
+	e.fails("no public port '81/tcp'", "port", "k", "81")
+	if out := e.ok("--log-level", "warn", "kill", "-s", "term", "k"); out != "k\n" {
+		t.Errorf("kill -s term: %q", out)
+	}
+	if out := e.ok("wait", "k"); out != "7\n" {
+		t.Errorf("wait after SIGTERM: %q, want the trap's 7", out)
+	}
+	e.ok("--log-level", "warn", "run", "-d", "--name", "k2", "--net", "none", "busybox", "sleep", "100")
+	e.ok("--log-level", "warn", "kill", "k2")
+	if out := e.ok("wait", "k2"); out != "137\n" {
+		t.Errorf("wait after kill: %q", out)
+	}
+	e.fails("is not running", "kill", "k2")
+	e.fails(`invalid signal "FOO"`, "kill", "-s", "FOO", "k2")
+	e.ok("--log-level", "warn", "rm", "k", "k2")
+	e.ok("--log-level", "warn", "network", "rm", "kn")
 }
