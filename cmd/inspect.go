@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,9 +16,19 @@ var Inspect = &cli.Command{
 	Name:      "inspect",
 	Usage:     "show containers' configuration and state as JSON",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go template over the JSON, as docker's: '{{.State.Pid}}', '{{.NetworkSettings.IPAddress}}', '{{json .Config.Env}}'"},
+	},
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
 			return err
+		}
+		var tmpl *template.Template
+		if c.IsSet("format") {
+			var err error
+			if tmpl, err = parseFormat(c.String("format")); err != nil {
+				return err
+			}
 		}
 		rt, err := runtime(c)
 		if err != nil {
@@ -30,7 +42,17 @@ var Inspect = &cli.Command{
 			}
 			out = append(out, ct.Inspect())
 		}
-		return printJSON(out)
+		if tmpl == nil {
+			return printJSON(out)
+		}
+		for _, i := range out {
+			s, err := render(tmpl, i)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, s)
+		}
+		return nil
 	},
 }
 

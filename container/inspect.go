@@ -1,10 +1,9 @@
 package container
 
 import (
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/mydocker/mydocker/network"
 )
 
 // Inspection is what `mydocker inspect` prints, shaped like docker's.
@@ -23,10 +22,62 @@ type Inspection struct {
 	LogPath         string
 }
 
-// InspectNetworks is the NetworkSettings object of inspect.
+// InspectNetworks is the NetworkSettings object of inspect, as docker's:
+// the primary network's address at the top (for the one-liners that read
+// {{.NetworkSettings.IPAddress}}), the published ports by container port,
+// each network's endpoint by network name.
 type InspectNetworks struct {
-	Ports    []network.PortMapping            `json:",omitempty"`
-	Networks map[string]*network.EndpointInfo `json:",omitempty"`
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+	Ports       map[string][]PortBinding
+	Networks    map[string]InspectEndpoint
+}
+
+// PortBinding is where a container port is published, as docker's.
+type PortBinding struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string
+}
+
+// InspectEndpoint is one network's endpoint in inspect: docker's names,
+// and the host's end of the veth and the interface inside, which docker
+// does not show.
+type InspectEndpoint struct {
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+	Veth        string
+	Ifname      string
+}
+
+// networkSettings shapes c's endpoints and ports as docker's inspect.
+func networkSettings(c *Config) InspectNetworks {
+	n := InspectNetworks{Ports: map[string][]PortBinding{}, Networks: map[string]InspectEndpoint{}}
+	for name, ep := range c.Networks {
+		e := InspectEndpoint{IPPrefixLen: ep.PrefixLen, MacAddress: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname}
+		if ep.IP != nil {
+			e.IPAddress = ep.IP.String()
+		}
+		if ep.Gateway != nil {
+			e.Gateway = ep.Gateway.String()
+		}
+		n.Networks[name] = e
+		if name == c.NetworkMode {
+			n.IPAddress, n.IPPrefixLen, n.Gateway, n.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress
+		}
+	}
+	for _, p := range c.Ports {
+		key := strconv.Itoa(p.ContainerPort) + "/" + p.Proto
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		n.Ports[key] = append(n.Ports[key], PortBinding{HostIP: ip, HostPort: strconv.Itoa(p.HostPort)})
+	}
+	return n
 }
 
 // InspectState is the State object of inspect.
@@ -133,7 +184,7 @@ func (c *Config) Inspect() Inspection {
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
 		Mounts:          c.Mounts,
-		NetworkSettings: InspectNetworks{Ports: c.Ports, Networks: c.Networks},
+		NetworkSettings: networkSettings(c),
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,

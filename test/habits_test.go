@@ -1,6 +1,7 @@
 package test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -77,6 +78,12 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("port k 80: %q", out)
 	}
 	e.fails("no public port '81/tcp'", "port", "k", "81")
+	// inspect --format, over docker's names.
+	format := `{{.State.Status}} {{.NetworkSettings.IPAddress}} {{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}} {{json .Config.Cmd}} {{range $n, $e := .NetworkSettings.Networks}}{{$n}}:{{$e.Gateway}}{{end}}`
+	if out := e.ok("inspect", "-f", format, "k"); !regexp.MustCompile(`^running 192\.168\.61\.\d+ 18080 \["sh","-c",".*"\] kn:192\.168\.61\.1\n$`).MatchString(out) {
+		t.Errorf("inspect -f: %q", out)
+	}
+	e.fails("invalid --format", "inspect", "-f", "{{.State", "k")
 	if out := e.ok("--log-level", "warn", "kill", "-s", "term", "k"); out != "k\n" {
 		t.Errorf("kill -s term: %q", out)
 	}

@@ -114,7 +114,7 @@ type inspected struct {
 	State           struct{ Pid int }
 	NetworkSettings struct {
 		Networks map[string]struct {
-			IP, Gateway, MAC, Veth string
+			IPAddress, Gateway, MacAddress, Veth string
 		}
 	}
 }
@@ -140,7 +140,7 @@ func TestNetworkingEndToEnd(t *testing.T) {
 	}
 	e.must("run", "-d", "--name", "a", "--net", "testnet", "-v", www+":/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
 	a := e.inspect("a")
-	aIP := a.NetworkSettings.Networks["testnet"].IP
+	aIP := a.NetworkSettings.Networks["testnet"].IPAddress
 	if aIP != "192.168.0.2" {
 		t.Errorf("a's address %q", aIP)
 	}
@@ -257,7 +257,7 @@ func TestDefaultBridgeAndConcurrentRuns(t *testing.T) {
 		if id == "" {
 			continue
 		}
-		ip := e.inspect(id).NetworkSettings.Networks["testnet"].IP
+		ip := e.inspect(id).NetworkSettings.Networks["testnet"].IPAddress
 		if ip == "" || seen[ip] {
 			t.Errorf("container %s: address %q (duplicate or missing)", id, ip)
 		}
@@ -331,7 +331,7 @@ func TestNetworkConnectDisconnect(t *testing.T) {
 	if !strings.Contains(addrs, "eth0") || !strings.Contains(addrs, "eth1") || !strings.Contains(addrs, "192.168.41.50/24") {
 		t.Errorf("app after connect:\n%s", addrs)
 	}
-	if nets := e.inspect("app").NetworkSettings.Networks; nets["back"].IP != "192.168.41.50" || nets["front"].IP == "" {
+	if nets := e.inspect("app").NetworkSettings.Networks; nets["back"].IPAddress != "192.168.41.50" || nets["front"].IPAddress == "" {
 		t.Errorf("inspect after connect: %+v", nets)
 	}
 	// app now reaches db, and db's /etc/hosts (rewritten in place) knows app.

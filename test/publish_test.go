@@ -98,21 +98,38 @@ func TestPublishOnFreeHostPorts(t *testing.T) {
 }
 
 type publishedPort struct {
-	HostIP        string `json:"HostIp"`
+	HostIP        string
 	HostPort      int
 	ContainerPort int
 	Proto         string
 }
 
+// publishedPorts reads inspect's NetworkSettings.Ports, docker's map of
+// "80/tcp" to its bindings.
 func (e *env) publishedPorts(ref string) []publishedPort {
 	e.t.Helper()
 	var out []struct {
-		NetworkSettings struct{ Ports []publishedPort }
+		NetworkSettings struct {
+			Ports map[string][]struct {
+				HostIP   string `json:"HostIp"`
+				HostPort string
+			}
+		}
 	}
 	if err := json.Unmarshal([]byte(e.must("inspect", ref)), &out); err != nil || len(out) != 1 {
 		e.t.Fatalf("inspect %s: %v", ref, err)
 	}
-	return out[0].NetworkSettings.Ports
+	var ports []publishedPort
+	for key, bindings := range out[0].NetworkSettings.Ports {
+		port, proto, _ := strings.Cut(key, "/")
+		for _, b := range bindings {
+			p := publishedPort{HostIP: b.HostIP, Proto: proto}
+			p.ContainerPort, _ = strconv.Atoi(port)
+			p.HostPort, _ = strconv.Atoi(b.HostPort)
+			ports = append(ports, p)
+		}
+	}
+	return ports
 }
 
 func ephemeralRange(t *testing.T) (lo, hi int) {

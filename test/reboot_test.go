@@ -89,9 +89,9 @@ func TestRebootWithStateKept(t *testing.T) {
 	e.must("network", "create", "--subnet", "192.168.83.0/24", "thenet")
 	web := strings.TrimSpace(e.must("run", "-d", "--name", "web", "--net", "thenet", "-p", "8083:80",
 		"-v", www+":/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www"))
-	webIP := e.inspect("web").NetworkSettings.Networks["thenet"].IP
+	webIP := e.inspect("web").NetworkSettings.Networks["thenet"].IPAddress
 	gone := strings.TrimSpace(e.must("run", "-d", "--rm", "--name", "gone", "--net", "thenet", "busybox", "sleep", "1000"))
-	goneIP := e.inspect("gone").NetworkSettings.Networks["thenet"].IP
+	goneIP := e.inspect("gone").NetworkSettings.Networks["thenet"].IPAddress
 	// And a process wired by netsetgo.
 	sleeper := exec.Command("unshare", "--net", "sleep", "600")
 	if err := sleeper.Start(); err != nil {

@@ -1,0 +1,74 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+// --format, as docker's: a Go template run over what the verb would print
+// as JSON, by its JSON names ({{.State.Pid}}, {{.NetworkSettings.IPAddress}},
+// {{json .Config.Env}}), with docker's functions.
+
+var formatFuncs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	"join": func(v any, sep string) string {
+		var parts []string
+		if list, ok := v.([]any); ok {
+			for _, x := range list {
+				parts = append(parts, fmt.Sprint(x))
+			}
+		}
+		return strings.Join(parts, sep)
+	},
+	"split":   strings.Split,
+	"lower":   strings.ToLower,
+	"upper":   strings.ToUpper,
+	"title":   func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):] },
+	"println": fmt.Sprintln,
+	"pad":     func(s string, n int) string { return s + strings.Repeat(" ", max(0, n-len(s))) },
+	"truncate": func(s string, n int) string {
+		if len(s) > n {
+			return s[:n]
+		}
+		return s
+	},
+}
+
+// parseFormat parses a --format template ("json" alone: the object as one
+// line of JSON, as docker's).
+func parseFormat(text string) (*template.Template, error) {
+	if text == "json" {
+		text = "{{json .}}"
+	}
+	t, err := template.New("format").Funcs(formatFuncs).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return nil, Usagef("invalid --format: %v", err)
+	}
+	return t, nil
+}
+
+// render runs t over v as its JSON reads: numbers stay as written (no
+// 6.7108864e+07 for a memory limit), fields by their JSON names.
+func render(t *template.Template, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var data any
+	if err := dec.Decode(&data); err != nil {
+		return "", err
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, data); err != nil {
+		return "", fmt.Errorf("--format: %w", err)
+	}
+	return out.String(), nil
+}
