@@ -46,6 +46,9 @@ func parseFormat(text string) (*template.Template, error) {
 	if text == "json" {
 		text = "{{json .}}"
 	}
+	// A \t or \n typed in the shell's quotes is a tab or a newline, as
+	// docker's table formats expect.
+	text = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(text)
 	t, err := template.New("format").Funcs(formatFuncs).Option("missingkey=zero").Parse(text)
 	if err != nil {
 		return nil, Usagef("invalid --format: %v", err)

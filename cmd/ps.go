@@ -2,7 +2,8 @@ package cmd
 
 import (
 	"fmt"
-	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,9 +20,30 @@ var Ps = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "also exited and created containers"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only ids"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: id, name, status, label, ancestor, network, exited (a key twice: either value)"},
+		&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "the N last created containers, in any state"},
+		&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "the last created container, in any state"},
+		&cli.BoolFlag{Name: "no-trunc", Usage: "full ids and commands"},
+		&cli.StringFlag{Name: "format", Usage: "a Go template per container ('table ...' adds a header): {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}} {{.Networks}}"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := exactArgs(c, 0); err != nil {
+			return err
+		}
+		filters, err := parseFilters(c.StringSlice("filter"))
+		if err != nil {
+			return err
+		}
+		format := c.String("format")
+		if c.Bool("quiet") {
+			format = "{{.ID}}"
+		}
+		table := format == "" || strings.HasPrefix(format, "table ") || format == "table"
+		if format == "" {
+			format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		}
+		tmpl, err := parseFormat(strings.TrimPrefix(strings.TrimPrefix(format, "table"), " "))
+		if err != nil {
 			return err
 		}
 		rt, err := runtime(c)
@@ -32,25 +54,124 @@ var Ps = &cli.Command{
 		if err != nil {
 			return err
 		}
-		now := time.Now()
-		w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
-		if !c.Bool("quiet") {
-			fmt.Fprintln(w, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+		last := c.Int("last")
+		if c.Bool("latest") {
+			last = 1
 		}
+		now := time.Now()
+		var rows []psRow
 		for i := len(list) - 1; i >= 0; i-- { // newest first, as docker
 			ct := list[i]
-			if !c.Bool("all") && !ct.IsRunning() {
+			if last >= 0 && len(rows) == last {
+				break
+			}
+			if !c.Bool("all") && last < 0 && len(filters["status"]) == 0 && !ct.IsRunning() {
 				continue
 			}
-			if c.Bool("quiet") {
-				fmt.Fprintln(w, container.ShortID(ct.ID))
+			if !filters.match(ct) {
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", container.ShortID(ct.ID), ct.Image,
-				quoteCommand(ct.Cmd), container.HumanDuration(now.Sub(ct.Created)), ct.StatusText(now), ports(ct), ct.Name)
+			rows = append(rows, rowOf(ct, now, c.Bool("no-trunc")))
+		}
+		w := tabwriter.NewWriter(c.App.Writer, 0, 0, 3, ' ', 0)
+		if table && !c.Bool("quiet") {
+			header, err := render(tmpl, psHeader)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, header)
+		}
+		for _, r := range rows {
+			line, err := render(tmpl, r)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, line)
 		}
 		return w.Flush()
 	},
+}
+
+// psRow is one container as ps --format sees it: docker's fields.
+type psRow struct {
+	ID, Image, Command, CreatedAt, RunningFor, Status, State, Ports, Names, Labels, Networks string
+}
+
+// psHeader is the header of a table format: each field's column name.
+var psHeader = psRow{ID: "CONTAINER ID", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED",
+	Status: "STATUS", State: "STATE", Ports: "PORTS", Names: "NAMES", Labels: "LABELS", Networks: "NETWORKS"}
+
+func rowOf(ct *container.Config, now time.Time, full bool) psRow {
+	id, cmd := container.ShortID(ct.ID), quoteCommand(ct.Cmd)
+	if full {
+		id, cmd = ct.ID, `"`+strings.Join(ct.Cmd, " ")+`"`
+	}
+	var labels, nets []string
+	for k, v := range ct.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	for n := range ct.Networks {
+		nets = append(nets, n)
+	}
+	sort.Strings(labels)
+	sort.Strings(nets)
+	return psRow{ID: id, Image: ct.Image, Command: cmd, CreatedAt: ct.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
+		RunningFor: container.HumanDuration(now.Sub(ct.Created)) + " ago", Status: ct.StatusText(now), State: ct.State(),
+		Ports: ports(ct), Names: ct.Name, Labels: strings.Join(labels, ","), Networks: strings.Join(nets, ",")}
+}
+
+// psFilters are ps --filter's values by key; a container must match every
+// key, and any value of one.
+type psFilters map[string][]string
+
+var psFilterKeys = map[string]bool{"id": true, "name": true, "status": true, "label": true, "ancestor": true, "network": true, "exited": true}
+
+func parseFilters(specs []string) (psFilters, error) {
+	f := psFilters{}
+	for _, s := range specs {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || !psFilterKeys[k] {
+			return nil, Usagef("invalid filter %q: KEY=VALUE with KEY one of id, name, status, label, ancestor, network, exited", s)
+		}
+		f[k] = append(f[k], v)
+	}
+	return f, nil
+}
+
+func (f psFilters) match(ct *container.Config) bool {
+	for k, values := range f {
+		ok := false
+		for _, v := range values {
+			ok = ok || matchFilter(ct, k, v)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func matchFilter(ct *container.Config, key, v string) bool {
+	switch key {
+	case "id":
+		return strings.HasPrefix(ct.ID, v)
+	case "name":
+		return strings.Contains(ct.Name, v)
+	case "status":
+		return ct.State() == v
+	case "label":
+		k, want, hasValue := strings.Cut(v, "=")
+		got, ok := ct.Labels[k]
+		return ok && (!hasValue || got == want)
+	case "ancestor":
+		return ct.Image == v || ct.Image == strings.TrimSuffix(v, ":latest") || strings.HasPrefix(ct.ImageID, v) || strings.HasPrefix(strings.TrimPrefix(ct.ImageID, "sha256:"), v)
+	case "network":
+		_, ok := ct.Networks[v]
+		return ok || ct.NetworkMode == v
+	case "exited":
+		return ct.State() == container.StatusExited && strconv.Itoa(ct.ExitCode) == v
+	}
+	return false
 }
 
 // quoteCommand shows a command as docker ps does: quoted, cut at 20 characters.

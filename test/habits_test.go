@@ -97,6 +97,20 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	}
 	e.fails("is not running", "kill", "k2")
 	e.fails(`invalid signal "FOO"`, "kill", "-s", "FOO", "k2")
+	// ps: filters, the last ones, templates.
+	if out := e.ok("ps", "-a", "--filter", "exited=137", "--format", "{{.Names}} {{.State}}"); out != "k2 exited\n" {
+		t.Errorf("ps --filter exited=137: %q", out)
+	}
+	if out := e.ok("ps", "-a", "--filter", "status=exited", "--filter", "network=kn", "-q"); len(strings.Fields(out)) != 1 {
+		t.Errorf("ps --filter status=exited --filter network=kn: %q", out)
+	}
+	if out := e.ok("ps", "-l", "--format", "table {{.Names}}\t{{.Status}}"); !regexp.MustCompile(`^NAMES +STATUS\nk2 +Exited \(137\) `).MatchString(out) {
+		t.Errorf("ps -l --format table: %q", out)
+	}
+	if out := e.ok("ps", "-n", "2", "--no-trunc", "-q"); len(strings.Fields(out)) != 2 || len(strings.Fields(out)[0]) != 64 {
+		t.Errorf("ps -n 2 --no-trunc -q: %q", out)
+	}
+	e.fails("invalid filter", "ps", "--filter", "color=red")
 	e.ok("--log-level", "warn", "rm", "k", "k2")
 	e.ok("--log-level", "warn", "network", "rm", "kn")
 }
