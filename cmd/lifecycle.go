@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -85,6 +86,7 @@ var Logs = &cli.Command{
 	ArgsUsage: "CONTAINER",
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing until the container exits"},
+		&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "only the last N lines (all: everything)"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := exactArgs(c, 1); err != nil {
@@ -94,7 +96,15 @@ var Logs = &cli.Command{
 		if err != nil {
 			return err
 		}
-		return rt.Logs(c.Args().First(), c.Bool("follow"), os.Stdout)
+		tail := -1
+		if t := c.String("tail"); t != "all" {
+			n, err := strconv.Atoi(t)
+			if err != nil || n < 0 {
+				return Usagef("invalid --tail %q: a number of lines, or all", t)
+			}
+			tail = n
+		}
+		return rt.Logs(c.Args().First(), c.Bool("follow"), tail, os.Stdout)
 	},
 }
 

@@ -177,7 +177,7 @@ func (r *Runtime) kill(pid int, start uint64, why string) error {
 
 // Logs copies what a detached container printed to w; with follow, it
 // keeps copying until the container exits.
-func (r *Runtime) Logs(ref string, follow bool, w io.Writer) error {
+func (r *Runtime) Logs(ref string, follow bool, tail int, w io.Writer) error {
 	c, err := r.store().Get(ref)
 	if err != nil {
 		return err
@@ -190,6 +190,11 @@ func (r *Runtime) Logs(ref string, follow bool, w io.Writer) error {
 		return fmt.Errorf("open log of %s: %w", c.Name, err)
 	}
 	defer f.Close()
+	if tail >= 0 {
+		if err := seekTail(f, tail); err != nil {
+			return fmt.Errorf("log of %s: %w", c.Name, err)
+		}
+	}
 	for {
 		if _, err := io.Copy(w, f); err != nil {
 			return err
@@ -204,6 +209,39 @@ func (r *Runtime) Logs(ref string, follow bool, w io.Writer) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// seekTail moves f to the start of its last n lines (a last line without
+// its newline counts), reading backwards a chunk at a time.
+func seekTail(f *os.File, n int) error {
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	pos, lines := end, 0
+	buf := make([]byte, 64<<10)
+	for pos > 0 {
+		size := min(int64(len(buf)), pos)
+		pos -= size
+		if _, err := f.ReadAt(buf[:size], pos); err != nil {
+			return err
+		}
+		for i := size - 1; i >= 0; i-- {
+			if buf[i] != '\n' || pos+i == end-1 {
+				continue // the file's last newline ends the last line
+			}
+			if lines++; lines == n {
+				_, err := f.Seek(pos+i+1, io.SeekStart)
+				return err
+			}
+		}
+	}
+	if n == 0 {
+		_, err = f.Seek(end, io.SeekStart)
+		return err
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err
 }
 
 // waitUntil polls cond until it holds or timeout passes; it reports whether it held.

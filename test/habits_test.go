@@ -68,6 +68,17 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		}
 	}
 
+	// logs after the name, and --tail.
+	e.ok("--log-level", "warn", "run", "-d", "--name", "talker", "--net", "none", "busybox", "sh", "-c", "echo one; echo two; echo three")
+	e.ok("wait", "talker")
+	if out := e.ok("logs", "talker", "--tail", "2"); out != "two\nthree\n" {
+		t.Errorf("logs talker --tail 2: %q", out)
+	}
+	if out := e.ok("logs", "-n", "0", "talker"); out != "" {
+		t.Errorf("logs -n 0: %q", out)
+	}
+	e.fails("invalid --tail", "logs", "--tail", "x", "talker")
+	e.ok("--log-level", "warn", "rm", "talker")
 	// kill, wait, port.
 	e.ok("--log-level", "warn", "network", "create", "kn", "--subnet", "192.168.61.0/24")
 	e.ok("--log-level", "warn", "run", "-d", "--name", "k", "--net", "kn", "-p", "18080:80", "-p", "53/udp", "busybox", "sh", "-c", `trap "exit 7" TERM; while :; do sleep 0.1; done`)
