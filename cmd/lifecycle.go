@@ -3,8 +3,11 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -208,4 +211,61 @@ var Port = &cli.Command{
 		}
 		return nil
 	},
+}
+
+// Top is `mydocker top`: the container's processes as the host's ps shows
+// them (ps -ef unless options are given), as docker's.
+var Top = &cli.Command{
+	Name:            "top",
+	Usage:           "show a running container's processes",
+	ArgsUsage:       "CONTAINER [ps OPTIONS]",
+	SkipFlagParsing: true, // the options after the container are ps's
+	Action: func(c *cli.Context) error {
+		if c.NArg() < 1 || strings.HasPrefix(c.Args().First(), "-") {
+			return Usagef("%q takes a container, then ps options", c.Command.Name)
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		_, pids, err := rt.Pids(c.Args().First())
+		if err != nil {
+			return err
+		}
+		opts := c.Args().Tail()
+		if len(opts) == 0 {
+			opts = []string{"-ef"}
+		}
+		out, err := exec.Command("ps", opts...).Output()
+		if err != nil {
+			return fmt.Errorf("ps %s: %w", strings.Join(opts, " "), err)
+		}
+		return printPids(c.App.Writer, string(out), pids)
+	},
+}
+
+// printPids prints ps's header and the lines whose PID column is one of
+// pids.
+func printPids(w io.Writer, ps string, pids []int) error {
+	lines := strings.Split(strings.TrimRight(ps, "\n"), "\n")
+	col := -1
+	for i, h := range strings.Fields(lines[0]) {
+		if h == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return Usagef("ps's output has no PID column: give -o pid,... or leave the options out")
+	}
+	want := map[string]bool{}
+	for _, p := range pids {
+		want[strconv.Itoa(p)] = true
+	}
+	fmt.Fprintln(w, lines[0])
+	for _, l := range lines[1:] {
+		if f := strings.Fields(l); len(f) > col && want[f[col]] {
+			fmt.Fprintln(w, l)
+		}
+	}
+	return nil
 }

@@ -339,3 +339,38 @@ func (r *Runtime) Wait(ref string) (int, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Pids are the processes of a running container: those in its cgroup (in
+// the pids hierarchy, else any), the host's pids.
+func (r *Runtime) Pids(ref string) (*Config, []int, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.IsRunning() {
+		return c, nil, fmt.Errorf("container %s is not running", c.Name)
+	}
+	m, err := r.cgroup(c)
+	if err != nil {
+		return c, nil, err
+	}
+	paths := m.Paths()
+	dir, ok := paths["pids"]
+	if !ok {
+		for _, d := range paths {
+			dir = d
+			break
+		}
+	}
+	b, err := os.ReadFile(dir + "/cgroup.procs")
+	if err != nil {
+		return c, nil, fmt.Errorf("processes of container %s: %w", c.Name, err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return c, pids, nil
+}

@@ -95,6 +95,12 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("inspect -f: %q", out)
 	}
 	e.fails("invalid --format", "inspect", "-f", "{{.State", "k")
+	if out := e.ok("top", "k"); !regexp.MustCompile(`^UID +PID +PPID.*\n(root .*\n){2,}$`).MatchString(out) || !strings.Contains(out, "sleep 0.1") && !strings.Contains(out, "sh -c") {
+		t.Errorf("top k: %q", out)
+	}
+	if out := e.ok("top", "k", "-o", "pid,comm"); !strings.HasPrefix(out, "  PID COMMAND\n") {
+		t.Errorf("top k -o pid,comm: %q", out)
+	}
 	if out := e.ok("--log-level", "warn", "kill", "-s", "term", "k"); out != "k\n" {
 		t.Errorf("kill -s term: %q", out)
 	}
