@@ -46,6 +46,9 @@ type Manager interface {
 	// OOMKilled says whether the OOM killer struck in the cgroup: Stats'
 	// OOMKilled alone, for a teardown that needs nothing else.
 	OOMKilled() (bool, error)
+	// Freeze stops every process of the cgroup at once (frozen), or
+	// lets them go on, and returns when the freezer says it is done.
+	Freeze(frozen bool) error
 	// Destroy removes the cgroup; it is not an error if it is already gone.
 	// The shared mydocker/ parent stays, empty, as docker's docker/ does:
 	// making it again (and copying the cpuset down on v1) would cost every

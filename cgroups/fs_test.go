@@ -282,3 +282,25 @@ func TestV1Plan(t *testing.T) {
 		t.Errorf("a plan changed the tree")
 	}
 }
+
+// pause and unpause: freezer.state written, then read back until it says so.
+func TestV1Freeze(t *testing.T) {
+	f := v1Tree(t)
+	m := f.manager("c")
+	if err := m.Set(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.takeCmds()
+	if err := m.Freeze(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Freeze(false); err != nil {
+		t.Fatal(err)
+	}
+	sameLines(t, "narrated commands", f.takeCmds(), []string{
+		"echo FROZEN > /cg/freezer/mydocker/c/freezer.state",
+		"# mydocker waits until /cg/freezer/mydocker/c/freezer.state says FROZEN",
+		"echo THAWED > /cg/freezer/mydocker/c/freezer.state",
+		"# mydocker waits until /cg/freezer/mydocker/c/freezer.state says THAWED",
+	})
+}

@@ -269,3 +269,35 @@ func printPids(w io.Writer, ps string, pids []int) error {
 	}
 	return nil
 }
+
+// Pause and Unpause are `mydocker pause` and `unpause`: the cgroup freezer.
+var (
+	Pause = &cli.Command{
+		Name:      "pause",
+		Usage:     "freeze every process of running containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Action:    freezeVerb((*container.Runtime).Pause),
+	}
+	Unpause = &cli.Command{
+		Name:      "unpause",
+		Usage:     "thaw paused containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Action:    freezeVerb((*container.Runtime).Unpause),
+	}
+)
+
+func freezeVerb(do func(*container.Runtime, string) (*container.Config, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := minArgs(c, 1); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		return forEach(c, func(ref string) error {
+			_, err := do(rt, ref)
+			return err
+		})
+	}
+}

@@ -158,6 +158,9 @@ func matchFilter(ct *container.Config, key, v string) bool {
 	case "name":
 		return strings.Contains(ct.Name, v)
 	case "status":
+		if paused := ct.Paused && ct.IsRunning(); paused || v == "paused" {
+			return paused && v == "paused"
+		}
 		return ct.State() == v
 	case "label":
 		k, want, hasValue := strings.Cut(v, "=")

@@ -83,6 +83,9 @@ func (r *Runtime) Exec(o ExecOptions, in, out, errOut *os.File) (int, error) {
 	if !c.IsRunning() {
 		return 0, notRunningError{c.Name}
 	}
+	if c.Paused {
+		return 0, fmt.Errorf("container %s is paused: unpause it first", c.Name)
+	}
 	extra, err := ParseEnv(o.Env, os.LookupEnv)
 	if err != nil {
 		return 0, err

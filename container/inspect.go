@@ -84,6 +84,7 @@ func networkSettings(c *Config) InspectNetworks {
 type InspectState struct {
 	Status     string
 	Running    bool
+	Paused     bool
 	Pid        int
 	OOMKilled  bool
 	ExitCode   int
@@ -177,10 +178,14 @@ func (c *Config) Inspect() Inspection {
 	if running {
 		pid = c.Pid
 	}
+	status := c.State()
+	if running && c.Paused {
+		status = "paused"
+	}
 	return Inspection{
 		ID: c.ID, Name: c.Name, Image: imageOf(c), Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
 		State: InspectState{
-			Status: c.State(), Running: running, Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
+			Status: status, Running: running, Paused: running && c.Paused, Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
 		Mounts:          c.Mounts,

@@ -42,6 +42,11 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 		defer shimLog.Close()
 	}
 	killed := false
+	if c.IsRunning() && c.Paused {
+		if err := r.thaw(c); err != nil {
+			return err
+		}
+	}
 	if c.IsRunning() {
 		if timeout > 0 && processAlive(c.Pid, c.PidStart) {
 			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: stopSignal(c),
@@ -293,6 +298,12 @@ func (r *Runtime) Kill(ref string, sig syscall.Signal) (*Config, error) {
 		return c, fmt.Errorf("cannot kill container %s: it is not running", c.Name)
 	}
 	r.letContainer(c)
+	if c.Paused {
+		// A frozen process acts on no signal until it is thawed.
+		if err := r.thaw(c); err != nil {
+			return c, err
+		}
+	}
 	if sig != syscall.SIGKILL {
 		err := r.K.Do(kernel.Signal{Pid: c.Pid, Sig: sig,
 			Reason: "send the container's command the signal; as pid 1 of its namespace it gets only the signals it has a handler for"})
@@ -373,4 +384,55 @@ func (r *Runtime) Pids(ref string) (*Config, []int, error) {
 		}
 	}
 	return c, pids, nil
+}
+
+// Pause freezes every process of a running container (the cgroup
+// freezer), as docker pause. The record says paused before the freeze: a
+// pause cut short is undone by unpause.
+func (r *Runtime) Pause(ref string) (*Config, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsRunning() {
+		return c, fmt.Errorf("container %s is not running", c.Name)
+	}
+	if c.Paused {
+		return c, fmt.Errorf("container %s is already paused", c.Name)
+	}
+	m, err := r.cgroup(c)
+	if err != nil {
+		return c, err
+	}
+	if _, err := r.store().Update(c.ID, func(c *Config) error { c.Paused = true; return nil }); err != nil {
+		return c, err
+	}
+	return c, m.Freeze(true)
+}
+
+// Unpause thaws a paused container; the record forgets the pause after
+// the thaw.
+func (r *Runtime) Unpause(ref string) (*Config, error) {
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsRunning() || !c.Paused {
+		return c, fmt.Errorf("container %s is not paused", c.Name)
+	}
+	return c, r.thaw(c)
+}
+
+// thaw lets a paused container's processes go on (a frozen process cannot
+// act on a signal, nor exit), then forgets the pause.
+func (r *Runtime) thaw(c *Config) error {
+	m, err := r.cgroup(c)
+	if err != nil {
+		return err
+	}
+	if err := m.Freeze(false); err != nil {
+		return fmt.Errorf("thaw container %s: %w", c.Name, err)
+	}
+	_, err = r.store().Update(c.ID, func(c *Config) error { c.Paused = false; return nil })
+	return err
 }

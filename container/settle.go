@@ -87,6 +87,7 @@ func (c *Config) exited(code int) {
 	if c.Status != StatusExited {
 		c.Status, c.ExitCode, c.Finished, c.Releasing = StatusExited, code, time.Now().UTC(), true
 	}
+	c.Paused = false
 	c.MonitorPid, c.MonitorStart = self()
 }
 

@@ -115,11 +115,14 @@ type Config struct {
 	// Releasing whose monitor died had its teardown cut short.
 	Releasing bool `json:",omitempty"`
 	ExitCode  int
-	OOMKilled bool   `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
-	Error     string `json:",omitempty"`
-	Created   time.Time
-	Started   time.Time `json:",omitempty"`
-	Finished  time.Time `json:",omitempty"`
+	OOMKilled bool `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
+	// Paused: its processes are frozen (pause), or may be (a pause cut
+	// short): it is recorded before the freeze and forgotten after the thaw.
+	Paused   bool   `json:",omitempty"`
+	Error    string `json:",omitempty"`
+	Created  time.Time
+	Started  time.Time `json:",omitempty"`
+	Finished time.Time `json:",omitempty"`
 
 	// Broken says why the record on disk cannot be used (List's "dead"
 	// entries); never written.

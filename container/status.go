@@ -38,6 +38,9 @@ func (c *Config) StatusText(now time.Time) string {
 	case StatusDead:
 		return "Dead (config.json: " + c.Broken + ")"
 	case StatusRunning:
+		if c.Paused {
+			return "Up " + HumanDuration(now.Sub(c.Started)) + " (Paused)"
+		}
 		return "Up " + HumanDuration(now.Sub(c.Started))
 	case StatusExited:
 		if c.Status == StatusRunning { // died with nobody to record it

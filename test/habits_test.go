@@ -1,9 +1,12 @@
 package test
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The command line as a docker user types it: flags after the names, -h
@@ -130,4 +133,37 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	e.fails("invalid filter", "ps", "--filter", "color=red")
 	e.ok("--log-level", "warn", "rm", "k", "k2")
 	e.ok("--log-level", "warn", "network", "rm", "kn")
+
+	// pause and unpause: the freezer.
+	e.ok("--log-level", "warn", "run", "-d", "--name", "p", "--net", "none", "busybox", "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.01; done")
+	pid := e.inspect("p").State.Pid
+	counter := func() string {
+		time.Sleep(200 * time.Millisecond)
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/root/tmp/c", pid))
+		return string(b)
+	}
+	e.ok("--log-level", "warn", "pause", "p")
+	if a, b := counter(), counter(); a != b || a == "" {
+		t.Errorf("a paused container counts on: %q then %q", a, b)
+	}
+	if out := e.ok("ps", "--filter", "status=paused", "--format", "{{.Names}} {{.Status}}"); !strings.HasPrefix(out, "p Up ") || !strings.HasSuffix(out, " (Paused)\n") {
+		t.Errorf("ps of a paused container: %q", out)
+	}
+	if out := e.ok("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "p"); out != "paused true\n" {
+		t.Errorf("inspect of a paused container: %q", out)
+	}
+	e.fails("is paused", "exec", "p", "true")
+	e.fails("already paused", "pause", "p")
+	e.ok("--log-level", "warn", "unpause", "p")
+	if a, b := counter(), counter(); a == b {
+		t.Errorf("an unpaused container is still frozen: %q", a)
+	}
+	e.fails("is not paused", "unpause", "p")
+	// A paused container stops (it is thawed first).
+	e.ok("--log-level", "warn", "pause", "p")
+	e.ok("--log-level", "warn", "stop", "-t", "1", "p")
+	if out := e.ok("ps", "-a", "--filter", "name=p", "--format", "{{.State}}"); out != "exited\n" {
+		t.Errorf("stop of a paused container: %q", out)
+	}
+	e.ok("--log-level", "warn", "rm", "p")
 }
