@@ -84,19 +84,12 @@ func (r *Runtime) Commit(ref, name string, replace bool) error {
 // directory: the mount points of the /etc files (hostname, hosts,
 // resolv.conf are bind mounts of the state directory: writes go there) and
 // of the volumes. The image keeps what it had at those paths.
-func commitSkip(c *Config) func(rel string) bool {
-	paths := []string{"etc/hostname", "etc/hosts", "etc/resolv.conf"}
+func commitSkip(c *Config) archive.Skip {
+	paths := archive.Skip{"etc/hostname", "etc/hosts", "etc/resolv.conf"}
 	for _, m := range c.Mounts {
 		paths = append(paths, strings.TrimPrefix(filepath.ToSlash(filepath.Clean(m.Destination)), "/"))
 	}
-	return func(rel string) bool {
-		for _, p := range paths {
-			if rel == p || strings.HasPrefix(rel, p+"/") {
-				return true
-			}
-		}
-		return false
-	}
+	return paths
 }
 
 // copyTree copies the tree under src into the existing directory dst,
