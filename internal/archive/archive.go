@@ -46,9 +46,16 @@ func TarUpper(upper string, w io.Writer, skip Skip) (*Result, error) {
 	return writeTree(upper, w, treeOptions{upper: true, skip: skip})
 }
 
+// ScanUpper is TarUpper's Result without the tar: it reads no file's
+// content (for a narration that says what the layer will hold).
+func ScanUpper(upper string, skip Skip) (*Result, error) {
+	return writeTree(upper, io.Discard, treeOptions{upper: true, skip: skip, scan: true})
+}
+
 type treeOptions struct {
 	upper bool // an overlay upper directory, written as a layer
 	skip  Skip
+	scan  bool // headers only: no file's content is read
 }
 
 func writeTree(dir string, w io.Writer, o treeOptions) (*Result, error) {
@@ -128,6 +135,12 @@ func writeTree(dir string, w io.Writer, o treeOptions) (*Result, error) {
 				links[key] = hdr.Name
 			}
 		}
+		if hdr.Typeflag == tar.TypeReg {
+			res.Size += hdr.Size
+			if o.scan {
+				hdr.Size = 0
+			}
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
@@ -137,10 +150,9 @@ func writeTree(dir string, w io.Writer, o treeOptions) (*Result, error) {
 				return err
 			}
 		}
-		if hdr.Typeflag != tar.TypeReg {
+		if hdr.Typeflag != tar.TypeReg || o.scan {
 			return nil
 		}
-		res.Size += hdr.Size
 		return copyFile(tw, path, hdr.Size, o.upper)
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -107,8 +108,11 @@ func TestTarUpper(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the layer's entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if strings.Join(res.Whiteouts, ",") != "bin/vi,gone" || strings.Join(res.Opaques, ",") != "opt" {
+	if strings.Join(res.Whiteouts, ",") != "bin/vi,gone" || strings.Join(res.Opaques, ",") != "opt" || res.Size != 13 {
 		t.Errorf("result %+v", res)
+	}
+	if scan, err := ScanUpper(upper, Skip{"etc/hosts", "data"}); err != nil || fmt.Sprint(scan) != fmt.Sprint(res) {
+		t.Errorf("ScanUpper: %+v %v, want %+v", scan, err, res)
 	}
 
 	// Unpacked as a layer, the same marks come back (for whiteoutOps).
