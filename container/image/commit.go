@@ -137,7 +137,7 @@ func (c commitSource) fetch(d v1.Hash, tmp string) kernel.Command {
 	}
 	return kernel.Command{Comment: "mydocker writes the new image's config (the base's, with the container's settings, the new layer's diff id and a history entry) to " + tmp}
 }
-func (c commitSource) from() string  { return "of the commit" }
+func (c commitSource) from() string  { return "from the commit" }
 func (c commitSource) saved() string { return "" }
 
 // layerOp writes a container's layer: the tar of its upper directory
