@@ -119,7 +119,11 @@ func (r *Runtime) commitLayer(c *Config, ref string, replace bool) error {
 		return fmt.Errorf("commit %s: its image %s is gone (%w)", c.Name, c.Image, err)
 	}
 	upper := r.upperDir(c)
-	r.K.Log().Infof("Commit %s to image %s: its image %s plus one layer, a tar of the container's layer %s (whiteouts and opaque directories in the OCI forms)", c.Name, image.FamiliarString(tag.Name()), c.Image, upper)
+	layer := "an empty one: the container never ran"
+	if upper != "" {
+		layer = "a tar of the container's layer " + upper + " (whiteouts and opaque directories in the OCI forms)"
+	}
+	r.K.Log().Infof("Commit %s to image %s: its image %s plus one layer, %s", c.Name, image.FamiliarString(tag.Name()), c.Image, layer)
 	_, err = s.Commit(image.Commit{Base: c.ImageID, Upper: upper, Skip: commitSkip(c), Tag: tag, Replace: replace,
 		Config: commitConfig(c, base.Config), CreatedBy: strings.Join(c.Cmd, " ")})
 	if err != nil {

@@ -168,7 +168,7 @@ func (l layerOp) Command() kernel.Command {
 		excl = append(excl, "--exclude=./"+p)
 	}
 	if l.marks == nil || len(l.marks.Whiteouts)+len(l.marks.Opaques) == 0 {
-		sh := append([]string{"tar", "--numeric-owner", "--xattrs", "--xattrs-exclude=trusted.overlay.*", "--xattrs-exclude=security.selinux"}, excl...)
+		sh := append([]string{"tar", "--numeric-owner", "--xattrs", "--xattrs-exclude=trusted.overlay.*", "--xattrs-exclude=user.overlay.*", "--xattrs-exclude=security.selinux"}, excl...)
 		return kernel.Command{Shell: append(sh, "-C", l.Upper, "-cf", "-", ".", "|", "gzip", "-n", ">", l.File)}
 	}
 	return kernel.Command{Comment: fmt.Sprintf("mydocker tars %s into %s, gzipped, as `tar --numeric-owner --xattrs -C %s -cf - . | gzip -n` would, "+

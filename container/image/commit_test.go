@@ -176,7 +176,7 @@ func TestCommitEmptyReplaceAndGone(t *testing.T) {
 	if len(again.Layers) != 5 {
 		t.Errorf("a commit on a commit: %d layers, want 5", len(again.Layers))
 	}
-	if !strings.Contains(log.String(), "$ tar --numeric-owner --xattrs '--xattrs-exclude=trusted.overlay.*' --xattrs-exclude=security.selinux --exclude=./etc/hosts -C "+upper+" -cf - . | gzip -n > ") {
+	if !strings.Contains(log.String(), "$ tar --numeric-owner --xattrs '--xattrs-exclude=trusted.overlay.*' '--xattrs-exclude=user.overlay.*' --xattrs-exclude=security.selinux --exclude=./etc/hosts -C "+upper+" -cf - . | gzip -n > ") {
 		t.Errorf("the narration lacks the tar command:\n%s", log)
 	}
 	if im, err := s.Lookup("empty:v1"); err != nil || im.ID != again.ID {
