@@ -9,14 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
-)
 
-// Overlay's marks in an upper directory (Documentation/filesystems/
-// overlayfs.rst). The kernel writes them under "trusted.", or under "user."
-// when mounted with userxattr.
-var (
-	opaqueXattrs   = []string{"trusted.overlay.opaque", "user.overlay.opaque"}
-	redirectXattrs = []string{"trusted.overlay.redirect", "user.overlay.redirect", "trusted.overlay.metacopy", "user.overlay.metacopy"}
+	"github.com/mydocker/mydocker/internal/archive"
 )
 
 // applyUpper applies an overlay upper directory to dst, a copy of the
@@ -27,13 +21,12 @@ var (
 //   - any other directory merges with the lower one; anything else replaces
 //     what the lower had at its path (a file over a directory too).
 //
-// skip(rel) leaves a path (and what is below it) as the lower had it; rel is
-// slash-separated, relative to the root ("etc/hosts").
+// The paths in skip (and what is below them) stay as the lower had them.
 //
 // Directories renamed with redirect_dir and metacopy-only files would need
 // the lower layer to resolve: they are refused, not guessed (both are off
 // unless the overlay module or the mount turns them on; mydocker does not).
-func applyUpper(upper, dst string, skip func(rel string) bool) error {
+func applyUpper(upper, dst string, skip archive.Skip) error {
 	type dirMeta struct {
 		path string
 		info fs.FileInfo
@@ -54,7 +47,7 @@ func applyUpper(upper, dst string, skip func(rel string) bool) error {
 		if rel == "." {
 			return nil // the root keeps the image's owner and mode
 		}
-		if skip != nil && skip(filepath.ToSlash(rel)) {
+		if skip.Has(filepath.ToSlash(rel)) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -68,18 +61,18 @@ func applyUpper(upper, dst string, skip func(rel string) bool) error {
 			return err
 		}
 		target := filepath.Join(dst, rel)
-		if isWhiteout(info) {
+		if archive.IsWhiteout(info) {
 			return os.RemoveAll(target)
 		}
-		for _, x := range redirectXattrs {
-			if hasXattr(path, x) {
+		for _, x := range archive.RedirectXattrs {
+			if archive.HasXattr(path, x) {
 				return fmt.Errorf("%s: overlay %s is not supported (mount without redirect_dir and metacopy)", rel, x)
 			}
 		}
 		if info.IsDir() {
 			cur, err := os.Lstat(target)
 			switch {
-			case err == nil && (!cur.IsDir() || isOpaque(path)):
+			case err == nil && (!cur.IsDir() || archive.IsOpaque(path)):
 				if err := os.RemoveAll(target); err != nil {
 					return err
 				}
@@ -108,28 +101,6 @@ func applyUpper(upper, dst string, skip func(rel string) bool) error {
 		}
 	}
 	return nil
-}
-
-// isWhiteout reports overlay's mark of a deleted path: a 0/0 char device.
-func isWhiteout(info fs.FileInfo) bool {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	return ok && info.Mode()&fs.ModeCharDevice != 0 && info.Mode()&fs.ModeDevice != 0 && st.Rdev == 0
-}
-
-func isOpaque(path string) bool {
-	for _, x := range opaqueXattrs {
-		buf := make([]byte, 8)
-		n, err := unix.Lgetxattr(path, x, buf)
-		if err == nil && string(buf[:n]) == "y" {
-			return true
-		}
-	}
-	return false
-}
-
-func hasXattr(path, name string) bool {
-	_, err := unix.Lgetxattr(path, name, nil)
-	return err == nil || errors.Is(err, unix.ERANGE)
 }
 
 // copyEntry copies one non-directory entry, keeping type, content, owner,

@@ -1,7 +1,6 @@
 package container
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -9,6 +8,9 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker/mydocker/internal/archive"
+	"github.com/mydocker/mydocker/internal/archive/archivetest"
 )
 
 // tree describes a directory tree: path -> "dir", "link:TARGET", or the
@@ -75,32 +77,6 @@ func readTree(t *testing.T, root string) tree {
 	return out
 }
 
-// whiteout makes overlay's mark of a deleted path. A 0/0 char device needs
-// no CAP_MKNOD since Linux 5.8; older kernels skip the test without root.
-func whiteout(t *testing.T, path string) {
-	t.Helper()
-	os.MkdirAll(filepath.Dir(path), 0o755)
-	if err := unix.Mknod(path, unix.S_IFCHR, 0); err != nil {
-		if errors.Is(err, unix.EPERM) {
-			t.Skip("cannot make a whiteout (0/0 char device) here without root")
-		}
-		t.Fatal(err)
-	}
-}
-
-// opaque marks an upper directory opaque, under trusted. as root (what the
-// kernel writes) and under user. otherwise (what userxattr mounts write).
-func opaque(t *testing.T, dir string) {
-	t.Helper()
-	name := "user.overlay.opaque"
-	if os.Geteuid() == 0 {
-		name = "trusted.overlay.opaque"
-	}
-	if err := unix.Setxattr(dir, name, []byte("y"), 0); err != nil {
-		t.Skipf("cannot set %s on %s: %v", name, dir, err)
-	}
-}
-
 func TestApplyUpper(t *testing.T) {
 	lower, upper := t.TempDir(), t.TempDir()
 	makeTree(t, lower, tree{
@@ -131,9 +107,9 @@ func TestApplyUpper(t *testing.T) {
 		"var/lib/dpkg":   "dir",        // a plain directory merges
 		"link2":          "link:/etc/passwd",
 	})
-	whiteout(t, filepath.Join(upper, "bin/vi"))
-	whiteout(t, filepath.Join(upper, "home"))
-	opaque(t, filepath.Join(upper, "opt"))
+	archivetest.Whiteout(t, filepath.Join(upper, "bin/vi"))
+	archivetest.Whiteout(t, filepath.Join(upper, "home"))
+	archivetest.Opaque(t, filepath.Join(upper, "opt"))
 	// Hard links stay hard links.
 	if err := os.Link(filepath.Join(upper, "new/deep/file"), filepath.Join(upper, "new/hard")); err != nil {
 		t.Fatal(err)
@@ -229,12 +205,12 @@ func TestApplyUpperRefusesRedirect(t *testing.T) {
 
 func TestIsWhiteoutOnlyZeroZero(t *testing.T) {
 	dir := t.TempDir()
-	whiteout(t, filepath.Join(dir, "wh"))
+	archivetest.Whiteout(t, filepath.Join(dir, "wh"))
 	fi, err := os.Lstat(filepath.Join(dir, "wh"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !isWhiteout(fi) {
+	if !archive.IsWhiteout(fi) {
 		t.Errorf("0/0 char device is not seen as a whiteout")
 	}
 	if os.Geteuid() == 0 {
@@ -242,13 +218,13 @@ func TestIsWhiteoutOnlyZeroZero(t *testing.T) {
 			t.Fatal(err)
 		}
 		fi, _ := os.Lstat(filepath.Join(dir, "null"))
-		if isWhiteout(fi) {
+		if archive.IsWhiteout(fi) {
 			t.Errorf("/dev/null (1/3) taken for a whiteout")
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "f"), nil, 0o644)
 	fi, _ = os.Lstat(filepath.Join(dir, "f"))
-	if isWhiteout(fi) {
+	if archive.IsWhiteout(fi) {
 		t.Errorf("an empty file taken for a whiteout")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -328,5 +329,206 @@ func TestRunImageOfManyLayers(t *testing.T) {
 	out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/cat", ref, "/f001", "/f127")
 	if out != "1\n127\n" {
 		t.Errorf("run of 128 layers: %q", out)
+	}
+}
+
+// imageInspection is what the tests read of `image inspect`.
+type imageInspection struct {
+	Id       string
+	RepoTags []string
+	Config   struct {
+		Env, Entrypoint, Cmd []string
+		WorkingDir, User     string
+	}
+	RootFS struct{ Layers []string }
+}
+
+// inspectImage is `image inspect REF`'s one object.
+func inspectImage(t *testing.T, e *env, ref string) imageInspection {
+	t.Helper()
+	var list []imageInspection
+	if err := json.Unmarshal([]byte(e.ok("image", "inspect", ref)), &list); err != nil || len(list) != 1 {
+		t.Fatalf("image inspect %s: %v", ref, err)
+	}
+	return list[0]
+}
+
+// A container of a pulled image commits as docker's: its image plus one
+// layer, the base's layers shared. The committed image runs with the
+// container's changes (a file added, a file of the base deleted, a
+// directory's content replaced: a whiteout and an opaque directory) and
+// settings; it pushes, and pulled into a fresh data root it runs the same.
+func TestCommitPulledImage(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	ref := reg + "/app:v1"
+	imagetest.Push(t, ref, imagetest.App(t, "1"))
+	e.ok("--log-level", "error", "pull", ref)
+	base := inspectImage(t, e, ref)
+	layers := filepath.Join(e.dataRoot, "image", "layers")
+
+	// Running: the changes made, then committed while it sleeps.
+	e.ok("--log-level", "error", "run", "-d", "--name", "app", "--net", "none", "-u", "0", "-e", "ADDED=yes", "-v", t.TempDir()+":/vol", ref,
+		`echo added > /app/added && rm /app/version && rm -rf /data && mkdir /data && echo fresh > /data/fresh && echo v > /vol/in-volume && touch /ready && exec /bin/busybox sleep 1000`)
+	pid := containerPid(t, e, "app")
+	waitFor(t, "the container's changes", func() bool {
+		_, err := os.Stat(fmt.Sprintf("/proc/%d/root/ready", pid))
+		return err == nil
+	})
+	snap := reg + "/snap:v1"
+	r := e.run("commit", "app", snap)
+	if r.code != 0 || r.stdout != snap+"\n" {
+		t.Fatalf("commit: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"mydocker tars ", "1 whiteouts (0/0 character devices: app/version)", "opaque directories (data)",
+		"mount points etc/hostname, etc/hosts, etc/resolv.conf, vol", "Layer 3/4 sha256:", "is unpacked already", "unpack layer 4/4 once", "/app/version c 0 0", "setfattr -n trusted.overlay.opaque -v y"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("commit's narration lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "unpack layer 1/4") {
+		t.Errorf("commit unpacked a base layer again:\n%s", r.stderr)
+	}
+	insp := inspectImage(t, e, snap)
+	if len(insp.RootFS.Layers) != len(base.RootFS.Layers)+1 || strings.Join(insp.RootFS.Layers[:3], " ") != strings.Join(base.RootFS.Layers, " ") {
+		t.Errorf("the committed image's layers %v, want the base's %v plus one", insp.RootFS.Layers, base.RootFS.Layers)
+	}
+	if insp.Config.User != "0" || insp.Config.WorkingDir != "/app" || strings.Join(insp.Config.Entrypoint, " ") != "/bin/sh -c" ||
+		len(insp.Config.Cmd) != 1 || !strings.HasPrefix(insp.Config.Cmd[0], "echo added") || !strings.Contains(strings.Join(insp.Config.Env, " "), "ADDED=yes") {
+		t.Errorf("the committed config: %+v", insp.Config)
+	}
+	if ents, _ := os.ReadDir(layers); len(ents) != 4 {
+		t.Errorf("%d layer directories, want the base's 3 plus 1", len(ents))
+	}
+
+	check := func(e *env, image string) {
+		t.Helper()
+		out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", image,
+			`cat /app/added; test -e /app/version || echo version-deleted; /bin/busybox ls /data; /bin/busybox id -u; pwd; echo $FOO $ADDED; test -e /vol/in-volume || echo no-volume`)
+		if want := "added\nversion-deleted\nfresh\n0\n/app\nbar yes\nno-volume\n"; out != want {
+			t.Errorf("run %s: %q, want %q", image, out, want)
+		}
+	}
+	check(e, snap)
+
+	// Stopped, to a short name: docker.io/library/snap:latest, shown as snap:latest.
+	e.ok("stop", "-t", "0", "app")
+	e.ok("--log-level", "error", "commit", "app", "snap")
+	// (The same changes committed in the same second make the same image:
+	// the layer's gzip and the config's time are deterministic.)
+	if insp := inspectImage(t, e, "snap"); !slices.Contains(insp.RepoTags, "snap:latest") || len(insp.RootFS.Layers) != 4 {
+		t.Errorf("snap: %+v", insp)
+	}
+	check(e, "snap")
+	e.fails("already exists", "commit", "app", "snap")
+	e.ok("--log-level", "error", "commit", "--replace", "app", "snap")
+
+	// Pushed, and pulled into a fresh data root.
+	if out := e.ok("--log-level", "error", "push", snap); !strings.Contains(out, "digest: sha256:") {
+		t.Errorf("push: %q", out)
+	}
+	other := newEnv(t)
+	other.ok("--log-level", "error", "pull", snap)
+	if got := inspectImage(t, other, snap); got.Id != insp.Id {
+		t.Errorf("pulled back %s, want %s", got.Id, insp.Id)
+	}
+	check(other, snap)
+
+	// Bad input: one line, exit 125, no image made.
+	e.ok("--log-level", "error", "run", "--rm", "busybox", "true") // makes busybox, a flat image
+	before := e.ok("images", "-q")
+	base0 := filepath.Join(e.dataRoot, "image", "images", strings.TrimPrefix(base.Id, "sha256:")+".json")
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{"invalid reference", []string{"commit", "app", "Bad Name!"}},
+		{"names a digest", []string{"commit", "app", reg + "/x@" + insp.Id}},
+		{"no such container", []string{"commit", "nosuch", "x"}},
+		{"as a flat image", []string{"commit", "app", "busybox"}},
+		{"its image " + ref + " is gone", []string{"commit", "app", "gone"}}, // its record removed by hand, below
+	} {
+		if c.want == "its image "+ref+" is gone" {
+			if err := os.Remove(base0); err != nil {
+				t.Fatal(err)
+			}
+			before = e.ok("images", "-q")
+		}
+		r := e.fails(c.want, c.args...)
+		if r.code != 125 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q: want one line and 125", c.args, r.code, r.stderr)
+		}
+		if after := e.ok("images", "-q"); after != before {
+			t.Errorf("%v changed the images:\n%s\nwas\n%s", c.args, after, before)
+		}
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(e.dataRoot, "image", "blobs", "sha256", ".tmp-*")); len(tmps) > 0 {
+		t.Errorf("temp files left: %v", tmps)
+	}
+}
+
+// A commit killed before each of its steps leaves no image; `image prune`
+// then leaves the store as it was (no layer, blob, tag or temp file of the
+// commit); the commit run to its end makes the image, and its rmi and a
+// prune leave the store as it was too.
+func TestCommitKilledAtEveryStep(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	ref := reg + "/app:v1"
+	imagetest.Push(t, ref, imagetest.App(t, "1"))
+	e.ok("--log-level", "error", "pull", ref)
+	e.ok("--log-level", "error", "run", "--name", "app", "--net", "none", "-u", "0", ref, "echo x > /app/x && rm /app/version && rm -rf /data && mkdir /data")
+	store := filepath.Join(e.dataRoot, "image")
+	files := func() string {
+		var b strings.Builder
+		filepath.WalkDir(store, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.HasSuffix(p, "/.lock") {
+				fi, _ := os.Lstat(p)
+				fmt.Fprintf(&b, "%s %d\n", strings.TrimPrefix(p, store+"/"), fi.Size())
+			}
+			return nil
+		})
+		return b.String()
+	}
+	check := func() {
+		t.Helper()
+		if out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "snap", "cat /app/x; test -e /app/version || echo deleted"); out != "x\ndeleted\n" {
+			t.Errorf("run snap: %q", out)
+		}
+	}
+	before, images := files(), e.ok("images", "-q")
+	n := 1
+	for ; ; n++ {
+		r := runCmd(t, []string{"MYDOCKER_TEST_KILL=commit:" + strconv.Itoa(n)}, nil, binary,
+			"--root", e.root, "--data-root", e.dataRoot, "commit", "app", "snap")
+		if r.code == 0 {
+			if n < 5 {
+				t.Fatalf("the commit completed after %d steps: the kill switch did not work?", n-1)
+			}
+			break
+		}
+		if !strings.Contains(r.stderr, "crashtest: commit") {
+			t.Fatalf("commit (kill at %d): exit %d without the kill: %s", n, r.code, r.stderr)
+		}
+		if out := e.ok("images", "-q"); out != images {
+			// Killed after the record's write (before its temp file's
+			// removal): the image is made, and whole.
+			if !strings.Contains(r.stderr, "rm -rf ") {
+				t.Fatalf("commit killed before step %d left an image: %q, was %q (%s)", n, out, images, r.stderr)
+			}
+			check()
+			e.ok("rmi", "snap")
+		}
+		e.ok("image", "prune")
+		if after := files(); after != before {
+			t.Fatalf("commit killed before step %d, then image prune: the store holds\n%s\nwas\n%s", n, after, before)
+		}
+	}
+	t.Logf("killed before each of the commit's %d steps", n-1)
+	check()
+	e.ok("rmi", "snap")
+	e.ok("image", "prune")
+	if after := files(); after != before {
+		t.Errorf("after rmi: the store holds\n%s\nwas\n%s", after, before)
 	}
 }

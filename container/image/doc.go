@@ -1,6 +1,6 @@
 // Package image is mydocker's store of OCI and Docker images: pull and push
-// through a registry, load and save archives, tag, list, inspect, remove and
-// prune, and what `run` needs of an image (its layers as overlay lowerdirs,
+// through a registry, load and save archives, commit a container's changes
+// as a new layer, tag, list, inspect, remove and prune, and what `run` needs of an image (its layers as overlay lowerdirs,
 // top first, and its config).
 //
 // # Why go-containerregistry
@@ -52,6 +52,10 @@
 // the image, whole and tagged. An interrupted pull leaves no image, only
 // verified blobs, whole layers and tags that no record backs (the next pull
 // uses them, `image prune` and `rmi` remove them, and temp files and
-// directories of dead writers are removed by the next writer). Removal goes
-// the other way: tags first, then the record, then what no record names.
+// directories of dead writers are removed by the next writer). A commit is a
+// put too: its layer's tar is written to blobs/sha256/.tmp-<pid>-..., then
+// stored as a pulled layer is (the base's layers are there already, by the
+// same chain ids), and an interrupted commit leaves no image either.
+// Removal goes the other way: tags first, then the record, then what no
+// record names.
 package image

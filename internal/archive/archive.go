@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,20 +21,90 @@ import (
 )
 
 // Tar writes the tree under dir to w, with paths relative to dir ("./bin/sh").
+// Sockets are left out (tar has no form for them).
 func Tar(dir string, w io.Writer) error {
+	_, err := writeTree(dir, w, treeOptions{})
+	return err
+}
+
+// TarUpper writes an overlay upper directory to w as an OCI image layer's
+// tar: the changes it holds, in the forms the layer format has for them.
+//   - a whiteout (a 0/0 character device NAME) is an empty file .wh.NAME;
+//   - an opaque directory (the xattr overlay.opaque=y) is the directory
+//     plus an empty file .wh..wh..opq in it;
+//   - the paths in skip, and what is below them, are left out;
+//   - xattrs are kept (pax SCHILY.xattr.*), but for overlay's own marks
+//     and security.selinux (a label of the host's policy, not the file's).
+//
+// A directory renamed with redirect_dir or a metacopy-only file would need
+// the lower layers to resolve: they are refused, not guessed (both are off
+// unless the overlay module or the mount turns them on; mydocker does not).
+// The tree may change while it is read (a running container): what is
+// removed meanwhile is left out, a file that shrinks is padded with zeros.
+// The Result lists the whiteouts and opaque directories written.
+func TarUpper(upper string, w io.Writer, skip Skip) (*Result, error) {
+	return writeTree(upper, w, treeOptions{upper: true, skip: skip})
+}
+
+// ScanUpper is TarUpper's Result without the tar: it reads no file's
+// content (for a narration that says what the layer will hold).
+func ScanUpper(upper string, skip Skip) (*Result, error) {
+	return writeTree(upper, io.Discard, treeOptions{upper: true, skip: skip, scan: true})
+}
+
+type treeOptions struct {
+	upper bool // an overlay upper directory, written as a layer
+	skip  Skip
+	scan  bool // headers only: no file's content is read
+}
+
+func writeTree(dir string, w io.Writer, o treeOptions) (*Result, error) {
 	tw := tar.NewWriter(w)
+	res := &Result{}
 	links := map[[2]uint64]string{} // (dev, ino) of a file seen -> its name, for hard links
+	gone := func(err error) bool { return o.upper && errors.Is(err, fs.ErrNotExist) }
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if gone(err) && path != dir {
+				return nil // removed while a running container's layer is read
+			}
 			return err
 		}
 		rel, err := filepath.Rel(dir, path)
 		if err != nil {
 			return err
 		}
+		rel = filepath.ToSlash(rel)
+		if rel != "." && o.skip.Has(rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		info, err := d.Info()
+		if gone(err) {
+			return nil
+		}
 		if err != nil {
 			return err
+		}
+		if info.Mode()&os.ModeSocket != 0 {
+			return nil
+		}
+		name := "./"
+		if rel != "." {
+			name += rel
+		}
+		if o.upper {
+			if IsWhiteout(info) {
+				res.Whiteouts = append(res.Whiteouts, rel)
+				return tw.WriteHeader(markHeader("./"+pathpkg.Join(pathpkg.Dir(rel), ".wh."+pathpkg.Base(rel)), info))
+			}
+			for _, x := range RedirectXattrs {
+				if HasXattr(path, x) {
+					return fmt.Errorf("%s: overlay %s is not supported (mount without redirect_dir and metacopy)", rel, x)
+				}
+			}
 		}
 		target := ""
 		if info.Mode()&os.ModeSymlink != 0 {
@@ -45,11 +116,16 @@ func Tar(dir string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		hdr.Name = "./" + filepath.ToSlash(rel)
-		if info.IsDir() {
-			hdr.Name = strings.TrimSuffix(hdr.Name, "/") + "/"
+		hdr.Name = name
+		if info.IsDir() && !strings.HasSuffix(hdr.Name, "/") {
+			hdr.Name += "/"
 		}
 		hdr.Uname, hdr.Gname = "", ""
+		if o.upper {
+			if hdr.PAXRecords, err = layerXattrs(path); err != nil {
+				return err
+			}
+		}
 		st := info.Sys().(*syscall.Stat_t)
 		if info.Mode().IsRegular() && st.Nlink > 1 {
 			key := [2]uint64{st.Dev, st.Ino}
@@ -59,24 +135,100 @@ func Tar(dir string, w io.Writer) error {
 				links[key] = hdr.Name
 			}
 		}
+		if hdr.Typeflag == tar.TypeReg {
+			res.Size += hdr.Size
+			if o.scan {
+				hdr.Size = 0
+			}
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if hdr.Typeflag != tar.TypeReg {
+		if o.upper && info.IsDir() && rel != "." && IsOpaque(path) {
+			res.Opaques = append(res.Opaques, rel)
+			if err := tw.WriteHeader(markHeader(hdr.Name+OpaqueMarker, info)); err != nil {
+				return err
+			}
+		}
+		if hdr.Typeflag != tar.TypeReg || o.scan {
 			return nil
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
+		return copyFile(tw, path, hdr.Size, o.upper)
 	})
 	if err != nil {
-		return fmt.Errorf("archive %s: %w", dir, err)
+		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}
-	return tw.Close()
+	return res, tw.Close()
+}
+
+// markHeader is a layer's whiteout or opaque marker: an empty file with
+// the owner, mode and time of what it marks, as docker writes them.
+func markHeader(name string, info fs.FileInfo) *tar.Header {
+	st := info.Sys().(*syscall.Stat_t)
+	return &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: int64(info.Mode().Perm()),
+		Uid: int(st.Uid), Gid: int(st.Gid), ModTime: info.ModTime()}
+}
+
+// copyFile writes size bytes of the file at path to tw. A file that grew
+// since its header was written is cut at size; one that shrank is padded
+// with zeros where pad is set (a running container's file), an error
+// otherwise.
+func copyFile(tw io.Writer, path string, size int64, pad bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := io.CopyN(tw, f, size)
+	if errors.Is(err, io.EOF) && pad {
+		_, err = io.CopyN(tw, zeros{}, size-n)
+	}
+	return err
+}
+
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
+
+// layerXattrs are the xattrs of path a layer keeps, as pax records.
+func layerXattrs(path string) (map[string]string, error) {
+	size, err := unix.Llistxattr(path, nil)
+	if err != nil || size == 0 {
+		return nil, ignoreXattrErr(err)
+	}
+	buf := make([]byte, size)
+	if size, err = unix.Llistxattr(path, buf); err != nil {
+		return nil, ignoreXattrErr(err)
+	}
+	var out map[string]string
+	for _, x := range strings.Split(strings.TrimRight(string(buf[:size]), "\x00"), "\x00") {
+		if x == "" || overlayXattr(x) || x == "security.selinux" {
+			continue
+		}
+		n, err := unix.Lgetxattr(path, x, nil)
+		if err != nil {
+			continue // removed meanwhile, or not ours to read
+		}
+		v := make([]byte, n)
+		if n, err = unix.Lgetxattr(path, x, v); err != nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out["SCHILY.xattr."+x] = string(v[:n])
+	}
+	return out, nil
+}
+
+func ignoreXattrErr(err error) error {
+	if errors.Is(err, unix.ENOTSUP) || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // Untar unpacks a tar stream (plain or gzip) into dir, which must exist.
@@ -186,11 +338,12 @@ func Extract(r io.Reader, dir string, o Options) (*Result, error) {
 
 // setXattrs sets the entry's xattrs (pax SCHILY.xattr.*) that the
 // filesystem takes. overlay's own marks are never taken from an archive:
-// a layer that set trusted.overlay.* itself could redirect lookups.
+// a layer that set trusted.overlay.* (or user.overlay.*, which a userxattr
+// mount reads) itself could redirect lookups.
 func setXattrs(path string, hdr *tar.Header) error {
 	for k, v := range hdr.PAXRecords {
 		x, ok := strings.CutPrefix(k, "SCHILY.xattr.")
-		if !ok || strings.HasPrefix(x, "trusted.overlay.") {
+		if !ok || overlayXattr(x) {
 			continue
 		}
 		if err := unix.Lsetxattr(path, x, []byte(v), 0); err != nil && !errors.Is(err, unix.ENOTSUP) && !errors.Is(err, unix.EPERM) {
