@@ -33,18 +33,23 @@ var (
 // (~/.docker/config.json, anonymous otherwise), bounded timeouts, one
 // retry.
 func remoteOptions(ctx context.Context) []remote.Option {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = (&net.Dialer{Timeout: DialTimeout}).DialContext
-	tr.ResponseHeaderTimeout = ResponseTimeout
-	tr.TLSHandshakeTimeout = DialTimeout
 	return []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(authn.DefaultKeychain),
-		remote.WithTransport(tr),
+		remote.WithTransport(baseTransport()),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: 2}),
 		remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}),
 		remote.WithUserAgent("mydocker"),
 	}
+}
+
+// baseTransport is http's default with bounded timeouts.
+func baseTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: DialTimeout}).DialContext
+	tr.ResponseHeaderTimeout = ResponseTimeout
+	tr.TLSHandshakeTimeout = DialTimeout
+	return tr
 }
 
 // registrySource narrates blobs fetched from a repository; the manifest is
@@ -112,7 +117,12 @@ func registryError(err error) error {
 		if len(msgs) == 0 {
 			msgs = append(msgs, http.StatusText(te.StatusCode))
 		}
-		return fmt.Errorf("the registry answered %d: %s", te.StatusCode, strings.Join(msgs, "; "))
+		hint := ""
+		if te.StatusCode == http.StatusUnauthorized && te.Request != nil {
+			// Anonymous, or credentials it no longer takes.
+			hint = " (log in first: mydocker login " + te.Request.URL.Host + ")"
+		}
+		return fmt.Errorf("the registry answered %d: %s%s", te.StatusCode, strings.Join(msgs, "; "), hint)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
