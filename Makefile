@@ -13,7 +13,10 @@ OUT ?= mydocker
 TAGS ?=
 comma := ,
 BUILDFLAGS = -buildvcs=auto -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),$(comma)$(TAGS)) -ldflags "-linkmode external -extldflags -static -s -w"
-PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack
+# docker-registry (distribution 2.8) and skopeo: the registry and the image
+# tool of the field, which test/registry_test.go pushes to, pulls from and
+# exchanges archives with (libc6-dev's libcrypt makes its htpasswd hash).
+PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack docker-registry skopeo
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf
 
 .PHONY: all build deps deps-bench test unit demo bench install clean docs
@@ -24,10 +27,16 @@ build:
 	$(GO) build $(BUILDFLAGS) -o $(OUT) .
 	ln -sf $(notdir $(OUT)) $(dir $(OUT))netsetgo
 
-# apt-get update once, then only the packages that are missing.
+# apt-get update once, then only the packages that are missing. Debian's
+# docker-registry starts a service on :5000 for everyone, without auth, where
+# systemd runs: the tests start their own, so a service this target just
+# installed is stopped and disabled.
 deps:
 	@missing=$$(for p in $(PKGS_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	case " $$(echo $$missing) " in *" docker-registry "*) \
+		if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry.service >/dev/null 2>&1 || true; fi;; \
+	esac
 
 deps-bench: deps
 	@missing=$$(for p in $(PKGS_BENCH); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

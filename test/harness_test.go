@@ -70,6 +70,7 @@ type env struct {
 	t        *testing.T
 	root     string
 	dataRoot string
+	environ  []string // added to mydocker's environment (DOCKER_CONFIG=...)
 }
 
 // newEnv gives a root test its own --root and --data-root, and removes
@@ -105,7 +106,7 @@ func (e *env) run(args ...string) result {
 
 func (e *env) runIn(stdin []byte, args ...string) result {
 	e.t.Helper()
-	return runCmd(e.t, nil, stdin, binary, append([]string{"--root", e.root, "--data-root", e.dataRoot}, args...)...)
+	return runCmd(e.t, e.environ, stdin, binary, append([]string{"--root", e.root, "--data-root", e.dataRoot}, args...)...)
 }
 
 // runCmd runs a program with extra environment and stdin, capturing its
