@@ -22,6 +22,15 @@
 // speak plain http (the library's rule), and so do the hosts listed in
 // MYDOCKER_INSECURE_REGISTRIES (comma-separated HOST[:PORT]).
 //
+// # Credentials
+//
+// Pull and push authenticate with docker's credentials, through the
+// library's authn.DefaultKeychain: $DOCKER_CONFIG/config.json or
+// ~/.docker/config.json (and the credential helpers it names). CheckLogin,
+// SaveLogin and Logout are `mydocker login` and `logout`: they check the
+// credentials with the registry and keep them in that file, in docker's
+// format (see auth.go).
+//
 // # Layout (under --data-root; the on-disk formats are API)
 //
 //	image/.lock                        flock held while layers, records and tags change
