@@ -1,19 +1,24 @@
 package test
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -278,5 +283,62 @@ func TestSkopeoAndMydockerExchangeImages(t *testing.T) {
 	e.ok("pull", reg+"/back:v1")
 	if out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", reg+"/back:v1"); out != "bar from /app\n" {
 		t.Errorf("run of the image skopeo pushed from our save: %q", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer written by one goroutine, read by another.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// On a terminal, login asks for the user name (echoed) and the password
+// (not echoed), as docker's does.
+func TestLoginPromptsOnATerminal(t *testing.T) {
+	e := newEnv(t)
+	cfg := dockerConfigOf(e)
+	reg := distribution(t, "alice", "s3cret pw")
+	ptmx, tty, err := pty.Open() // a cooked terminal, echo on
+	if err != nil {
+		t.Fatalf("open a pty: %v", err)
+	}
+	defer ptmx.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "--log-level", "error", "login", reg)
+	cmd.Env = append(os.Environ(), e.environ...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	var out syncBuffer
+	go io.Copy(&out, ptmx)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	waitFor(t, "the user name's prompt", func() bool { return strings.Contains(out.String(), "Username: ") })
+	io.WriteString(ptmx, "alice\n")
+	waitFor(t, "the password's prompt", func() bool { return strings.Contains(out.String(), "Password: ") })
+	io.WriteString(ptmx, "s3cret pw\n")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login on a terminal: %v\n%s", err, out.String())
+	}
+	waitFor(t, "Login Succeeded", func() bool { return strings.Contains(out.String(), "Login Succeeded") })
+	if s := out.String(); !strings.Contains(s, "Username: alice") || strings.Contains(s, "s3cret") {
+		t.Errorf("the terminal showed %q: want the user name echoed, the password not", s)
+	}
+	if data, err := os.ReadFile(cfg); err != nil || !strings.Contains(string(data), base64.StdEncoding.EncodeToString([]byte("alice:s3cret pw"))) {
+		t.Errorf("config.json (%v):\n%s", err, data)
 	}
 }
