@@ -169,11 +169,12 @@ func TestRegistryLoginPushPullLogout(t *testing.T) {
 	// No terminal, no password: a usage error, not a hang.
 	refused(t, "login without a password", e.runIn([]byte{}, "--log-level", "error", "login", "-u", "alice", reg), "no terminal")
 
-	// The right one, from stdin and with -p (which warns).
+	// The right one, from stdin and with -p (which warns; flags after
+	// SERVER, as docker takes them).
 	if r := e.runIn([]byte("s3cret pw\n"), "login", "-u", "alice", "--password-stdin", reg); r.code != 0 || r.stdout != "Login Succeeded\n" {
 		t.Fatalf("login --password-stdin: %d %q %s", r.code, r.stdout, r.stderr)
 	}
-	if r := e.run("login", "-u", "alice", "-p", "s3cret pw", reg); r.code != 0 || r.stdout != "Login Succeeded\n" || !strings.Contains(r.stderr, "--password-stdin") {
+	if r := e.run("login", reg, "-u", "alice", "-p", "s3cret pw"); r.code != 0 || r.stdout != "Login Succeeded\n" || !strings.Contains(r.stderr, "--password-stdin") {
 		t.Fatalf("login -p: %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	fi, err := os.Stat(cfg)
