@@ -44,9 +44,10 @@ func Interspersed(app *cli.App, args []string) []string {
 			cmds, top = c.Subcommands, false
 			continue
 		}
-		if c.SkipFlagParsing || c.Hidden || stopsAtFirstArg[c.Name] && top {
+		if c.SkipFlagParsing || c.Hidden {
 			break
 		}
+		stops := stopsAtFirstArg[c.Name] && top
 		var flags, pos []string
 		dashdash := false
 		for ; i < len(args); i++ {
@@ -57,11 +58,14 @@ func Interspersed(app *cli.App, args []string) []string {
 				pos = append(pos, args[i+1:]...)
 				i = len(args)
 			case isFlag(a):
-				flags = append(flags, a)
+				flags = append(flags, canonical(c.Flags, a))
 				if takesValue(c.Flags, a) && i+1 < len(args) {
 					i++
 					flags = append(flags, args[i])
 				}
+			case stops:
+				pos = append(pos, args[i:]...) // the container's command
+				i = len(args)
 			default:
 				pos = append(pos, a)
 			}
@@ -79,6 +83,27 @@ func Interspersed(app *cli.App, args []string) []string {
 var stopsAtFirstArg = map[string]bool{"run": true, "exec": true, "create": true}
 
 func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }
+
+// canonical writes a one-letter alias under the flag's name (`-e` as
+// `--env`): urfave/cli refuses both forms of one flag in a command line,
+// and docker users mix them (`-e A=1 --env B=2`).
+func canonical(flags []cli.Flag, a string) string {
+	if strings.HasPrefix(a, "--") || len(a) < 2 {
+		return a
+	}
+	name, value, hasValue := strings.Cut(a[1:], "=")
+	if len(name) != 1 {
+		return a // combined short flags (-dit), or a long name with one dash
+	}
+	f := findFlag(flags, name)
+	if f == nil || len(f.Names()[0]) == 1 {
+		return a
+	}
+	if hasValue {
+		return "--" + f.Names()[0] + "=" + value
+	}
+	return "--" + f.Names()[0]
+}
 
 func findCommand(cmds []*cli.Command, name string) *cli.Command {
 	for _, c := range cmds {

@@ -13,17 +13,22 @@ func TestInterspersed(t *testing.T) {
 		Commands: Commands(),
 	}
 	for _, tc := range []struct{ in, want string }{
-		{"rm web -f", "rm -f web"},
-		{"--root /r --log-level warn rm web -f", "--root /r --log-level warn rm -f web"},
-		{"stop web -t 1", "stop -t 1 web"},
+		{"rm web -f", "rm --force web"},
+		{"--root /r --log-level warn rm web -f", "--root /r --log-level warn rm --force web"},
+		{"stop web -t 1", "stop --time 1 web"},
 		{"stop web --time=1 db", "stop --time=1 web db"},
-		{"logs web -f", "logs -f web"},
+		{"logs web -f", "logs --follow web"},
 		{"network create n1 --subnet 10.1.0.0/24", "network create --subnet 10.1.0.0/24 n1"},
-		{"rm a -f -- -b", "rm -f -- a -b"},
+		{"rm a -f -- -b", "rm --force -- a -b"},
 		// run and exec: the image or container ends mydocker's flags.
 		{"run --rm busybox ls -l", "run --rm busybox ls -l"},
 		{"run -dit --name x busybox sh -c 'a -b'", "run -dit --name x busybox sh -c 'a -b'"},
 		{"exec box ls -la", "exec box ls -la"},
+		// One-letter aliases under the flag's name: urfave/cli refuses
+		// both forms of one flag, docker users mix them.
+		{"run -e A=1 --env B=2 -p 80 busybox env -e", "run --env A=1 --env B=2 --publish 80 busybox env -e"},
+		{"rm -f web", "rm --force web"},
+		{"logs -n=2 web", "logs --tail=2 web"},
 		// Unknown verbs and flags pass through: the parser says what is wrong.
 		{"start web -a", "start web -a"},
 		{"ps --bogus", "ps --bogus"},

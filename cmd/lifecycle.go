@@ -22,7 +22,7 @@ var Stop = &cli.Command{
 	Usage:     "stop running containers (SIGTERM, then SIGKILL after a grace period)",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
 	Flags: []cli.Flag{
-		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL"},
+		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
@@ -35,8 +35,12 @@ var Stop = &cli.Command{
 		if err != nil {
 			return err
 		}
+		timeout := time.Duration(c.Int("time")) * time.Second
+		if !c.IsSet("time") {
+			timeout = -1 // the container's own
+		}
 		return forEach(c, func(ref string) error {
-			_, err := rt.Stop(ref, time.Duration(c.Int("time"))*time.Second)
+			_, err := rt.Stop(ref, timeout)
 			return err
 		})
 	},

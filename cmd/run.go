@@ -28,6 +28,10 @@ var Run = &cli.Command{
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "container name"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable: KEY=VAL, or KEY to take the caller's"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file: KEY=VAL or KEY per line, # comments"},
+		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "a label: KEY=VALUE or KEY (over the image's)"},
+		&cli.StringFlag{Name: "stop-signal", Usage: "the signal stop sends first (default: the image's, else SIGTERM)"},
+		&cli.IntFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10; -1: for ever)"},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro]"},
 		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container hostname (default: the short id)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory of the command"},
@@ -56,7 +60,8 @@ var Run = &cli.Command{
 		}
 		o := container.RunOptions{
 			Image: c.Args().First(), Cmd: c.Args().Tail(), Name: c.String("name"),
-			Env: c.StringSlice("env"), Volumes: c.StringSlice("volume"),
+			Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Labels: c.StringSlice("label"),
+			StopSignal: c.String("stop-signal"), Volumes: c.StringSlice("volume"),
 			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
 			Entrypoint: c.String("entrypoint"), EntrypointSet: c.IsSet("entrypoint"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
@@ -66,6 +71,10 @@ var Run = &cli.Command{
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
 			SecurityOpt: c.StringSlice("security-opt"), User: c.String("user"), Devices: c.StringSlice("device"),
 			ReadOnly: c.Bool("read-only"), Tmpfs: c.StringSlice("tmpfs"),
+		}
+		if c.IsSet("stop-timeout") {
+			t := c.Int("stop-timeout")
+			o.StopTimeout = &t
 		}
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {

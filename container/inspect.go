@@ -105,8 +105,9 @@ type InspectConfig struct {
 	NetworkMode string
 	AutoRemove  bool
 	User        string            // -u as given, else the image's ("" is root)
-	StopSignal  string            `json:",omitempty"` // the image's
-	Labels      map[string]string `json:",omitempty"` // the image's
+	StopSignal  string            `json:",omitempty"` // --stop-signal, else the image's
+	StopTimeout *int              `json:",omitempty"` // --stop-timeout
+	Labels      map[string]string `json:",omitempty"` // the image's, and --label's
 }
 
 // InspectHostConfig is the HostConfig object of inspect: the resource
@@ -193,7 +194,7 @@ func (c *Config) Inspect() Inspection {
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,
-			User: user(c), StopSignal: c.StopSignal, Labels: c.Labels,
+			User: user(c), StopSignal: c.StopSignal, StopTimeout: c.StopTimeout, Labels: c.Labels,
 		},
 		HostConfig: hostConfig(c),
 	}

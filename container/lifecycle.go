@@ -17,11 +17,20 @@ import (
 
 // Stop sends the image's stop signal (SIGTERM by default) to the container's command, then SIGKILL after
 // timeout, and returns once its exit has been recorded and what it held
-// released.
+// released. A negative timeout is the container's own (--stop-timeout,
+// else 10 seconds; its -1 waits for ever).
 func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
 	c, err := r.store().Get(ref)
 	if err != nil {
 		return nil, err
+	}
+	if timeout < 0 {
+		timeout = 10 * time.Second
+		if t := c.StopTimeout; t != nil && *t >= 0 {
+			timeout = time.Duration(*t) * time.Second
+		} else if t != nil {
+			timeout = 100 * 365 * 24 * time.Hour
+		}
 	}
 	r.letContainer(c)
 	if err := r.stop(c, timeout); err != nil {

@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,6 +22,10 @@ type RunOptions struct {
 	Cmd         []string
 	Name        string
 	Env         []string // KEY=VAL, or KEY taken from the caller's environment
+	EnvFiles    []string // --env-file: files of such lines, read before -e
+	Labels      []string // --label KEY[=VALUE], over the image's
+	StopSignal  string   // --stop-signal, over the image's
+	StopTimeout *int     // --stop-timeout: stop's default grace period, in seconds
 	Volumes     []string // HOST:CONTAINER[:ro|rw]
 	Hostname    string
 	WorkDir     string
@@ -97,6 +102,48 @@ func ParseEnv(list []string, lookup func(string) (string, bool)) ([]string, erro
 		} else if v, ok := lookup(key); ok {
 			out = append(out, key+"="+v)
 		}
+	}
+	return out, nil
+}
+
+// ReadEnvFile reads an --env-file as docker does: a KEY=VALUE or KEY per
+// line (the value as written, spaces kept), blank lines and # comments
+// skipped; KEY alone is checked by ParseEnv and taken from the caller.
+func ReadEnvFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--env-file: %w", err)
+	}
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if key, _, _ := strings.Cut(line, "="); strings.ContainsAny(key, " \t") || key == "" {
+			return nil, fmt.Errorf("--env-file %s, line %d: invalid variable %q (KEY=VALUE or KEY, no spaces in KEY)", path, i+1, key)
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// ParseLabels reads --label KEY[=VALUE] into labels (a copy; base, the
+// image's, may be nil): a flag's label wins over the image's.
+func ParseLabels(base map[string]string, flags []string) (map[string]string, error) {
+	if len(base) == 0 && len(flags) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for _, l := range flags {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" || strings.ContainsAny(k, " \t\n") {
+			return nil, fmt.Errorf("invalid label %q: want KEY=VALUE or KEY", l)
+		}
+		out[k] = v
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,5 +150,31 @@ func TestPublishExposed(t *testing.T) {
 	}
 	if _, err := publishExposed("bridge", map[string]struct{}{"http": {}}, nil); err == nil {
 		t.Error("a bad exposed port accepted")
+	}
+}
+
+func TestReadEnvFileAndLabels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(path, []byte("# a comment\nA=1\n  B=two words \n\nC\r\nD=\n"), 0o644)
+	got, err := ReadEnvFile(path)
+	if err != nil || strings.Join(got, "|") != "A=1|B=two words |C|D=" {
+		t.Errorf("ReadEnvFile = %q, %v", got, err)
+	}
+	os.WriteFile(path, []byte("A=1\nBAD KEY=2\n"), 0o644)
+	if _, err := ReadEnvFile(path); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a key with a space: %v", err)
+	}
+	if _, err := ReadEnvFile(path + ".missing"); err == nil {
+		t.Error("a missing --env-file accepted")
+	}
+	labels, err := ParseLabels(map[string]string{"a": "image", "b": "image"}, []string{"b=flag", "c"})
+	if err != nil || len(labels) != 3 || labels["a"] != "image" || labels["b"] != "flag" || labels["c"] != "" {
+		t.Errorf("ParseLabels = %v, %v", labels, err)
+	}
+	if _, err := ParseLabels(nil, []string{"=x"}); err == nil {
+		t.Error("a label without a key accepted")
+	}
+	if l, err := ParseLabels(nil, nil); l != nil || err != nil {
+		t.Errorf("no labels: %v, %v", l, err)
 	}
 }

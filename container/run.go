@@ -87,9 +87,25 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 		}
 		mounts = append(mounts, m)
 	}
-	env, err := ParseEnv(o.Env, os.LookupEnv)
+	var envList []string
+	for _, f := range o.EnvFiles {
+		lines, err := ReadEnvFile(f)
+		if err != nil {
+			return nil, err
+		}
+		envList = append(envList, lines...)
+	}
+	env, err := ParseEnv(append(envList, o.Env...), os.LookupEnv)
 	if err != nil {
 		return nil, err
+	}
+	if o.StopSignal != "" {
+		if _, err := ParseSignal(o.StopSignal); err != nil {
+			return nil, fmt.Errorf("--stop-signal: %w", err)
+		}
+	}
+	if o.StopTimeout != nil && *o.StopTimeout < -1 {
+		return nil, fmt.Errorf("invalid --stop-timeout %d: seconds, or -1 to wait for ever", *o.StopTimeout)
 	}
 	if o.Hostname != "" {
 		if err := ValidateHostname(o.Hostname); err != nil {
@@ -154,8 +170,16 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
 		Security: sec, ReadonlyRootfs: o.ReadOnly, Tmpfs: tmpfs,
 	}
+	var imageLabels map[string]string
 	if img.Config != nil {
-		c.StopSignal, c.Labels = img.Config.StopSignal, img.Config.Labels
+		c.StopSignal, imageLabels = img.Config.StopSignal, img.Config.Labels
+	}
+	if o.StopSignal != "" {
+		c.StopSignal = o.StopSignal
+	}
+	c.StopTimeout = o.StopTimeout
+	if c.Labels, err = ParseLabels(imageLabels, o.Labels); err != nil {
+		return nil, err
 	}
 	// The device allowlist is the cgroup's to enforce.
 	res := cgroups.Resources{}

@@ -71,9 +71,12 @@ type Config struct {
 	// that image's id, so rmi knows it is used.
 	ImageLowerFrom string `json:",omitempty"`
 	ImageID        string `json:",omitempty"`
-	// StopSignal is the image's (stop sends it; SIGTERM by default) and
-	// Labels its labels.
-	StopSignal  string            `json:",omitempty"`
+	// StopSignal is --stop-signal's, else the image's (stop sends it;
+	// SIGTERM by default); Labels are the image's and --label's.
+	StopSignal string `json:",omitempty"`
+	// StopTimeout is --stop-timeout: stop's grace period when -t is not
+	// given (nil: 10 seconds, as docker).
+	StopTimeout *int              `json:",omitempty"`
 	Labels      map[string]string `json:",omitempty"`
 	Cmd         []string
 	Env         []string

@@ -166,4 +166,30 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("stop of a paused container: %q", out)
 	}
 	e.ok("--log-level", "warn", "rm", "p")
+
+	// run's --env-file, --label, --stop-signal and --stop-timeout; -e and
+	// --env mixed.
+	envFile := t.TempDir() + "/env"
+	os.WriteFile(envFile, []byte("# comment\nA=1\nB=two words\n"), 0o644)
+	if out := e.ok("--log-level", "warn", "run", "--rm", "--net", "none", "--env-file", envFile, "-e", "A=over", "--env", "C=3", "busybox", "sh", "-c", "echo $A/$B/$C"); out != "over/two words/3\n" {
+		t.Errorf("--env-file with -e and --env: %q", out)
+	}
+	e.ok("--log-level", "warn", "run", "-d", "--name", "s", "--net", "none", "--label", "x=1", "-l", "y", "--stop-signal", "USR1", "--stop-timeout", "1",
+		"busybox", "sh", "-c", `trap "echo usr1" USR1; while :; do sleep 0.1; done`)
+	if out := e.ok("inspect", "-f", "{{json .Config.Labels}} {{.Config.StopSignal}} {{.Config.StopTimeout}}", "s"); out != `{"x":"1","y":""} USR1 1`+"\n" {
+		t.Errorf("inspect of --label, --stop-signal, --stop-timeout: %q", out)
+	}
+	start := time.Now()
+	e.ok("--log-level", "warn", "stop", "s")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stop took %v: --stop-timeout 1 not used", d)
+	}
+	if out := e.ok("logs", "s"); out != "usr1\n" {
+		t.Errorf("stop sent its --stop-signal? logs: %q", out)
+	}
+	if out := e.ok("ps", "-a", "--filter", "label=x=1", "--format", "{{.Names}} {{.Labels}}"); out != "s x=1,y=\n" {
+		t.Errorf("ps --filter label=x=1: %q", out)
+	}
+	e.fails(`invalid signal "FOO"`, "run", "--rm", "--net", "none", "--stop-signal", "FOO", "busybox", "true")
+	e.ok("--log-level", "warn", "rm", "s")
 }
