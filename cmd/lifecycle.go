@@ -305,3 +305,27 @@ func freezeVerb(do func(*container.Runtime, string) (*container.Config, error)) 
 		})
 	}
 }
+
+// Diff is `mydocker diff`: what a container changed in its root filesystem.
+var Diff = &cli.Command{
+	Name:      "diff",
+	Usage:     "list the files a container added (A), changed (C) or deleted (D)",
+	ArgsUsage: "CONTAINER",
+	Action: func(c *cli.Context) error {
+		if err := exactArgs(c, 1); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		changes, err := rt.Diff(c.Args().First())
+		if err != nil {
+			return err
+		}
+		for _, ch := range changes {
+			fmt.Fprintln(c.App.Writer, ch)
+		}
+		return nil
+	},
+}

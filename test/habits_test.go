@@ -192,4 +192,15 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	}
 	e.fails(`invalid signal "FOO"`, "run", "--rm", "--net", "none", "--stop-signal", "FOO", "busybox", "true")
 	e.ok("--log-level", "warn", "rm", "s")
+
+	// diff: added, changed, deleted; volumes, tmpfs and the runtime's own
+	// mount points left out.
+	vol := t.TempDir()
+	e.ok("--log-level", "warn", "run", "--name", "d", "--net", "none", "-v", vol+":/vol", "--tmpfs", "/scratch", "busybox", "sh", "-c",
+		"echo x > /tmp/new; rm /bin/ls; mkdir -p /var/a/b; echo y > /var/a/b/c; echo z >> /etc/passwd; echo v > /vol/f; echo s > /scratch/f; rm -rf /home; mkdir /home; touch /home/n")
+	want := "C /bin\nD /bin/ls\nC /etc\nC /etc/passwd\nC /home\nA /home/n\nC /tmp\nA /tmp/new\nC /var\nA /var/a\nA /var/a/b\nA /var/a/b/c\n"
+	if out := e.ok("diff", "d"); out != want {
+		t.Errorf("diff d:\n%s\nwant\n%s", out, want)
+	}
+	e.ok("--log-level", "warn", "rm", "d")
 }

@@ -244,6 +244,14 @@ func TestRunPulledImage(t *testing.T) {
 		t.Errorf("run --entrypoint drops the image's Cmd: %q", out)
 	}
 
+	// diff reads the upper directory against the image's layers: a file
+	// of a lower layer deleted, one whited out below made again.
+	e.ok("--log-level", "warn", "run", "--name", "changer", "--net", "none", "-u", "0", ref, "rm /app/hello; echo hi > /etc/motd")
+	if out := e.ok("diff", "changer"); out != "C /app\nD /app/hello\nC /etc\nA /etc/motd\n" {
+		t.Errorf("diff of a pulled image's container: %q", out)
+	}
+	e.ok("--log-level", "warn", "rm", "changer")
+
 	// A flat image takes --entrypoint too.
 	if out := e.ok("--log-level", "error", "run", "--rm", "--net", "none", "--entrypoint", "/bin/echo", "busybox", "hi"); out != "hi\n" {
 		t.Errorf("run --entrypoint of busybox: %q", out)
