@@ -329,3 +329,21 @@ var Diff = &cli.Command{
 		return nil
 	},
 }
+
+// Rename is `mydocker rename`.
+var Rename = &cli.Command{
+	Name:      "rename",
+	Usage:     "rename a container (and its name on its networks)",
+	ArgsUsage: "CONTAINER NEW_NAME",
+	Action: func(c *cli.Context) error {
+		if err := exactArgs(c, 2); err != nil {
+			return err
+		}
+		rt, err := runtime(c)
+		if err != nil {
+			return err
+		}
+		_, err = rt.Rename(c.Args().Get(0), c.Args().Get(1))
+		return err
+	},
+}

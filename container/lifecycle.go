@@ -445,3 +445,27 @@ func (r *Runtime) thaw(c *Config) error {
 	_, err = r.store().Update(c.ID, func(c *Config) error { c.Paused = false; return nil })
 	return err
 }
+
+// Rename gives a container a new name, as docker rename: its record, then
+// its name on its networks, in the /etc/hosts of the containers there.
+func (r *Runtime) Rename(ref, name string) (*Config, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	c, err := r.store().Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Name == name {
+		return c, fmt.Errorf("container %s is already named %s", ShortID(c.ID), name)
+	}
+	if c, err = r.store().Rename(c.ID, name); err != nil {
+		return c, err
+	}
+	if len(c.Networks) > 0 {
+		if err := r.networks().Rename(c.ID, name); err != nil {
+			return c, fmt.Errorf("rename container %s on its networks: %w", name, err)
+		}
+	}
+	return c, nil
+}

@@ -245,6 +245,31 @@ func (s Store) LoadProgram(c *Config) error {
 	return nil
 }
 
+// Rename gives container id a new name, refused if another container has
+// it (checked under the lock, as Create does).
+func (s Store) Rename(id, name string) (*Config, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	all, err := s.scan()
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range all {
+		if o.Name == name && o.ID != id {
+			return nil, fmt.Errorf("%w: %q", ErrNameTaken, name)
+		}
+	}
+	c, err := s.load(id)
+	if err != nil {
+		return nil, err
+	}
+	c.Name = name
+	return c, s.write(c)
+}
+
 // Update re-reads a container's state under the lock, applies fn and writes
 // it back, so concurrent updaters (shim, stop, rm) never lose a change.
 func (s Store) Update(id string, fn func(c *Config) error) (*Config, error) {

@@ -277,3 +277,33 @@ func byAddress(m map[string]*Endpoint) []string {
 	sort.Slice(ids, func(i, j int) bool { return key(ids[i]) < key(ids[j]) })
 	return ids
 }
+
+// Rename gives container id's endpoints a new name, on every network it is
+// on, and rewrites the /etc/hosts of the containers there: the records
+// first, the files derived from them after.
+func (m *Manager) Rename(id, name string) error {
+	return m.locked(func() error {
+		all, err := m.loadAll()
+		if err != nil {
+			return err
+		}
+		var renamed []*Network
+		for _, nw := range all {
+			ep := nw.Containers[id]
+			if ep == nil || ep.Name == name {
+				continue
+			}
+			ep.Name = name
+			if err := m.k.Do(m.record(nw)); err != nil {
+				return err
+			}
+			renamed = append(renamed, nw)
+		}
+		for _, nw := range renamed {
+			if err := m.writeHosts(nw, all, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

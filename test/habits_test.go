@@ -203,4 +203,23 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("diff d:\n%s\nwant\n%s", out, want)
 	}
 	e.ok("--log-level", "warn", "rm", "d")
+
+	// rename: the record, and the name on the networks, in the other
+	// containers' /etc/hosts.
+	e.ok("--log-level", "warn", "network", "create", "--subnet", "192.168.62.0/24", "rn")
+	e.ok("--log-level", "warn", "run", "-d", "--name", "a", "--net", "rn", "busybox", "sleep", "100")
+	e.ok("--log-level", "warn", "run", "-d", "--name", "b", "--net", "rn", "busybox", "sleep", "100")
+	if out := e.ok("--log-level", "warn", "rename", "a", "alpha"); out != "" {
+		t.Errorf("rename prints %q", out)
+	}
+	if out := e.ok("--log-level", "warn", "exec", "b", "ping", "-c", "1", "-W", "2", "alpha"); !strings.Contains(out, "1 packets received") {
+		t.Errorf("ping the renamed container by its new name: %q", out)
+	}
+	if hosts := e.ok("--log-level", "warn", "exec", "b", "cat", "/etc/hosts"); strings.Contains(hosts, " a\n") || !strings.Contains(hosts, " alpha\n") {
+		t.Errorf("b's /etc/hosts after the rename:\n%s", hosts)
+	}
+	e.fails("already in use", "rename", "b", "alpha")
+	e.fails("invalid container name", "rename", "b", "bad name")
+	e.ok("--log-level", "warn", "rm", "-f", "alpha", "b")
+	e.ok("--log-level", "warn", "network", "rm", "rn")
 }
