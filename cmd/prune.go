@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -51,6 +53,10 @@ var System = &cli.Command{
 				"  - container layers, state directories, temp files, cgroups, mounts, links and iptables rules that no record owns"
 			return prune(c, what, true, (*container.Runtime).SystemPrune)
 		},
+	}, {
+		Name:   "df",
+		Usage:  "show the space images and containers take, and what a prune would reclaim",
+		Action: systemDF,
 	}},
 }
 
@@ -140,4 +146,34 @@ func humanSize(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.4g%s", f, units[i])
+}
+
+// systemDF is `system df`: the space images and containers take, as
+// docker's table.
+func systemDF(c *cli.Context) error {
+	if err := exactArgs(c, 0); err != nil {
+		return err
+	}
+	rt, err := runtime(c)
+	if err != nil {
+		return err
+	}
+	du, err := rt.DiskUsage()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(w, "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE")
+	for _, row := range []struct {
+		name string
+		u    container.UsageRow
+	}{{"Images", du.Images}, {"Containers", du.Containers}, {"Local Volumes", container.UsageRow{}}, {"Build Cache", container.UsageRow{}}} {
+		pct := 0
+		if row.u.Size > 0 {
+			pct = int(100 * row.u.Reclaimable / row.u.Size)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s (%d%%)\n", row.name, row.u.Total, row.u.Active,
+			image.HumanSize(row.u.Size), image.HumanSize(row.u.Reclaimable), pct)
+	}
+	return w.Flush()
 }

@@ -338,3 +338,69 @@ func dirSize(dir string) int64 {
 	})
 	return n
 }
+
+// DiskUsage is `system df`'s table, as docker's: for images and
+// containers, how many there are, how many are in use, the bytes they take
+// and how many of those a prune would give back.
+type DiskUsage struct {
+	Images, Containers UsageRow
+}
+
+// UsageRow is one row of DiskUsage.
+type UsageRow struct {
+	Total, Active     int
+	Size, Reclaimable int64
+}
+
+// DiskUsage measures the images (the store's layers, counted once however
+// many images share them, and the flat images) and the containers (their
+// writable layers: a stopped one's is reclaimable).
+func (r *Runtime) DiskUsage() (*DiskUsage, error) {
+	list, err := r.store().List()
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	var du DiskUsage
+	for _, c := range list {
+		size := dirSize(filepath.Join(r.Paths.LayerDir(c.ID), "upper"))
+		du.Containers.Total++
+		du.Containers.Size += size
+		if c.IsRunning() {
+			du.Containers.Active++
+		} else {
+			du.Containers.Reclaimable += size
+		}
+		used[c.ImageID] = true
+		used[c.Image] = true
+	}
+	flat, err := r.images().List()
+	if err != nil {
+		return nil, err
+	}
+	for _, im := range flat {
+		size := dirSize(im.Path)
+		du.Images.Total++
+		du.Images.Size += size
+		if used[im.Name] {
+			du.Images.Active++
+		} else {
+			du.Images.Reclaimable += size
+		}
+	}
+	stored, err := r.ImageStore().List()
+	if err != nil {
+		return nil, err
+	}
+	du.Images.Size += dirSize(filepath.Join(r.Paths.ImageStoreDir(), "layers"))
+	for _, im := range stored {
+		du.Images.Total++
+		if used[im.ID] {
+			du.Images.Active++
+		} else {
+			du.Images.Reclaimable += im.Size
+		}
+	}
+	du.Images.Reclaimable = min(du.Images.Reclaimable, du.Images.Size) // shared layers count once
+	return &du, nil
+}

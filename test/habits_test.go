@@ -222,4 +222,19 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	e.fails("invalid container name", "rename", "b", "bad name")
 	e.ok("--log-level", "warn", "rm", "-f", "alpha", "b")
 	e.ok("--log-level", "warn", "network", "rm", "rn")
+
+	// system df: images and containers, what is in use, what a prune gives back.
+	e.ok("--log-level", "warn", "run", "-d", "--name", "up", "--net", "none", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /big; sleep 100")
+	e.ok("--log-level", "warn", "run", "--name", "down", "--net", "none", "busybox", "sh", "-c", "head -c 50000 /dev/zero > /big")
+	df := e.ok("system", "df")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$`),
+		regexp.MustCompile(`(?m)^Images +1 +1 +\S+ +0B \(0%\)$`),
+		regexp.MustCompile(`(?m)^Containers +2 +1 +1[45]\dkB +50kB \(3\d%\)$`),
+	} {
+		if !want.MatchString(df) {
+			t.Errorf("system df lacks %s:\n%s", want, df)
+		}
+	}
+	e.ok("--log-level", "warn", "rm", "-f", "up", "down")
 }
