@@ -456,16 +456,22 @@ func (r *Runtime) Rename(ref, name string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Name == name {
-		return c, fmt.Errorf("container %s is already named %s", ShortID(c.ID), name)
+	same := c.Name == name
+	if !same {
+		if c, err = r.store().Rename(c.ID, name); err != nil {
+			return c, err
+		}
 	}
-	if c, err = r.store().Rename(c.ID, name); err != nil {
-		return c, err
-	}
+	changed := false
 	if len(c.Networks) > 0 {
-		if err := r.networks().Rename(c.ID, name); err != nil {
+		// Also for the same name: a rename killed after the record
+		// and before the networks is finished by running it again.
+		if changed, err = r.networks().Rename(c.ID, name); err != nil {
 			return c, fmt.Errorf("rename container %s on its networks: %w", name, err)
 		}
+	}
+	if same && !changed {
+		return c, fmt.Errorf("container %s is already named %s", ShortID(c.ID), name)
 	}
 	return c, nil
 }

@@ -280,30 +280,38 @@ func byAddress(m map[string]*Endpoint) []string {
 
 // Rename gives container id's endpoints a new name, on every network it is
 // on, and rewrites the /etc/hosts of the containers there: the records
-// first, the files derived from them after.
-func (m *Manager) Rename(id, name string) error {
-	return m.locked(func() error {
+// first, the files derived from them after (always: a rename cut short is
+// finished by another). It reports whether any endpoint had another name.
+func (m *Manager) Rename(id, name string) (changed bool, err error) {
+	err = m.locked(func() error {
 		all, err := m.loadAll()
 		if err != nil {
 			return err
 		}
-		var renamed []*Network
+		var on []*Network
 		for _, nw := range all {
 			ep := nw.Containers[id]
-			if ep == nil || ep.Name == name {
+			if ep == nil {
+				continue
+			}
+			on = append(on, nw)
+			if ep.Name == name {
 				continue
 			}
 			ep.Name = name
 			if err := m.k.Do(m.record(nw)); err != nil {
 				return err
 			}
-			renamed = append(renamed, nw)
+			changed = true
 		}
-		for _, nw := range renamed {
+		// Every time: the files of a rename cut short after its records
+		// are written by the next one.
+		for _, nw := range on {
 			if err := m.writeHosts(nw, all, id); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	return changed, err
 }

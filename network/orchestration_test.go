@@ -373,3 +373,32 @@ func TestPlanCrashAtEveryStepIsRecovered(t *testing.T) {
 		})
 	}
 }
+
+// Rename renames the endpoint and rewrites the hosts files; cut short
+// before the hosts files, running it again writes them (and says no
+// endpoint had another name any more).
+func TestPlanRename(t *testing.T) {
+	m, p, _ := created(t)
+	a := planAttach()
+	a.HostsPath = "/run/c0ffee/hosts"
+	if _, err := m.Connect(a); err != nil {
+		t.Fatal(err)
+	}
+	dieAt(p, 2) // the network's record is written, its hosts file is not
+	if _, err := m.Rename(a.Container, "newname"); err == nil {
+		t.Fatal("no op was cut short")
+	}
+	p.Fail = nil
+	before := len(p.Commands())
+	changed, err := m.Rename(a.Container, "newname")
+	if err != nil || changed {
+		t.Fatalf("Rename again = %v, %v; want no endpoint to rename", changed, err)
+	}
+	if cmds := strings.Join(p.Commands()[before:], "\n"); !strings.Contains(cmds, a.HostsPath) || !strings.Contains(cmds, "newname") {
+		t.Errorf("the second rename did not write the hosts file the first left undone:\n%s", cmds)
+	}
+	nw, _ := m.Inspect("plannet")
+	if ep := nw.Containers[a.Container]; ep == nil || ep.Name != "newname" {
+		t.Errorf("endpoint after rename: %+v", ep)
+	}
+}
