@@ -26,7 +26,7 @@ var imageList = &cli.Command{
 		if err != nil {
 			return err
 		}
-		rows, err := rt.ListImages()
+		rows, err := rt.Catalog().List()
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ var imageList = &cli.Command{
 }
 
 // shortImageID is the 12 hex digits docker shows (a flat image: its name).
-func shortImageID(r container.ImageRow) string {
+func shortImageID(r image.Row) string {
 	if r.ID == "" {
 		return r.Repository
 	}

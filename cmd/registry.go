@@ -129,7 +129,7 @@ var imageInspect = &cli.Command{
 		}
 		var out []any
 		for _, ref := range c.Args().Slice() {
-			im, err := rt.InspectImage(ref)
+			im, err := rt.Catalog().Inspect(ref)
 			if err != nil {
 				return err
 			}

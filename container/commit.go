@@ -3,7 +3,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/term"
 
 	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/archive"
@@ -27,7 +25,7 @@ import (
 // (commitLayer). A flat image (the built-in busybox, `image import`) has
 // no layers to stack on: its commit is a new flat image, a copy of the
 // image with the container's upper directory applied to it, whiteouts and
-// opaque directories as overlayfs means them (applyUpper).
+// opaque directories as overlayfs means them (image.Flat.Commit).
 //
 // Why the upper directory: the other way, reading the merged view of a
 // running container through /proc/<pid>/root, would need to know and skip
@@ -47,24 +45,14 @@ func (r *Runtime) Commit(ref, name string, replace bool) error {
 	if c.ImageID != "" {
 		return r.commitLayer(c, name, replace)
 	}
-	name = normalize(name)
-	if err := ValidateImageName(name); err != nil {
+	name = image.Normalize(name)
+	if err := image.ValidateName(name); err != nil {
 		return err
 	}
 	if _, err := os.Stat(c.ImagePath); err != nil {
 		return fmt.Errorf("commit %s: its image %s is gone (%w)", c.Name, c.Image, err)
 	}
 	upper := r.upperDir(c)
-	skip := commitSkip(c)
-	fill := func(tmp string) error {
-		if err := copyTree(c.ImagePath, tmp); err != nil {
-			return err
-		}
-		if upper == "" {
-			return nil
-		}
-		return applyUpper(upper, tmp, skip)
-	}
 	var mayReplace func() error
 	if replace {
 		mayReplace = func() error {
@@ -81,7 +69,7 @@ func (r *Runtime) Commit(ref, name string, replace bool) error {
 		}
 	}
 	r.K.Log().Infof("Commit %s to image %s: a copy of image %s with the container's layer %s applied (whiteouts delete, opaque directories replace)", c.Name, name, c.Image, upper)
-	return r.images().put(name, fill, mayReplace)
+	return r.images().Commit(name, c.ImagePath, upper, commitSkip(c), mayReplace)
 }
 
 // upperDir is the container's overlay upper directory, or "" if it has
@@ -110,8 +98,8 @@ func (r *Runtime) commitLayer(c *Config, ref string, replace bool) error {
 	if !ok {
 		return fmt.Errorf("commit %s: %s names a digest: give a name[:tag]", c.Name, ref)
 	}
-	if r.images().flat(ref) {
-		return fmt.Errorf("commit %s: image %s already exists as a flat image, which run would take before a tag of that name: commit to another name", c.Name, normalize(ref))
+	if r.images().Exists(ref) {
+		return fmt.Errorf("commit %s: image %s already exists as a flat image, which run would take before a tag of that name: commit to another name", c.Name, image.Normalize(ref))
 	}
 	s := r.ImageStore()
 	base, err := s.Config(c.ImageID)
@@ -165,50 +153,4 @@ func commitSkip(c *Config) archive.Skip {
 		paths = append(paths, strings.TrimPrefix(filepath.ToSlash(filepath.Clean(m.Destination)), "/"))
 	}
 	return paths
-}
-
-// copyTree copies the tree under src into the existing directory dst,
-// keeping owners, modes, times, links and device nodes (through tar, which
-// knows them all).
-func copyTree(src, dst string) error {
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(archive.Tar(src, pw)) }()
-	err := archive.Untar(pr, dst)
-	pr.CloseWithError(err)
-	return err
-}
-
-// ExportTo writes image name as a plain tarball to the file out, or to
-// stdout when out is "". The file appears only once complete; a terminal is
-// refused as stdout (a tarball would only garble it).
-func (im Images) ExportTo(name, out string, stdout *os.File) error {
-	if out == "" {
-		if term.IsTerminal(int(stdout.Fd())) {
-			return errors.New("refusing to write a tarball to a terminal: redirect stdout or use -o FILE")
-		}
-		return im.Export(name, stdout)
-	}
-	dir, base := filepath.Split(out)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-")
-	if err != nil {
-		return fmt.Errorf("export %s: %w", name, err)
-	}
-	err = im.Export(name, f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), out)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("export %s to %s: %w", name, out, err)
-	}
-	return nil
 }

@@ -35,14 +35,6 @@ func TestValidateHostname(t *testing.T) {
 	}
 }
 
-func TestValidateImageName(t *testing.T) {
-	for n, ok := range map[string]bool{"busybox": true, "my.box-2_x": true, "Busybox": false, "../x": false, "a/b": false, "": false, "a..b": false} {
-		if err := ValidateImageName(n); (err == nil) != ok {
-			t.Errorf("ValidateImageName(%q) = %v, want ok=%v", n, err, ok)
-		}
-	}
-}
-
 func TestParseVolume(t *testing.T) {
 	good := map[string]Mount{
 		"/tmp/data:/data":     {Source: "/tmp/data", Destination: "/data"},

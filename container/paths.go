@@ -1,5 +1,6 @@
 // Package container is the container lifecycle: ids and names, the state
-// store, the init process and its root filesystem, images, logs, and the
+// store, the init process and its root filesystem (on its image's layers:
+// the images themselves are package container/image's), logs, and the
 // shim that watches a detached container.
 //
 // # Crash-safe records

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/network"
 )
@@ -56,7 +57,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	if _, err := r.store().List(); err != nil {
 		return nil, err
 	}
-	c, err := r.newConfig(o, r.images().Resolve)
+	c, err := r.newConfig(o, r.Catalog().Resolve)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 // newConfig checks the options and makes the new container's configuration
 // (with a fresh id), writing nothing; resolve finds the image (its layers
 // and config).
-func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error)) (*Config, error) {
+func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage, error)) (*Config, error) {
 	if o.Name != "" {
 		if err := ValidateName(o.Name); err != nil {
 			return nil, err
@@ -154,7 +155,7 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 	// What the container may not do: every flag checked, the user looked
 	// up in the image (its top-most /etc/passwd), the seccomp filter
 	// compiled, before anything exists.
-	sec, tmpfs, err := r.resolveSecurity(o, img.find("etc/passwd"))
+	sec, tmpfs, err := r.resolveSecurity(o, img.Find("etc/passwd"))
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 		return nil, err
 	}
 	c := &Config{
-		ID: id, Name: o.Name, Image: normalize(o.Image), ImagePath: img.Lower, ImageLowerFrom: img.LowerFrom, ImageID: img.ID,
+		ID: id, Name: o.Name, Image: image.Normalize(o.Image), ImagePath: img.Lower, ImageLowerFrom: img.LowerFrom, ImageID: img.ID,
 		Cmd: cmd, Env: env,
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,

@@ -20,17 +20,24 @@ type Runtime struct {
 	LogFormat string
 }
 
-func (r *Runtime) store() Store   { return Store{Paths: r.Paths, K: r.K, r: r} }
-func (r *Runtime) images() Images { return Images{Paths: r.Paths, K: r.K} }
+func (r *Runtime) store() Store { return Store{Paths: r.Paths, K: r.K, r: r} }
+func (r *Runtime) images() image.Flat {
+	return image.Flat{Dir: r.Paths.ImagesDir(), K: r.K}
+}
 
 // Store is the container state store.
 func (r *Runtime) Store() Store { return r.store() }
 
-// Images is the image store.
-func (r *Runtime) Images() Images { return r.images() }
+// Images is the store of flat images (the built-in busybox, `image import`).
+func (r *Runtime) Images() image.Flat { return r.images() }
 
 // ImageStore is the store of registry and archive images.
 func (r *Runtime) ImageStore() *image.Store { return image.NewStore(r.Paths.ImageStoreDir(), r.K) }
+
+// Catalog is every image: the flat ones and the store's.
+func (r *Runtime) Catalog() image.Catalog {
+	return image.Catalog{Flat: r.images(), Store: r.ImageStore()}
+}
 
 // with is the runtime on another kernel (a plan, for what a child process
 // would do).

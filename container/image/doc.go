@@ -1,7 +1,9 @@
-// Package image is mydocker's store of OCI and Docker images: pull and push
-// through a registry, load and save archives, commit a container's changes
-// as a new layer, tag, list, inspect, remove and prune, and what `run` needs of an image (its layers as overlay lowerdirs,
-// top first, and its config).
+// Package image is mydocker's images: the store of OCI and Docker images
+// (pull and push through a registry, load and save archives, commit a
+// container's changes as a new layer, tag, list, inspect, remove and
+// prune), the flat images of the built-in busybox and `image import`, and
+// what `run` needs of an image (its layers as overlay lowerdirs, top
+// first, and its config).
 //
 // # Why go-containerregistry
 //
@@ -45,9 +47,21 @@
 //
 // Whiteouts are stored as overlay wants them: `.wh.NAME` becomes a 0/0
 // character device NAME, `.wh..wh..opq` the xattr trusted.overlay.opaque=y
-// on its directory. The flat root filesystems of the built-in busybox and of
-// `image import` stay where they were (<data-root>/images/<name>, package
-// container).
+// on its directory.
+//
+// # Flat images, and the catalog of both
+//
+// The built-in busybox (built from the host's busybox-static the first time
+// it is asked for, so the demo needs no registry) and `image import` make
+// flat images (Flat): one unpacked root filesystem per name under
+// <data-root>/images/<name>, no layers, no config, a single lowerdir. Such
+// an image is made in a temporary directory and renamed into place, so it
+// is whole or absent; its commit is a new flat image, a copy with the
+// container's upper directory applied (whiteouts delete, opaque directories
+// replace). Catalog puts both kinds behind the image verbs and run: a name
+// that is a flat image's is that image, anything else is the store's.
+// Which containers use an image is the caller's to say (User): this
+// package knows images, package container knows containers.
 //
 // # Crash safety
 //

@@ -1,4 +1,4 @@
-package container
+package image
 
 import (
 	"os"
@@ -118,7 +118,9 @@ func TestApplyUpper(t *testing.T) {
 	if err := copyTree(lower, dst); err != nil {
 		t.Fatal(err)
 	}
-	skip := commitSkip(&Config{Mounts: []Mount{{Source: "/host/vol", Destination: "/data"}}})
+	// What a container's commit skips: the runtime's /etc files and a
+	// volume on /data.
+	skip := archive.Skip{"etc/hostname", "etc/hosts", "etc/resolv.conf", "data"}
 	if err := applyUpper(upper, dst, skip); err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +228,13 @@ func TestIsWhiteoutOnlyZeroZero(t *testing.T) {
 	fi, _ = os.Lstat(filepath.Join(dir, "f"))
 	if archive.IsWhiteout(fi) {
 		t.Errorf("an empty file taken for a whiteout")
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	for n, ok := range map[string]bool{"busybox": true, "my.box-2_x": true, "Busybox": false, "../x": false, "a/b": false, "": false, "a..b": false} {
+		if err := ValidateName(n); (err == nil) != ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", n, err, ok)
+		}
 	}
 }
