@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,7 +80,15 @@ func (s *Store) Commit(c Commit) (*Record, error) {
 	if err := os.MkdirAll(blobs, 0o700); err != nil {
 		return nil, err
 	}
-	op := layerOp{Upper: c.Upper, Skip: c.Skip,
+	now := time.Now().UTC().Truncate(time.Second)
+	epoch, err := SourceDateEpoch()
+	if err != nil {
+		return nil, err
+	}
+	if !epoch.IsZero() {
+		now = epoch
+	}
+	op := layerOp{Upper: c.Upper, Skip: c.Skip, Clamp: epoch,
 		File: filepath.Join(blobs, fmt.Sprintf(".tmp-%d-%d-layer.tar.gz", os.Getpid(), blobSeq.Add(1)))}
 	if c.Upper != "" {
 		// What the narration says the layer will hold; a running
@@ -101,7 +110,6 @@ func (s *Store) Commit(c Commit) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC().Truncate(time.Second)
 	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, MediaType: mt,
 		History: v1.History{Created: v1.Time{Time: now}, CreatedBy: c.CreatedBy, Comment: c.Comment}})
 	if err != nil {
@@ -146,6 +154,7 @@ type layerOp struct {
 	Upper string // "": an empty layer
 	Skip  archive.Skip
 	File  string
+	Clamp time.Time       // SOURCE_DATE_EPOCH's: no later time in the tar
 	marks *archive.Result // ScanUpper's, for the narration
 }
 
@@ -164,6 +173,11 @@ func (l layerOp) Command() kernel.Command {
 		return kernel.Command{Shell: []string{"tar", "-cf", "-", "-T", "/dev/null", "|", "gzip", "-n", ">", l.File}}
 	}
 	var excl []string
+	clamp := ""
+	if !l.Clamp.IsZero() {
+		excl = append(excl, fmt.Sprintf("--mtime=@%d", l.Clamp.Unix()), "--clamp-mtime")
+		clamp = fmt.Sprintf(" --mtime=@%d --clamp-mtime", l.Clamp.Unix())
+	}
 	for _, p := range l.Skip {
 		excl = append(excl, "--exclude=./"+p)
 	}
@@ -171,10 +185,10 @@ func (l layerOp) Command() kernel.Command {
 		sh := append([]string{"tar", "--numeric-owner", "--xattrs", "--xattrs-exclude=trusted.overlay.*", "--xattrs-exclude=user.overlay.*", "--xattrs-exclude=security.selinux"}, excl...)
 		return kernel.Command{Shell: append(sh, "-C", l.Upper, "-cf", "-", ".", "|", "gzip", "-n", ">", l.File)}
 	}
-	return kernel.Command{Comment: fmt.Sprintf("mydocker tars %s into %s, gzipped, as `tar --numeric-owner --xattrs -C %s -cf - . | gzip -n` would, "+
+	return kernel.Command{Comment: fmt.Sprintf("mydocker tars %s into %s, gzipped, as `tar --numeric-owner --xattrs%s -C %s -cf - . | gzip -n` would, "+
 		"but writes its %d whiteouts (0/0 character devices: %s) as empty files .wh.NAME and marks its %d opaque directories (%s) with an empty file %s, "+
 		"the forms of an OCI layer, and leaves out the runtime's mount points %s",
-		l.Upper, l.File, l.Upper, len(l.marks.Whiteouts), list(l.marks.Whiteouts), len(l.marks.Opaques), list(l.marks.Opaques),
+		l.Upper, l.File, clamp, l.Upper, len(l.marks.Whiteouts), list(l.marks.Whiteouts), len(l.marks.Opaques), list(l.marks.Opaques),
 		archive.OpaqueMarker, strings.Join(l.Skip, ", "))}
 }
 
@@ -198,7 +212,7 @@ func (l layerOp) Apply(*kernel.Exec) error {
 	if l.Upper == "" {
 		err = tar.NewWriter(zw).Close()
 	} else {
-		_, err = archive.TarUpper(l.Upper, zw, l.Skip)
+		_, err = archive.TarUpperClamped(l.Upper, zw, l.Skip, l.Clamp)
 	}
 	if err == nil {
 		err = zw.Close()
@@ -210,4 +224,24 @@ func (l layerOp) Apply(*kernel.Exec) error {
 		err = cerr
 	}
 	return err
+}
+
+// SourceDateEpochEnv makes a commit reproducible, as it does builds in the
+// field (buildkit, buildah, reproducible-builds.org): the image's created
+// time and history entry are that time, and no time in its new layer is
+// later (tar's --clamp-mtime), so the same changes make the same digests.
+const SourceDateEpochEnv = "SOURCE_DATE_EPOCH"
+
+// SourceDateEpoch is $SOURCE_DATE_EPOCH (seconds since 1970), or the zero
+// time when it is unset or empty.
+func SourceDateEpoch() (time.Time, error) {
+	v := os.Getenv(SourceDateEpochEnv)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("%s=%s: want a number of seconds since 1970", SourceDateEpochEnv, v)
+	}
+	return time.Unix(n, 0).UTC(), nil
 }

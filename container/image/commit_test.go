@@ -200,3 +200,78 @@ func TestCommitEmptyReplaceAndGone(t *testing.T) {
 		t.Errorf("a failed commit left records %v (had %v) or temp files %v", after, before, tmps)
 	}
 }
+
+// With SOURCE_DATE_EPOCH, the same changes commit to the same image
+// whenever they were made: the image's date is that time, and no time in
+// the new layer is later (a whiteout's neither). Without it, a file's time
+// is its own.
+func TestCommitWithSourceDateEpochIsReproducible(t *testing.T) {
+	s, _ := newStore(t)
+	reg := imagetest.Registry(t)
+	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
+	base := pull(t, s, reg+"/app:v1")
+	upper := t.TempDir()
+	os.MkdirAll(filepath.Join(upper, "app"), 0o755)
+	os.WriteFile(filepath.Join(upper, "app/added"), []byte("added\n"), 0o644)
+	archivetest.Whiteout(t, filepath.Join(upper, "etc/passwd"))
+	commit := func(ref string) *Record {
+		t.Helper()
+		rec, err := s.Commit(Commit{Base: base.ID, Upper: upper, Tag: tag(t, ref), Config: v1.Config{Cmd: []string{"/bin/sh"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	touch := func(sec int64) {
+		t.Helper()
+		for _, p := range []string{"app/added", "app", "etc/passwd", "etc"} {
+			tv := []unix.Timeval{{Sec: sec}, {Sec: sec}}
+			if err := unix.Lutimes(filepath.Join(upper, p), tv); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Setenv(SourceDateEpochEnv, "1000000000")
+	touch(1700000000)
+	a := commit("a")
+	touch(1700000100)
+	b := commit("b")
+	if a.ID != b.ID || a.Layers[3].Digest != b.Layers[3].Digest {
+		t.Errorf("the same changes a minute apart: %s and %s", a.ID, b.ID)
+	}
+	cfg, err := s.Config("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Created.Unix() != 1000000000 || cfg.History[len(cfg.History)-1].Created.Unix() != 1000000000 {
+		t.Errorf("created %v, history %v: want SOURCE_DATE_EPOCH's", cfg.Created, cfg.History[len(cfg.History)-1].Created)
+	}
+	// Clamped, not set: an earlier time stays.
+	touch(900000000)
+	img, err := s.image(commit("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := img.Layers()
+	rc, _ := layers[3].Uncompressed()
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+		if h.Name == "./app/added" && h.ModTime.Unix() != 900000000 {
+			t.Errorf("app/added: %v, want its own earlier time", h.ModTime)
+		}
+	}
+
+	t.Setenv(SourceDateEpochEnv, "")
+	touch(1700000000)
+	d := commit("d")
+	touch(1700000100)
+	if e := commit("e"); e.Layers[3].Digest == d.Layers[3].Digest {
+		t.Error("without SOURCE_DATE_EPOCH the files' own times are lost")
+	}
+
+	t.Setenv(SourceDateEpochEnv, "yesterday")
+	if _, err := s.Commit(Commit{Base: base.ID, Upper: upper, Tag: tag(t, "f")}); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH=yesterday") {
+		t.Errorf("a bad SOURCE_DATE_EPOCH: %v", err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,6 +47,13 @@ func TarUpper(upper string, w io.Writer, skip Skip) (*Result, error) {
 	return writeTree(upper, w, treeOptions{upper: true, skip: skip})
 }
 
+// TarUpperClamped is TarUpper with every time later than clamp written as
+// clamp (GNU tar's --mtime=@N --clamp-mtime): with SOURCE_DATE_EPOCH, the
+// same changes make the same layer whenever they were made.
+func TarUpperClamped(upper string, w io.Writer, skip Skip, clamp time.Time) (*Result, error) {
+	return writeTree(upper, w, treeOptions{upper: true, skip: skip, clamp: clamp})
+}
+
 // ScanUpper is TarUpper's Result without the tar: it reads no file's
 // content (for a narration that says what the layer will hold).
 func ScanUpper(upper string, skip Skip) (*Result, error) {
@@ -55,11 +63,12 @@ func ScanUpper(upper string, skip Skip) (*Result, error) {
 type treeOptions struct {
 	upper bool // an overlay upper directory, written as a layer
 	skip  Skip
-	scan  bool // headers only: no file's content is read
+	scan  bool      // headers only: no file's content is read
+	clamp time.Time // if set, no time is written later than this one
 }
 
 func writeTree(dir string, w io.Writer, o treeOptions) (*Result, error) {
-	tw := tar.NewWriter(w)
+	tw := &clampWriter{Writer: tar.NewWriter(w), clamp: o.clamp}
 	res := &Result{}
 	links := map[[2]uint64]string{} // (dev, ino) of a file seen -> its name, for hard links
 	gone := func(err error) bool { return o.upper && errors.Is(err, fs.ErrNotExist) }
@@ -159,6 +168,23 @@ func writeTree(dir string, w io.Writer, o treeOptions) (*Result, error) {
 		return nil, fmt.Errorf("archive %s: %w", dir, err)
 	}
 	return res, tw.Close()
+}
+
+// clampWriter writes no header's time later than clamp (if set).
+type clampWriter struct {
+	*tar.Writer
+	clamp time.Time
+}
+
+func (c *clampWriter) WriteHeader(h *tar.Header) error {
+	if !c.clamp.IsZero() {
+		for _, t := range []*time.Time{&h.ModTime, &h.AccessTime, &h.ChangeTime} {
+			if t.After(c.clamp) {
+				*t = c.clamp
+			}
+		}
+	}
+	return c.Writer.WriteHeader(h)
 }
 
 // markHeader is a layer's whiteout or opaque marker: an empty file with
