@@ -12,7 +12,8 @@ import (
 
 // Normalizer rewrites what varies from run to run into stable stand-ins, so
 // that two runs of a chapter give the same text: temporary paths, container
-// ids (and the short ids, veth names and chain names made from them), pids,
+// ids (and the short ids, veth names and chain names made from them; not
+// image digests, see digestsIn), pids (and the temp files named by them),
 // random MACs, times, and the log's pid= and source= fields.
 type Normalizer struct {
 	paths [][2]string // longest first
@@ -36,7 +37,7 @@ var (
 	logFields = regexp.MustCompile(`(?m)^((?:INFO|WARN|ERRO|DEBU|FATA) .*?)\s+pid=\d+(?: source="[^"]*")?\s*$`)
 	fullID    = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 	vethName  = regexp.MustCompile(`\bveth([0-9a-f]{7})([0-9a-f]{4})\b`)
-	pidRef    = regexp.MustCompile(`(\bnsenter -t |\bnetns |\bpid |\bPID=|-pid[ =]|--pid[ =]|/proc/)(\d+)\b|\becho (\d+)( > \S*cgroup\.procs)`)
+	pidRef    = regexp.MustCompile(`(\bnsenter -t |\bnetns |\bpid |\bPID=|-pid[ =]|--pid[ =]|/proc/|/\.tmp-)(\d+)\b|\becho (\d+)( > \S*cgroup\.procs)`)
 	anyMAC    = regexp.MustCompile(`\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b`)
 	linkLocal = regexp.MustCompile(`\bfe80::[0-9a-f:]+/64`)
 	timestamp = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`)
@@ -61,13 +62,15 @@ func (n *Normalizer) Normalize(s string) string {
 	s = logFields.ReplaceAllString(s, "$1")
 	s = strings.Join(dropShared(trimRight(strings.Split(s, "\n"))), "\n")
 
+	digests := digestsIn(s)
+
 	// Container ids, in the order their short form first appears; then
 	// their short forms.
 	s, listed := takeIDLines(s)
 	seen := map[string]bool{}
 	var order []string
 	for _, id := range append(append(fullID.FindAllString(s, -1), listed...), n.Known...) {
-		if !seen[id] && strings.Contains(s, id[:12]) {
+		if !seen[id] && !digests[id] && strings.Contains(s, id[:12]) {
 			seen[id] = true
 			order = append(order, id)
 		}
@@ -203,4 +206,22 @@ func trimRight(lines []string) []string {
 		lines[i] = strings.TrimRight(l, " \t")
 	}
 	return lines
+}
+
+// A content digest in the image store's narration: sha256:HEX, a blob's
+// file (blobs/sha256/HEX, or its temp file .tmp-PID-N-HEX), a layer's
+// directory named by its chain id (layers/HEX, .tmp-PID-HEX).
+var digestRef = regexp.MustCompile(`(?:sha256[:/]|layers/)(?:\.tmp-\d+-(?:\d+-)?)?([0-9a-f]{64})\b`)
+
+// digestsIn are the image digests of s (manifests, configs, layers, diff
+// and chain ids): they are no container ids, and stay as they are. They
+// need no stand-ins: a chapter builds its images with fixed times (and
+// commits with SOURCE_DATE_EPOCH), so they are the same in every run on a
+// host (a base layer holds the host's busybox: another Debian's differs).
+func digestsIn(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range digestRef.FindAllStringSubmatch(s, -1) {
+		out[m[1]] = true
+	}
+	return out
 }

@@ -68,6 +68,7 @@ func (r *Runner) Run(c *Chapter) error {
 	paths := strings.NewReplacer("/var/run/mydocker", root, "/var/lib/mydocker", data)
 
 	var s strings.Builder
+	s.WriteString(netnsLine(tmp))
 	fmt.Fprintf(&s, "export PATH=%s:$PATH MYDOCKER_ROOT=%s MYDOCKER_DATA_ROOT=%s\n", bin, root, data)
 	// A new network namespace copies the host's IPv4 settings: start
 	// from the kernel's defaults (no routing), whatever the host has.
@@ -109,6 +110,9 @@ func (r *Runner) Run(c *Chapter) error {
 	cmd.Stdout, cmd.Stderr = outf, outf
 	cmd.Env = append(os.Environ(), "MYDOCKER_LOG_LEVEL=info", "MYDOCKER_LOG_FORMAT=text")
 	runErr := cmd.Run()
+	if err := endLeftovers(tmp); err != nil {
+		return fmt.Errorf("%s: %w", c.Path, err)
+	}
 	raw, err := os.ReadFile(outf.Name())
 	if err != nil {
 		return err

@@ -95,3 +95,34 @@ func TestNormalize(t *testing.T) {
 		t.Error("not deterministic")
 	}
 }
+
+// Image digests are content: stable, and no container ids, even where
+// their short form shows; the temp files of a pull are named by its pid.
+func TestNormalizeKeepsDigests(t *testing.T) {
+	img := strings.Repeat("12", 32)
+	chain := strings.Repeat("34", 32)
+	ctr := strings.Repeat("56", 32)
+	in := strings.Join([]string{
+		"INFO $ curl -o /tmp/T1/lib/image/blobs/sha256/.tmp-31337-3-" + img + " http://127.0.0.1:5000/v2/app/blobs/sha256:" + img,
+		"INFO $ mv -T /tmp/T1/lib/image/layers/.tmp-31337-" + chain + " /tmp/T1/lib/image/layers/" + chain,
+		"INFO $ ln -s ../layers/" + chain + "/diff /tmp/T1/lib/image/l/" + chain[:16],
+		"app   v1   " + img[:12] + "   N/A   1.98MB",
+		"INFO $ mkdir -p /tmp/T1/run/containers/" + ctr,
+		"INFO $ nsenter -t 31338 -m mount -t overlay -o lowerdir=l/" + chain[:16] + ",upperdir=/x/" + ctr[:12],
+	}, "\n")
+	n := NewNormalizer(map[string]string{"/tmp/T1/run": "/var/run/mydocker", "/tmp/T1/lib": "/var/lib/mydocker"})
+	got := n.Normalize(in)
+	for _, want := range []string{
+		"/var/lib/mydocker/image/blobs/sha256/.tmp-4242-3-" + img + " http://127.0.0.1:5000/v2/app/blobs/sha256:" + img,
+		"/var/lib/mydocker/image/layers/.tmp-4242-" + chain + " /var/lib/mydocker/image/layers/" + chain,
+		"/var/lib/mydocker/image/l/" + chain[:16], "app   v1   " + img[:12],
+		"/var/run/mydocker/containers/" + fakeID(0), "lowerdir=l/" + chain[:16] + ",upperdir=/x/" + fakeID(0)[:12],
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, ctr[:12]) || strings.Contains(got, "31337") {
+		t.Errorf("a container id or a pid left in:\n%s", got)
+	}
+}
