@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/mydocker/mydocker/container/image/imagetest"
 )
@@ -66,5 +69,30 @@ func TestPullRefusesALayerItsConfigDoesNotName(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(lower[0], "app/version")); err != nil || string(b) != "1\n" {
 		t.Errorf("app/version of the right image: %q %v", b, err)
+	}
+}
+
+// A layer blob that is no tar at all (its digest and diff id are right:
+// the registry serves what was pushed) is refused in one line, nothing
+// made of it.
+func TestPullRefusesALayerThatIsNoTar(t *testing.T) {
+	s, _ := newStore(t)
+	reg := imagetest.Registry(t)
+	junk := static.NewLayer([]byte(strings.Repeat("not a tar, not gzip either. ", 40)), types.DockerLayer)
+	img, err := mutate.AppendLayers(empty.Image, imagetest.Base(t), junk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagetest.Push(t, reg+"/junk:v1", img)
+	_, _, err = s.Pull(context.Background(), reg+"/junk:v1")
+	if err == nil || !strings.Contains(err.Error(), "corrupt or truncated") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("pull of a layer that is no tar: %v, want one line saying so", err)
+	}
+	if ents, _ := os.ReadDir(s.recordsDir()); len(ents) > 0 {
+		t.Errorf("an image was recorded: %v", ents)
+	}
+	ents, _ := os.ReadDir(s.layersDir())
+	if len(ents) != 1 || strings.HasPrefix(ents[0].Name(), ".tmp-") {
+		t.Errorf("layers/ holds %v, want the base layer alone", ents)
 	}
 }
