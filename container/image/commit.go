@@ -48,7 +48,9 @@ type Commit struct {
 // same chain ids: shared, not unpacked again), the new one is unpacked once,
 // and the record, written last, makes the image; an interrupted commit
 // leaves no image, only what put's rules clean up (see the package doc),
-// and its layer's temp file, which the next writer removes.
+// and its layer's temp file, which the next writer removes. The image's
+// date is now, or $SOURCE_DATE_EPOCH (SourceDateEpoch), which also bounds
+// the times in its layer: a reproducible commit.
 func (s *Store) Commit(c Commit) (*Record, error) {
 	id, err := v1.NewHash(c.Base)
 	if err != nil {

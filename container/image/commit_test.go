@@ -27,6 +27,14 @@ func tag(t *testing.T, s string) name.Tag {
 	return r.(name.Tag)
 }
 
+// pulledApp is imagetest.App("1") pulled into s from a registry of its own.
+func pulledApp(t *testing.T, s *Store) *Record {
+	t.Helper()
+	reg := imagetest.Registry(t)
+	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
+	return pull(t, s, reg+"/app:v1")
+}
+
 // layerEntries lists the names in a layer's tar.
 func layerEntries(t *testing.T, l v1.Layer) map[string]bool {
 	t.Helper()
@@ -56,9 +64,7 @@ func layerEntries(t *testing.T, l v1.Layer) map[string]bool {
 // config the one given with a history entry.
 func TestCommitAddsOneLayer(t *testing.T) {
 	s, log := newStore(t)
-	reg := imagetest.Registry(t)
-	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
-	base := pull(t, s, reg+"/app:v1")
+	base := pulledApp(t, s)
 
 	upper := t.TempDir()
 	os.MkdirAll(filepath.Join(upper, "app"), 0o755)
@@ -147,9 +153,7 @@ func TestCommitAddsOneLayer(t *testing.T) {
 // leaves nothing; a commit on a commit stacks.
 func TestCommitEmptyReplaceAndGone(t *testing.T) {
 	s, log := newStore(t)
-	reg := imagetest.Registry(t)
-	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
-	base := pull(t, s, reg+"/app:v1")
+	base := pulledApp(t, s)
 	log.Reset()
 	rec, err := s.Commit(Commit{Base: base.ID, Tag: tag(t, "empty:v1"), Config: v1.Config{Cmd: []string{"true"}}})
 	if err != nil {
@@ -207,12 +211,9 @@ func TestCommitEmptyReplaceAndGone(t *testing.T) {
 // is its own.
 func TestCommitWithSourceDateEpochIsReproducible(t *testing.T) {
 	s, _ := newStore(t)
-	reg := imagetest.Registry(t)
-	imagetest.Push(t, reg+"/app:v1", imagetest.App(t, "1"))
-	base := pull(t, s, reg+"/app:v1")
+	base := pulledApp(t, s)
 	upper := t.TempDir()
-	os.MkdirAll(filepath.Join(upper, "app"), 0o755)
-	os.WriteFile(filepath.Join(upper, "app/added"), []byte("added\n"), 0o644)
+	makeTree(t, upper, tree{"app/added": "added\n"})
 	archivetest.Whiteout(t, filepath.Join(upper, "etc/passwd"))
 	commit := func(ref string) *Record {
 		t.Helper()
