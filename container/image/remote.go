@@ -22,8 +22,9 @@ import (
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// Timeouts bound a registry that does not answer: connecting, and waiting
-// for a response's headers. Variables, so tests can shorten them.
+// Timeouts bound a registry that does not answer: connecting, waiting for
+// a response's headers, and any read or write that makes no progress.
+// Variables, so tests can shorten them.
 var (
 	DialTimeout     = 10 * time.Second
 	ResponseTimeout = 60 * time.Second
@@ -43,13 +44,41 @@ func remoteOptions(ctx context.Context) []remote.Option {
 	}
 }
 
-// baseTransport is http's default with bounded timeouts.
+// baseTransport is http's default with bounded timeouts: connecting, the
+// response's headers, and every read and write after them (idleConn).
 func baseTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = (&net.Dialer{Timeout: DialTimeout}).DialContext
+	dial := (&net.Dialer{Timeout: DialTimeout}).DialContext
+	idle := ResponseTimeout
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return idleConn{Conn: c, idle: idle}, nil
+	}
 	tr.ResponseHeaderTimeout = ResponseTimeout
 	tr.TLSHandshakeTimeout = DialTimeout
 	return tr
+}
+
+// idleConn fails a read or write that makes no progress for idle: a
+// registry that stops sending half way through a blob (or stops taking an
+// upload) is then a registry that does not answer, not a pull that hangs.
+// A transfer that keeps moving, however slowly, is never cut.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(b []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(b)
+}
+
+func (c idleConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.idle))
+	return c.Conn.Write(b)
 }
 
 // registrySource narrates blobs fetched from a repository; the manifest is
