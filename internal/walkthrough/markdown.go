@@ -24,7 +24,9 @@
 // Every chapter runs in a fresh network and mount namespace with its own
 // temporary --root and --data-root; the commands say /var/run/mydocker and
 // /var/lib/mydocker, which stand for them. What a chapter starts it should
-// stop; containers and networks it leaves are removed afterwards anyway.
+// stop; containers and networks it leaves are removed afterwards anyway, and
+// processes it leaves in its network namespace (a registry its setup
+// started in the background) are ended (see leftovers.go).
 package walkthrough
 
 import (
