@@ -200,6 +200,9 @@ func (e *cpEnd) source(follow bool) (string, fs.FileInfo, error) {
 // the tar is unpacked in and the name of its top entry ("" for none).
 func (e *cpEnd) destination(src fs.FileInfo, as string, contents bool) (dir, top string, err error) {
 	p := inroot.Clean(e.path)
+	if real, err := e.root.RealPath(p); err == nil {
+		p = real // a link is followed, inside the root, as docker follows one
+	}
 	fi, err := e.root.Stat(p)
 	switch {
 	case err == nil && fi.IsDir():
