@@ -110,6 +110,19 @@ func (r *Runtime) volumeUsers() (map[string][]string, error) {
 // (running or not) uses the volume; with force a volume that does not
 // exist is no error.
 func (r *Runtime) RemoveVolume(name string, force bool) error {
+	err := r.removeUnused([]string{name}, true, nil)
+	if force && errors.Is(err, volumes.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// removeUnused removes the volumes named, under the store's lock, each
+// only if no container's record names it. strict (volume rm): one in use,
+// or missing, is an error; else (prune, a container's anonymous volumes)
+// it is passed by. removed, if set, is told each volume removed, with the
+// size of its files.
+func (r *Runtime) removeUnused(names []string, strict bool, removed func(name string, size int64)) error {
 	vs := r.Volumes()
 	unlock, err := vs.Lock()
 	if err != nil {
@@ -120,14 +133,29 @@ func (r *Runtime) RemoveVolume(name string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if ids := users[name]; len(ids) > 0 {
-		return fmt.Errorf("remove %s: %w - [%s]", name, volumes.ErrInUse, strings.Join(ids, ", "))
+	var errs []error
+	for _, n := range names {
+		if ids := users[n]; len(ids) > 0 {
+			if strict {
+				errs = append(errs, fmt.Errorf("remove %s: %w - [%s]", n, volumes.ErrInUse, strings.Join(ids, ", ")))
+			}
+			continue
+		}
+		var size int64
+		if v, err := vs.Get(n); err == nil && removed != nil {
+			size = v.Size()
+		}
+		if err := vs.RemoveLocked(n); err != nil {
+			if strict || !errors.Is(err, volumes.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if removed != nil {
+			removed(n, size)
+		}
 	}
-	err = vs.RemoveLocked(name)
-	if force && errors.Is(err, volumes.ErrNotExist) {
-		return nil
-	}
-	return err
+	return oneLine(errs...)
 }
 
 // VolumeRow is a volume as `volume ls` and `volume inspect` show it.
@@ -156,36 +184,20 @@ func (r *Runtime) ListVolumes() ([]VolumeRow, error) {
 // PruneVolumes is `volume prune`: the volumes no container uses, only the
 // anonymous ones unless all (docker ≥ 23).
 func (r *Runtime) PruneVolumes(all bool, rep *PruneReport) error {
-	vs := r.Volumes()
-	list, err := vs.List()
+	list, err := r.Volumes().List()
 	if err != nil {
 		return err
 	}
-	unlock, err := vs.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	users, err := r.volumeUsers()
-	if err != nil {
-		return err
-	}
-	var errs []error
+	var names []string
 	for _, v := range list {
-		if len(users[v.Name]) > 0 || !all && !v.Anonymous() {
-			continue
+		if all || v.Anonymous() {
+			names = append(names, v.Name)
 		}
-		size := v.Size()
-		if err := vs.RemoveLocked(v.Name); err != nil {
-			if !errors.Is(err, volumes.ErrNotExist) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		rep.Volumes = append(rep.Volumes, v.Name)
-		rep.Reclaimed += size
 	}
-	return errors.Join(errs...)
+	return r.removeUnused(names, false, func(name string, size int64) {
+		rep.Volumes = append(rep.Volumes, name)
+		rep.Reclaimed += size
+	})
 }
 
 // RemoveWithVolumes is `rm -v`: the container, then its anonymous volumes.
@@ -209,23 +221,7 @@ func (r *Runtime) removeAnonymous(c *Config) error {
 	if len(names) == 0 {
 		return nil
 	}
-	vs := r.Volumes()
-	unlock, err := vs.Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	users, err := r.volumeUsers()
-	if err != nil {
-		return err
-	}
-	var free []string
-	for _, n := range names {
-		if len(users[n]) == 0 {
-			free = append(free, n)
-		}
-	}
-	return r.removeVolumesLocked(free)
+	return r.removeUnused(names, false, nil)
 }
 
 // volumeUsage is `system df`'s Local Volumes row: every volume, those a
