@@ -9,12 +9,12 @@
 // Every change holds the store's lock (volumes/.lock). Create makes the
 // volume's directory, writes its record, then makes _data, all under the
 // lock: a directory without a record seen under the lock is the remains of
-// a create that was killed, owns nothing, and List removes it. A record
-// without _data is a whole volume: _data is made again (mkdir -p) by
-// whoever mounts it. Remove renames the volume's directory to a dot-name
+// a create that was killed, and owns nothing. A record without _data is a
+// whole volume: _data is made again (mkdir -p) by whoever mounts it or
+// creates it again. Remove renames the volume's directory to a dot-name
 // (.removing-NAME) in one rename(2), so the volume is either whole or
-// gone, then removes that; the remains of a remove that was killed are
-// removed by the next List.
+// gone, then removes that. The next command to take the lock removes what
+// a killed one left (Lock).
 package volume
 
 import (
@@ -89,8 +89,35 @@ func (s Store) recordPath(name string) string {
 
 // Lock serialises every change to the set of volumes, across processes.
 // Callers that must keep a volume from going while they record a use of it
-// (run) hold it across both.
-func (s Store) Lock() (func(), error) { return statefile.Lock(filepath.Join(s.Dir, ".lock")) }
+// (run) hold it across both. Whoever takes it first removes what a holder
+// that was killed left: nobody else can be making or removing a volume.
+func (s Store) Lock() (func(), error) {
+	unlock, err := statefile.Lock(filepath.Join(s.Dir, ".lock"))
+	if err != nil {
+		return nil, err
+	}
+	s.sweep()
+	return unlock, nil
+}
+
+// sweep removes the remains of a create or a remove that was killed: a
+// volume's directory without its record, a directory being removed.
+func (s Store) sweep() {
+	ents, _ := os.ReadDir(s.Dir)
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case !e.IsDir():
+		case strings.HasPrefix(name, removingPrefix):
+			s.removeDir(name, "the remains of a volume whose removal was cut short")
+		case strings.HasPrefix(name, "."):
+		default:
+			if _, err := os.Lstat(s.recordPath(name)); errors.Is(err, fs.ErrNotExist) {
+				s.removeDir(name, "the remains of a volume whose creation was cut short: a directory without its record")
+			}
+		}
+	}
+}
 
 // ValidName checks a volume name as docker's local driver does.
 func ValidName(name string) error {
@@ -145,7 +172,9 @@ func (s Store) CreateLocked(v *Volume) (*Volume, bool, error) {
 		return nil, false, fmt.Errorf("create %s: volume driver %q is not known: only %q", v.Name, v.Driver, Driver)
 	}
 	if old, err := s.get(v.Name); err == nil {
-		return old, false, nil
+		// Its data made again if it went (a create killed before it).
+		err := s.K.Do(kernel.Mkdir{Path: s.DataPath(v.Name), Reason: "the volume's data directory: missing, so made again"})
+		return old, false, err
 	} else if !errors.Is(err, ErrNotExist) {
 		return nil, false, err
 	}
@@ -188,8 +217,7 @@ func (s Store) get(name string) (*Volume, error) {
 }
 
 // List reads every volume, sorted by name. A broken record is skipped, with
-// a warning naming it (Remove still removes it); the remains of a create or
-// remove that was killed are removed.
+// a warning naming it (RemoveLocked still removes it).
 func (s Store) List() ([]*Volume, error) {
 	unlock, err := s.Lock()
 	if err != nil {
@@ -203,19 +231,12 @@ func (s Store) List() ([]*Volume, error) {
 	var out []*Volume
 	for _, e := range ents {
 		name := e.Name()
-		switch {
-		case !e.IsDir():
-			continue
-		case strings.HasPrefix(name, removingPrefix):
-			s.removeDir(name, "the remains of a volume whose removal was cut short")
-			continue
-		case strings.HasPrefix(name, "."):
+		if !e.IsDir() || strings.HasPrefix(name, ".") {
 			continue
 		}
 		v, err := s.get(name)
 		if errors.Is(err, ErrNotExist) {
-			s.removeDir(name, "the remains of a volume whose creation was cut short: a directory without its record")
-			continue
+			continue // removed meanwhile
 		}
 		if err != nil {
 			s.K.Log().Warnf("volume %s skipped: %v", name, err)
