@@ -3,6 +3,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -263,8 +264,10 @@ func (r *Runtime) mountSpecs(c *Config, spec *initSpec) error {
 			if err := r.K.Do(kernel.Mkdir{Path: m.Source, Reason: fmt.Sprintf("the data directory of the volume %s: missing, so made again", m.Name)}); err != nil {
 				return fmt.Errorf("volume %s: %w", m.Name, err)
 			}
+			// (Not there yet is empty too: a plan's volume, to be made.)
 			ents, err := os.ReadDir(m.Source)
-			spec.Volumes = append(spec.Volumes, volume{Mount: m, CopyUp: err == nil && len(ents) == 0 && !m.NoCopy})
+			empty := err == nil && len(ents) == 0 || errors.Is(err, fs.ErrNotExist)
+			spec.Volumes = append(spec.Volumes, volume{Mount: m, CopyUp: empty && !m.NoCopy})
 			continue
 		}
 		// A missing source is made, a directory, as docker does.
