@@ -16,7 +16,7 @@ var volumeCrashCases = []crashCase{
 	// short is undone with its anonymous volume, or leaves that volume
 	// dangling (killed before the record): prune's.
 	{name: "run with volumes then rm -v", key: "run", setup: withVolumeStore,
-		op: []string{"run", "--name", "c", "--net", "none", "-v", "/anon", "-v", "named:/n", "busybox", "true"},
+		op:   []string{"run", "--name", "c", "--net", "none", "-v", "/anon", "-v", "named:/n", "busybox", "true"},
 		next: []crashStep{step("no such container", "rm", "-f", "-v", "c"), step("", "volume", "prune", "-f", "-a")}},
 }
 

@@ -296,6 +296,16 @@ func TestCpRunningAndStopped(t *testing.T) {
 	e.quiet("run", "-d", "--net", "none", "--name", "c", "-v", "vol:/vol", "busybox", "sh", "-c",
 		"mkdir -p /d/sub && echo inner > /d/sub/f && ln -s /etc/passwd /pw && ln -s "+victim+" /esc && echo v > /vol/in && touch /ready && sleep 1000")
 	waitFor(t, "the container's files", func() bool { return e.run("exec", "c", "test", "-e", "/ready").code == 0 })
+	// The host's /etc/passwd, in this test's mount namespace, is a copy:
+	// were cp to write through the container's link to the host's, it
+	// would write the copy, and say so.
+	hostPasswd := filepath.Join(host, "passwd-of-the-host")
+	os.WriteFile(hostPasswd, []byte("the host's passwd\n"), 0o644)
+	if err := syscall.Mount(hostPasswd, "/etc/passwd", "", syscall.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Unmount("/etc/passwd", syscall.MNT_DETACH) })
+	wantPasswd := "root:x:0:0:root:/root:/bin/sh\n"
 	for _, state := range []string{"running", "stopped"} {
 		out := filepath.Join(host, state)
 		os.Mkdir(out, 0o755)
@@ -312,8 +322,18 @@ func TestCpRunningAndStopped(t *testing.T) {
 				t.Errorf("%s: cp out to %s: %q, %v", state, path, b, err)
 			}
 		}
-		if b, _ := os.ReadFile(filepath.Join(out, "pw")); !strings.HasPrefix(string(b), "root:x:0:0:root:/root:/bin/sh\n") {
+		if b, _ := os.ReadFile(filepath.Join(out, "pw")); !strings.HasPrefix(string(b), wantPasswd) {
 			t.Errorf("%s: cp -L of a link to /etc/passwd read %q: not the container's /etc/passwd", state, b)
+		}
+		// Into the link: the container's /etc/passwd, as docker follows it.
+		os.WriteFile(filepath.Join(host, "pw-"+state), []byte("through the link, "+state+"\n"), 0o644)
+		e.quiet("cp", filepath.Join(host, "pw-"+state), "c:/pw")
+		wantPasswd = "through the link, " + state + "\n"
+		if r := e.run("--log-level", "warn", "cp", "c:/etc/passwd", "-"); !strings.Contains(r.stdout, wantPasswd) {
+			t.Errorf("%s: cp into a link to /etc/passwd did not write the container's /etc/passwd", state)
+		}
+		if b, _ := os.ReadFile("/etc/passwd"); string(b) != "the host's passwd\n" {
+			t.Fatalf("%s: cp into a link to /etc/passwd wrote the host's: %q", state, b)
 		}
 		if l, err := os.Readlink(filepath.Join(out, "pwlink")); err != nil || l != "/etc/passwd" {
 			t.Errorf("%s: cp of a link without -L: %q, %v", state, l, err)
