@@ -22,7 +22,8 @@ const (
 )
 
 // ParseVolume reads -v as docker does on Linux: CONTAINER (an anonymous
-// volume), HOST:CONTAINER (HOST absolute: a bind), NAME:CONTAINER (a named
+// volume), HOST:CONTAINER (HOST absolute, or ./ and ../ from the caller's
+// directory: a bind), NAME:CONTAINER (a named
 // volume, made on first use), each with an optional :MODE (ro, rw, nocopy,
 // and z or Z, which only mean something under SELinux: accepted, ignored).
 func ParseVolume(spec string) (Mount, error) {
@@ -49,6 +50,14 @@ func ParseVolume(spec string) (Mount, error) {
 		return bad("%v", err)
 	}
 	m.ReadOnly, m.NoCopy = modes["ro"], modes["nocopy"]
+	if m.Source == "." || strings.HasPrefix(m.Source, "./") || strings.HasPrefix(m.Source, "../") {
+		// From the caller's directory, as docker ≥ 23 takes it.
+		abs, err := filepath.Abs(m.Source)
+		if err != nil {
+			return bad("%v", err)
+		}
+		m.Source = abs
+	}
 	switch {
 	case m.Anonymous:
 	case filepath.IsAbs(m.Source):

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,6 +16,8 @@ func TestParseVolume(t *testing.T) {
 		"db:/var/lib/db":      {Type: MountVolume, Name: "db", Destination: "/var/lib/db"},
 		"db:/x/:ro,nocopy":    {Type: MountVolume, Name: "db", Destination: "/x", ReadOnly: true, NoCopy: true, Mode: "ro,nocopy"},
 	}
+	wd, _ := os.Getwd()
+	good["./here:/h"] = Mount{Type: MountBind, Source: filepath.Join(wd, "here"), Destination: "/h"}
 	for spec, want := range good {
 		got, err := ParseVolume(spec)
 		if err != nil || got != want {
