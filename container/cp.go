@@ -92,11 +92,11 @@ func (r *Runtime) Copy(src, dst string, stdin io.Reader, stdout io.Writer, o Cop
 		owner = nil
 	}
 	if src == "-" {
-		fi, err := to.root.Stat(dpath)
+		fi, err := to.root.Stat(to.path)
 		if err != nil || !fi.IsDir() {
 			return fmt.Errorf("destination %q must be a directory", dst)
 		}
-		return to.root.Untar(stdin, dpath, owner)
+		return to.root.Untar(stdin, to.path, owner)
 	}
 	name, fi, err := from.source(o.FollowLink)
 	if err != nil {
