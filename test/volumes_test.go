@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mydocker/mydocker/container/image/imagetest"
 )
 
 // Volumes and cp as a docker user meets them: named volumes that outlive
@@ -402,5 +404,31 @@ func TestCpRunningAndStopped(t *testing.T) {
 	// cp of a stopped container leaves no mount behind.
 	if b, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(b), e.dataRoot) {
 		t.Errorf("a mount under the data root is left:\n%s", b)
+	}
+}
+
+// An image of layers: a fresh volume is filled from the layers' merged
+// view, and cp of the stopped container mounts them as run does.
+func TestVolumeAndCpOnAPulledImage(t *testing.T) {
+	e := newEnv(t)
+	reg := imagetest.Registry(t)
+	ref := reg + "/app:v1"
+	imagetest.Push(t, ref, imagetest.App(t, "1"))
+	e.quiet("pull", ref)
+	out := e.quiet("run", "--net", "none", "--name", "a", "-u", "0", "-v", "appvol:/app", ref, "cat /app/version; echo 2 > /app/version")
+	if out != "1\n" {
+		t.Fatalf("a fresh volume at /app: %q, want the image's version", out)
+	}
+	// The layers' /data (a directory a layer made opaque, holding "new"),
+	// and /etc/motd, which a layer deleted.
+	r := e.run("--log-level", "warn", "cp", "a:/data", "-")
+	if names := strings.Join(tarNames(t, []byte(r.stdout)), " "); r.code != 0 || names != "data/ data/new" {
+		t.Errorf("cp a:/data - of the stopped container: exit %d, %v, %s", r.code, names, r.stderr)
+	}
+	e.fails("could not find the file /etc/motd in container a", "cp", "a:/etc/motd", "-")
+	host := t.TempDir()
+	e.quiet("cp", "a:/app/version", host)
+	if b, _ := os.ReadFile(filepath.Join(host, "version")); string(b) != "2\n" {
+		t.Errorf("cp out of the stopped container's volume: %q", b)
 	}
 }
