@@ -18,6 +18,13 @@ var volumeCrashCases = []crashCase{
 	{name: "run with volumes then rm -v", key: "run", setup: withVolumeStore,
 		op:   []string{"run", "--name", "c", "--net", "none", "-v", "/anon", "-v", "named:/n", "busybox", "true"},
 		next: []crashStep{step("no such container", "rm", "-f", "-v", "c"), step("", "volume", "prune", "-f", "-a")}},
+	// cp of a stopped container mounts it in a mount namespace of its own:
+	// killed at any step, it leaves no mount that would keep rm from
+	// removing the container's layer.
+	{name: "cp into a stopped container then rm", key: "cp", setup: withVolumeStore,
+		prep: []crashStep{step("", "run", "--name", "c", "--net", "none", "-v", "cv:/v", "busybox", "true")},
+		op:   []string{"cp", "/etc/hostname", "c:/v/"},
+		next: []crashStep{step("", "rm", "-f", "c"), step("", "volume", "rm", "cv")}},
 }
 
 // withVolumeStore makes the volume store's directory, which stays.
