@@ -137,15 +137,11 @@ func volumeList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format := c.String("format")
+	quiet := ""
 	if c.Bool("quiet") {
-		format = "{{.Name}}"
+		quiet = "{{.Name}}"
 	}
-	table := format == "" || format == "table" || strings.HasPrefix(format, "table ")
-	if format == "" || format == "table" {
-		format = "table {{.Driver}}\t{{.Name}}"
-	}
-	tmpl, err := parseFormat(strings.TrimPrefix(strings.TrimPrefix(format, "table"), " "))
+	tmpl, table, err := listFormat(c.String("format"), quiet, "table {{.Driver}}\t{{.Name}}")
 	if err != nil {
 		return err
 	}
