@@ -56,6 +56,21 @@ func parseFormat(text string) (*template.Template, error) {
 	return t, nil
 }
 
+// listFormat reads a list verb's --format: quiet (-q) is the template
+// that replaces it, table the default ("table" alone is the default too).
+// It gives the template of a row, and whether a header row comes first.
+func listFormat(format, quiet, table string) (*template.Template, bool, error) {
+	if quiet != "" {
+		format = quiet
+	}
+	header := format == "" || format == "table" || strings.HasPrefix(format, "table ")
+	if format == "" || format == "table" {
+		format = table
+	}
+	tmpl, err := parseFormat(strings.TrimPrefix(strings.TrimPrefix(format, "table"), " "))
+	return tmpl, header, err
+}
+
 // render runs t over v as its JSON reads: numbers stay as written (no
 // 6.7108864e+07 for a memory limit), fields by their JSON names.
 func render(t *template.Template, v any) (string, error) {

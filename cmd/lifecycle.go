@@ -53,6 +53,7 @@ var Rm = &cli.Command{
 	ArgsUsage: "CONTAINER [CONTAINER...]",
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container first"},
+		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the container's anonymous volumes too"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
@@ -63,6 +64,10 @@ var Rm = &cli.Command{
 			return err
 		}
 		return forEach(c, func(ref string) error {
+			if c.Bool("volumes") {
+				_, err := rt.RemoveWithVolumes(ref, c.Bool("force"))
+				return err
+			}
 			_, err := rt.Remove(ref, c.Bool("force"))
 			return err
 		})

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -47,11 +48,19 @@ var System = &cli.Command{
 		Name: "prune",
 		Usage: "remove stopped containers and unused networks, then what no record owns " +
 			"(layers, state directories, temp files, cgroups, mounts, links and rules)",
-		Flags: []cli.Flag{forceFlag(), dryRunFlag()},
+		Flags: []cli.Flag{forceFlag(), dryRunFlag(),
+			&cli.BoolFlag{Name: "volumes", Usage: "remove the anonymous volumes no container uses too"}},
 		Action: func(c *cli.Context) error {
 			what := "all stopped containers\n  - all networks not used by at least one container\n" +
 				"  - container layers, state directories, temp files, cgroups, mounts, links and iptables rules that no record owns"
-			return prune(c, what, true, (*container.Runtime).SystemPrune)
+			do := (*container.Runtime).SystemPrune
+			if c.Bool("volumes") {
+				what += "\n  - all anonymous volumes not used by at least one container"
+				do = func(rt *container.Runtime, rep *container.PruneReport) error {
+					return errors.Join(rt.SystemPrune(rep), rt.PruneVolumes(false, rep))
+				}
+			}
+			return prune(c, what, true, do)
 		},
 	}, {
 		Name:   "df",
@@ -122,6 +131,7 @@ func printPruned(k kernel.Kernel, rep *container.PruneReport, total bool) {
 	}
 	section("Containers", rep.Containers)
 	section("Networks", rep.Networks)
+	section("Volumes", rep.Volumes)
 	section("Orphans", rep.Orphans)
 	if total {
 		if dry {
@@ -167,7 +177,7 @@ func systemDF(c *cli.Context) error {
 	for _, row := range []struct {
 		name string
 		u    container.UsageRow
-	}{{"Images", du.Images}, {"Containers", du.Containers}, {"Local Volumes", container.UsageRow{}}, {"Build Cache", container.UsageRow{}}} {
+	}{{"Images", du.Images}, {"Containers", du.Containers}, {"Local Volumes", du.Volumes}, {"Build Cache", container.UsageRow{}}} {
 		pct := 0
 		if row.u.Size > 0 {
 			pct = int(100 * row.u.Reclaimable / row.u.Size)

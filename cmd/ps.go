@@ -34,15 +34,11 @@ var Ps = &cli.Command{
 		if err != nil {
 			return err
 		}
-		format := c.String("format")
+		quiet := ""
 		if c.Bool("quiet") {
-			format = "{{.ID}}"
+			quiet = "{{.ID}}"
 		}
-		table := format == "" || strings.HasPrefix(format, "table ") || format == "table"
-		if format == "" {
-			format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-		}
-		tmpl, err := parseFormat(strings.TrimPrefix(strings.TrimPrefix(format, "table"), " "))
+		tmpl, table, err := listFormat(c.String("format"), quiet, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}")
 		if err != nil {
 			return err
 		}

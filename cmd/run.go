@@ -32,7 +32,8 @@ var Run = &cli.Command{
 		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "a label: KEY=VALUE or KEY (over the image's)"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "the signal stop sends first (default: the image's, else SIGTERM)"},
 		&cli.IntFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10; -1: for ever)"},
-		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro]"},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "a volume: HOST:CONTAINER (a bind), NAME:CONTAINER (a named volume), CONTAINER (an anonymous one), each [:ro|rw|nocopy]"},
+		&cli.StringSliceFlag{Name: "mount", Usage: "a mount: type=bind|volume|tmpfs,source=,target=[,readonly][,volume-nocopy][,tmpfs-size=][,tmpfs-mode=]"},
 		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container hostname (default: the short id)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory of the command"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (and drop its Cmd unless arguments are given)"},
@@ -61,7 +62,7 @@ var Run = &cli.Command{
 		o := container.RunOptions{
 			Image: c.Args().First(), Cmd: c.Args().Tail(), Name: c.String("name"),
 			Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Labels: c.StringSlice("label"),
-			StopSignal: c.String("stop-signal"), Volumes: c.StringSlice("volume"),
+			StopSignal: c.String("stop-signal"), Volumes: c.StringSlice("volume"), Mounts: c.StringSlice("mount"),
 			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
 			Entrypoint: c.String("entrypoint"), EntrypointSet: c.IsSet("entrypoint"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),

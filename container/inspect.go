@@ -15,7 +15,7 @@ type Inspection struct {
 	Args            []string
 	Created         time.Time
 	State           InspectState
-	Mounts          []Mount
+	Mounts          []InspectMount
 	Config          InspectConfig
 	HostConfig      InspectHostConfig
 	NetworkSettings InspectNetworks
@@ -189,7 +189,7 @@ func (c *Config) Inspect() Inspection {
 			Status: status, Running: running, Paused: running && c.Paused, Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
-		Mounts:          c.Mounts,
+		Mounts:          inspectMounts(c),
 		NetworkSettings: networkSettings(c),
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,

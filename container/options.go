@@ -3,7 +3,6 @@ package container
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/mydocker/mydocker/cgroups"
@@ -26,7 +25,8 @@ type RunOptions struct {
 	Labels      []string // --label KEY[=VALUE], over the image's
 	StopSignal  string   // --stop-signal, over the image's
 	StopTimeout *int     // --stop-timeout: stop's default grace period, in seconds
-	Volumes     []string // HOST:CONTAINER[:ro|rw]
+	Volumes     []string // -v [HOST:|NAME:]CONTAINER[:MODE] (mounts.go)
+	Mounts      []string // --mount type=bind|volume|tmpfs,... (mounts.go)
 	Hostname    string
 	WorkDir     string
 	Interactive bool
@@ -55,37 +55,6 @@ type RunOptions struct {
 	// to clear the image's, as docker's).
 	Entrypoint    string
 	EntrypointSet bool
-}
-
-// ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.
-func ParseVolume(spec string) (Mount, error) {
-	parts := strings.Split(spec, ":")
-	var m Mount
-	switch len(parts) {
-	case 3:
-		switch parts[2] {
-		case "ro":
-			m.ReadOnly = true
-		case "rw":
-		default:
-			return m, fmt.Errorf("invalid volume %q: mode must be ro or rw, not %q", spec, parts[2])
-		}
-	case 2:
-	default:
-		return m, fmt.Errorf("invalid volume %q: want HOST:CONTAINER[:ro]", spec)
-	}
-	m.Source, m.Destination = parts[0], parts[1]
-	if !filepath.IsAbs(m.Source) {
-		return m, fmt.Errorf("invalid volume %q: host path %q must be absolute", spec, m.Source)
-	}
-	if !filepath.IsAbs(m.Destination) {
-		return m, fmt.Errorf("invalid volume %q: container path %q must be absolute", spec, m.Destination)
-	}
-	m.Source, m.Destination = filepath.Clean(m.Source), filepath.Clean(m.Destination)
-	if m.Destination == "/" {
-		return m, fmt.Errorf("invalid volume %q: cannot mount over the container's root", spec)
-	}
-	return m, nil
 }
 
 // ParseEnv turns -e values into KEY=VAL; a bare KEY takes the caller's

@@ -35,25 +35,6 @@ func TestValidateHostname(t *testing.T) {
 	}
 }
 
-func TestParseVolume(t *testing.T) {
-	good := map[string]Mount{
-		"/tmp/data:/data":     {Source: "/tmp/data", Destination: "/data"},
-		"/tmp/data/:/data:ro": {Source: "/tmp/data", Destination: "/data", ReadOnly: true},
-		"/a:/b:rw":            {Source: "/a", Destination: "/b"},
-	}
-	for spec, want := range good {
-		got, err := ParseVolume(spec)
-		if err != nil || got != want {
-			t.Errorf("ParseVolume(%q) = %+v, %v; want %+v", spec, got, err, want)
-		}
-	}
-	for _, spec := range []string{"/a", "a:/b", "/a:b", "/a:/", "/a:/b:rx", "/a:/b:ro:x", ""} {
-		if _, err := ParseVolume(spec); err == nil {
-			t.Errorf("ParseVolume(%q) accepted", spec)
-		}
-	}
-}
-
 func TestParseEnv(t *testing.T) {
 	lookup := func(k string) (string, bool) {
 		if k == "HOME" {

@@ -20,6 +20,7 @@ import (
 type PruneReport struct {
 	Containers []string // ids
 	Networks   []string // names
+	Volumes    []string // names
 	// Orphans is what no record owned, one "KIND WHAT" each: "layer PATH",
 	// "state directory PATH", "temp file PATH", "mount PATH", "cgroup ID",
 	// and the network sweep's links, chains and rules.
@@ -343,7 +344,7 @@ func dirSize(dir string) int64 {
 // containers, how many there are, how many are in use, the bytes they take
 // and how many of those a prune would give back.
 type DiskUsage struct {
-	Images, Containers UsageRow
+	Images, Containers, Volumes UsageRow
 }
 
 // UsageRow is one row of DiskUsage.
@@ -402,5 +403,6 @@ func (r *Runtime) DiskUsage() (*DiskUsage, error) {
 		}
 	}
 	du.Images.Reclaimable = min(du.Images.Reclaimable, du.Images.Size) // shared layers count once
-	return &du, nil
+	du.Volumes, err = r.volumeUsage()
+	return &du, err
 }

@@ -55,11 +55,17 @@ func rootfsOps(s *initSpec) []kernel.Op {
 // directory or a file) onto its mount point in the container.
 func volumeOps(in kernel.Where, merged string, m volume) []kernel.Op {
 	target := filepath.Join(merged, m.Destination)
-	ops := []kernel.Op{
-		kernel.MountPoint{At: kernel.Here(), In: in, Path: target, File: m.File, Reason: fmt.Sprintf("the mount point of the volume at %s", m.Destination)},
-		kernel.Mount{At: kernel.Here(), In: in, Source: m.Source, Target: target, Flags: unix.MS_BIND | unix.MS_REC,
-			Reason: fmt.Sprintf("bind the host's %s into the container at %s", m.Source, m.Destination)},
+	why := fmt.Sprintf("bind the host's %s into the container at %s", m.Source, m.Destination)
+	if m.Type == MountVolume {
+		why = fmt.Sprintf("mount the volume %s at %s: its data directory, bound", shortVolume(m.Name), m.Destination)
 	}
+	ops := []kernel.Op{
+		kernel.MountPoint{At: kernel.Here(), In: in, Path: target, File: m.File, Reason: fmt.Sprintf("the mount point of the volume at %s", m.Destination)}}
+	if m.CopyUp {
+		ops = append(ops, copyUpOp{At: kernel.Here(), In: in, Merged: merged, m: m})
+	}
+	ops = append(ops,
+		kernel.Mount{At: kernel.Here(), In: in, Source: m.Source, Target: target, Flags: unix.MS_BIND | unix.MS_REC, Reason: why})
 	if m.ReadOnly {
 		// A bind mount ignores MS_RDONLY on creation: remount to apply it.
 		ops = append(ops, kernel.Mount{At: kernel.Here(), In: in, Target: target, Flags: unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY,

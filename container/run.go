@@ -65,7 +65,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	// This process answers for the record until a monitor takes it: if it
 	// dies first, the next command undoes the creation (settle.go).
 	c.Creator, c.CreatorStart = self()
-	if err := r.store().Create(c); err != nil {
+	if err := r.createRecord(c); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -80,13 +80,9 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 			return nil, err
 		}
 	}
-	var mounts []Mount
-	for _, v := range o.Volumes {
-		m, err := ParseVolume(v)
-		if err != nil {
-			return nil, err
-		}
-		mounts = append(mounts, m)
+	mounts, err := parseMounts(o)
+	if err != nil {
+		return nil, err
 	}
 	var envList []string
 	for _, f := range o.EnvFiles {
@@ -258,15 +254,8 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	if err != nil {
 		return nil, fmt.Errorf("create container layer: %w", err)
 	}
-	for _, m := range c.Mounts {
-		// A missing source is made, a directory, as docker does.
-		if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
-			if err := r.K.Do(kernel.Mkdir{Path: m.Source, Reason: "the volume's source on the host: missing, so made"}); err != nil {
-				return nil, fmt.Errorf("create volume directory %s: %w", m.Source, err)
-			}
-		}
-		fi, err := os.Stat(m.Source)
-		spec.Volumes = append(spec.Volumes, volume{Mount: m, File: err == nil && !fi.IsDir()})
+	if err := r.mountSpecs(c, spec); err != nil {
+		return nil, err
 	}
 	etc, err := r.writeEtcFiles(c)
 	if err != nil {
@@ -480,7 +469,12 @@ func (r *Runtime) removeFiles(c *Config) error {
 		// The record stays, so that rm can be tried again.
 		return fmt.Errorf("remove layer of %s: %w", ShortID(c.ID), err)
 	}
-	return r.store().Delete(c.ID)
+	if err := r.store().Delete(c.ID); err != nil || !c.AutoRemove {
+		return err
+	}
+	// --rm takes the container's anonymous volumes with it, as docker's;
+	// one left behind (this process killed) is dangling: volume prune.
+	return r.removeAnonymous(c)
 }
 
 // writeEtcFiles writes the container's /etc/hostname, /etc/hosts and

@@ -157,7 +157,10 @@ func (r *Runtime) settleOne(c *Config, f fate) error {
 		if err := r.teardown(c); err != nil {
 			return err
 		}
-		return r.removeFiles(c)
+		if err := r.removeFiles(c); err != nil {
+			return err
+		}
+		return r.removeAnonymous(c) // made for a container that never was
 	}
 	if f == fateFinish {
 		r.K.Log().Infof("container %s: it died with nobody to record it: recorded as exited (%d), releasing what it held", c.Name, exitUnknown)

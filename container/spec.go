@@ -53,10 +53,13 @@ const (
 	joinedByte = 'j'
 )
 
-// volume is a -v volume as the init binds it.
+// volume is a -v or --mount bind or volume as the init binds it.
 type volume struct {
 	Mount
 	File bool // the source is a file: its mount point is an empty file
+	// CopyUp: an empty volume, filled with the image's files at its path
+	// before it is mounted (copyUpOp).
+	CopyUp bool `json:",omitempty"`
 }
 
 type etcFile struct {

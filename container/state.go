@@ -52,11 +52,21 @@ func (e *BrokenError) Error() string {
 // Unwrap makes it a corrupt state file, as other readers report theirs.
 func (e *BrokenError) Unwrap() error { return statefile.ErrCorrupt }
 
-// Mount is one -v volume.
+// Mount is one -v or --mount: a host path bound (Type "bind", "" in the
+// records of an older mydocker), a volume (its data bound), or a tmpfs.
 type Mount struct {
-	Source      string // host path
+	Type        string `json:",omitempty"`
+	Name        string `json:",omitempty"` // the volume's
+	Source      string // host path: the bind's, the volume's data; "" for a tmpfs
 	Destination string // path in the container
 	ReadOnly    bool   `json:",omitempty"`
+	Mode        string `json:",omitempty"` // -v's mode, as typed
+	// Anonymous: a volume made for this container, which goes with it on
+	// rm -v and --rm. NoCopy: a fresh volume is not filled from the image.
+	Anonymous bool `json:",omitempty"`
+	NoCopy    bool `json:",omitempty"`
+	// TmpfsOptions are a tmpfs's, in --tmpfs's form (size=BYTES,mode=OCTAL,ro).
+	TmpfsOptions string `json:",omitempty"`
 }
 
 // Config is a container's config.json: what it was asked to be and what

@@ -101,7 +101,7 @@ func (f Flat) Import(src, name string) error {
 	}
 	return f.create(name, func(tmp string) error {
 		if fi.IsDir() {
-			return copyTree(src, tmp)
+			return archive.CopyTree(src, tmp)
 		}
 		in, err := os.Open(src)
 		if err != nil {
@@ -119,7 +119,7 @@ func (f Flat) Import(src, name string) error {
 // replaced when it says yes.
 func (f Flat) Commit(name, base, upper string, skip archive.Skip, mayReplace func() error) error {
 	fill := func(tmp string) error {
-		if err := copyTree(base, tmp); err != nil {
+		if err := archive.CopyTree(base, tmp); err != nil {
 			return err
 		}
 		if upper == "" {
@@ -274,15 +274,4 @@ func (f Flat) ExportTo(name, out string, stdout *os.File) error {
 		return fmt.Errorf("export %s to %s: %w", name, out, err)
 	}
 	return nil
-}
-
-// copyTree copies the tree under src into the existing directory dst,
-// keeping owners, modes, times, links and device nodes (through tar, which
-// knows them all).
-func copyTree(src, dst string) error {
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(archive.Tar(src, pw)) }()
-	err := archive.Untar(pr, dst)
-	pr.CloseWithError(err)
-	return err
 }

@@ -115,7 +115,7 @@ func TestApplyUpper(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := t.TempDir()
-	if err := copyTree(lower, dst); err != nil {
+	if err := archive.CopyTree(lower, dst); err != nil {
 		t.Fatal(err)
 	}
 	// What a container's commit skips: the runtime's /etc files and a
@@ -165,7 +165,7 @@ func TestApplyUpperKeepsModesOwnersTimes(t *testing.T) {
 		os.Lchown(filepath.Join(upper, "secret"), 1234, 5678)
 	}
 	dst := t.TempDir()
-	if err := copyTree(lower, dst); err != nil {
+	if err := archive.CopyTree(lower, dst); err != nil {
 		t.Fatal(err)
 	}
 	if err := applyUpper(upper, dst, nil); err != nil {

@@ -500,3 +500,14 @@ func safeJoin(root, name string) (string, error) {
 	}
 	return path, nil
 }
+
+// CopyTree copies the tree under src into the existing directory dst,
+// keeping owners, modes, times, links and device nodes (through tar, which
+// knows them all).
+func CopyTree(src, dst string) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(Tar(src, pw)) }()
+	err := Untar(pr, dst)
+	pr.CloseWithError(err)
+	return err
+}

@@ -24,12 +24,18 @@ func (r RemoveAll) Apply(*Exec) error {
 // Plan marks the planned objects at or under Path (in the host's
 // namespaces) removed.
 func (r RemoveAll) Plan(p *Plan) error {
-	root := filepath.Clean(r.Path)
+	p.forgetTree(r.Path)
+	return nil
+}
+
+// forgetTree marks the planned objects and state files at or under root
+// (in the host's namespaces) gone.
+func (p *Plan) forgetTree(root string) {
+	root = filepath.Clean(root)
 	p.forgetUnder(0, root)
 	for path := range p.state {
 		if path == root || strings.HasPrefix(path, root+"/") {
 			p.state[path] = nil
 		}
 	}
-	return nil
 }
