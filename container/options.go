@@ -55,6 +55,8 @@ type RunOptions struct {
 	// to clear the image's, as docker's).
 	Entrypoint    string
 	EntrypointSet bool
+
+	LogOpts []string // --log-opt max-size=10m, max-file=3 (json-file's)
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.

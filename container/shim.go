@@ -111,13 +111,13 @@ func (r *Runtime) Shim(id string) error {
 		report(shimReport{Msg: err.Error(), Code: 125})
 		return reported(err)
 	}
-	logf, err := os.OpenFile(r.Paths.LogPath(c.ID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	logf, err := r.openLog(c)
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: 125})
 		return reported(err)
 	}
 	defer logf.Close()
-	p, err := r.start(c, stdio{Out: logf, Err: logf, Tty: c.Tty}, os.Getpid())
+	p, err := r.start(c, stdio{Tty: c.Tty, Log: logf}, os.Getpid())
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: ExitCodeOf(err)})
 		return reported(err)
@@ -131,7 +131,7 @@ func (r *Runtime) Shim(id string) error {
 	}
 	copied := make(chan struct{})
 	if p.pty != nil {
-		go func() { io.Copy(logf, p.pty); close(copied) }()
+		go func() { copyTerminal(tee(logf, "stdout", nil), p.pty); close(copied) }()
 	} else {
 		close(copied)
 	}

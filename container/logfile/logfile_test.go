@@ -196,3 +196,27 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+// --tail N starts at the last N lines, whether or not the last one has
+// its newline (a plain log's).
+func TestTailPlain(t *testing.T) {
+	for _, tc := range []struct {
+		content string
+		n       int
+		want    string
+	}{
+		{"a\nb\nc\n", 2, "b\nc\n"},
+		{"a\nb\nc", 2, "b\nc"},
+		{"a\nb\nc\n", 0, ""},
+		{"a\nb\nc\n", 10, "a\nb\nc\n"},
+		{"", 3, ""},
+		{strings.Repeat("x\n", 100000) + "last\n", 1, "last\n"},
+		{"\n\n", 1, "\n"},
+	} {
+		path := filepath.Join(t.TempDir(), "container.log")
+		os.WriteFile(path, []byte(tc.content), 0o600)
+		if got, _ := readAll(t, path, ReadOptions{Tail: tc.n}); got != tc.want {
+			t.Errorf("tail %d of %.20q = %.20q, want %.20q", tc.n, tc.content, got, tc.want)
+		}
+	}
+}

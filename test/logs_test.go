@@ -1,0 +1,198 @@
+package test
+
+// logs as a docker user uses them (issue 14): the json-file log, each
+// stream apart, its times, its size cap; a foreground container's log.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// logRecords reads a container's log file (or a rotated one) as docker's
+// tools do: one JSON object a line, with exactly docker's fields.
+func (e *env) logRecords(t *testing.T, file string) []map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []map[string]string
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var r map[string]string
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%s: line %q is not a JSON object of strings: %v", file, line, err)
+		}
+		if len(r) != 3 || (r["stream"] != "stdout" && r["stream"] != "stderr") || r["log"] == "" {
+			t.Fatalf("%s: line %q: want exactly log, stream (stdout|stderr) and time", file, line)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, r["time"]); err != nil || !strings.HasSuffix(r["time"], "Z") {
+			t.Fatalf("%s: time %q is not RFC3339Nano in UTC: %v", file, r["time"], err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func (e *env) logFile(ref string) string {
+	id := strings.TrimSpace(e.ok("inspect", "-f", "{{.Id}}", ref))
+	return filepath.Join(e.root, "containers", id, "container.log")
+}
+
+func TestLogsAsDocker(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "s", "--net", "none", "busybox", "sh", "-c",
+		`echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; echo "<b> & \"q\""; sleep 0.2; echo late; printf partial`)
+	e.ok("wait", "s")
+
+	// Each stream to its own: `logs s 2>/dev/null` shows only stdout.
+	r := e.run("logs", "s")
+	if r.code != 0 || r.stdout != "out1\n<b> & \"q\"\nlate\npartial" || r.stderr != "err1\n" {
+		t.Fatalf("logs: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	// On disk: docker's json-file, the partial last line without its newline.
+	recs := e.logRecords(t, e.logFile("s"))
+	want := []string{"stdout out1\n", "stderr err1\n", "stdout <b> & \"q\"\n", "stdout late\n", "stdout partial"}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d: %v", len(recs), len(want), recs)
+	}
+	for i, w := range want {
+		if got := recs[i]["stream"] + " " + recs[i]["log"]; got != w {
+			t.Errorf("record %d: %q, want %q", i, got, w)
+		}
+	}
+	if raw, _ := os.ReadFile(e.logFile("s")); !bytes.Contains(raw, []byte(`{"log":"\u003cb\u003e \u0026 \"q\"\n","stream":"stdout","time":"`)) {
+		t.Errorf("not docker's escaping:\n%s", raw)
+	}
+
+	// -t: docker's fixed-width RFC3339Nano, then a space.
+	stamped := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (out1|<b> & "q"|late|partial)$`)
+	r = e.run("logs", "-t", "s")
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if !stamped.MatchString(line) {
+			t.Errorf("logs -t: line %q", line)
+		}
+	}
+	if !regexp.MustCompile(`^\S+Z err1\n$`).MatchString(r.stderr) {
+		t.Errorf("logs -t: stderr %q", r.stderr)
+	}
+
+	// --since and --until: RFC 3339, Unix timestamps, durations.
+	late, _ := time.Parse(time.RFC3339Nano, recs[3]["time"])
+	for _, tc := range []struct {
+		args        []string
+		out, errOut string
+	}{
+		{[]string{"--since", recs[3]["time"]}, "late\npartial", ""},
+		{[]string{"--since", fmt.Sprintf("%d.%09d", late.Unix(), late.Nanosecond())}, "late\npartial", ""},
+		{[]string{"--until", recs[1]["time"]}, "out1\n", "err1\n"},
+		{[]string{"--since", recs[1]["time"], "--until", recs[2]["time"]}, "<b> & \"q\"\n", "err1\n"},
+		{[]string{"--since", "1h"}, "out1\n<b> & \"q\"\nlate\npartial", "err1\n"},
+		{[]string{"--until", "1h"}, "", ""},
+		{[]string{"--tail", "2"}, "late\npartial", ""},
+		{[]string{"--tail", "4"}, "<b> & \"q\"\nlate\npartial", "err1\n"},
+	} {
+		r := e.run(append(append([]string{"logs"}, tc.args...), "s")...)
+		if r.code != 0 || r.stdout != tc.out || r.stderr != tc.errOut {
+			t.Errorf("logs %v: exit %d, stdout %q, stderr %q; want %q, %q", tc.args, r.code, r.stdout, r.stderr, tc.out, tc.errOut)
+		}
+	}
+	e.fails("invalid --since", "logs", "--since", "yesterday", "s")
+
+	// A log an older mydocker wrote, plain text: its lines are stdout.
+	os.WriteFile(e.logFile("s"), []byte("old one\nold two\n"), 0o640)
+	if r := e.run("logs", "--tail", "1", "s"); r.stdout != "old two\n" || r.stderr != "" {
+		t.Errorf("a plain log: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// logs -f prints what comes, and ends when the container exits.
+func TestLogsFollowEndsAtExit(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "f", "--net", "none", "busybox", "sh", "-c",
+		`echo first; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo second; echo bye >&2; exit 3`)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "logs", "-f", "f")
+	stdout, _ := cmd.StdoutPipe()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(stdout)
+	if line, err := rd.ReadString('\n'); line != "first\n" {
+		t.Fatalf("logs -f: %q, %v", line, err)
+	}
+	e.ok("--log-level", "warn", "exec", "f", "touch", "/tmp/go")
+	rest, _ := io.ReadAll(rd)
+	if err := cmd.Wait(); err != nil || string(rest) != "second\n" || errb.String() != "bye\n" {
+		t.Fatalf("logs -f after exit: %v, stdout %q, stderr %q", err, rest, errb.String())
+	}
+}
+
+// A foreground container is logged too; with -t its terminal is stdout.
+func TestLogsOfForegroundContainer(t *testing.T) {
+	e := newEnv(t)
+	r := e.run("--log-level", "warn", "run", "--name", "fg", "--net", "none", "busybox", "sh", "-c", "echo hello; echo oops >&2")
+	if r.code != 0 || r.stdout != "hello\n" || !strings.Contains(r.stderr, "oops\n") {
+		t.Fatalf("run: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := e.run("logs", "fg"); r.stdout != "hello\n" || r.stderr != "oops\n" {
+		t.Errorf("logs fg: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	out := e.tty(t, "", "", "--log-level", "warn", "run", "-t", "--name", "ft", "--net", "none", "busybox", "sh", "-c", "echo on-tty; echo err-tty >&2")
+	if !strings.Contains(out, "on-tty") {
+		t.Fatalf("run -t: %q", out)
+	}
+	if r := e.run("logs", "ft"); r.stdout != "on-tty\r\nerr-tty\r\n" || r.stderr != "" {
+		t.Errorf("logs of a -t container: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// --log-opt max-size, max-file: rotated as docker's json-file, read in order.
+func TestLogsRotation(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "r", "--net", "none", "--log-opt", "max-size=1k", "--log-opt", "max-file=3",
+		"busybox", "sh", "-c", `i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done`)
+	e.ok("wait", "r")
+	log := e.logFile("r")
+	files, _ := filepath.Glob(log + "*")
+	if len(files) != 3 {
+		t.Fatalf("log files: %v, want container.log, .1, .2", files)
+	}
+	for _, f := range files {
+		fi, _ := os.Stat(f)
+		if fi.Size() > 1000+100 {
+			t.Errorf("%s: %d bytes, over max-size 1k by more than a record", f, fi.Size())
+		}
+		e.logRecords(t, f)
+	}
+	lines := strings.Split(strings.TrimSuffix(e.ok("logs", "r"), "\n"), "\n")
+	first, err := strconv.Atoi(strings.TrimPrefix(lines[0], "line"))
+	if err != nil || first == 0 || len(lines) != 300-first {
+		t.Fatalf("logs after rotation: %d lines from %q", len(lines), lines[0])
+	}
+	for i, l := range lines {
+		if l != fmt.Sprintf("line%d", first+i) {
+			t.Fatalf("logs after rotation: line %d is %q, want line%d", i, l, first+i)
+		}
+	}
+	if out := e.ok("logs", "--tail", "3", "r"); out != "line297\nline298\nline299\n" {
+		t.Errorf("--tail 3: %q", out)
+	}
+	e.fails("max-file needs max-size", "run", "--log-opt", "max-file=2", "busybox", "true")
+	e.fails("unknown log opt 'colour'", "run", "--log-opt", "colour=red", "busybox", "true")
+}
