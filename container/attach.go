@@ -112,7 +112,7 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 		s.theirs, s.in, cmd.Stdin = append(s.theirs, r), w, r
 	}
 	out := func(dst *os.File, stream string) (*os.File, error) {
-		if dst == nil && sio.Log == nil {
+		if dst == nil && sio.Log == nil && sio.Attached == nil {
 			return nil, nil // /dev/null
 		}
 		r, w, err := pipe()
@@ -122,6 +122,8 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 		var to io.Writer
 		if dst != nil {
 			to = dst
+		} else if sio.Attached != nil {
+			to = sio.Attached.stream(map[string]byte{"stdout": attachStdout, "stderr": attachStderr}[stream])
 		}
 		s.theirs, s.outs, s.dsts = append(s.theirs, w), append(s.outs, r), append(s.dsts, tee(sio.Log, stream, to))
 		return w, nil
@@ -133,7 +135,7 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 	if w != nil {
 		cmd.Stdout = w
 	}
-	if sio.Log == nil && sameFile(sio.Out, sio.Err) {
+	if sio.Log == nil && sio.Attached == nil && sameFile(sio.Out, sio.Err) {
 		// Not logged: one pipe, and the order of the two kept.
 		if w != nil {
 			cmd.Stderr = w

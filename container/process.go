@@ -30,6 +30,9 @@ type stdio struct {
 	// Log, if set, keeps what the container prints (see logs.go), each
 	// stream apart; Out and Err, if set, get it too.
 	Log *logfile.File
+	// Attached, if set, are the clients of the shim's attach socket: they
+	// get what the container prints too (see attachserve.go).
+	Attached *attachHub
 }
 
 // initProcess is a started `mydocker init`, blocked before the go signal;

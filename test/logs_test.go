@@ -1,7 +1,9 @@
 package test
 
-// logs as a docker user uses them (issue 14): the json-file log, each
-// stream apart, its times, its size cap; a foreground container's log.
+// logs and attach as a docker user uses them (issue 14): the json-file
+// log, each stream apart, its times, its size cap; a foreground
+// container's log; and attach to a detached container's stdio, through
+// its shim.
 
 import (
 	"bufio"
@@ -18,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // logRecords reads a container's log file (or a rotated one) as docker's
@@ -195,4 +199,70 @@ func TestLogsRotation(t *testing.T) {
 	}
 	e.fails("max-file needs max-size", "run", "--log-opt", "max-file=2", "busybox", "true")
 	e.fails("unknown log opt 'colour'", "run", "--log-opt", "colour=red", "busybox", "true")
+}
+
+// attach: live output, the exit code; stdin with -i.
+func TestAttach(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "a", "--net", "none", "busybox", "sh", "-c",
+		`while [ ! -e /tmp/go ]; do echo tick; sleep 0.1; done; echo bye; echo gone >&2; exit 3`)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "attach", "a")
+	stdout, _ := cmd.StdoutPipe()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(stdout)
+	if line, err := rd.ReadString('\n'); line != "tick\n" {
+		t.Fatalf("attach: %q, %v", line, err)
+	}
+	e.ok("--log-level", "warn", "exec", "a", "touch", "/tmp/go")
+	rest, _ := io.ReadAll(rd)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.HasSuffix(string(rest), "tick\nbye\n") || errb.String() != "gone\n" {
+		t.Fatalf("attach: %v, stdout ends %q, stderr %q; want exit 3, bye, gone", err, rest, errb.String())
+	}
+	e.fails("not running", "attach", "a")
+
+	// -i: attach feeds the container's stdin.
+	e.ok("--log-level", "warn", "run", "-d", "-i", "--name", "i", "--net", "none", "busybox", "sh", "-c", `read line; echo "got $line"; exit 5`)
+	if r := e.runIn([]byte("hello\n"), "attach", "i"); r.code != 5 || r.stdout != "got hello\n" {
+		t.Errorf("echo hello | attach i: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// attach to a -it container on a terminal: typed keys reach its shell,
+// ctrl-p ctrl-q detaches, and the container goes on.
+func TestAttachTerminalDetach(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--log-level", "warn", "run", "-d", "-it", "--name", "sh", "--net", "none", "busybox", "sh")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "attach", "sh")
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out syncBuffer
+	go io.Copy(&out, f)
+	time.Sleep(500 * time.Millisecond) // attached
+	f.Write([]byte("echo $((6*7))\r"))
+	waitFor(t, "the shell's answer", func() bool { return strings.Contains(out.String(), "42") })
+	f.Write([]byte{0x10, 0x11})
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("attach after ctrl-p ctrl-q: %v, want exit 1 (docker's)", err)
+	}
+	waitFor(t, "read escape sequence", func() bool { return strings.Contains(out.String(), "read escape sequence") })
+	if st := strings.TrimSpace(e.ok("inspect", "-f", "{{.State.Status}}", "sh")); st != "running" {
+		t.Fatalf("after detach the container is %s, want running", st)
+	}
+	// What was typed went to its terminal, and its log.
+	if !strings.Contains(e.ok("logs", "sh"), "42") {
+		t.Errorf("logs after attach: %q", e.ok("logs", "sh"))
+	}
 }
