@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,24 +128,43 @@ func TestLogsFollowEndsAtExit(t *testing.T) {
 	e := newEnv(t)
 	e.ok("--log-level", "warn", "run", "-d", "--name", "f", "--net", "none", "busybox", "sh", "-c",
 		`echo first; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo second; echo bye >&2; exit 3`)
+	rest, errOut, err := e.untilGo(t, "f", "first\n", "logs", "-f", "f")
+	if err != nil || rest != "second\n" || errOut != "bye\n" {
+		t.Fatalf("logs -f after exit: %v, stdout %q, stderr %q", err, rest, errOut)
+	}
+}
+
+// untilGo starts mydocker args, reads its stdout until first, lets
+// container ref go on (it waits for /tmp/go), and returns what mydocker
+// printed then, and how it exited.
+func (e *env) untilGo(t *testing.T, ref, first string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	return e.until(t, first, func(*exec.Cmd) { e.ok("--log-level", "warn", "exec", ref, "touch", "/tmp/go") }, args...)
+}
+
+// until starts mydocker args, reads its stdout until first, calls then,
+// and returns what mydocker printed after first, and how it exited.
+func (e *env) until(t *testing.T, first string, then func(*exec.Cmd), args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "logs", "-f", "f")
-	stdout, _ := cmd.StdoutPipe()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"--root", e.root, "--data-root", e.dataRoot}, args...)...)
+	out, _ := cmd.StdoutPipe()
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	rd := bufio.NewReader(stdout)
-	if line, err := rd.ReadString('\n'); line != "first\n" {
-		t.Fatalf("logs -f: %q, %v", line, err)
+	rd := bufio.NewReader(out)
+	if line, err := rd.ReadString('\n'); line != first {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%v: %q, %v; want %q", args, line, err, first)
 	}
-	e.ok("--log-level", "warn", "exec", "f", "touch", "/tmp/go")
+	then(cmd)
 	rest, _ := io.ReadAll(rd)
-	if err := cmd.Wait(); err != nil || string(rest) != "second\n" || errb.String() != "bye\n" {
-		t.Fatalf("logs -f after exit: %v, stdout %q, stderr %q", err, rest, errb.String())
-	}
+	err = cmd.Wait()
+	return string(rest), errb.String(), err
 }
 
 // A foreground container is logged too; with -t its terminal is stdout.
@@ -206,26 +226,19 @@ func TestAttach(t *testing.T) {
 	e := newEnv(t)
 	e.ok("--log-level", "warn", "run", "-d", "--name", "a", "--net", "none", "busybox", "sh", "-c",
 		`while [ ! -e /tmp/go ]; do echo tick; sleep 0.1; done; echo bye; echo gone >&2; exit 3`)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "attach", "a")
-	stdout, _ := cmd.StdoutPipe()
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rd := bufio.NewReader(stdout)
-	if line, err := rd.ReadString('\n'); line != "tick\n" {
-		t.Fatalf("attach: %q, %v", line, err)
-	}
-	e.ok("--log-level", "warn", "exec", "a", "touch", "/tmp/go")
-	rest, _ := io.ReadAll(rd)
-	err := cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.HasSuffix(string(rest), "tick\nbye\n") || errb.String() != "gone\n" {
-		t.Fatalf("attach: %v, stdout ends %q, stderr %q; want exit 3, bye, gone", err, rest, errb.String())
+	rest, errOut, err := e.untilGo(t, "a", "tick\n", "attach", "a")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.HasSuffix("tick\n"+rest, "tick\nbye\n") || errOut != "gone\n" {
+		t.Fatalf("attach: %v, stdout ends %q, stderr %q; want exit 3, bye, gone", err, rest, errOut)
 	}
 	e.fails("not running", "attach", "a")
+
+	// --sig-proxy (the default): a signal to attach goes to the container.
+	e.ok("--log-level", "warn", "run", "-d", "--name", "p", "--net", "none", "busybox", "sh", "-c",
+		`trap "echo caught; exit 9" TERM; while :; do echo tick; sleep 0.1; done`)
+	rest, _, err = e.until(t, "tick\n", func(c *exec.Cmd) { c.Process.Signal(syscall.SIGTERM) }, "--log-level", "warn", "attach", "p")
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 9 || !strings.HasSuffix(rest, "caught\n") {
+		t.Errorf("SIGTERM to attach: %v, stdout ends %q; want the container's trap's exit 9", err, rest)
+	}
 
 	// -i: attach feeds the container's stdin.
 	e.ok("--log-level", "warn", "run", "-d", "-i", "--name", "i", "--net", "none", "busybox", "sh", "-c", `read line; echo "got $line"; exit 5`)
