@@ -51,6 +51,19 @@
 // unless it holds nothing but temporary files: then it is the remains of
 // a Create (which holds the lock from mkdir to the write) or a Delete
 // killed half way, owns nothing, and List removes it.
+//
+// # Output: the log and attach
+//
+// Whoever holds a container's output logs it: the shim of a detached
+// container, or the `run` of a foreground one (which also passes it on to
+// its caller). stdout and stderr are two pipes, so the log (docker's
+// json-file, container.log and its rotations: package logfile) keeps them
+// apart; a terminal (-t) is one stream, stdout. The shim also serves the
+// container's stdio, live, on attach.sock in the state directory, for
+// `attach` (the protocol and its limits: attachserve.go). Neither the log
+// nor the socket is state: a shim killed leaves a socket nobody answers
+// (attach says so; the record is settled as usual), and rm removes both
+// with the state directory.
 package container
 
 import "path/filepath"
