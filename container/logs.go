@@ -20,7 +20,7 @@ import (
 // only one) and its options (max-size, max-file).
 type LogConfig struct {
 	Type   string
-	Config map[string]string `json:",omitempty"`
+	Config map[string]string
 }
 
 // parseLogConfig checks --log-opt; nil when none is given.

@@ -81,7 +81,8 @@ func (p Paths) StateDir(id string) string { return filepath.Join(p.containersDir
 
 func (p Paths) configPath(id string) string { return filepath.Join(p.StateDir(id), "config.json") }
 
-// LogPath is where a detached container's output goes.
+// LogPath is where a container's output is logged (docker's json-file;
+// rotated files beside it: container.log.1, .2).
 func (p Paths) LogPath(id string) string { return filepath.Join(p.StateDir(id), "container.log") }
 
 // ShimLogPath is where a detached container's shim narrates what it does

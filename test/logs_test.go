@@ -50,9 +50,14 @@ func (e *env) logRecords(t *testing.T, file string) []map[string]string {
 	return recs
 }
 
+// logFile is where inspect says ref's log is, checked to be in its state directory.
 func (e *env) logFile(ref string) string {
-	id := strings.TrimSpace(e.ok("inspect", "-f", "{{.Id}}", ref))
-	return filepath.Join(e.root, "containers", id, "container.log")
+	e.t.Helper()
+	f := strings.Fields(e.ok("inspect", "-f", "{{.Id}} {{.LogPath}}", ref))
+	if want := filepath.Join(e.root, "containers", f[0], "container.log"); len(f) != 2 || f[1] != want {
+		e.t.Fatalf("inspect's LogPath: %v, want %s", f, want)
+	}
+	return f[1]
 }
 
 func TestLogsAsDocker(t *testing.T) {
@@ -193,6 +198,9 @@ func TestLogsRotation(t *testing.T) {
 		"busybox", "sh", "-c", `i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done`)
 	e.ok("wait", "r")
 	log := e.logFile("r")
+	if out := e.ok("inspect", "-f", `{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config "max-size"}} {{index .HostConfig.LogConfig.Config "max-file"}}`, "r"); out != "json-file 1k 3\n" {
+		t.Errorf("inspect's HostConfig.LogConfig: %q", out)
+	}
 	files, _ := filepath.Glob(log + "*")
 	if len(files) != 3 {
 		t.Fatalf("log files: %v, want container.log, .1, .2", files)
