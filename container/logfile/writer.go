@@ -17,8 +17,10 @@
 // started; with max-file=1 the file starts again empty. Readers read the
 // rotated files oldest first (see Read).
 //
-// A log of an older mydocker is plain text, stdout and stderr merged: its
-// lines are read as stdout records without a time.
+// A log of an older mydocker is plain text, stdout and stderr merged (as
+// is the log of a --log-format script's stand-in): its lines are read as
+// stdout records without a time, which -t does not stamp and --since and
+// --until, unable to place them, leave out.
 package logfile
 
 import (
