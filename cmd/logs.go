@@ -22,12 +22,13 @@ var Logs = &cli.Command{
 		&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "prefix each line with the time it was written (RFC3339Nano)"},
 		&cli.StringFlag{Name: "since", Usage: "only lines written since a time: RFC3339 (2013-01-02T13:23:37Z), a Unix timestamp, or a duration before now (10m)"},
 		&cli.StringFlag{Name: "until", Usage: "only lines written before a time: as --since"},
+		&cli.BoolFlag{Name: "details", Usage: "prefix each line with its log attributes, as docker's (there are none: a space)"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := exactArgs(c, 1); err != nil {
 			return err
 		}
-		o := container.LogsOptions{Follow: c.Bool("follow"), Tail: -1, Timestamps: c.Bool("timestamps")}
+		o := container.LogsOptions{Follow: c.Bool("follow"), Tail: -1, Timestamps: c.Bool("timestamps"), Details: c.Bool("details")}
 		if t := c.String("tail"); t != "all" {
 			n, err := strconv.Atoi(t)
 			if err != nil || n < 0 {

@@ -83,6 +83,7 @@ type LogsOptions struct {
 	Tail         int // -1: all
 	Since, Until time.Time
 	Timestamps   bool
+	Details      bool
 }
 
 // Logs writes what a container printed, each record to its stream
@@ -93,7 +94,7 @@ func (r *Runtime) Logs(ref string, o LogsOptions, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ro := logfile.ReadOptions{Since: o.Since, Until: o.Until, Tail: o.Tail, Timestamps: o.Timestamps}
+	ro := logfile.ReadOptions{Since: o.Since, Until: o.Until, Tail: o.Tail, Timestamps: o.Timestamps, Details: o.Details}
 	if o.Follow {
 		ro.Follow = func() bool {
 			cur, err := r.store().load(c.ID)

@@ -112,6 +112,7 @@ func TestLogsAsDocker(t *testing.T) {
 		{[]string{"--since", "1h"}, "out1\n<b> & \"q\"\nlate\npartial", "err1\n"},
 		{[]string{"--until", "1h"}, "", ""},
 		{[]string{"--tail", "2"}, "late\npartial", ""},
+		{[]string{"--details", "--tail", "2"}, " late\n partial", ""},
 		{[]string{"--tail", "4"}, "<b> & \"q\"\nlate\npartial", "err1\n"},
 	} {
 		r := e.run(append(append([]string{"logs"}, tc.args...), "s")...)

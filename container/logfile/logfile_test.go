@@ -158,6 +158,9 @@ func TestPlainAndTimes(t *testing.T) {
 	if o, _ := readAll(t, path, ReadOptions{Tail: -1, Timestamps: true}); o != "an older mydocker's line\n2024-01-01T10:00:00.000000000Z at ten\n2024-01-01T12:00:00.000000000Z at noon\n" {
 		t.Errorf("timestamps: %q", o)
 	}
+	if o, _ := readAll(t, path, ReadOptions{Tail: 1, Timestamps: true, Details: true}); o != "2024-01-01T12:00:00.000000000Z  at noon\n" {
+		t.Errorf("timestamps and details: %q", o)
+	}
 }
 
 func TestParseTime(t *testing.T) {

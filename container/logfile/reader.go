@@ -37,6 +37,10 @@ type ReadOptions struct {
 	Since, Until time.Time // zero: no bound; a record without a time is then left out
 	Tail         int       // the last Tail records of the files (before Since and Until); -1: all
 	Timestamps   bool      // prefix each record with its time (RFC3339Nano, fixed width) and a space
+	// Details prefixes each record with its attributes and a space, as
+	// docker's --details: records here have none (no labels, env or tag
+	// log options), so a space.
+	Details bool
 	// Follow, if set, keeps reading what is written after the end, across
 	// rotations, until it returns true (the writer has stopped); then what
 	// is left is read and Read returns.
@@ -157,12 +161,14 @@ func (rd *reader) write(line []byte) error {
 	if r.Stream == "stderr" {
 		w = rd.errOut
 	}
-	var err error
-	if rd.o.Timestamps && !r.Time.IsZero() {
-		_, err = io.WriteString(w, r.Time.UTC().Format(RFC3339NanoFixed)+" "+r.Log)
-	} else {
-		_, err = io.WriteString(w, r.Log)
+	out := r.Log
+	if rd.o.Details {
+		out = " " + out
 	}
+	if rd.o.Timestamps && !r.Time.IsZero() {
+		out = r.Time.UTC().Format(RFC3339NanoFixed) + " " + out
+	}
+	_, err := io.WriteString(w, out)
 	return err
 }
 
