@@ -123,7 +123,7 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 		if dst != nil {
 			to = dst
 		} else if sio.Attached != nil {
-			to = sio.Attached.stream(map[string]byte{"stdout": attachStdout, "stderr": attachStderr}[stream])
+			to = sio.Attached.stream(stream)
 		}
 		s.theirs, s.outs, s.dsts = append(s.theirs, w), append(s.outs, r), append(s.dsts, tee(sio.Log, stream, to))
 		return w, nil

@@ -155,12 +155,16 @@ func (h *attachHub) drop(conn *net.UnixConn) {
 	conn.Close()
 }
 
-// stream is a writer of one of the container's output streams to every
-// attached client; it never fails (a client that cannot take it is
-// dropped). One goroutine writes it.
-func (h *attachHub) stream(kind byte) io.Writer {
+// stream is a writer of one of the container's output streams ("stdout",
+// "stderr") to every attached client; it never fails (a client that
+// cannot take it is dropped). One goroutine writes it.
+func (h *attachHub) stream(name string) io.Writer {
 	if h == nil {
 		return nil
+	}
+	kind := attachStdout
+	if name == "stderr" {
+		kind = attachStderr
 	}
 	return &hubStream{h: h, kind: kind}
 }

@@ -133,7 +133,7 @@ func (r *Runtime) Shim(id string) error {
 	}
 	copied := make(chan struct{})
 	if p.pty != nil {
-		go func() { copyTerminal(tee(sio.Log, "stdout", sio.Attached.stream(attachStdout)), p.pty); close(copied) }()
+		go func() { copyTerminal(tee(sio.Log, "stdout", sio.Attached.stream("stdout")), p.pty); close(copied) }()
 	} else {
 		close(copied)
 	}
