@@ -157,9 +157,9 @@ func deviceMapping(spec string) DeviceMapping {
 }
 
 func hostConfig(c *Config) InspectHostConfig {
-	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}, LogConfig: LogConfig{Type: "json-file", Config: map[string]string{}}}
+	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}, LogConfig: LogConfig{Type: LogDriverJSONFile, Config: map[string]string{}}}
 	if c.LogConfig != nil {
-		h.LogConfig.Config = c.LogConfig.Config
+		h.LogConfig = *c.LogConfig
 	}
 	if s := c.Security; s != nil {
 		h.CapAdd, h.CapDrop, h.Privileged, h.SecurityOpt = s.Flags.CapAdd, s.Flags.CapDrop, s.Privileged, s.Flags.SecurityOpt

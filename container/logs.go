@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -16,26 +17,50 @@ import (
 // package logfile); with a terminal (-t) the terminal's output is one
 // stream, stdout, as docker's.
 
-// LogConfig is docker's HostConfig.LogConfig: the driver (json-file, the
-// only one) and its options (max-size, max-file).
+// LogConfig is docker's HostConfig.LogConfig: the driver (json-file, or
+// none: nothing kept) and its options (max-size, max-file).
 type LogConfig struct {
 	Type   string
 	Config map[string]string
 }
 
-// parseLogConfig checks --log-opt; nil when none is given.
-func parseLogConfig(opts []string) (*LogConfig, error) {
+// Log drivers: docker's default, and none.
+const (
+	LogDriverJSONFile = "json-file"
+	LogDriverNone     = "none"
+)
+
+// ErrNoLog is `logs` of a container run with --log-driver none.
+var ErrNoLog = errors.New("configured logging driver does not support reading")
+
+// parseLogConfig checks --log-driver and --log-opt; nil for docker's
+// default (json-file, no options). The none driver takes no options, as
+// docker's ignores them.
+func parseLogConfig(driver string, opts []string) (*LogConfig, error) {
+	switch driver {
+	case "", LogDriverJSONFile:
+	case LogDriverNone:
+		return &LogConfig{Type: LogDriverNone, Config: map[string]string{}}, nil
+	default:
+		return nil, fmt.Errorf("invalid --log-driver %q: json-file or none", driver)
+	}
 	kv, _, err := logfile.ParseOptions(opts)
-	if err != nil || kv == nil {
+	if err != nil || (kv == nil && driver == "") {
 		return nil, err
 	}
-	return &LogConfig{Type: "json-file", Config: kv}, nil
+	if kv == nil {
+		kv = map[string]string{}
+	}
+	return &LogConfig{Type: LogDriverJSONFile, Config: kv}, nil
 }
 
+// logged says whether container c's output is kept.
+func logged(c *Config) bool { return c.LogConfig == nil || c.LogConfig.Type != LogDriverNone }
+
 // openLog opens container c's log for its output; nil in a plan, where
-// nothing runs.
+// nothing runs, and with --log-driver none.
 func (r *Runtime) openLog(c *Config) (*logfile.File, error) {
-	if _, plan := r.K.(*kernel.Plan); plan {
+	if _, plan := r.K.(*kernel.Plan); plan || !logged(c) {
 		return nil, nil
 	}
 	var o logfile.Options
@@ -93,6 +118,9 @@ func (r *Runtime) Logs(ref string, o LogsOptions, out, errOut io.Writer) error {
 	c, err := r.store().Get(ref)
 	if err != nil {
 		return err
+	}
+	if !logged(c) {
+		return fmt.Errorf("container %s was run with --log-driver none: %w", c.Name, ErrNoLog)
 	}
 	ro := logfile.ReadOptions{Since: o.Since, Until: o.Until, Tail: o.Tail, Timestamps: o.Timestamps, Details: o.Details}
 	if o.Follow {

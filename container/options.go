@@ -56,7 +56,8 @@ type RunOptions struct {
 	Entrypoint    string
 	EntrypointSet bool
 
-	LogOpts []string // --log-opt max-size=10m, max-file=3 (json-file's)
+	LogDriver string   // --log-driver: json-file (the default) or none
+	LogOpts   []string // --log-opt max-size=10m, max-file=3 (json-file's)
 }
 
 // ParseVolume reads HOST:CONTAINER[:ro|rw]; both paths must be absolute.

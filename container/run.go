@@ -186,7 +186,7 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*runImage, error
 	if c.Labels, err = ParseLabels(imageLabels, o.Labels); err != nil {
 		return nil, err
 	}
-	if c.LogConfig, err = parseLogConfig(o.LogOpts); err != nil {
+	if c.LogConfig, err = parseLogConfig(o.LogDriver, o.LogOpts); err != nil {
 		return nil, err
 	}
 	// The device allowlist is the cgroup's to enforce.

@@ -228,6 +228,17 @@ func TestLogsRotation(t *testing.T) {
 	}
 	e.fails("max-file needs max-size", "run", "--log-opt", "max-file=2", "busybox", "true")
 	e.fails("unknown log opt 'colour'", "run", "--log-opt", "colour=red", "busybox", "true")
+
+	// --log-driver none: nothing kept, and logs says so.
+	e.ok("--log-level", "warn", "run", "--name", "quiet", "--net", "none", "--log-driver", "none", "busybox", "echo", "hi")
+	e.fails("does not support reading", "logs", "quiet")
+	if out := e.ok("inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "quiet"); out != "none\n" {
+		t.Errorf("inspect of --log-driver none: %q", out)
+	}
+	if _, err := os.Stat(e.logFile("quiet")); !os.IsNotExist(err) {
+		t.Errorf("--log-driver none kept a log: %v", err)
+	}
+	e.fails(`invalid --log-driver "syslog"`, "run", "--log-driver", "syslog", "busybox", "true")
 }
 
 // attach: live output, the exit code; stdin with -i.
