@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -18,22 +19,89 @@ import (
 
 // AttachOptions are `attach`'s flags.
 type AttachOptions struct {
-	NoStdin  bool // do not send our stdin, even to a container run with -i
-	SigProxy bool // pass the signals we get on to the container (not with a terminal, as docker's)
+	NoStdin    bool   // do not send our stdin, even to a container run with -i
+	SigProxy   bool   // pass the signals we get on to the container (not with a terminal, as docker's)
+	DetachKeys string // the keys that detach (with a terminal), as docker writes them; "": ctrl-p,ctrl-q
 }
 
-// Detach keys, as docker's default: ctrl-p ctrl-q (with a terminal).
-const (
-	detachKey1 = 0x10
-	detachKey2 = 0x11
-)
+// DefaultDetachKeys are docker's.
+const DefaultDetachKeys = "ctrl-p,ctrl-q"
+
+// ParseDetachKeys reads a key sequence as docker's --detach-keys: keys
+// separated by commas, each a single character or ctrl-X (X one of a-z,
+// @, [, \, ], ^, _).
+func ParseDetachKeys(s string) ([]byte, error) {
+	var keys []byte
+	for _, k := range strings.Split(s, ",") {
+		switch {
+		case len(k) == 1:
+			keys = append(keys, k[0])
+		case len(k) == 6 && strings.HasPrefix(strings.ToLower(k), "ctrl-"):
+			c := strings.ToLower(k)[5]
+			switch {
+			case c >= 'a' && c <= 'z':
+				keys = append(keys, c-'a'+1)
+			case c == '@':
+				keys = append(keys, 0)
+			case c >= '[' && c <= '_': // [ \ ] ^ _
+				keys = append(keys, c-'['+27)
+			default:
+				return nil, fmt.Errorf("invalid detach keys %q: unknown character %q", s, k)
+			}
+		default:
+			return nil, fmt.Errorf("invalid detach keys %q: unknown character %q", s, k)
+		}
+	}
+	return keys, nil
+}
+
+// escaper watches typed input for the detach keys: what it passes on is
+// the input without them (keys that begin the sequence are held until
+// it is known whether the rest follows).
+type escaper struct {
+	keys    []byte
+	matched int
+}
+
+// feed returns what of in is the container's, and whether the detach
+// keys were typed (what followed them is dropped).
+func (e *escaper) feed(in []byte, out []byte) ([]byte, bool) {
+	for _, b := range in {
+		if b == e.keys[e.matched] {
+			if e.matched++; e.matched == len(e.keys) {
+				return out, true
+			}
+			continue
+		}
+		// Not the sequence: the keys held were typed, and b may start it anew.
+		out = append(out, e.keys[:e.matched]...)
+		e.matched = 0
+		if b == e.keys[0] {
+			e.matched = 1
+			if len(e.keys) == 1 {
+				return out, true
+			}
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, false
+}
 
 // Attach connects to a running detached container's stdio, through its
 // shim's attach socket (see attachserve.go): what it prints from now on
 // goes to out and errOut, and, if it was run with -i, our input to it.
 // It returns the container's exit code once it exits; a user who types
-// ctrl-p ctrl-q (with -t) detaches, and the container goes on.
+// the detach keys (ctrl-p ctrl-q, with -t) detaches, and the container
+// goes on.
 func (r *Runtime) Attach(ref string, o AttachOptions, in, out, errOut *os.File) (int, error) {
+	if o.DetachKeys == "" {
+		o.DetachKeys = DefaultDetachKeys
+	}
+	keys, err := ParseDetachKeys(o.DetachKeys)
+	if err != nil {
+		return 0, err
+	}
 	c, err := r.store().Get(ref)
 	if err != nil {
 		return 0, err
@@ -80,7 +148,11 @@ func (r *Runtime) Attach(ref string, o AttachOptions, in, out, errOut *os.File) 
 	}
 	var detached atomic.Bool
 	if withStdin {
-		go sendInput(conn, in, c.Tty, &detached)
+		var esc *escaper
+		if c.Tty {
+			esc = &escaper{keys: keys}
+		}
+		go sendInput(conn, in, esc, &detached)
 	}
 	code, exited := receiveOutput(conn, out, errOut)
 	if detached.Load() {
@@ -122,35 +194,30 @@ func sendSize(conn *net.UnixConn, tty *os.File) {
 
 // sendInput sends what we read from in as the container's input, until
 // EOF (the container's stdin stays open, as docker's) or, with a
-// terminal, the detach keys: then it marks detached and closes conn.
-func sendInput(conn *net.UnixConn, in io.Reader, tty bool, detached *atomic.Bool) {
+// terminal, the detach keys (esc; nil without a terminal): then it marks
+// detached and closes conn.
+func sendInput(conn *net.UnixConn, in io.Reader, esc *escaper, detached *atomic.Bool) {
 	buf := make([]byte, attachChunk)
-	msg := make([]byte, 0, attachChunk+2)
-	held := false // a ctrl-p read, waiting to see whether ctrl-q follows
+	msg := make([]byte, 0, attachChunk+16)
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
 			msg = append(msg[:0], attachStdin)
-			for _, b := range buf[:n] {
-				if held {
-					held = false
-					if b == detachKey2 {
-						detached.Store(true)
-						conn.Close()
-						return
-					}
-					msg = append(msg, detachKey1) // not the detach keys: it was typed
-				}
-				if tty && b == detachKey1 {
-					held = true
-					continue
-				}
-				msg = append(msg, b)
+			detach := false
+			if esc != nil {
+				msg, detach = esc.feed(buf[:n], msg)
+			} else {
+				msg = append(msg, buf[:n]...)
 			}
 			if len(msg) > 1 {
 				if _, err := conn.Write(msg); err != nil {
 					return
 				}
+			}
+			if detach {
+				detached.Store(true)
+				conn.Close()
+				return
 			}
 		}
 		if err != nil {

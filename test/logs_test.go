@@ -298,4 +298,22 @@ func TestAttachTerminalDetach(t *testing.T) {
 	if !strings.Contains(e.ok("logs", "sh"), "42") {
 		t.Errorf("logs after attach: %q", e.ok("logs", "sh"))
 	}
+
+	// --detach-keys, as docker writes them; a key that only begins them is typed.
+	cmd = exec.CommandContext(ctx, binary, "--root", e.root, "--data-root", e.dataRoot, "attach", "--detach-keys", "q,q", "sh")
+	f2, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	var out2 syncBuffer
+	go io.Copy(&out2, f2)
+	time.Sleep(500 * time.Millisecond)
+	f2.Write([]byte("echo q$((2*3))\r"))
+	waitFor(t, "the shell's answer", func() bool { return strings.Contains(out2.String(), "q6") })
+	f2.Write([]byte("qq"))
+	if err := cmd.Wait(); err == nil || !strings.Contains(out2.String(), "read escape sequence") {
+		t.Fatalf("attach --detach-keys q,q: %v\n%q", err, out2.String())
+	}
+	e.fails("invalid detach keys", "attach", "--detach-keys", "ctrl-1", "sh")
 }
