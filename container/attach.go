@@ -89,12 +89,13 @@ type streams struct {
 }
 
 // pipeStdio makes the pipes of a child started without a terminal and sets
-// them as cmd's stdio: stdin only if sio.In is set; a pipe for each of
-// stdout and stderr when the container is logged (its log keeps them
-// apart, as docker's: a caller whose two are one terminal sees them in
-// the order they are read, each stream's own order kept), else one pipe
-// for both when they go to the same file (an exec's caller's terminal, a
-// `>log 2>&1`), so that their order there stays as written.
+// them as cmd's stdio: stdin only if sio.In is set, a pipe for each of
+// stdout and stderr (the log keeps them apart, as docker's), but one pipe
+// for both when the caller's two are one file (its terminal, a `>out
+// 2>&1`), so that their order there stays as written: two pipes read by
+// two goroutines would mix them up under load (docker's and podman's
+// streams do). The log then has that one stream, as stdout, as it has a
+// terminal's (-t).
 func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 	s := &streams{}
 	pipe := func() (r, w *os.File, err error) {
@@ -135,8 +136,7 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 	if w != nil {
 		cmd.Stdout = w
 	}
-	if sio.Log == nil && sio.Attached == nil && sameFile(sio.Out, sio.Err) {
-		// Not logged: one pipe, and the order of the two kept.
+	if sio.Out != nil && sameFile(sio.Out, sio.Err) {
 		if w != nil {
 			cmd.Stderr = w
 		}

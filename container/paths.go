@@ -58,7 +58,9 @@
 // container, or the `run` of a foreground one (which also passes it on to
 // its caller). stdout and stderr are two pipes, so the log (docker's
 // json-file, container.log and its rotations: package logfile) keeps them
-// apart; a terminal (-t) is one stream, stdout. The shim also serves the
+// apart; a terminal (-t) is one stream, stdout, and so is the one pipe of
+// a foreground run whose caller's stdout and stderr are one file (its
+// terminal), which keeps their order there. The shim also serves the
 // container's stdio, live, on attach.sock in the state directory, for
 // `attach` (the protocol and its limits: attachserve.go). Neither the log
 // nor the socket is state: a shim killed leaves a socket nobody answers

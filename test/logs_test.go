@@ -173,7 +173,8 @@ func (e *env) until(t *testing.T, first string, then func(*exec.Cmd), args ...st
 	return string(rest), errb.String(), err
 }
 
-// A foreground container is logged too; with -t its terminal is stdout.
+// A foreground container is logged too; with -t its terminal is stdout,
+// and so is the one pipe of a caller whose stdout and stderr are one file.
 func TestLogsOfForegroundContainer(t *testing.T) {
 	e := newEnv(t)
 	r := e.run("--log-level", "warn", "run", "--name", "fg", "--net", "none", "busybox", "sh", "-c", "echo hello; echo oops >&2")
@@ -182,6 +183,20 @@ func TestLogsOfForegroundContainer(t *testing.T) {
 	}
 	if r := e.run("logs", "fg"); r.stdout != "hello\n" || r.stderr != "oops\n" {
 		t.Errorf("logs fg: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	// A caller whose stdout and stderr are one file gets them in the order
+	// written: one pipe, whose stream the log keeps as stdout.
+	both := filepath.Join(t.TempDir(), "both")
+	sh := fmt.Sprintf("%s --root %s --data-root %s --log-level warn run --name fm --net none busybox sh -c 'echo a; echo b >&2; echo c' >%s 2>&1",
+		binary, e.root, e.dataRoot, both)
+	if r := runCmd(t, nil, nil, "sh", "-c", sh); r.code != 0 {
+		t.Fatalf("run >both 2>&1: exit %d, %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(both); string(b) != "a\nb\nc\n" {
+		t.Errorf("run >both 2>&1: %q, want a, b, c in order", b)
+	}
+	if r := e.run("logs", "fm"); r.stdout != "a\nb\nc\n" || r.stderr != "" {
+		t.Errorf("logs fm: stdout %q, stderr %q", r.stdout, r.stderr)
 	}
 	out := e.tty(t, "", "", "--log-level", "warn", "run", "-t", "--name", "ft", "--net", "none", "busybox", "sh", "-c", "echo on-tty; echo err-tty >&2")
 	if !strings.Contains(out, "on-tty") {
