@@ -3,9 +3,12 @@ package logfile
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -221,5 +224,38 @@ func TestTailPlain(t *testing.T) {
 		if got, _ := readAll(t, path, ReadOptions{Tail: tc.n}); got != tc.want {
 			t.Errorf("tail %d of %.20q = %.20q, want %.20q", tc.n, tc.content, got, tc.want)
 		}
+	}
+}
+
+// Follow reads what is written meanwhile, across rotations, and ends once
+// the writer has stopped, with everything the writer wrote (a file of 600
+// bytes takes the writer about 600 ms, six of Follow's polls).
+func TestFollowAcrossRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "container.log")
+	l, _ := Open(path, Options{MaxSize: 600, MaxFiles: 3})
+	s := l.Stream("stdout")
+	s.Write([]byte("before\n"))
+	var stopped atomic.Bool
+	var want strings.Builder
+	want.WriteString("before\n")
+	go func() {
+		for i := 0; i < 40; i++ {
+			line := fmt.Sprintf("line %02d\n", i)
+			s.Write([]byte(line))
+			want.WriteString(line)
+			time.Sleep(30 * time.Millisecond)
+		}
+		s.Write([]byte("last"))
+		s.Flush()
+		want.WriteString("last")
+		l.Close()
+		stopped.Store(true)
+	}()
+	var out bytes.Buffer
+	if err := Read(path, ReadOptions{Tail: -1, Follow: stopped.Load}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != want.String() {
+		t.Errorf("followed %.60q..., want %.60q...", out.String(), want.String())
 	}
 }
