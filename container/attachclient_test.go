@@ -1,6 +1,14 @@
 package container
 
-import "testing"
+import (
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestParseDetachKeys(t *testing.T) {
 	for in, want := range map[string]string{
@@ -48,6 +56,66 @@ func TestEscaper(t *testing.T) {
 		}
 		if string(out) != tc.out || detach != tc.detach {
 			t.Errorf("%q: %q, %v; want %q, %v", tc.reads, out, detach, tc.out, tc.detach)
+		}
+	}
+}
+
+// The shim's side and attach's side of the attach socket, in one process:
+// output to every client, in order and by stream, a client's input to the
+// container's stdin, the exit code; a state directory too long for a
+// socket's address is reached through a descriptor.
+func TestAttachSocket(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 60))
+	r := &Runtime{Paths: Paths{Root: long}}
+	c := &Config{ID: strings.Repeat("a", 64), Name: "x"}
+	if err := os.MkdirAll(r.Paths.StateDir(c.ID), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Paths.attachSocket(c.ID)) < 108 {
+		t.Fatalf("the socket's path is short enough for sockaddr_un: the test proves nothing")
+	}
+	h, err := r.listenAttach(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdinR, stdinW, _ := os.Pipe()
+	defer stdinR.Close()
+	h.serve(stdinW, nil)
+	conns := make([]*net.UnixConn, 2)
+	for i := range conns {
+		if conns[i], err = dialAttach(r.Paths.attachSocket(c.ID)); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+	}
+	// Accepted (serve's goroutine) before the output starts.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		h.mu.Lock()
+		n := len(h.conns)
+		h.mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	big := strings.Repeat("x", 3*attachChunk+5) + "\n"
+	out, errOut := h.stream("stdout"), h.stream("stderr")
+	out.Write([]byte("one\n"))
+	errOut.Write([]byte("oops\n"))
+	out.Write([]byte(big))
+	conns[0].Write(append([]byte{attachStdin}, "typed\n"...))
+	got := make([]byte, 6)
+	if _, err := io.ReadFull(stdinR, got); err != nil || string(got) != "typed\n" {
+		t.Errorf("stdin: %q, %v", got, err)
+	}
+	h.exit(7)
+	if _, err := os.Stat(r.Paths.attachSocket(c.ID)); !os.IsNotExist(err) {
+		t.Errorf("the socket is left after exit: %v", err)
+	}
+	for i, conn := range conns {
+		var o, e strings.Builder
+		code, exited := receiveOutput(conn, &o, &e)
+		if !exited || code != 7 || o.String() != "one\n"+big || e.String() != "oops\n" {
+			t.Errorf("client %d: exit %d (%v), stdout of %d bytes, stderr %q", i, code, exited, o.Len(), e.String())
 		}
 	}
 }
