@@ -40,7 +40,9 @@ var Inspect = &cli.Command{
 			if err != nil {
 				return err
 			}
-			out = append(out, ct.Inspect())
+			insp := ct.Inspect()
+			insp.LogPath = rt.Paths.LogPath(ct.ID)
+			out = append(out, insp)
 		}
 		if tmpl == nil {
 			return printJSON(out)

@@ -91,35 +91,6 @@ func forEach(c *cli.Context, fn func(ref string) error) error {
 	return errors.Join(errs...)
 }
 
-// Logs is `mydocker logs`.
-var Logs = &cli.Command{
-	Name:      "logs",
-	Usage:     "print what a detached container wrote",
-	ArgsUsage: "CONTAINER",
-	Flags: []cli.Flag{
-		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing until the container exits"},
-		&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "only the last N lines (all: everything)"},
-	},
-	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
-		if err != nil {
-			return err
-		}
-		tail := -1
-		if t := c.String("tail"); t != "all" {
-			n, err := strconv.Atoi(t)
-			if err != nil || n < 0 {
-				return Usagef("invalid --tail %q: a number of lines, or all", t)
-			}
-			tail = n
-		}
-		return rt.Logs(c.Args().First(), c.Bool("follow"), tail, os.Stdout)
-	},
-}
-
 // Kill is `mydocker kill`.
 var Kill = &cli.Command{
 	Name:      "kill",

@@ -20,8 +20,7 @@ var Run = &cli.Command{
 	HideHelp: true,
 	Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "help", Usage: "show help"},
-		// With -d, -i is accepted (docker users type -dit) but there is no
-		// attach verb: a detached container's stdin is /dev/null.
+		// With -d, -i keeps the container's stdin open for attach.
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container id"},
@@ -42,6 +41,8 @@ var Run = &cli.Command{
 		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [[hostIP:][hostPort]:]containerPort[/tcp|udp] (no host port: a free one)"},
 		&cli.BoolFlag{Name: "publish-all", Aliases: []string{"P"}, Usage: "publish every port the image exposes, each on a free host port"},
 		&cli.StringSliceFlag{Name: "dns", Usage: "a nameserver for the container's resolv.conf"},
+		&cli.StringFlag{Name: "log-driver", Usage: "json-file (the default, which logs reads) or none (nothing kept)"},
+		&cli.StringSliceFlag{Name: "log-opt", Usage: "cap the container's log, as docker's json-file: max-size=10m, max-file=3"},
 		dryRunFlag(),
 	}, append(securityFlags, resourceFlags...)...),
 	Action: func(c *cli.Context) error {
@@ -72,6 +73,7 @@ var Run = &cli.Command{
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
 			SecurityOpt: c.StringSlice("security-opt"), User: c.String("user"), Devices: c.StringSlice("device"),
 			ReadOnly: c.Bool("read-only"), Tmpfs: c.StringSlice("tmpfs"),
+			LogDriver: c.String("log-driver"), LogOpts: c.StringSlice("log-opt"),
 		}
 		if c.IsSet("stop-timeout") {
 			t := c.Int("stop-timeout")

@@ -55,13 +55,23 @@ func (r *Runtime) attach(p *initProcess, sio stdio) int {
 	}
 	copied := make(chan struct{})
 	go func() {
-		io.Copy(sio.Out, p.pty) // ends with EIO once the last holder of the pty exits
+		copyTerminal(tee(sio.Log, "stdout", sio.Out), p.pty)
 		close(copied)
 	}()
 	code := p.wait()
 	<-copied
 	p.pty.Close()
 	return code
+}
+
+// copyTerminal copies what the container's terminal prints to dst until
+// the last holder of the pty exits (EIO), then logs a last line left
+// without a newline.
+func copyTerminal(dst io.Writer, pty *os.File) {
+	io.Copy(dst, pty)
+	if f, ok := dst.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 }
 
 // streams are a container's stdio without a terminal: pipes whose far ends
@@ -79,10 +89,13 @@ type streams struct {
 }
 
 // pipeStdio makes the pipes of a child started without a terminal and sets
-// them as cmd's stdio: stdin only if sio.In is set, and one pipe for stdout
-// and stderr when they go to the same file (the caller's terminal, a
-// `>log 2>&1`, the shim's container.log), so that their order there stays
-// as written.
+// them as cmd's stdio: stdin only if sio.In is set, a pipe for each of
+// stdout and stderr (the log keeps them apart, as docker's), but one pipe
+// for both when the caller's two are one file (its terminal, a `>out
+// 2>&1`), so that their order there stays as written: two pipes read by
+// two goroutines would mix them up under load (docker's and podman's
+// streams do). The log then has that one stream, as stdout, as it has a
+// terminal's (-t).
 func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 	s := &streams{}
 	pipe := func() (r, w *os.File, err error) {
@@ -99,31 +112,37 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 		}
 		s.theirs, s.in, cmd.Stdin = append(s.theirs, r), w, r
 	}
-	out := func(dst *os.File) (*os.File, error) {
-		if dst == nil {
+	out := func(dst *os.File, stream string) (*os.File, error) {
+		if dst == nil && sio.Log == nil && sio.Attached == nil {
 			return nil, nil // /dev/null
 		}
 		r, w, err := pipe()
 		if err != nil {
 			return nil, err
 		}
-		s.theirs, s.outs, s.dsts = append(s.theirs, w), append(s.outs, r), append(s.dsts, dst)
+		var to io.Writer
+		if dst != nil {
+			to = dst
+		} else if sio.Attached != nil {
+			to = sio.Attached.stream(stream)
+		}
+		s.theirs, s.outs, s.dsts = append(s.theirs, w), append(s.outs, r), append(s.dsts, tee(sio.Log, stream, to))
 		return w, nil
 	}
-	w, err := out(sio.Out)
+	w, err := out(sio.Out, "stdout")
 	if err != nil {
 		return nil, err
 	}
 	if w != nil {
 		cmd.Stdout = w
 	}
-	if sameFile(sio.Out, sio.Err) {
+	if sio.Out != nil && sameFile(sio.Out, sio.Err) {
 		if w != nil {
 			cmd.Stderr = w
 		}
 		return s, nil
 	}
-	if w, err = out(sio.Err); err != nil {
+	if w, err = out(sio.Err, "stderr"); err != nil {
 		return nil, err
 	}
 	if w != nil {
@@ -183,6 +202,9 @@ func (s *streams) start(sio stdio) {
 		go func(dst io.Writer, src *os.File) {
 			defer s.wg.Done()
 			copyOut(dst, src)
+			if f, ok := dst.(interface{ Flush() }); ok {
+				f.Flush() // a last line without a newline
+			}
 		}(s.dsts[i], src)
 	}
 }

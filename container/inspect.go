@@ -131,6 +131,7 @@ type InspectHostConfig struct {
 	ReadonlyRootfs bool
 	Devices        []DeviceMapping
 	Tmpfs          map[string]string `json:",omitempty"`
+	LogConfig      LogConfig         // json-file, with --log-opt's options
 }
 
 // DeviceMapping is one --device, as docker's inspect shows it.
@@ -156,7 +157,10 @@ func deviceMapping(spec string) DeviceMapping {
 }
 
 func hostConfig(c *Config) InspectHostConfig {
-	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}}
+	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}, LogConfig: LogConfig{Type: LogDriverJSONFile, Config: map[string]string{}}}
+	if c.LogConfig != nil {
+		h.LogConfig = *c.LogConfig
+	}
 	if s := c.Security; s != nil {
 		h.CapAdd, h.CapDrop, h.Privileged, h.SecurityOpt = s.Flags.CapAdd, s.Flags.CapDrop, s.Privileged, s.Flags.SecurityOpt
 		for _, d := range s.Flags.Devices {

@@ -55,6 +55,9 @@ type RunOptions struct {
 	// to clear the image's, as docker's).
 	Entrypoint    string
 	EntrypointSet bool
+
+	LogDriver string   // --log-driver: json-file (the default) or none
+	LogOpts   []string // --log-opt max-size=10m, max-file=3 (json-file's)
 }
 
 // ParseEnv turns -e values into KEY=VAL; a bare KEY takes the caller's

@@ -52,6 +52,21 @@
 // unless it holds nothing but temporary files: then it is the remains of
 // a Create (which holds the lock from mkdir to the write) or a Delete
 // killed half way, owns nothing, and List removes it.
+//
+// # Output: the log and attach
+//
+// Whoever holds a container's output logs it: the shim of a detached
+// container, or the `run` of a foreground one (which also passes it on to
+// its caller). stdout and stderr are two pipes, so the log (docker's
+// json-file, container.log and its rotations: package logfile) keeps them
+// apart; a terminal (-t) is one stream, stdout, and so is the one pipe of
+// a foreground run whose caller's stdout and stderr are one file (its
+// terminal), which keeps their order there. The shim also serves the
+// container's stdio, live, on attach.sock in the state directory, for
+// `attach` (the protocol and its limits: attachserve.go). Neither the log
+// nor the socket is state: a shim killed leaves a socket nobody answers
+// (attach says so; the record is settled as usual), and rm removes both
+// with the state directory.
 package container
 
 import "path/filepath"
@@ -69,7 +84,8 @@ func (p Paths) StateDir(id string) string { return filepath.Join(p.containersDir
 
 func (p Paths) configPath(id string) string { return filepath.Join(p.StateDir(id), "config.json") }
 
-// LogPath is where a detached container's output goes.
+// LogPath is where a container's output is logged (docker's json-file;
+// rotated files beside it: container.log.1, .2).
 func (p Paths) LogPath(id string) string { return filepath.Join(p.StateDir(id), "container.log") }
 
 // ShimLogPath is where a detached container's shim narrates what it does

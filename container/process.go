@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/container/logfile"
 	"github.com/mydocker/mydocker/internal/exeseal"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
@@ -26,6 +27,12 @@ type stdio struct {
 	In       *os.File // nil: /dev/null
 	Out, Err *os.File
 	Tty      bool // give the container a terminal; Out gets what it prints, In (if any) is typed into it
+	// Log, if set, keeps what the container prints (see logs.go), each
+	// stream apart; Out and Err, if set, get it too.
+	Log *logfile.File
+	// Attached, if set, are the clients of the shim's attach socket: they
+	// get what the container prints too (see attachserve.go).
+	Attached *attachHub
 }
 
 // initProcess is a started `mydocker init`, blocked before the go signal;

@@ -42,6 +42,11 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 	if o.Interactive {
 		sio.In = in
 	}
+	// A foreground container is logged too, as docker's.
+	if sio.Log, err = r.openLog(c); err != nil {
+		return c.ID, 0, r.failed(c, err)
+	}
+	defer sio.Log.Close()
 	p, err := r.start(c, sio, os.Getpid())
 	if err != nil {
 		return c.ID, 0, r.failed(c, err)
@@ -176,6 +181,9 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 	}
 	c.StopTimeout = o.StopTimeout
 	if c.Labels, err = ParseLabels(imageLabels, o.Labels); err != nil {
+		return nil, err
+	}
+	if c.LogConfig, err = parseLogConfig(o.LogDriver, o.LogOpts); err != nil {
 		return nil, err
 	}
 	// The device allowlist is the cgroup's to enforce.

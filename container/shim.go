@@ -87,7 +87,8 @@ func (r *Runtime) spawnShim(c *Config) error {
 }
 
 // Shim runs a detached container: it starts it with its output going to
-// container.log, reports to `run -d`, then waits for it and cleans up.
+// container.log and to the clients of its attach socket (see
+// attachserve.go), reports to `run -d`, then waits for it and cleans up.
 func (r *Runtime) Shim(id string) error {
 	ready := os.NewFile(fdReady, "ready")
 	unix.CloseOnExec(fdReady)
@@ -111,17 +112,18 @@ func (r *Runtime) Shim(id string) error {
 		report(shimReport{Msg: err.Error(), Code: 125})
 		return reported(err)
 	}
-	logf, err := os.OpenFile(r.Paths.LogPath(c.ID), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	sio, err := r.shimStdio(c)
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: 125})
 		return reported(err)
 	}
-	defer logf.Close()
-	p, err := r.start(c, stdio{Out: logf, Err: logf, Tty: c.Tty}, os.Getpid())
+	defer sio.close()
+	p, err := r.start(c, sio.stdio, os.Getpid())
 	if err != nil {
 		report(shimReport{Msg: err.Error(), Code: ExitCodeOf(err)})
 		return reported(err)
 	}
+	sio.serve(p)
 	report(shimReport{OK: true})
 	// From here on nobody reads our stderr: keep what we log (the
 	// teardown's narration) beside the container's state.
@@ -131,12 +133,13 @@ func (r *Runtime) Shim(id string) error {
 	}
 	copied := make(chan struct{})
 	if p.pty != nil {
-		go func() { io.Copy(logf, p.pty); close(copied) }()
+		go func() { copyTerminal(tee(sio.Log, "stdout", sio.Attached.stream("stdout")), p.pty); close(copied) }()
 	} else {
 		close(copied)
 	}
 	code := p.wait()
 	<-copied
+	sio.Attached.exit(code)
 	if err := r.finish(c.ID, code); err != nil && !errors.Is(err, ErrNotExist) {
 		return err
 	}

@@ -111,6 +111,9 @@ type Config struct {
 	// ReadonlyRootfs and Tmpfs are --read-only and --tmpfs (path: options).
 	ReadonlyRootfs bool              `json:",omitempty"`
 	Tmpfs          map[string]string `json:",omitempty"`
+	// LogConfig is --log-opt's (docker's HostConfig.LogConfig): the
+	// json-file log's size cap. Nil: no cap.
+	LogConfig *LogConfig `json:",omitempty"`
 
 	Status     string
 	Pid        int    `json:",omitempty"`

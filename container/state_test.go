@@ -3,7 +3,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,37 +214,5 @@ func TestOneLineErrors(t *testing.T) {
 	}
 	if !errors.Is(&BrokenError{ID: "x", Path: "p", Reason: "r"}, statefile.ErrCorrupt) {
 		t.Errorf("a broken record is not a corrupt state file")
-	}
-}
-
-// logs --tail N starts at the last N lines, whether or not the last one
-// has its newline.
-func TestSeekTail(t *testing.T) {
-	for _, tc := range []struct {
-		content string
-		n       int
-		want    string
-	}{
-		{"a\nb\nc\n", 2, "b\nc\n"},
-		{"a\nb\nc", 2, "b\nc"},
-		{"a\nb\nc\n", 0, ""},
-		{"a\nb\nc\n", 10, "a\nb\nc\n"},
-		{"", 3, ""},
-		{strings.Repeat("x\n", 100000) + "last\n", 1, "last\n"},
-		{"\n\n", 1, "\n"},
-	} {
-		f, err := os.CreateTemp(t.TempDir(), "log")
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteString(tc.content)
-		if err := seekTail(f, tc.n); err != nil {
-			t.Fatal(err)
-		}
-		rest, _ := io.ReadAll(f)
-		f.Close()
-		if string(rest) != tc.want {
-			t.Errorf("tail %d of %.20q = %.20q, want %.20q", tc.n, tc.content, rest, tc.want)
-		}
 	}
 }

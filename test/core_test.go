@@ -101,7 +101,7 @@ func TestDetachedLifecycle(t *testing.T) {
 	if q := strings.TrimSpace(e.ok("ps", "-q")); q != id[:12] {
 		t.Fatalf("ps -q = %q", q)
 	}
-	waitFor(t, "logs", func() bool { return strings.Contains(e.ok("logs", "web"), "out yes a,b\nerr\n") })
+	waitFor(t, "logs", func() bool { r := e.run("logs", "web"); return r.stdout == "out yes a,b\n" && r.stderr == "err\n" })
 
 	// Selected by name, full id and prefix.
 	for _, ref := range []string{"web", id, id[:5]} {
