@@ -121,12 +121,12 @@ const (
 
 // delete is Delete, knowing rules of the network's rules.
 func (d *bridgeDriver) delete(nw *Network, rules rulesKnown) error {
-	var errs []error
-	if rules != rulesNone {
-		errs = append(errs, d.fw.removeNetwork(nw.Name, nw.Bridge, nw.Subnet, rules == rulesRecorded))
+	del := kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}
+	if rules == rulesNone {
+		return d.k.Do(del)
 	}
-	errs = append(errs, d.k.Do(kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}))
-	return errors.Join(errs...)
+	// The rules name the bridge, they do not need it: both go at once.
+	return d.fw.removeNetwork(nw.Name, nw.Bridge, nw.Subnet, rules == rulesRecorded, del)
 }
 
 // gatewayNet is the gateway with the subnet's prefix, as put on the bridge.

@@ -214,38 +214,47 @@ func (f Firewall) baseUsed(self string) (bool, error) {
 	return false, nil
 }
 
+// networkWhy reports whether another record uses the base chains, and the
+// why of a change of network name's rules: used, or alone (%s: the name)
+// when the change makes or removes the base chains too.
+func (f Firewall) networkWhy(name, used, alone string) (bool, string, error) {
+	u, err := f.baseUsed(name)
+	if err != nil {
+		return false, "", err
+	}
+	if !u {
+		used = alone
+	}
+	return u, fmt.Sprintf(used, name), nil
+}
+
 // addNetwork appends the network's rules, with the base chains if no other
 // record uses them: one restore.
 func (f Firewall) addNetwork(name, bridge, subnet string) error {
-	used, err := f.baseUsed(name)
+	used, why, err := f.networkWhy(name, "the rules of network %s, in mydocker's chains",
+		"mydocker's own chains, hooked into the kernel's, and the rules of network %s in them")
 	if err != nil {
 		return err
-	}
-	why := fmt.Sprintf("the rules of network %s, in mydocker's chains", name)
-	if !used {
-		why = fmt.Sprintf("mydocker's own chains, hooked into the kernel's, and the rules of network %s in them", name)
 	}
 	return f.apply(change{why: why, setupBase: !used, add: NetworkRules(bridge, subnet)}, true)
 }
 
 // removeNetwork deletes the network's rules, and the base chains if no
-// other record uses them: one restore. With fromRecords false (a rollback
-// of a create that failed part way) the kernel is read first.
-func (f Firewall) removeNetwork(name, bridge, subnet string, fromRecords bool) error {
-	used, err := f.baseUsed(name)
+// other record uses them: one restore, at the same time as the ops with
+// (the bridge's deletion). With fromRecords false (a rollback of a create
+// that failed part way) the kernel is read first.
+func (f Firewall) removeNetwork(name, bridge, subnet string, fromRecords bool, with ...kernel.Op) error {
+	used, why, err := f.networkWhy(name, "network %s goes: its rules out of mydocker's chains",
+		"network %s goes, the last one: its rules, then mydocker's chains")
 	if err != nil {
 		return err
-	}
-	why := fmt.Sprintf("network %s goes: its rules out of mydocker's chains", name)
-	if !used {
-		why = fmt.Sprintf("network %s goes, the last one: its rules, then mydocker's chains", name)
 	}
 	rs := NetworkRules(bridge, subnet)
 	del := make([]Rule, len(rs))
 	for i, r := range rs {
 		del[len(rs)-1-i] = r
 	}
-	return f.apply(change{why: why, del: del, releaseBase: !used}, fromRecords)
+	return f.apply(change{why: why, del: del, releaseBase: !used}, fromRecords, with...)
 }
 
 // addPorts publishes a container's ports: its chain, the DNAT rules in it,
@@ -265,11 +274,12 @@ func (f Firewall) addPorts(containerID string, ip []byte, ports []PortMapping) e
 }
 
 // removePorts deletes what addPorts made: the jump, the hairpin rules,
-// then the chain with its DNAT rules. One restore.
-func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
+// then the chain with its DNAT rules. One restore, at the same time as the
+// ops with (the veth's deletion).
+func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping, with ...kernel.Op) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
-		return nil
+		return f.k.Do(with...)
 	}
 	c := change{
 		why:        fmt.Sprintf("unpublish the ports of container %s: the jump to its chain, its hairpin rules, its chain", names.ShortID(containerID)),
@@ -281,5 +291,5 @@ func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping
 			c.del = append(c.del, r)
 		}
 	}
-	return f.apply(c, true)
+	return f.apply(c, true, with...)
 }

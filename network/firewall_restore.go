@@ -125,38 +125,59 @@ func isBase(name string) bool {
 	return false
 }
 
-// apply makes the change in one iptables-restore. With fromRecords the
-// input is the records' belief, unchecked; if the restore fails (the
-// kernel differs: its failing table is left as it was, the tables before
-// it are done and narrated), or without fromRecords, the kernel is read and
-// what is left to do is applied.
-func (f Firewall) apply(c change, fromRecords bool) error {
+// apply makes the change in one iptables-restore, at the same time as the
+// ops with (kernel.Together: a bridge or veth deletion, which waits on the
+// kernel as the restore does). With fromRecords the input is the records'
+// belief, unchecked; if the restore fails (the kernel differs: its failing
+// table is left as it was, the tables before it are done and narrated), or
+// without fromRecords, the kernel is read and what is left to do is
+// applied.
+func (f Firewall) apply(c change, fromRecords bool, with ...kernel.Op) error {
 	if fromRecords {
-		err := f.do(c.why, c.lines())
+		err := f.do(c.why, c.lines(), with)
 		if !errors.Is(err, kernel.ErrRestore) {
 			return err
 		}
 		f.k.Log().Infof("the rules are not as mydocker's records say (%v): reading them to do what is left", err)
+		return errors.Join(withoutRestore(err), f.apply(c, false))
 	}
 	baseFree := true
 	if c.releaseBase {
 		var err error
 		if baseFree, err = f.baseFree(c.del); err != nil {
-			return err
+			return errors.Join(err, f.k.Do(with...))
 		}
 	}
 	ls, err := c.build(f.k.Exists, baseFree)
 	if err != nil {
-		return err
+		return errors.Join(err, f.k.Do(with...))
 	}
-	return f.do(c.why, ls)
+	return f.do(c.why, ls, with)
 }
 
-func (f Firewall) do(why string, ls []kernel.RestoreLine) error {
+func (f Firewall) do(why string, ls []kernel.RestoreLine, with []kernel.Op) error {
 	if len(ls) == 0 {
-		return nil
+		return f.k.Do(with...)
 	}
-	return f.k.Do(kernel.IptablesRestore{Reason: why, Lines: ls})
+	restore := kernel.IptablesRestore{Reason: why, Lines: ls}
+	if len(with) == 0 {
+		return f.k.Do(restore)
+	}
+	return kernel.Together(f.k, append([]kernel.Op{restore}, with...)...)
+}
+
+// withoutRestore is err without its restore failure (the other ops' errors
+// of a Together).
+func withoutRestore(err error) error {
+	var rest []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !errors.Is(e, kernel.ErrRestore) {
+				rest = append(rest, e)
+			}
+		}
+	}
+	return errors.Join(rest...)
 }
 
 // baseFree reports whether mydocker's base chains hold nothing but the

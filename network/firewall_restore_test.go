@@ -362,14 +362,17 @@ func TestCreateRemoveLeavesExactRules(t *testing.T) {
 	if got := saveDiff(withWeb, iptablesSave(t)); len(got) != 6 || strings.Contains(strings.Join(got, "\n"), " :") {
 		t.Errorf("a second network added:\n%s", strings.Join(got, "\n"))
 	}
-	if err := m.Remove("web"); err != nil {
+	if err := m.Remove("web", "db"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Remove("db"); err != nil {
-		t.Fatal(err)
-	}
+	sameRules(t, before, "the removes")
+}
+
+// sameRules checks that the rules are as before, after what.
+func sameRules(t *testing.T, before, what string) {
+	t.Helper()
 	if after := iptablesSave(t); after != before {
-		t.Errorf("rules after the removes:\n%s\nbefore:\n%s", after, before)
+		t.Errorf("rules after %s:\n%s\nbefore:\n%s", what, after, before)
 	}
 }
 
@@ -398,9 +401,7 @@ func TestRestoreFailureRollsBack(t *testing.T) {
 	if err := f.removeNetwork("web", "web", "10.20.0.0/24", false); err != nil {
 		t.Fatal(err)
 	}
-	if after := iptablesSave(t); after != before {
-		t.Errorf("rules after the rollback:\n%s\nbefore:\n%s", after, before)
-	}
+	sameRules(t, before, "the rollback")
 }
 
 // Rules deleted by hand, or left by a lost record: the next command reads
@@ -413,9 +414,7 @@ func TestRulesNotAsRecorded(t *testing.T) {
 	if err := m.Remove("web"); err != nil {
 		t.Fatal(err)
 	}
-	if after := iptablesSave(t); after != before {
-		t.Errorf("rules after a remove of a network missing a rule:\n%s", after)
-	}
+	sameRules(t, before, "a remove of a network missing a rule")
 	// Chains left behind (a lost record): a create makes what is missing.
 	run(t, "iptables", "-N", "MYDOCKER-FORWARD")
 	run(t, "iptables", "-t", "nat", "-N", "MYDOCKER")
@@ -423,7 +422,5 @@ func TestRulesNotAsRecorded(t *testing.T) {
 	if err := m.Remove("web"); err != nil {
 		t.Fatal(err)
 	}
-	if after := iptablesSave(t); after != before {
-		t.Errorf("rules after create and remove over stale chains:\n%s", after)
-	}
+	sameRules(t, before, "create and remove over stale chains")
 }

@@ -122,3 +122,17 @@ func BenchmarkRestoreInput(b *testing.B) {
 		_ = sample.Command().Text(nil)
 	}
 }
+
+// Together, on a plan, does every op in turn whatever the others did, and
+// returns their errors joined.
+func TestTogetherDoesEveryOp(t *testing.T) {
+	p := NewPlan(MapWorld{}, nil)
+	bad := IptablesRestore{Lines: []RestoreLine{line(VerbDelete, "nat", "POSTROUTING", "", "-j", "ACCEPT")}}
+	err := Together(p, bad, Mkdir{Path: "/x", Reason: "a directory"})
+	if !errors.Is(err, ErrRestore) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(p.Ops) != 1 || p.Ops[0].Command().Text(nil) != "mkdir -p /x" {
+		t.Errorf("planned %v", p.Commands())
+	}
+}
