@@ -8,7 +8,9 @@
 // interface and registry), bridge.go and endpoint.go (the bridge driver and
 // its named steps), ipam.go (bitmap IPAM and its store), portmap.go (-p
 // parsing, DNAT rules as data), firewall.go (the chain layout, and the base
-// chains kept while rules are in them), hosts.go (/etc/hosts, resolv.conf),
+// chains kept while rules are in them), firewall_restore.go (each change as
+// one iptables-restore, from the records, reading the kernel where they
+// disagree), hosts.go (/etc/hosts, resolv.conf),
 // validate.go (names, subnets). Package network/netsetgo wires an existing
 // process into a bridge with the same steps and rules. Every change to
 // the kernel, and every write of a state file, is an op of
