@@ -149,12 +149,6 @@ type Firewall struct {
 // know what exists (netsetgo, the sweep).
 func NewFirewall(k kernel.Kernel) Firewall { return Firewall{k: k} }
 
-// EnsureBase creates mydocker's chains and their jumps where missing
-// (idempotent: what exists is left alone and not narrated).
-func (f Firewall) EnsureBase() error {
-	return f.apply(change{why: "mydocker's own chains, hooked into the kernel's", setupBase: true}, false)
-}
-
 // ReleaseBase deletes the jumps and the chains once no rule of a network
 // or a netsetgo bridge is left in them (none but the jump to the isolation
 // check). Chains already gone are skipped.
