@@ -106,8 +106,8 @@ func (d *bridgeDriver) Create(nw *Network) (err error) {
 }
 
 // Delete removes the network's rules, and mydocker's base chains if no
-// other record uses them (one restore), then its bridge (the kernel drops
-// the address, routes and per-bridge sysctls with it).
+// other record uses them (one restore), and at the same time its bridge
+// (the kernel drops the address, routes and per-bridge sysctls with it).
 func (d *bridgeDriver) Delete(nw *Network) error { return d.delete(nw, rulesRecorded) }
 
 // What a delete knows of the network's rules.
@@ -119,7 +119,7 @@ const (
 	rulesRecorded                   // as the records say (read if that fails)
 )
 
-// delete is Delete, knowing rules of the network's rules.
+// delete is Delete, given what is known of the network's rules.
 func (d *bridgeDriver) delete(nw *Network, rules rulesKnown) error {
 	del := kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}
 	if rules == rulesNone {
