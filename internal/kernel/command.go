@@ -94,8 +94,11 @@ func (v *Vars) Subst(s string) string {
 		return s
 	}
 	s, _ = v.mark(s)
-	return strings.NewReplacer("\x00", "${", "\x01", "}").Replace(s)
+	return unmark.Replace(s)
 }
+
+// unmark renders the placeholders as "${NAME}".
+var unmark = strings.NewReplacer("\x00", "${", "\x01", "}")
 
 // placeholder marks where a variable goes until the line is rendered.
 func placeholder(name string) string { return "\x00" + name + "\x01" }
@@ -184,7 +187,7 @@ func (c Command) Text(v *Vars) string {
 		}
 		body = "nsenter -t " + v.arg(strconv.Itoa(c.In.Pid)) + " " + c.In.NS + " " + body
 	}
-	body = strings.NewReplacer("\x00", "${", "\x01", "}").Replace(body)
+	body = unmark.Replace(body)
 	if c.Stdin != "" {
 		in := c.Stdin
 		if !strings.HasSuffix(in, "\n") {

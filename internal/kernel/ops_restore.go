@@ -105,6 +105,9 @@ func (r IptablesRestore) Input() string {
 	return b.String()
 }
 
+// restoreQuote escapes what is special inside iptables-restore's quotes.
+var restoreQuote = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // text is the line as iptables-restore reads it: an argument holding a
 // space or a quote goes in double quotes.
 func (l RestoreLine) text() string {
@@ -114,7 +117,7 @@ func (l RestoreLine) text() string {
 	}
 	for _, a := range l.Args {
 		if a == "" || strings.ContainsAny(a, " \t\"'\\#") {
-			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
+			a = `"` + restoreQuote.Replace(a) + `"`
 		}
 		parts = append(parts, a)
 	}
