@@ -9,7 +9,9 @@ import (
 )
 
 func init() {
-	RegisterDriver("bridge", func(k kernel.Kernel) Driver { return &bridgeDriver{k: k, fw: Firewall{k: k}} })
+	RegisterDriver("bridge", func(k kernel.Kernel, root string) Driver {
+		return &bridgeDriver{k: k, fw: Firewall{k: k, root: root}}
+	})
 }
 
 // bridgeDriver: a Linux bridge per network with the gateway address on it,
@@ -70,15 +72,16 @@ func PeerSteps(pid int, ifname string, addr *net.IPNet, gw net.IP, withRoute boo
 }
 
 // Create runs its steps in order; on failure it removes what it made
-// (Delete skips what is missing) and returns the original error.
+// (delete skips what is missing) and returns the original error.
 func (d *bridgeDriver) Create(nw *Network) (err error) {
 	gw, err := nw.gatewayNet()
 	if err != nil {
 		return err
 	}
+	rules := rulesNone // until the rules' restore is tried; then a rollback reads the kernel
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, d.Delete(nw))
+			err = errors.Join(err, d.delete(nw, rules))
 		}
 	}()
 	if err := d.k.Do(IPForward()); err != nil {
@@ -98,21 +101,32 @@ func (d *bridgeDriver) Create(nw *Network) (err error) {
 	if err := d.k.Do(LinkUp("the bridge", nw.Bridge)); err != nil {
 		return err
 	}
-	if err := d.fw.EnsureBase(); err != nil {
-		return err
-	}
-	return d.fw.addNetwork(nw.Bridge, nw.Subnet)
+	rules = rulesUnknown
+	return d.fw.addNetwork(nw.Name, nw.Bridge, nw.Subnet)
 }
 
-// Delete removes the network's rules and its bridge (the kernel drops the
-// address, routes and per-bridge sysctls with it), then mydocker's base
-// chains if no rule is left in them.
-func (d *bridgeDriver) Delete(nw *Network) error {
-	return errors.Join(
-		d.fw.removeNetwork(nw.Bridge, nw.Subnet),
-		d.k.Do(kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}),
-		d.fw.ReleaseBase(),
-	)
+// Delete removes the network's rules, and mydocker's base chains if no
+// other record uses them (one restore), and at the same time its bridge
+// (the kernel drops the address, routes and per-bridge sysctls with it).
+func (d *bridgeDriver) Delete(nw *Network) error { return d.delete(nw, rulesRecorded) }
+
+// What a delete knows of the network's rules.
+type rulesKnown int
+
+const (
+	rulesNone     rulesKnown = iota // never tried: nothing to remove
+	rulesUnknown                    // tried, and failed: read the kernel
+	rulesRecorded                   // as the records say (read if that fails)
+)
+
+// delete is Delete, given what is known of the network's rules.
+func (d *bridgeDriver) delete(nw *Network, rules rulesKnown) error {
+	del := kernel.LinkDel{Name: nw.Bridge, Reason: fmt.Sprintf("delete the bridge %s (its address and routes go with it)", nw.Bridge)}
+	if rules == rulesNone {
+		return d.k.Do(del)
+	}
+	// The rules name the bridge, they do not need it: both go at once.
+	return d.fw.removeNetwork(nw.Name, nw.Bridge, nw.Subnet, rules == rulesRecorded, del)
 }
 
 // gatewayNet is the gateway with the subnet's prefix, as put on the bridge.

@@ -81,7 +81,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	var u Undo
 	u.Add(func() error { return m.locked(func() error { return m.release(a.Network, a.Container) }) })
 
-	drv, err := getDriver(nw.Driver, m.k)
+	drv, err := m.driver(nw.Driver)
 	if err != nil {
 		return nil, u.Run(err)
 	}
@@ -214,7 +214,7 @@ func (m *Manager) remake(nw *Network) error {
 		return err
 	}
 	m.k.Log().Warnf("network %s: its bridge %s is gone (a reboot?): making it again", nw.Name, nw.Bridge)
-	drv, err := getDriver(nw.Driver, m.k)
+	drv, err := m.driver(nw.Driver)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (m *Manager) Disconnect(network, containerID string) error {
 		return err
 	}
 	var errs []error
-	if drv, err := getDriver(nw.Driver, m.k); err != nil {
+	if drv, err := m.driver(nw.Driver); err != nil {
 		errs = append(errs, err)
 	} else {
 		errs = append(errs, drv.Disconnect(nw, ep))

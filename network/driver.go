@@ -24,8 +24,9 @@ type Driver interface {
 	Disconnect(nw *Network, ep *Endpoint) error
 }
 
-// DriverFactory makes a driver that works through the kernel seam k.
-type DriverFactory func(k kernel.Kernel) Driver
+// DriverFactory makes a driver that works through the kernel seam k, for
+// the networks of the state root root (whose records say what exists).
+type DriverFactory func(k kernel.Kernel, root string) Driver
 
 var drivers = map[string]DriverFactory{}
 
@@ -42,10 +43,10 @@ func DriverNames() []string {
 	return names
 }
 
-func getDriver(name string, k kernel.Kernel) (Driver, error) {
+func getDriver(name string, k kernel.Kernel, root string) (Driver, error) {
 	f, ok := drivers[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown network driver %q (known: %s)", name, strings.Join(DriverNames(), ", "))
 	}
-	return f(k), nil
+	return f(k, root), nil
 }

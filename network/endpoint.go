@@ -99,10 +99,10 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 // deletes both; when the container's namespace is gone the kernel has
 // deleted them already and this skips them).
 func (d *bridgeDriver) Disconnect(nw *Network, ep *Endpoint) error {
-	return errors.Join(
-		d.fw.removePorts(ep.ID, net.ParseIP(ep.IP).To4(), ep.Ports),
-		d.k.Do(kernel.LinkDel{Name: ep.Veth, Peer: ep.Ifname, PeerIn: ep.Pid, Reason: fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)}),
-	)
+	// The port rules name the container's address, not its veth: both go
+	// at once.
+	return d.fw.removePorts(ep.ID, net.ParseIP(ep.IP).To4(), ep.Ports,
+		kernel.LinkDel{Name: ep.Veth, Peer: ep.Ifname, PeerIn: ep.Pid, Reason: fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)})
 }
 
 // testHook, when set by a test, is called at named points and may fail the

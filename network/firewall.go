@@ -1,8 +1,9 @@
 package network
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/names"
@@ -51,6 +52,15 @@ bridge and the world; 0 in a fresh namespace) and route_localnet=1 on the
 bridge (so packets from 127.0.0.1, DNAT'd in OUTPUT, may leave through it),
 and hairpin mode on the bridge ports of containers that publish ports.
 We never rely on the FORWARD policy being ACCEPT: the ACCEPT rules above are ours.
+
+Each change (a network's rules, with the base chains when it is the first or
+the last; a container's published ports) is one iptables-restore --noflush
+process, its input built from what the records say exists: no -C check,
+no listing. When the kernel is not as the records say (rules deleted by
+hand, a reboot with the state kept, a command killed half way), the restore
+fails and changes nothing of the table that failed; the firewall then reads
+the kernel and applies what is left to do (see apply). firewall_restore.go
+holds that half.
 */
 
 // Chain names (API).
@@ -125,60 +135,36 @@ func NetworkRules(bridge, subnet string) []Rule {
 	}
 }
 
-// Firewall applies and removes the rules above, and keeps mydocker's base
-// chains while any rule of a network or a netsetgo bridge is in them.
-type Firewall struct{ k kernel.Kernel }
-
-// NewFirewall is the firewall on the kernel seam k.
-func NewFirewall(k kernel.Kernel) Firewall { return Firewall{k: k} }
-
-// EnsureBase creates mydocker's chains and their jumps if missing
-// (idempotent: an existing chain or jump is left alone and not narrated).
-func (f Firewall) EnsureBase() error {
-	for _, c := range baseChains {
-		if err := f.k.Do(kernel.ChainNew{Table: c.Table, Chain: c.Name, Reason: c.Why, IfMissing: true}); err != nil {
-			return err
-		}
-	}
-	for _, j := range baseJumps() {
-		if err := f.k.Do(kernel.RuleInsert{Rule: j.Rule, Reason: j.Why, IfMissing: true}); err != nil {
-			return err
-		}
-	}
-	return nil
+// Firewall applies and removes the rules above, each change in one
+// iptables-restore, and keeps mydocker's base chains while a network or a
+// netsetgo bridge has rules in them.
+type Firewall struct {
+	k kernel.Kernel
+	// root is the state root whose records say which rules exist; ""
+	// (NewFirewall) reads the kernel before every change instead.
+	root string
 }
+
+// NewFirewall is the firewall on the kernel seam k, reading the kernel to
+// know what exists (netsetgo, the sweep).
+func NewFirewall(k kernel.Kernel) Firewall { return Firewall{k: k} }
 
 // ReleaseBase deletes the jumps and the chains once no rule of a network
 // or a netsetgo bridge is left in them (none but the jump to the isolation
 // check). Chains already gone are skipped.
 func (f Firewall) ReleaseBase() error {
-	lister, ok := f.k.(kernel.Lister)
-	if !ok {
-		return fmt.Errorf("the kernel seam cannot list a chain's rules")
-	}
-	own := baseJumps()[0].Object()
-	for _, c := range baseChains {
-		rules, err := lister.Children(kernel.ChainObj(c.Table, c.Name))
-		if err != nil {
-			return err
-		}
-		for _, r := range rules {
-			if r != own {
-				return nil // still used
-			}
-		}
-	}
-	var errs []error
-	for _, j := range baseJumps() {
-		errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: j.Rule,
-			Reason: fmt.Sprintf("no mydocker network left: unhook %s from %s/%s", j.Args[len(j.Args)-1], j.Table, j.Chain)}))
-	}
-	for i := len(baseChains) - 1; i >= 0; i-- {
-		c := baseChains[i]
-		ops, err := dropChain(f.k, c.Table, c.Name, fmt.Sprintf("no mydocker network left: remove the chain %s", c.Name))
-		errs = append(errs, err, f.k.Do(ops...))
-	}
-	return errors.Join(errs...)
+	return f.apply(change{why: "no mydocker network left: unhook and remove mydocker's chains", releaseBase: true}, false)
+}
+
+// AddRules appends rules (a netsetgo bridge's) with the base chains made
+// where missing, in one restore: the kernel is read first.
+func (f Firewall) AddRules(why string, rules []Rule) error {
+	return f.apply(change{why: why, setupBase: true, add: rules}, false)
+}
+
+// DelRules deletes the rules that exist of rules, in one restore.
+func (f Firewall) DelRules(why string, rules []Rule) error {
+	return f.apply(change{why: why, del: rules}, false)
 }
 
 // dropChain is the steps deleting a chain and its rules: none when the
@@ -194,63 +180,110 @@ func dropChain(k kernel.Kernel, table, chain, why string) ([]kernel.Op, error) {
 	}, nil
 }
 
-// addNetwork appends the network's rules, undoing them on failure.
-func (f Firewall) addNetwork(bridge, subnet string) error {
-	rs := NetworkRules(bridge, subnet)
-	for i, r := range rs {
-		if err := f.k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
-			return errors.Join(err, f.delRules(rs[:i]))
+// baseUsed reports whether a record other than the network self's says
+// that rules live in mydocker's base chains: another network's file (in
+// any state: a corrupt one too), or a netsetgo bridge's record that holds
+// rules. Under the network lock, that is what the kernel has.
+func (f Firewall) baseUsed(self string) (bool, error) {
+	nets, err := kernel.StateNames(f.k, filepath.Join(f.root, "network", "network"))
+	if err != nil {
+		return false, err
+	}
+	for _, n := range nets {
+		if n != self {
+			return true, nil
 		}
 	}
-	return nil
+	dir := filepath.Join(f.root, "netsetgo", "bridges") // netsetgo's records (API)
+	bridges, err := kernel.StateNames(f.k, dir)
+	if err != nil {
+		return false, err
+	}
+	for _, b := range bridges {
+		var rec struct{ Rules []json.RawMessage }
+		if err := kernel.ReadState(f.k, filepath.Join(dir, b), &rec); err != nil || len(rec.Rules) > 0 {
+			return true, nil // an unreadable one may hold rules
+		}
+	}
+	return false, nil
 }
 
-func (f Firewall) removeNetwork(bridge, subnet string) error {
-	return f.delRules(NetworkRules(bridge, subnet))
+// networkWhy reports whether another record uses the base chains, and the
+// why of a change of network name's rules: used, or alone (%s: the name)
+// when the change makes or removes the base chains too.
+func (f Firewall) networkWhy(name, used, alone string) (bool, string, error) {
+	u, err := f.baseUsed(name)
+	if err != nil {
+		return false, "", err
+	}
+	if !u {
+		used = alone
+	}
+	return u, fmt.Sprintf(used, name), nil
+}
+
+// addNetwork appends the network's rules, with the base chains if no other
+// record uses them: one restore.
+func (f Firewall) addNetwork(name, bridge, subnet string) error {
+	used, why, err := f.networkWhy(name, "the rules of network %s, in mydocker's chains",
+		"mydocker's own chains, hooked into the kernel's, and the rules of network %s in them")
+	if err != nil {
+		return err
+	}
+	return f.apply(change{why: why, setupBase: !used, add: NetworkRules(bridge, subnet)}, true)
+}
+
+// removeNetwork deletes the network's rules, and the base chains if no
+// other record uses them: one restore, at the same time as the ops with
+// (the bridge's deletion). With fromRecords false (a rollback of a create
+// that failed part way) the kernel is read first.
+func (f Firewall) removeNetwork(name, bridge, subnet string, fromRecords bool, with ...kernel.Op) error {
+	used, why, err := f.networkWhy(name, "network %s goes: its rules out of mydocker's chains",
+		"network %s goes, the last one: its rules, then mydocker's chains")
+	if err != nil {
+		return err
+	}
+	rs := NetworkRules(bridge, subnet)
+	del := make([]Rule, len(rs))
+	for i, r := range rs {
+		del[len(rs)-1-i] = r
+	}
+	return f.apply(change{why: why, del: del, releaseBase: !used}, fromRecords, with...)
 }
 
 // addPorts publishes a container's ports: its chain, the DNAT rules in it,
-// the jump to it and the hairpin masquerade. Undone on failure.
+// the hairpin masquerade, then the jump to the chain (filled before it is
+// jumped to). One restore, all or nothing.
 func (f Firewall) addPorts(containerID string, ip []byte, ports []PortMapping) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
 		return nil
 	}
-	if err := f.k.Do(kernel.ChainNew{Table: "nat", Chain: portChain(containerID),
-		Reason: fmt.Sprintf("a chain for the published ports of container %s", names.ShortID(containerID))}); err != nil {
-		return err
+	c := change{
+		why:       fmt.Sprintf("publish the ports of container %s: a chain of its own with its DNAT rules, looked up from MYDOCKER", names.ShortID(containerID)),
+		newChains: []chain{{"nat", portChain(containerID), fmt.Sprintf("a chain for the published ports of container %s", names.ShortID(containerID))}},
+		add:       append(append([]Rule{}, rs[1:]...), rs[0]),
 	}
-	// Fill the chain before jumping to it.
-	for _, r := range append(append([]Rule{}, rs[1:]...), rs[0]) {
-		if err := f.k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
-			return errors.Join(err, f.removePorts(containerID, ip, ports))
-		}
-	}
-	return nil
+	return f.apply(c, true)
 }
 
-// removePorts deletes what addPorts made; missing pieces are skipped.
-func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
+// removePorts deletes what addPorts made: the jump, the hairpin rules,
+// then the chain with its DNAT rules. One restore, at the same time as the
+// ops with (the veth's deletion).
+func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping, with ...kernel.Op) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
-		return nil
+		return f.k.Do(with...)
 	}
-	var errs []error
-	errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: rs[0].Rule, Reason: "stop looking up the container's published ports"}))
+	c := change{
+		why:        fmt.Sprintf("unpublish the ports of container %s: the jump to its chain, its hairpin rules, its chain", names.ShortID(containerID)),
+		del:        []Rule{rs[0]},
+		dropChains: []chain{{"nat", portChain(containerID), ""}},
+	}
 	for _, r := range rs[1:] {
 		if r.Chain == chainPostrouting {
-			errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "remove the hairpin masquerade"}))
+			c.del = append(c.del, r)
 		}
 	}
-	ops, err := dropChain(f.k, "nat", portChain(containerID), "remove the container's port chain and its DNAT rules")
-	errs = append(errs, err, f.k.Do(ops...))
-	return errors.Join(errs...)
-}
-
-func (f Firewall) delRules(rs []Rule) error {
-	var errs []error
-	for i := len(rs) - 1; i >= 0; i-- {
-		errs = append(errs, f.k.Do(kernel.RuleDelete{Rule: rs[i].Rule, Reason: "remove " + rs[i].Table + "/" + rs[i].Chain + " rule of a network that goes"}))
-	}
-	return errors.Join(errs...)
+	return f.apply(c, true, with...)
 }

@@ -8,7 +8,9 @@
 // interface and registry), bridge.go and endpoint.go (the bridge driver and
 // its named steps), ipam.go (bitmap IPAM and its store), portmap.go (-p
 // parsing, DNAT rules as data), firewall.go (the chain layout, and the base
-// chains kept while rules are in them), hosts.go (/etc/hosts, resolv.conf),
+// chains kept while rules are in them), firewall_restore.go (each change as
+// one iptables-restore, from the records, reading the kernel where they
+// disagree), hosts.go (/etc/hosts, resolv.conf),
 // validate.go (names, subnets). Package network/netsetgo wires an existing
 // process into a bridge with the same steps and rules. Every change to
 // the kernel, and every write of a state file, is an op of
@@ -132,6 +134,11 @@ func NewManager(root string, k kernel.Kernel) *Manager {
 	return &Manager{dir: dir, k: k}
 }
 
+// driver is the named driver, for this manager's kernel and state root.
+func (m *Manager) driver(name string) (Driver, error) {
+	return getDriver(name, m.k, filepath.Dir(m.dir))
+}
+
 func (m *Manager) netPath(name string) string { return filepath.Join(m.dir, "network", name) }
 
 // locked runs f holding the network lock (one lock for network files and
@@ -202,7 +209,7 @@ func (m *Manager) abandoned(nw *Network) error {
 // teardown removes a network marked "removing": its bridge and rules, then
 // its file, the last trace of it.
 func (m *Manager) teardown(nw *Network) error {
-	drv, err := getDriver(nw.Driver, m.k)
+	drv, err := m.driver(nw.Driver)
 	if err != nil {
 		return err
 	}
@@ -277,7 +284,7 @@ func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if opts.Name == DefaultNetwork {
 		bridge = DefaultBridge
 	}
-	drv, err := getDriver(opts.Driver, m.k)
+	drv, err := m.driver(opts.Driver)
 	if err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ for s in stop rm netrm; do . %[1]s/$s.sh; done
 	if want != got {
 		t.Errorf("the replayed script's state differs after stop, rm and network rm:\n%s\n--- the script:\n%s", lineDiff(want, got), scripts("stop", "rm", "netrm"))
 	}
-	for _, s := range []string{"kill -TERM", "kill -KILL", "ip link del", "iptables -t nat -X MYDOCKER-P-", "rmdir", "rm -rf"} {
+	for _, s := range []string{"kill -TERM", "kill -KILL", "ip link del", "iptables-restore -w --noflush", "-X MYDOCKER-P-", "rmdir", "rm -rf"} {
 		if !strings.Contains(scripts("stop", "rm", "netrm"), s) {
 			t.Errorf("the teardown script lacks %q", s)
 		}

@@ -24,7 +24,16 @@ type Command struct {
 	// a stand-in that a shell can start and name ($PID). The variables'
 	// values in it are replaced as in Text (see Vars.Subst).
 	Script string `json:",omitempty"`
+	// Stdin, if set, is what the command reads on its standard input
+	// (iptables-restore's rules): rendered as a quoted heredoc after the
+	// command, so the lines stay runnable as they are, variables never
+	// expanded in them.
+	Stdin string `json:",omitempty"`
 }
+
+// heredoc ends the input of a command with Stdin; no iptables-restore line
+// is ever this word alone.
+const heredoc = "EOF"
 
 // Where is a process's namespaces, as nsenter(1) enters them.
 type Where struct {
@@ -85,8 +94,11 @@ func (v *Vars) Subst(s string) string {
 		return s
 	}
 	s, _ = v.mark(s)
-	return strings.NewReplacer("\x00", "${", "\x01", "}").Replace(s)
+	return unmark.Replace(s)
 }
+
+// unmark renders the placeholders as "${NAME}".
+var unmark = strings.NewReplacer("\x00", "${", "\x01", "}")
 
 // placeholder marks where a variable goes until the line is rendered.
 func placeholder(name string) string { return "\x00" + name + "\x01" }
@@ -175,5 +187,13 @@ func (c Command) Text(v *Vars) string {
 		}
 		body = "nsenter -t " + v.arg(strconv.Itoa(c.In.Pid)) + " " + c.In.NS + " " + body
 	}
-	return strings.NewReplacer("\x00", "${", "\x01", "}").Replace(body)
+	body = unmark.Replace(body)
+	if c.Stdin != "" {
+		in := c.Stdin
+		if !strings.HasSuffix(in, "\n") {
+			in += "\n"
+		}
+		body += " <<'" + heredoc + "'\n" + in + heredoc
+	}
+	return body
 }

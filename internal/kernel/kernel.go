@@ -40,6 +40,17 @@ type Op interface {
 	Apply(x *Exec) error
 }
 
+// Tentative is an op that is narrated once done, with what it did: one
+// that changes nothing, or a known part, when it fails (an
+// iptables-restore, all or nothing per table), and that a caller may then
+// retry another way. The narration then holds only what was changed, and a
+// script made from it stays runnable.
+type Tentative interface {
+	// Done is what was changed, given Apply's error: the op itself, a
+	// part of it, or nil for nothing.
+	Done(err error) Op
+}
+
 // Effector is an Op that makes or removes named objects. The plan models
 // them; every Kernel skips an op whose Skip effects are already in place.
 type Effector interface {

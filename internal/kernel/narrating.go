@@ -35,6 +35,16 @@ func (n *Narrating) Do(ops ...Op) error {
 			continue
 		}
 		crashPoint(op)
+		if t, ok := op.(Tentative); ok {
+			err := op.Apply(n.real.x)
+			if done := t.Done(err); done != nil {
+				say(n.real.log, src, &n.vars, nil, done)
+			}
+			if err != nil {
+				return opError(op, err)
+			}
+			continue
+		}
 		say(n.real.log, src, &n.vars, nil, op)
 		if err := op.Apply(n.real.x); err != nil {
 			return opError(op, err)

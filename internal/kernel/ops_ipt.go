@@ -13,6 +13,10 @@ import (
 //
 // A plan refuses to delete a chain that still holds rules (rulesIn), so
 // rules are named with their chain first.
+//
+// Changes go through IptablesRestore (ops_restore.go), one process for a
+// whole change; the single-rule ops here (-F, -X, -D) are for the sweep of
+// what no record names, rule by rule as it finds them.
 
 func init() {
 	existsBy["chain"] = func(x *Exec, o Object) (bool, error) {
@@ -92,37 +96,6 @@ func (r Rule) exists(x *Exec) (bool, error) {
 	return ok, err
 }
 
-// ruleEffect makes the rule, or with ifMissing ensures it.
-func ruleEffect(o Object, ifMissing bool) Effect {
-	if ifMissing {
-		return Ensures(o)
-	}
-	return Makes(o)
-}
-
-// ChainNew is `iptables -t TABLE -N CHAIN`. With IfMissing, a chain that
-// exists already is left alone (and not narrated).
-type ChainNew struct {
-	Table, Chain string
-	Reason       string
-	IfMissing    bool
-}
-
-func (c ChainNew) Why() string { return c.Reason }
-func (c ChainNew) Command() Command {
-	return Command{Argv: []string{"iptables", "-t", c.Table, "-N", c.Chain}}
-}
-func (c ChainNew) Apply(x *Exec) error {
-	ipt, err := x.IPTables()
-	if err != nil {
-		return err
-	}
-	return ipt.NewChain(c.Table, c.Chain)
-}
-func (c ChainNew) Effects() []Effect {
-	return []Effect{ruleEffect(ChainObj(c.Table, c.Chain), c.IfMissing)}
-}
-
 // ChainFlush is `iptables -t TABLE -F CHAIN`: the chain's rules go. A chain
 // deleted meanwhile (a concurrent teardown) is success.
 type ChainFlush struct {
@@ -188,44 +161,6 @@ func chainGone(x *Exec, table, chain string, err error) error {
 	}
 	return err
 }
-
-// RuleAppend is `iptables -t TABLE -A CHAIN ARGS...`. With IfMissing, a
-// rule that is there already is left alone (and not narrated).
-type RuleAppend struct {
-	Rule
-	Reason    string
-	IfMissing bool
-}
-
-func (r RuleAppend) Why() string      { return r.Reason }
-func (r RuleAppend) Command() Command { return Command{Argv: r.argv("-A")} }
-func (r RuleAppend) Apply(x *Exec) error {
-	ipt, err := x.IPTables()
-	if err != nil {
-		return err
-	}
-	return ipt.Append(r.Table, r.Chain, r.Args...)
-}
-func (r RuleAppend) Effects() []Effect { return []Effect{ruleEffect(r.Object(), r.IfMissing)} }
-
-// RuleInsert is `iptables -t TABLE -I CHAIN 1 ARGS...`: first in the chain.
-// With IfMissing, a rule that is there already is left alone.
-type RuleInsert struct {
-	Rule
-	Reason    string
-	IfMissing bool
-}
-
-func (r RuleInsert) Why() string      { return r.Reason }
-func (r RuleInsert) Command() Command { return Command{Argv: r.argv("-I", "1")} }
-func (r RuleInsert) Apply(x *Exec) error {
-	ipt, err := x.IPTables()
-	if err != nil {
-		return err
-	}
-	return ipt.Insert(r.Table, r.Chain, 1, r.Args...)
-}
-func (r RuleInsert) Effects() []Effect { return []Effect{ruleEffect(r.Object(), r.IfMissing)} }
 
 // RuleDelete is `iptables -t TABLE -D CHAIN ARGS...`. A rule already gone
 // is skipped; one deleted meanwhile (a concurrent teardown) is success.

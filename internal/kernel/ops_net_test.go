@@ -37,11 +37,8 @@ func TestNetCommands(t *testing.T) {
 		{RouteAddDefault{In: 42, Gw: net.ParseIP("10.0.0.1"), Dev: "eth0"}, "nsenter -t 42 -n ip route add default via 10.0.0.1"},
 		{Sysctl{Key: "net.ipv4.ip_forward", Value: "1"}, "sysctl -w net.ipv4.ip_forward=1"},
 		{Sysctl{Key: SysctlIface("ipv4", "br.0", "route_localnet"), Value: "1"}, "sysctl -w net/ipv4/conf/br.0/route_localnet=1"},
-		{ChainNew{Table: "nat", Chain: "MYDOCKER"}, "iptables -t nat -N MYDOCKER"},
 		{ChainFlush{Table: "nat", Chain: "MYDOCKER"}, "iptables -t nat -F MYDOCKER"},
 		{ChainDelete{Table: "nat", Chain: "MYDOCKER"}, "iptables -t nat -X MYDOCKER"},
-		{RuleAppend{Rule: r}, "iptables -t nat -A MYDOCKER-POSTROUTING -s 10.0.0.0/24 '!' -o br0 -j MASQUERADE"},
-		{RuleInsert{Rule: r}, "iptables -t nat -I MYDOCKER-POSTROUTING 1 -s 10.0.0.0/24 '!' -o br0 -j MASQUERADE"},
 		{RuleDelete{Rule: r}, "iptables -t nat -D MYDOCKER-POSTROUTING -s 10.0.0.0/24 '!' -o br0 -j MASQUERADE"},
 	} {
 		if got := c.op.Command().Text(nil); got != c.want {
@@ -78,7 +75,7 @@ func TestPlanLinkDelTakesWhatHangsOnIt(t *testing.T) {
 func TestPlanChains(t *testing.T) {
 	r := Rule{Table: "nat", Chain: "MYDOCKER-P-1", Args: []string{"-p", "tcp", "-j", "DNAT", "--to-destination", "10.0.0.2:80"}}
 	p := NewPlan(nil, nil)
-	if err := p.Do(ChainNew{Table: "nat", Chain: "MYDOCKER-P-1"}, RuleAppend{Rule: r}); err != nil {
+	if err := p.Do(IptablesRestore{Lines: []RestoreLine{{Verb: VerbNewChain, Rule: Rule{Table: "nat", Chain: "MYDOCKER-P-1"}}, {Verb: VerbAppend, Rule: r}}}); err != nil {
 		t.Fatal(err)
 	}
 	err := p.Do(ChainDelete{Table: "nat", Chain: "MYDOCKER-P-1"})
@@ -91,15 +88,6 @@ func TestPlanChains(t *testing.T) {
 	n := len(p.Ops)
 	if err := p.Do(RuleDelete{Rule: r}, ChainDelete{Table: "nat", Chain: "MYDOCKER-P-1"}); err != nil || len(p.Ops) != n {
 		t.Errorf("deleting what is gone: %v, %d ops planned", err, len(p.Ops)-n)
-	}
-	// IfMissing: a chain or rule there already is left alone.
-	w := MapWorld{ChainObj("filter", "MYDOCKER-FORWARD"): true}
-	p = NewPlan(w, nil)
-	if err := p.Do(ChainNew{Table: "filter", Chain: "MYDOCKER-FORWARD", IfMissing: true}); err != nil || len(p.Ops) != 0 {
-		t.Errorf("ensure an existing chain: %v, %d ops", err, len(p.Ops))
-	}
-	if err := p.Do(ChainNew{Table: "filter", Chain: "MYDOCKER-FORWARD"}); !errors.Is(err, ErrPlan) {
-		t.Errorf("making an existing chain: %v", err)
 	}
 }
 

@@ -72,6 +72,14 @@ func (p *Plan) do(src narrate.Stack, op Op) error {
 	} else if s {
 		return nil
 	}
+	if t, ok := op.(Tentative); ok {
+		err := p.tentative(op)
+		if done := t.Done(err); done != nil {
+			say(p.log, src, &p.vars, &p.standIns, done)
+			p.Ops = append(p.Ops, done)
+		}
+		return err
+	}
 	say(p.log, src, &p.vars, &p.standIns, op)
 	if p.Fail != nil {
 		if err := p.Fail(op); err != nil {
@@ -111,6 +119,20 @@ func (p *Plan) do(src narrate.Stack, op Op) error {
 		p.model[eff.Obj] = !eff.Remove
 	}
 	p.Ops = slices.Insert(p.Ops, at, op)
+	return nil
+}
+
+// tentative plans a Tentative op: its Plan method changes the model as far
+// as the op would really get.
+func (p *Plan) tentative(op Op) error {
+	if p.Fail != nil {
+		if err := p.Fail(op); err != nil {
+			return err
+		}
+	}
+	if pl, ok := op.(Planner); ok {
+		return pl.Plan(p)
+	}
 	return nil
 }
 

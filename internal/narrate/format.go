@@ -35,7 +35,11 @@ func (TextFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	if len(lvl) > 4 {
 		lvl = lvl[:4]
 	}
-	fmt.Fprintf(&b, "%-4s %-*s", lvl, messageColumn, e.Message)
+	// A message of several lines (a command with its heredoc input) gets
+	// the fields on its first line, so its last line (the heredoc's end)
+	// stays alone on its line and the command can be pasted as it is.
+	msg, rest, _ := strings.Cut(e.Message, "\n")
+	fmt.Fprintf(&b, "%-4s %-*s", lvl, messageColumn, msg)
 	keys := make([]string, 0, len(e.Data))
 	for k := range e.Data {
 		if k != "pid" && k != "source" && k != "step" && k != "vars" { // step, vars: for the script format
@@ -56,6 +60,9 @@ func (TextFormatter) Format(e *logrus.Entry) ([]byte, error) {
 		fmt.Fprintf(&b, " %s=%s", k, s)
 	}
 	b.WriteByte('\n')
+	if rest != "" {
+		b.WriteString(strings.TrimSuffix(rest, "\n") + "\n")
+	}
 	return b.Bytes(), nil
 }
 

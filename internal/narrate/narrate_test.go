@@ -43,3 +43,20 @@ func TestQuote(t *testing.T) {
 		t.Fatalf("Quote = %s\nwant    %s", got, want)
 	}
 }
+
+// A command with its input in a heredoc: the fields go on its first line,
+// so the heredoc's last line stays alone and the lines paste as they are.
+func TestTextFormatHeredocKeepsFieldsOnTheFirstLine(t *testing.T) {
+	l, buf := testLogger()
+	l.Info("$ iptables-restore -w --noflush <<'EOF'\n*nat\n-N MYDOCKER\nCOMMIT\nEOF")
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("lines: %q", lines)
+	}
+	if !strings.HasPrefix(lines[0], "INFO $ iptables-restore -w --noflush <<'EOF' ") || !strings.Contains(lines[0], " pid=42 source=") {
+		t.Errorf("first line: %q", lines[0])
+	}
+	if strings.Join(lines[1:], "\n") != "*nat\n-N MYDOCKER\nCOMMIT\nEOF" {
+		t.Errorf("the input: %q", lines[1:])
+	}
+}

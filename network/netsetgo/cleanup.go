@@ -117,10 +117,11 @@ func (s *Wirer) releaseBridge(name string, removeBridge bool, going int) error {
 		return err
 	}
 	var errs []error
+	rules := make([]network.Rule, 0, len(rec.Rules))
 	for i := len(rec.Rules) - 1; i >= 0; i-- {
-		r := rec.Rules[i]
-		errs = append(errs, s.k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: fmt.Sprintf("no wiring on %s left: remove its %s/%s rule", name, r.Table, r.Chain)}))
+		rules = append(rules, rec.Rules[i])
 	}
+	errs = append(errs, network.NewFirewall(s.k).DelRules(fmt.Sprintf("no wiring on %s left: remove its rules", name), rules))
 	rec.Rules = nil
 	br, lerr := netlink.LinkByName(name)
 	if lerr != nil {

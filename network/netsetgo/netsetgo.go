@@ -327,32 +327,31 @@ func (s *Wirer) nsgNAT(p *nsgPlan, rec *bridgeRecord, u *network.Undo) error {
 	if err := k.Do(network.IPForward()); err != nil {
 		return err
 	}
-	fw := network.NewFirewall(k)
-	if err := fw.EnsureBase(); err != nil {
-		return err
-	}
-	u.Add(fw.ReleaseBase)
+	var missing []network.Rule
 	for _, r := range network.NetworkRules(p.bridge, p.subnet.String()) {
 		ok, err := k.Exists(r.Object())
 		if err != nil {
 			return err
 		}
-		if ok {
-			continue
+		if !ok {
+			missing = append(missing, r)
 		}
-		rec.Rules = append(rec.Rules, r)
+	}
+	// Recorded before they are made; undone (and forgotten) on failure.
+	fw := network.NewFirewall(k)
+	n := len(rec.Rules)
+	rec.Rules = append(rec.Rules, missing...)
+	if len(missing) > 0 {
 		if err := k.Do(s.bridgeRecordOp(rec)); err != nil {
 			return err
 		}
-		u.Add(func() error {
-			rec.Rules = rec.Rules[:len(rec.Rules)-1]
-			return k.Do(kernel.RuleDelete{Rule: r.Rule, Reason: "undo: remove " + r.Table + "/" + r.Chain + " rule"})
-		})
-		if err := k.Do(kernel.RuleAppend{Rule: r.Rule, Reason: r.Why}); err != nil {
-			return err
-		}
 	}
-	return nil
+	u.Add(func() error {
+		err := fw.DelRules("undo: remove the bridge's rules", missing)
+		rec.Rules = rec.Rules[:n]
+		return errors.Join(err, fw.ReleaseBase())
+	})
+	return fw.AddRules(fmt.Sprintf("NAT and forwarding for the bridge %s, in mydocker's chains (made if missing)", p.bridge), missing)
 }
 
 // freePair returns the first pair of names free on the host (both: the
