@@ -20,8 +20,9 @@ import (
 )
 
 const usage = `a small daemonless container runtime with bridge networking.
-Every change it makes to the kernel is logged with the shell command that does the same;
---log-level warn (or MYDOCKER_LOG_LEVEL=warn) keeps it quiet.`
+Every change it makes to the kernel is logged on stderr with the shell command that does the same.
+Quiet:              mydocker -q run ...  (the same as --log-level warn, or MYDOCKER_LOG_LEVEL=warn)
+Only the commands:  mydocker --log-format script run ...  (the steps as a runnable shell script)`
 
 func newApp() *cli.App {
 	return &cli.App{
@@ -34,6 +35,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "root", Value: "/var/run/mydocker", EnvVars: []string{"MYDOCKER_ROOT"}, Usage: "state directory (containers, networks, IPAM)"},
 			&cli.StringFlag{Name: "data-root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_DATA_ROOT"}, Usage: "images and container layers"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"MYDOCKER_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no narration: only warnings and errors (the same as --log-level warn)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"MYDOCKER_LOG_FORMAT"}, Usage: "text, json, or script (the steps as a runnable shell script)"},
 		},
 		Before:   setupLogging,
@@ -50,6 +52,14 @@ func version() string {
 }
 
 func setupLogging(c *cli.Context) error {
+	// -q wins over --log-level and MYDOCKER_LOG_LEVEL: it is typed for this
+	// one command. Set on the flag, it reaches the processes mydocker starts
+	// (init, shim), which are given --log-level.
+	if c.Bool("quiet") {
+		if err := c.Set("log-level", "warn"); err != nil {
+			return err
+		}
+	}
 	lvl, err := logrus.ParseLevel(c.String("log-level"))
 	if err != nil || lvl > logrus.DebugLevel || lvl < logrus.ErrorLevel {
 		return cmd.Usagef("invalid --log-level %q (debug, info, warn or error)", c.String("log-level"))
