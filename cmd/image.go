@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -20,6 +19,7 @@ var imageList = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the image ids (a flat image's name)"},
 		&cli.BoolFlag{Name: "digests", Usage: "show the manifests' digests"},
+		&cli.StringFlag{Name: "format", Usage: "a Go template per image ('table ...' adds a header; 'json': each as one line of JSON): {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} {{.CreatedSince}} {{.CreatedAt}} {{.Size}}"},
 	},
 	Action: func(c *cli.Context) error {
 		rt, err := runtime(c)
@@ -41,36 +41,53 @@ var imageList = &cli.Command{
 			}
 			return nil
 		}
-		w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
-		digest := func(string) string { return "" }
-		head := "REPOSITORY\tTAG\t"
+		table := "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 		if c.Bool("digests") {
-			head += "DIGEST\t"
-			digest = func(d string) string {
-				if d == "" {
-					d = "<none>"
-				}
-				return d + "\t"
-			}
+			table = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 		}
-		fmt.Fprintln(w, head+"IMAGE ID\tCREATED\tSIZE")
+		lf, err := newListOutput(c.String("format"), "", table)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		views := make([]imageView, 0, len(rows))
 		for _, r := range rows {
-			size := "-"
-			if r.Size >= 0 {
-				size = image.HumanSize(r.Size)
-			}
-			id := shortImageID(r)
-			if r.ID == "" {
-				id = "-"
-			}
-			created := "N/A" // an image whose config gives no date
-			if r.Created.Unix() > 0 {
-				created = container.HumanDuration(time.Since(r.Created)) + " ago"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s%s\t%s\t%s\n", r.Repository, r.Tag, digest(r.Digest), id, created, size)
+			views = append(views, viewOfImage(r, now))
 		}
-		return w.Flush()
+		return writeList(c.App.Writer, lf, imageHeader, views)
 	},
+}
+
+// imageView is one image as images --format sees it: docker's fields, as
+// strings (docker's "N/A" where mydocker does not count: the containers
+// and the shared and unique sizes, which docker too only gives with -v).
+type imageView struct {
+	ID, Repository, Tag, Digest, CreatedSince, CreatedAt, Size string
+	Containers, SharedSize, UniqueSize, VirtualSize            string
+}
+
+var imageHeader = imageView{ID: "IMAGE ID", Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST",
+	CreatedSince: "CREATED", CreatedAt: "CREATED AT", Size: "SIZE", Containers: "CONTAINERS",
+	SharedSize: "SHARED SIZE", UniqueSize: "UNIQUE SIZE", VirtualSize: "VIRTUAL SIZE"}
+
+func viewOfImage(r image.Row, now time.Time) imageView {
+	v := imageView{ID: shortImageID(r), Repository: r.Repository, Tag: r.Tag, Digest: r.Digest,
+		CreatedSince: "N/A", Size: "-", Containers: "N/A", SharedSize: "N/A", UniqueSize: "N/A"}
+	if r.ID == "" {
+		v.ID = "-" // a flat image has no id; -q prints its name, which rmi takes
+	}
+	if v.Digest == "" {
+		v.Digest = "<none>"
+	}
+	if r.Created.Unix() > 0 { // else an image whose config gives no date
+		v.CreatedSince = container.HumanDuration(now.Sub(r.Created)) + " ago"
+		v.CreatedAt = r.Created.Local().Format("2006-01-02 15:04:05 -0700 MST")
+	}
+	if r.Size >= 0 { // a flat image's is not measured
+		v.Size = image.HumanSize(r.Size)
+	}
+	v.VirtualSize = v.Size
+	return v
 }
 
 // shortImageID is the 12 hex digits docker shows (a flat image: its name).

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"text/template"
 
@@ -44,17 +43,7 @@ var Inspect = &cli.Command{
 			insp.LogPath = rt.Paths.LogPath(ct.ID)
 			out = append(out, insp)
 		}
-		if tmpl == nil {
-			return printJSON(out)
-		}
-		for _, i := range out {
-			s, err := render(tmpl, i)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(c.App.Writer, s)
-		}
-		return nil
+		return writeInspect(c.App.Writer, tmpl, out)
 	},
 }
 

@@ -1,11 +1,11 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"text/tabwriter"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 
@@ -52,7 +52,15 @@ var Network = &cli.Command{
 			Name:    "list",
 			Aliases: []string{"ls"},
 			Usage:   "list networks",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the networks' ids"},
+				&cli.BoolFlag{Name: "no-trunc", Usage: "full ids"},
+				&cli.StringFlag{Name: "format", Usage: "a Go template per network ('table ...' adds a header; 'json': each as one line of JSON): {{.ID}} {{.Name}} {{.Driver}} {{.Scope}} {{.IPv6}} {{.Internal}} {{.Labels}} {{.CreatedAt}} {{.IpRange}} {{.Bridge}} {{.Containers}}"},
+			},
 			Action: func(c *cli.Context) error {
+				if err := exactArgs(c, 0); err != nil {
+					return err
+				}
 				rt, err := networkRuntime(c)
 				if err != nil {
 					return err
@@ -61,6 +69,22 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
+				if format := c.String("format"); format != "" || c.Bool("quiet") {
+					quiet := ""
+					if c.Bool("quiet") {
+						quiet = "{{.ID}}"
+					}
+					lf, err := newListOutput(format, quiet, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}")
+					if err != nil {
+						return err
+					}
+					rows := make([]network.DockerListRow, 0, len(nws))
+					for _, nw := range nws {
+						rows = append(rows, nw.ListRow(c.Bool("no-trunc")))
+					}
+					return writeList(c.App.Writer, lf, network.DockerListHeader, rows)
+				}
+				// mydocker's table (the seed's), which shows the subnet and bridge.
 				w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
 				fmt.Fprintln(w, "NAME\tIpRange\tDriver\tBridge\tContainers")
 				for _, nw := range nws {
@@ -83,20 +107,32 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				return rt.Networks().Remove(c.Args().Slice()...)
+				names := make([]string, 0, c.NArg())
+				for _, ref := range c.Args().Slice() {
+					name, err := rt.Networks().Resolve(ref)
+					if err != nil {
+						return err
+					}
+					names = append(names, name)
+				}
+				return rt.Networks().Remove(names...)
 			},
 		},
 		{
 			Name:      "inspect",
-			Usage:     "show networks as JSON (subnet, gateway, bridge, containers), or draw them",
-			ArgsUsage: "NAME...",
+			Usage:     "show networks as JSON in docker's shape (.IPAM.Config, .Containers) with mydocker's fields (bridge, subnet), or draw them",
+			ArgsUsage: "NAME|ID...",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "json", Usage: "json, or mermaid: a flowchart of the topology for Markdown"},
+				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go template over the JSON, as docker's ('{{range .IPAM.Config}}{{.Subnet}}{{end}}'; json: one line each), or mermaid: a flowchart of the topology for Markdown"},
 			},
 			Action: func(c *cli.Context) error {
 				format := c.String("format")
-				if format != "json" && format != "mermaid" {
-					return Usagef("network inspect: invalid --format %q (json or mermaid)", format)
+				var tmpl *template.Template
+				if format != "" && format != "mermaid" {
+					var err error
+					if tmpl, err = parseFormat(format); err != nil {
+						return err
+					}
 				}
 				if c.NArg() == 0 {
 					return Usagef("network inspect: at least one NAME expected")
@@ -107,7 +143,11 @@ var Network = &cli.Command{
 				}
 				var out []*network.Network
 				m := rt.Networks()
-				for _, name := range c.Args().Slice() {
+				for _, ref := range c.Args().Slice() {
+					name, err := m.Resolve(ref)
+					if err != nil {
+						return err
+					}
 					nw, err := m.Inspect(name)
 					if err != nil {
 						return err
@@ -120,9 +160,11 @@ var Network = &cli.Command{
 					}
 					return nil
 				}
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				views := make([]network.DockerNetwork, 0, len(out))
+				for _, nw := range out {
+					views = append(views, nw.Docker())
+				}
+				return writeInspect(c.App.Writer, tmpl, views)
 			},
 		},
 		{

@@ -148,14 +148,18 @@ func printPruned(k kernel.Kernel, rep *container.PruneReport, total bool) {
 
 // humanSize is docker's (go-units HumanSize): decimal units, 4 significant
 // digits, "0B", "212B", "1.234kB".
-func humanSize(n int64) string {
+func humanSize(n int64) string { return humanSizePrecision(n, 4) }
+
+// humanSizePrecision is go-units' HumanSizeWithPrecision: decimal units,
+// precision significant digits (ps -s shows three).
+func humanSizePrecision(n int64, precision int) string {
 	units := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
 	f, i := float64(n), 0
 	for f >= 1000 && i < len(units)-1 {
 		f /= 1000
 		i++
 	}
-	return fmt.Sprintf("%.4g%s", f, units[i])
+	return fmt.Sprintf("%.*g%s", precision, f, units[i])
 }
 
 // systemDF is `system df`: the space images and containers take, as

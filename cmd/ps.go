@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -24,7 +23,8 @@ var Ps = &cli.Command{
 		&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Value: -1, Usage: "the N last created containers, in any state"},
 		&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "the last created container, in any state"},
 		&cli.BoolFlag{Name: "no-trunc", Usage: "full ids and commands"},
-		&cli.StringFlag{Name: "format", Usage: "a Go template per container ('table ...' adds a header): {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}} {{.Networks}}"},
+		&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "the SIZE column: what each container wrote (its writable layer), and with its image (virtual)"},
+		&cli.StringFlag{Name: "format", Usage: "a Go template per container ('table ...' adds a header; 'json': each as one line of JSON): {{.ID}} {{.Image}} {{.Command}} {{.CreatedAt}} {{.RunningFor}} {{.Status}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}} {{.Networks}} {{.Mounts}} {{.Size}}"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := exactArgs(c, 0); err != nil {
@@ -38,7 +38,14 @@ var Ps = &cli.Command{
 		if c.Bool("quiet") {
 			quiet = "{{.ID}}"
 		}
-		tmpl, table, err := listFormat(c.String("format"), quiet, "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}")
+		table := "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		if c.Bool("size") {
+			table += "\t{{.Size}}"
+		}
+		// Measuring walks every writable layer: only when asked, or when the
+		// template shows it, as docker decides.
+		sized := c.Bool("size") || strings.Contains(c.String("format"), ".Size")
+		lf, err := newListOutput(c.String("format"), quiet, table)
 		if err != nil {
 			return err
 		}
@@ -67,53 +74,65 @@ var Ps = &cli.Command{
 			if !filters.match(ct) {
 				continue
 			}
-			rows = append(rows, rowOf(ct, now, c.Bool("no-trunc")))
-		}
-		w := tabwriter.NewWriter(c.App.Writer, 0, 0, 3, ' ', 0)
-		if table && !c.Bool("quiet") {
-			header, err := render(tmpl, psHeader)
-			if err != nil {
-				return err
+			r := rowOf(ct, now, c.Bool("no-trunc"))
+			if sized {
+				r.Size = sizeText(rt.Sizes(ct))
 			}
-			fmt.Fprintln(w, header)
+			rows = append(rows, r)
 		}
-		for _, r := range rows {
-			line, err := render(tmpl, r)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(w, line)
-		}
-		return w.Flush()
+		return writeList(c.App.Writer, lf, psHeader, rows)
 	},
 }
 
 // psRow is one container as ps --format sees it: docker's fields.
 type psRow struct {
 	ID, Image, Command, CreatedAt, RunningFor, Status, State, Ports, Names, Labels, Networks string
+	Mounts, LocalVolumes, Size                                                               string
 }
 
 // psHeader is the header of a table format: each field's column name.
 var psHeader = psRow{ID: "CONTAINER ID", Image: "IMAGE", Command: "COMMAND", CreatedAt: "CREATED AT", RunningFor: "CREATED",
-	Status: "STATUS", State: "STATE", Ports: "PORTS", Names: "NAMES", Labels: "LABELS", Networks: "NETWORKS"}
+	Status: "STATUS", State: "STATE", Ports: "PORTS", Names: "NAMES", Labels: "LABELS", Networks: "NETWORKS",
+	Mounts: "MOUNTS", LocalVolumes: "LOCAL VOLUMES", Size: "SIZE"}
 
 func rowOf(ct *container.Config, now time.Time, full bool) psRow {
 	id, cmd := container.ShortID(ct.ID), quoteCommand(ct.Cmd)
 	if full {
 		id, cmd = ct.ID, `"`+strings.Join(ct.Cmd, " ")+`"`
 	}
-	var labels, nets []string
+	var labels, nets, mounts []string
 	for k, v := range ct.Labels {
 		labels = append(labels, k+"="+v)
 	}
 	for n := range ct.Networks {
 		nets = append(nets, n)
 	}
+	volumes := 0
+	for _, m := range ct.Mounts {
+		switch {
+		case m.Name != "": // a volume, by its name, as docker's
+			mounts = append(mounts, m.Name)
+			volumes++
+		case m.Source != "": // a bind, by its source
+			mounts = append(mounts, m.Source)
+		}
+	}
 	sort.Strings(labels)
 	sort.Strings(nets)
 	return psRow{ID: id, Image: ct.Image, Command: cmd, CreatedAt: ct.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: container.HumanDuration(now.Sub(ct.Created)) + " ago", Status: ct.StatusText(now), State: ct.State(),
-		Ports: ports(ct), Names: ct.Name, Labels: strings.Join(labels, ","), Networks: strings.Join(nets, ",")}
+		Ports: ports(ct), Names: ct.Name, Labels: strings.Join(labels, ","), Networks: strings.Join(nets, ","),
+		Mounts: strings.Join(mounts, ","), LocalVolumes: strconv.Itoa(volumes), Size: "0B"}
+}
+
+// sizeText is ps's SIZE, as docker's: the writable layer's, then the
+// virtual size (with the image's) in parentheses; three significant digits.
+func sizeText(s container.Sizes) string {
+	rw := humanSizePrecision(s.RW, 3)
+	if s.Virtual <= 0 {
+		return rw
+	}
+	return rw + " (virtual " + humanSizePrecision(s.Virtual, 3) + ")"
 }
 
 // psFilters are ps --filter's values by key; a container must match every
