@@ -43,6 +43,8 @@ var Run = &cli.Command{
 		&cli.StringSliceFlag{Name: "dns", Usage: "a nameserver for the container's resolv.conf"},
 		&cli.StringFlag{Name: "log-driver", Usage: "json-file (the default, which logs reads) or none (nothing kept)"},
 		&cli.StringSliceFlag{Name: "log-opt", Usage: "cap the container's log, as docker's json-file: max-size=10m, max-file=3"},
+		&cli.StringSliceFlag{Name: "add-host", Usage: "a line of the container's /etc/hosts: NAME:IP (IP host-gateway: its network's gateway, the host)"},
+		&cli.StringSliceFlag{Name: "network-alias", Usage: "another name of the container on its user-defined network (in the /etc/hosts of the containers there)"},
 		dryRunFlag(),
 	}, append(securityFlags, resourceFlags...)...),
 	Action: func(c *cli.Context) error {
@@ -70,6 +72,7 @@ var Run = &cli.Command{
 			AutoRemove: c.Bool("rm"), Network: c.String("net"),
 			Resources: res,
 			IP:        c.String("ip"), Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), DNS: c.StringSlice("dns"),
+			AddHosts: c.StringSlice("add-host"), Aliases: c.StringSlice("network-alias"),
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
 			SecurityOpt: c.StringSlice("security-opt"), User: c.String("user"), Devices: c.StringSlice("device"),
 			ReadOnly: c.Bool("read-only"), Tmpfs: c.StringSlice("tmpfs"),

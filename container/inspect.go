@@ -49,6 +49,7 @@ type InspectEndpoint struct {
 	IPPrefixLen int
 	Gateway     string
 	MacAddress  string
+	Aliases     []string `json:",omitempty"` // --network-alias, on the network it was run on
 	Veth        string
 	Ifname      string
 }
@@ -63,6 +64,9 @@ func networkSettings(c *Config) InspectNetworks {
 		}
 		if ep.Gateway != nil {
 			e.Gateway = ep.Gateway.String()
+		}
+		if name == c.NetworkMode {
+			e.Aliases = c.Aliases
 		}
 		n.Networks[name] = e
 		if name == c.NetworkMode {
@@ -132,6 +136,7 @@ type InspectHostConfig struct {
 	Devices        []DeviceMapping
 	Tmpfs          map[string]string `json:",omitempty"`
 	LogConfig      LogConfig         // json-file, with --log-opt's options
+	ExtraHosts     []string          // --add-host, as typed
 }
 
 // DeviceMapping is one --device, as docker's inspect shows it.
@@ -157,7 +162,8 @@ func deviceMapping(spec string) DeviceMapping {
 }
 
 func hostConfig(c *Config) InspectHostConfig {
-	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}, LogConfig: LogConfig{Type: LogDriverJSONFile, Config: map[string]string{}}}
+	h := InspectHostConfig{ReadonlyRootfs: c.ReadonlyRootfs, Tmpfs: c.Tmpfs, Devices: []DeviceMapping{}, LogConfig: LogConfig{Type: LogDriverJSONFile, Config: map[string]string{}},
+		ExtraHosts: c.ExtraHosts}
 	if c.LogConfig != nil {
 		h.LogConfig = *c.LogConfig
 	}

@@ -85,6 +85,7 @@ func (r *Runtime) connectNetworkInfo(c *Config, pid int, dir string) (*network.E
 		Network: c.NetworkMode, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: pid,
 		IP: net.ParseIP(c.RequestedIP), Ports: c.Ports, DNS: c.DNS,
 		HostsPath: filepath.Join(dir, "hosts"), ResolvConfPath: filepath.Join(dir, "resolv.conf"),
+		Aliases: c.Aliases, ExtraHosts: c.ExtraHosts,
 	})
 }
 

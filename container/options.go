@@ -38,6 +38,8 @@ type RunOptions struct {
 	Publish     []string           // -p [[hostIP:][hostPort]:]containerPort[/tcp|udp]
 	PublishAll  bool               // -P: the image's exposed ports, each on a free host port
 	DNS         []string           // --dns
+	AddHosts    []string           // --add-host NAME:IP (IP may be host-gateway)
+	Aliases     []string           // --network-alias: more names on its user-defined network
 	Resources   *cgroups.Resources // checked by cgroups.Parse; nil = no limits
 
 	// What the container may not do (docker's flags; see confine.go and

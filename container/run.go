@@ -124,6 +124,9 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHostsOptions(o); err != nil {
+		return nil, err
+	}
 	img, err := resolve(o.Image)
 	if err != nil {
 		return nil, err
@@ -169,7 +172,7 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 		Cmd: cmd, Env: env,
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
-		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
+		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, ExtraHosts: o.AddHosts, Aliases: o.Aliases, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
 		Security: sec, ReadonlyRootfs: o.ReadOnly, Tmpfs: tmpfs,
 	}
 	var imageLabels map[string]string
@@ -500,6 +503,10 @@ func (r *Runtime) writeEtcFiles(c *Config) ([]etcFile, error) {
 		if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
 			resolv = string(b)
 		}
+	}
+	if !c.usesNetwork() && len(c.ExtraHosts) > 0 {
+		hosts += network.ExtraHostsLines(extraHostsOffNetwork(c.ExtraHosts))
+		hostsWhy += ", and --add-host's"
 	}
 	files := []struct{ content, why string }{
 		{c.Hostname + "\n", "the container's /etc/hostname, to be bound onto it"},

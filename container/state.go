@@ -101,6 +101,8 @@ type Config struct {
 	RequestedIP string                `json:",omitempty"` // --ip
 	Ports       []network.PortMapping `json:",omitempty"` // -p
 	DNS         []string              `json:",omitempty"` // --dns
+	ExtraHosts  []string              `json:",omitempty"` // --add-host NAME:IP, as typed
+	Aliases     []string              `json:",omitempty"` // --network-alias
 	// Networks are the endpoints the container holds, by network name.
 	Networks map[string]*network.EndpointInfo `json:",omitempty"`
 	// Resources are the cgroup limits asked for with run's flags.

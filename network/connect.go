@@ -32,6 +32,12 @@ type Attachment struct {
 	// rewritten in place (the bind mount pins the inode) when other
 	// containers join or leave the network. Empty: not written.
 	HostsPath, ResolvConfPath string
+	// Aliases are --network-alias: more names of the container, in the
+	// /etc/hosts of the containers of this network as its name is.
+	Aliases []string
+	// ExtraHosts are --add-host NAME:IP, its own /etc/hosts' extra lines;
+	// IP host-gateway is this network's gateway.
+	ExtraHosts []string
 }
 
 // EndpointInfo is what Connect made, for the container's state and inspect.
@@ -178,6 +184,7 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 		ID: a.Container, Name: a.Name, Hostname: a.Hostname, IP: ip.String(), MAC: macFor(ip).String(),
 		Veth: vethName(a.Container, nw.Name), Ifname: "eth0", Pid: a.Pid, Ports: ports,
 		HostsPath: a.HostsPath, ResolvConfPath: a.ResolvConfPath,
+		Aliases: a.Aliases, ExtraHosts: ResolveExtraHosts(a.ExtraHosts, nw.Gateway),
 	}
 	// One write allocates the address and names its owner.
 	nw.Containers[a.Container] = ep

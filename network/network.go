@@ -105,6 +105,11 @@ type Endpoint struct {
 	Ports          []PortMapping `json:",omitempty"`
 	HostsPath      string        `json:",omitempty"`
 	ResolvConfPath string        `json:",omitempty"`
+	// Aliases (--network-alias) are names of the container on this
+	// network besides its name; ExtraHosts (--add-host) are "NAME:IP" lines
+	// of its own /etc/hosts, host-gateway resolved to the gateway.
+	Aliases    []string `json:",omitempty"`
+	ExtraHosts []string `json:",omitempty"`
 	// Removing is the pid of the mydocker process tearing the endpoint
 	// down, with its start time (a reused pid is not it), so that
 	// concurrent teardowns do not interleave (see claim).
