@@ -16,7 +16,7 @@ BUILDFLAGS = -buildvcs=auto -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),
 # docker-registry (distribution 2.8) and skopeo: the registry and the image
 # tool of the field, which test/registry_test.go pushes to, pulls from and
 # exchanges archives with (libc6-dev's libcrypt makes its htpasswd hash).
-PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack docker-registry skopeo
+PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack docker-registry skopeo zsh fish
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf
 
 .PHONY: all build deps deps-bench test unit demo bench install clean docs
