@@ -13,15 +13,19 @@ import (
 )
 
 var imageList = &cli.Command{
-	Name:    "ls",
-	Aliases: []string{"list"},
-	Usage:   "list images",
+	Name:      "ls",
+	Aliases:   []string{"list"},
+	Usage:     "list images",
+	ArgsUsage: "[REPOSITORY[:TAG]]",
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the image ids (a flat image's name)"},
 		&cli.BoolFlag{Name: "digests", Usage: "show the manifests' digests"},
 		&cli.StringFlag{Name: "format", Usage: "a Go template per image ('table ...' adds a header; 'json': each as one line of JSON): {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} {{.CreatedSince}} {{.CreatedAt}} {{.Size}}"},
 	},
 	Action: func(c *cli.Context) error {
+		if c.NArg() > 1 {
+			return Usagef("%q takes at most one REPOSITORY[:TAG]: see 'mydocker images --help'", c.Command.Name)
+		}
 		rt, err := runtime(c)
 		if err != nil {
 			return err
@@ -29,6 +33,9 @@ var imageList = &cli.Command{
 		rows, err := rt.Catalog().List()
 		if err != nil {
 			return err
+		}
+		if c.NArg() == 1 {
+			rows = matchingImages(rows, c.Args().First())
 		}
 		if c.Bool("quiet") {
 			seen := map[string]bool{}
@@ -88,6 +95,22 @@ func viewOfImage(r image.Row, now time.Time) imageView {
 	}
 	v.VirtualSize = v.Size
 	return v
+}
+
+// matchingImages are the rows of ref, as docker's `images REPOSITORY[:TAG]`:
+// a repository gives all its tags, REPOSITORY:TAG that one.
+func matchingImages(rows []image.Row, ref string) []image.Row {
+	repo, tag := ref, ""
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		repo, tag = ref[:i], ref[i+1:]
+	}
+	var out []image.Row
+	for _, r := range rows {
+		if r.Repository == repo && (tag == "" || r.Tag == tag) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // shortImageID is the 12 hex digits docker shows (a flat image: its name).

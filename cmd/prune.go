@@ -35,7 +35,7 @@ var Container = &cli.Command{
 		Usage: "remove all stopped containers",
 		Flags: []cli.Flag{forceFlag(), dryRunFlag()},
 		Action: func(c *cli.Context) error {
-			return prune(c, "all stopped containers", true, (*container.Runtime).PruneContainers)
+			return prune(c, " all stopped containers.", true, (*container.Runtime).PruneContainers)
 		},
 	}},
 }
@@ -46,21 +46,29 @@ var System = &cli.Command{
 	Usage: "manage mydocker as a whole",
 	Subcommands: []*cli.Command{{
 		Name: "prune",
-		Usage: "remove stopped containers and unused networks, then what no record owns " +
-			"(layers, state directories, temp files, cgroups, mounts, links and rules)",
+		Usage: "remove stopped containers, unused networks and dangling images (-a: every unused image), " +
+			"then what no record owns (layers, state directories, temp files, cgroups, mounts, links and rules)",
 		Flags: []cli.Flag{forceFlag(), dryRunFlag(),
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses, not only the dangling ones"},
 			&cli.BoolFlag{Name: "volumes", Usage: "remove the anonymous volumes no container uses too"}},
 		Action: func(c *cli.Context) error {
-			what := "all stopped containers\n  - all networks not used by at least one container\n" +
-				"  - container layers, state directories, temp files, cgroups, mounts, links and iptables rules that no record owns"
-			do := (*container.Runtime).SystemPrune
+			what := ":\n  - all stopped containers\n  - all networks not used by at least one container\n"
 			if c.Bool("volumes") {
-				what += "\n  - all anonymous volumes not used by at least one container"
-				do = func(rt *container.Runtime, rep *container.PruneReport) error {
-					return errors.Join(rt.SystemPrune(rep), rt.PruneVolumes(false, rep))
-				}
+				what += "  - all anonymous volumes not used by at least one container\n"
 			}
-			return prune(c, what, true, do)
+			if c.Bool("all") {
+				what += "  - all images without at least one container associated to them\n"
+			} else {
+				what += "  - all dangling images\n"
+			}
+			what += "  - container layers, state directories, temp files, cgroups, mounts, links and iptables rules that no record owns\n"
+			return prune(c, what, true, func(rt *container.Runtime, rep *container.PruneReport) error {
+				err := rt.SystemPrune(c.Bool("all"), rep)
+				if c.Bool("volumes") {
+					err = errors.Join(err, rt.PruneVolumes(false, rep))
+				}
+				return err
+			})
 		},
 	}, {
 		Name:   "df",
@@ -96,7 +104,9 @@ func prune(c *cli.Context, what string, total bool, do func(*container.Runtime, 
 }
 
 // confirm asks, as docker does, unless -f or --dry-run; ok is false when
-// the prune must not go on (err says why, or nil: the user said no).
+// the prune must not go on (err says why, or nil: the user said no). what
+// follows "This will remove", as docker words it: " all stopped
+// containers." or ":\n  - a list\n".
 func confirm(c *cli.Context, what string) (ok bool, err error) {
 	if c.Bool("force") || c.Bool("dry-run") {
 		return true, nil
@@ -104,7 +114,7 @@ func confirm(c *cli.Context, what string) (ok bool, err error) {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
 		return false, Usagef("%s: not confirmed, and there is no terminal to ask on: pass -f (--force)", verbName(c))
 	}
-	fmt.Printf("WARNING! This will remove:\n  - %s\nAre you sure you want to continue? [y/N] ", what)
+	fmt.Printf("WARNING! This will remove%s\nAre you sure you want to continue? [y/N] ", what)
 	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	answer := strings.ToLower(strings.TrimSpace(line))
 	return answer == "y" || answer == "yes", nil
@@ -132,6 +142,7 @@ func printPruned(k kernel.Kernel, rep *container.PruneReport, total bool) {
 	section("Containers", rep.Containers)
 	section("Networks", rep.Networks)
 	section("Volumes", rep.Volumes)
+	section("Images", rep.Images)
 	section("Orphans", rep.Orphans)
 	if total {
 		if dry {

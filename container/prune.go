@@ -21,6 +21,7 @@ type PruneReport struct {
 	Containers []string // ids
 	Networks   []string // names
 	Volumes    []string // names
+	Images     []string // docker's lines: "untagged: NAME", "deleted: ID"
 	// Orphans is what no record owned, one "KIND WHAT" each: "layer PATH",
 	// "state directory PATH", "temp file PATH", "mount PATH", "cgroup ID",
 	// and the network sweep's links, chains and rules.
@@ -75,10 +76,11 @@ func (r *Runtime) PruneNetworks(rep *PruneReport) error {
 	return errors.Join(err, serr)
 }
 
-// SystemPrune is `system prune`: stopped containers, unused networks, then
-// whatever no record owns (pruneOrphans).
-func (r *Runtime) SystemPrune(rep *PruneReport) error {
-	return errors.Join(r.PruneContainers(rep), r.PruneNetworks(rep), r.pruneOrphans(rep))
+// SystemPrune is `system prune`: stopped containers, unused networks,
+// dangling images (allImages: every unused one), then whatever no record
+// owns (pruneOrphans).
+func (r *Runtime) SystemPrune(allImages bool, rep *PruneReport) error {
+	return errors.Join(r.PruneContainers(rep), r.PruneNetworks(rep), r.PruneImagesReport(allImages, rep), r.pruneOrphans(rep))
 }
 
 // pruneOrphans removes what a killed command, or a reboot with --root on

@@ -62,6 +62,12 @@ func TestListFormatsAsDocker(t *testing.T) {
 	if out := e.ok("images", "--format", "{{.Repository}}:{{.Tag}}"); out != "busybox:latest\n" {
 		t.Errorf("images --format: %q", out)
 	}
+	if out := e.ok("images", "--format", "{{.Repository}}", "nosuch"); out != "" {
+		t.Errorf("images nosuch: %q", out)
+	}
+	if out := e.ok("images", "--format", "{{.Repository}}", "busybox:latest"); out != "busybox\n" {
+		t.Errorf("images busybox:latest: %q", out)
+	}
 	if out := e.ok("images", "--format", "table {{.Repository}}\t{{.Tag}}"); !regexp.MustCompile(`^REPOSITORY +TAG\nbusybox +latest\n$`).MatchString(out) {
 		t.Errorf("images --format table: %q", out)
 	}

@@ -97,7 +97,7 @@ func TestPruneAsksOnATerminal(t *testing.T) {
 	stopped := strings.TrimSpace(e.must("run", "-d", "--net", "none", "busybox", "true"))
 	waitFor(t, "the container to exit", func() bool { return strings.Contains(e.must("ps", "-a"), "Exited (0)") })
 	out := e.answering(t, "n", "container", "prune")
-	if !strings.Contains(out, "WARNING! This will remove:\r\n  - all stopped containers\r\nAre you sure you want to continue? [y/N]") ||
+	if !strings.Contains(out, "WARNING! This will remove all stopped containers.\r\nAre you sure you want to continue? [y/N]") ||
 		strings.Contains(out, "Deleted") {
 		t.Errorf("container prune, answered n:\n%q", out)
 	}
