@@ -173,6 +173,7 @@ var Network = &cli.Command{
 			ArgsUsage: "NETWORK CONTAINER",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "ip", Usage: "the container's address on this network"},
+				&cli.StringSliceFlag{Name: "alias", Usage: "another name of the container on this network (in the /etc/hosts of the containers there)"},
 				dryRunFlag(),
 			},
 			Action: func(c *cli.Context) error {
@@ -189,7 +190,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				_, err = rt.ConnectNetwork(c.Args().Get(0), c.Args().Get(1), ip)
+				_, err = rt.ConnectNetwork(c.Args().Get(0), c.Args().Get(1), ip, c.StringSlice("alias"))
 				return err
 			},
 		},

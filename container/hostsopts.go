@@ -22,16 +22,22 @@ func checkHostsOptions(o RunOptions) error {
 			return fmt.Errorf("invalid --add-host %q: --net none has no gateway to the host", spec)
 		}
 	}
-	if len(o.Aliases) == 0 {
+	return checkAliases(o.Network, o.Aliases)
+}
+
+// checkAliases checks --network-alias (run) and --alias (network connect)
+// for a container on network nw.
+func checkAliases(nw string, aliases []string) error {
+	if len(aliases) == 0 {
 		return nil
 	}
-	switch o.Network {
+	switch nw {
 	case NetworkNone, NetworkHost, network.DefaultNetwork:
-		return fmt.Errorf("--network-alias: network-scoped aliases are only supported for user-defined networks, not %q", o.Network)
+		return fmt.Errorf("network-scoped aliases are only supported for user-defined networks, not %q", nw)
 	}
-	for _, a := range o.Aliases {
+	for _, a := range aliases {
 		if len(a) > 255 || !names.Valid(a, names.Alnum, "-_.") {
-			return fmt.Errorf("invalid --network-alias %q: letters, digits, '-', '_' and '.'", a)
+			return fmt.Errorf("invalid network alias %q: letters, digits, '-', '_' and '.'", a)
 		}
 	}
 	return nil

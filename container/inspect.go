@@ -49,7 +49,7 @@ type InspectEndpoint struct {
 	IPPrefixLen int
 	Gateway     string
 	MacAddress  string
-	Aliases     []string `json:",omitempty"` // --network-alias, on the network it was run on
+	Aliases     []string `json:",omitempty"` // run's --network-alias, network connect's --alias
 	Veth        string
 	Ifname      string
 }
@@ -65,9 +65,7 @@ func networkSettings(c *Config) InspectNetworks {
 		if ep.Gateway != nil {
 			e.Gateway = ep.Gateway.String()
 		}
-		if name == c.NetworkMode {
-			e.Aliases = c.Aliases
-		}
+		e.Aliases = ep.Aliases
 		n.Networks[name] = e
 		if name == c.NetworkMode {
 			n.IPAddress, n.IPPrefixLen, n.Gateway, n.MacAddress = e.IPAddress, e.IPPrefixLen, e.Gateway, e.MacAddress

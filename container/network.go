@@ -134,7 +134,7 @@ func (r *Runtime) disconnectNetworks(c *Config) error {
 
 // ConnectNetwork is `network connect NET CONTAINER`: a running container
 // joins one more network.
-func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP) (*network.EndpointInfo, error) {
+func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP, aliases []string) (*network.EndpointInfo, error) {
 	c, err := r.store().Get(ref)
 	if err != nil {
 		return nil, err
@@ -146,10 +146,13 @@ func (r *Runtime) ConnectNetwork(netName, ref string, ip net.IP) (*network.Endpo
 	if c.NetworkMode == NetworkHost {
 		return nil, fmt.Errorf("container %s uses the host's network", c.Name)
 	}
+	if err := checkAliases(netName, aliases); err != nil {
+		return nil, err
+	}
 	dir := r.Paths.StateDir(c.ID)
 	info, err := r.networks().Connect(network.Attachment{
 		Network: netName, Container: c.ID, Name: c.Name, Hostname: c.Hostname, Pid: c.Pid, IP: ip, DNS: c.DNS,
-		HostsPath: filepath.Join(dir, "hosts"),
+		HostsPath: filepath.Join(dir, "hosts"), Aliases: aliases,
 	})
 	if err != nil {
 		return nil, err

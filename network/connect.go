@@ -50,6 +50,7 @@ type EndpointInfo struct {
 	Veth      string        // host end
 	Ifname    string        // inside the container
 	Ports     []PortMapping `json:",omitempty"`
+	Aliases   []string      `json:",omitempty"` // --network-alias, --alias
 }
 
 // Connect attaches a container to a network: an address from the IPAM, the
@@ -130,7 +131,7 @@ func (m *Manager) Connect(a Attachment) (*EndpointInfo, error) {
 	ones, _ := subnet.Mask.Size()
 	kernel.Report(m.k, "container %s connected to network %s: %s on %s", names.ShortID(a.Container), nw.Name, ep.IP, ep.Ifname)
 	return &EndpointInfo{Network: nw.Name, IP: net.ParseIP(ep.IP).To4(), PrefixLen: ones, Gateway: gw,
-		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports}, nil
+		MAC: ep.MAC, Veth: ep.Veth, Ifname: ep.Ifname, Ports: ep.Ports, Aliases: ep.Aliases}, nil
 }
 
 // reserve (under the lock) checks the request, allocates the address and

@@ -36,6 +36,20 @@ func TestAddHostAndNetworkAlias(t *testing.T) {
 	if hosts := e.ok("-q", "exec", "app", "cat", "/etc/hosts"); !strings.Contains(hosts, " late\n") || !strings.Contains(hosts, "10.1.2.3\textra.example\n") {
 		t.Errorf("app's /etc/hosts after late joined:\n%s", hosts)
 	}
+	// network connect --alias: a name on that network only.
+	e.ok("-q", "network", "create", "an2", "--subnet", "192.168.67.0/24")
+	e.ok("-q", "run", "-d", "--name", "other", "--net", "an2", "busybox", "sleep", "100")
+	e.ok("-q", "network", "connect", "--alias", "cache", "an2", "late")
+	if hosts := e.ok("-q", "exec", "other", "cat", "/etc/hosts"); !strings.Contains(hosts, " late cache\n") {
+		t.Errorf("other's /etc/hosts after network connect --alias cache an2 late:\n%s", hosts)
+	}
+	if out := e.ok("inspect", "-f", `{{json .NetworkSettings.Networks.an2.Aliases}}`, "late"); out != `["cache"]`+"\n" {
+		t.Errorf("inspect late: %q", out)
+	}
+	e.fails("only supported for user-defined networks", "network", "connect", "--alias", "x", "bridge", "late")
+	e.ok("-q", "rm", "-f", "other")
+	e.ok("-q", "network", "disconnect", "an2", "late")
+	e.ok("-q", "network", "rm", "an2")
 	// --net none: only the extra lines; host-gateway has no gateway there.
 	if out := e.ok("-q", "run", "--rm", "--net", "none", "--add-host", "a.b:10.9.8.7", "busybox", "cat", "/etc/hosts"); !strings.HasSuffix(out, "10.9.8.7\ta.b\n") {
 		t.Errorf("--net none --add-host:\n%s", out)
