@@ -34,7 +34,7 @@ func newApp() *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/var/run/mydocker", EnvVars: []string{"MYDOCKER_ROOT"}, Usage: "state directory (containers, networks, IPAM)"},
 			&cli.StringFlag{Name: "data-root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_DATA_ROOT"}, Usage: "images and container layers"},
-			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"MYDOCKER_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
+			&cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Value: "info", EnvVars: []string{"MYDOCKER_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no narration: only warnings and errors (the same as --log-level warn)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"MYDOCKER_LOG_FORMAT"}, Usage: "text, json, or script (the steps as a runnable shell script)"},
 		},

@@ -39,6 +39,9 @@ func TestListFormatsAsDocker(t *testing.T) {
 	if r := e.run("--quiet", "inspect", "nosuch"); r.code != 125 || r.stderr != "mydocker: no such container: nosuch\n" {
 		t.Errorf("--quiet still says what failed: %d %q", r.code, r.stderr)
 	}
+	if r := e.run("-l", "warn", "run", "--rm", "--net", "none", "busybox", "true"); r.code != 0 || r.stderr != "" {
+		t.Errorf("-l warn (docker's -l, --log-level): %d %q", r.code, r.stderr)
+	}
 	if out := e.ok("--help"); !strings.Contains(out, "-q run") || !strings.Contains(out, "MYDOCKER_LOG_LEVEL=warn") || !strings.Contains(out, "--log-format script") {
 		t.Errorf("--help does not say how to quiet the narration:\n%s", out)
 	}
