@@ -32,7 +32,7 @@ func Interspersed(app *cli.App, args []string) []string {
 		}
 		i++
 	}
-	cmds, top := app.Commands, true
+	cmds, parent := app.Commands, ""
 	for i < len(args) {
 		c := findCommand(cmds, args[i])
 		if c == nil {
@@ -41,13 +41,13 @@ func Interspersed(app *cli.App, args []string) []string {
 		out = append(out, args[i])
 		i++
 		if len(c.Subcommands) > 0 {
-			cmds, top = c.Subcommands, false
+			cmds, parent = c.Subcommands, c.Name
 			continue
 		}
 		if c.SkipFlagParsing || c.Hidden {
 			break
 		}
-		stops := stopsAtFirstArg[c.Name] && top
+		stops := stopsAtFirstArg[c.Name] && (parent == "" || parent == "container")
 		var flags, pos []string
 		dashdash := false
 		for ; i < len(args); i++ {
@@ -78,8 +78,9 @@ func Interspersed(app *cli.App, args []string) []string {
 	return append(out, args[i:]...)
 }
 
-// stopsAtFirstArg are the top-level verbs whose first argument starts a
-// command of the container's, with flags of its own (not `network create`).
+// stopsAtFirstArg are the top-level verbs (and their `container VERB`
+// forms) whose first argument starts a command of the container's, with
+// flags of its own (not `network create`).
 var stopsAtFirstArg = map[string]bool{"run": true, "exec": true, "create": true}
 
 func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }

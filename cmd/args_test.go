@@ -24,6 +24,10 @@ func TestInterspersed(t *testing.T) {
 		{"run --rm busybox ls -l", "run --rm busybox ls -l"},
 		{"run -dit --name x busybox sh -c 'a -b'", "run -dit --name x busybox sh -c 'a -b'"},
 		{"exec box ls -la", "exec box ls -la"},
+		// The same in their `container VERB` forms.
+		{"container run --rm busybox ls -l", "container run --rm busybox ls -l"},
+		{"container rm web -f", "container rm --force web"},
+		{"container ls -a", "container ls --all"},
 		// One-letter aliases under the flag's name: urfave/cli refuses
 		// both forms of one flag, docker users mix them.
 		{"run -e A=1 --env B=2 -p 80 busybox env -e", "run --env A=1 --env B=2 --publish 80 busybox env -e"},

@@ -50,7 +50,7 @@ var positionals = map[string][]argKind{
 	"network remove": {argNetwork}, "network inspect": {argNetwork}, "network connect": {argNetwork, argContainer},
 	"network disconnect": {argNetwork, argContainer}, "completion": {argNone},
 	"volume rm": {argVolume}, "volume inspect": {argVolume}, "volume create": {argNone}, "volume ls": {argNone},
-	"ps": {argNone}, "images": {argNone}, "image ls": {argNone}, "network list": {argNone}, "network create": {argNone},
+	"ps": {argNone}, "container ls": {argNone}, "images": {argNone}, "image ls": {argNone}, "network list": {argNone}, "network create": {argNone},
 	"version": {argNone}, "info": {argNone}, "pull": {argNone}, "login": {argNone}, "logout": {argNone},
 }
 
@@ -154,6 +154,9 @@ func (c *completer) complete(words []string, cur string) (cands []string, files 
 		return filterPrefix([]string{"bash", "zsh", "fish"}, cur), false
 	}
 	kinds, ok := positionals[verb]
+	if !ok && len(path) == 2 && path[0] == "container" {
+		kinds, ok = positionals[path[1]] // `container rm` is `rm`
+	}
 	if !ok {
 		return nil, true
 	}

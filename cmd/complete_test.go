@@ -34,6 +34,8 @@ func TestCompleteFromTheCommandList(t *testing.T) {
 		{[]string{"image", "import"}, "", nil, true},
 		{[]string{"run", "-d", "busybox"}, "", nil, true}, // the container's command
 		{[]string{"frobnicate"}, "", nil, false},
+		{[]string{"container"}, "l", []string{"logs", "ls"}, false},
+		{[]string{"container", "rm", "-f"}, "--f", []string{"--force"}, false},
 	} {
 		got, files := c.complete(tc.words, tc.cur)
 		if !reflect.DeepEqual(got, tc.want) || files != tc.files {

@@ -138,3 +138,25 @@ func TestListFormatsAsDocker(t *testing.T) {
 		t.Errorf("network rm by id left: %q", out)
 	}
 }
+
+// docker's management forms: `container ls`, `container rm`, ...
+func TestContainerManagementVerbs(t *testing.T) {
+	e := newEnv(t)
+	e.ok("-q", "container", "run", "-d", "--name", "cm", "--net", "none", "busybox", "sleep", "100")
+	if out := e.ok("container", "ls", "--format", "{{.Names}} {{.State}}"); out != "cm running\n" {
+		t.Errorf("container ls: %q", out)
+	}
+	if out := e.ok("container", "inspect", "-f", "{{.Name}}", "cm"); out != "cm\n" {
+		t.Errorf("container inspect: %q", out)
+	}
+	// After the image, flags are the command's, as in `run`.
+	if out := e.ok("-q", "container", "run", "--rm", "--net", "none", "busybox", "echo", "-h"); out != "-h\n" {
+		t.Errorf("container run busybox echo -h: %q", out)
+	}
+	if out := e.ok("-q", "container", "rm", "cm", "-f"); out != "cm\n" {
+		t.Errorf("container rm cm -f: %q", out)
+	}
+	if out := e.ok("container", "ls", "-a", "-q"); out != "" {
+		t.Errorf("container ls -a -q after rm: %q", out)
+	}
+}
