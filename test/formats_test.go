@@ -36,7 +36,7 @@ func TestListFormatsAsDocker(t *testing.T) {
 	if r := e.run("run", "-d", "--name", "f1", "--net", "fmtnet", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /big; sleep 100"); r.code != 0 || !strings.Contains(r.stderr, "$ ") {
 		t.Fatalf("run without -q narrates nothing? %d %q", r.code, r.stderr)
 	}
-	if r := e.run("--quiet", "inspect", "nosuch"); r.code != 125 || r.stderr != "mydocker: no such container: nosuch\n" {
+	if r := e.run("--quiet", "inspect", "nosuch"); r.code != 125 || r.stderr != "mydocker: no such container, image or network: nosuch\n" {
 		t.Errorf("--quiet still says what failed: %d %q", r.code, r.stderr)
 	}
 	if r := e.run("-l", "warn", "run", "--rm", "--net", "none", "busybox", "true"); r.code != 0 || r.stderr != "" {
@@ -149,6 +149,16 @@ func TestContainerManagementVerbs(t *testing.T) {
 	if out := e.ok("container", "inspect", "-f", "{{.Name}}", "cm"); out != "cm\n" {
 		t.Errorf("container inspect: %q", out)
 	}
+	// inspect finds an image or a network too, as docker's; --type only one kind.
+	if out := e.ok("inspect", "-f", "{{index .RepoTags 0}}", "busybox"); out != "busybox:latest\n" {
+		t.Errorf("inspect busybox: %q", out)
+	}
+	e.ok("-q", "network", "create", "cmnet", "--subnet", "192.168.68.0/24")
+	if out := e.ok("inspect", "-f", "{{.Name}} {{.Id}}", "cmnet", "cm"); !regexp.MustCompile(`^cmnet [0-9a-f]{64}\ncm [0-9a-f]{64}\n$`).MatchString(out) {
+		t.Errorf("inspect cmnet cm: %q", out)
+	}
+	e.fails("no such container: cmnet", "inspect", "--type", "container", "cmnet")
+	e.ok("-q", "network", "rm", "cmnet")
 	// After the image, flags are the command's, as in `run`.
 	if out := e.ok("-q", "container", "run", "--rm", "--net", "none", "busybox", "echo", "-h"); out != "-h\n" {
 		t.Errorf("container run busybox echo -h: %q", out)
