@@ -20,11 +20,16 @@ var imageList = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the image ids (a flat image's name)"},
 		&cli.BoolFlag{Name: "digests", Usage: "show the manifests' digests"},
+		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: dangling=true|false, reference=PATTERN (a glob: 'busy*', '*:latest')"},
 		&cli.StringFlag{Name: "format", Usage: "a Go template per image ('table ...' adds a header; 'json': each as one line of JSON): {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} {{.CreatedSince}} {{.CreatedAt}} {{.Size}}"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() > 1 {
 			return Usagef("%q takes at most one REPOSITORY[:TAG]: see 'mydocker images --help'", c.Command.Name)
+		}
+		filters, err := parseKeyFilters(c.StringSlice("filter"), "dangling", "reference")
+		if err != nil {
+			return err
 		}
 		rt, err := runtime(c)
 		if err != nil {
@@ -37,6 +42,13 @@ var imageList = &cli.Command{
 		if c.NArg() == 1 {
 			rows = matchingImages(rows, c.Args().First())
 		}
+		var kept []image.Row
+		for _, r := range rows {
+			if matchAll(filters, func(k, v string) bool { return imageMatches(r, k, v) }) {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
 		if c.Bool("quiet") {
 			seen := map[string]bool{}
 			for _, r := range rows {

@@ -55,19 +55,30 @@ var Network = &cli.Command{
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the networks' ids"},
 				&cli.BoolFlag{Name: "no-trunc", Usage: "full ids"},
+				&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: name (a part of it), id (a prefix), driver"},
 				&cli.StringFlag{Name: "format", Usage: "a Go template per network ('table ...' adds a header; 'json': each as one line of JSON): {{.ID}} {{.Name}} {{.Driver}} {{.Scope}} {{.IPv6}} {{.Internal}} {{.Labels}} {{.CreatedAt}} {{.IpRange}} {{.Bridge}} {{.Containers}}"},
 			},
 			Action: func(c *cli.Context) error {
 				if err := exactArgs(c, 0); err != nil {
 					return err
 				}
+				filters, err := parseKeyFilters(c.StringSlice("filter"), "name", "id", "driver")
+				if err != nil {
+					return err
+				}
 				rt, err := networkRuntime(c)
 				if err != nil {
 					return err
 				}
-				nws, err := rt.Networks().List()
+				all, err := rt.Networks().List()
 				if err != nil {
 					return err
+				}
+				var nws []*network.Network
+				for _, nw := range all {
+					if matchAll(filters, func(k, v string) bool { return networkMatches(nw, k, v) }) {
+						nws = append(nws, nw)
+					}
 				}
 				if format := c.String("format"); format != "" || c.Bool("quiet") {
 					quiet := ""

@@ -139,31 +139,12 @@ func sizeText(s container.Sizes) string {
 // key, and any value of one.
 type psFilters map[string][]string
 
-var psFilterKeys = map[string]bool{"id": true, "name": true, "status": true, "label": true, "ancestor": true, "network": true, "exited": true}
-
 func parseFilters(specs []string) (psFilters, error) {
-	f := psFilters{}
-	for _, s := range specs {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || !psFilterKeys[k] {
-			return nil, Usagef("invalid filter %q: KEY=VALUE with KEY one of id, name, status, label, ancestor, network, exited", s)
-		}
-		f[k] = append(f[k], v)
-	}
-	return f, nil
+	return parseKeyFilters(specs, "id", "name", "status", "label", "ancestor", "network", "exited")
 }
 
 func (f psFilters) match(ct *container.Config) bool {
-	for k, values := range f {
-		ok := false
-		for _, v := range values {
-			ok = ok || matchFilter(ct, k, v)
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+	return matchAll(f, func(k, v string) bool { return matchFilter(ct, k, v) })
 }
 
 func matchFilter(ct *container.Config, key, v string) bool {

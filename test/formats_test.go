@@ -71,6 +71,13 @@ func TestListFormatsAsDocker(t *testing.T) {
 	if out := e.ok("images", "--format", "{{.Repository}}", "busybox:latest"); out != "busybox\n" {
 		t.Errorf("images busybox:latest: %q", out)
 	}
+	if out := e.ok("images", "-f", "reference=busy*", "-f", "dangling=false", "--format", "{{.Repository}}"); out != "busybox\n" {
+		t.Errorf("images -f reference=busy* -f dangling=false: %q", out)
+	}
+	if out := e.ok("images", "--filter", "dangling=true", "-q"); out != "" {
+		t.Errorf("images --filter dangling=true: %q", out)
+	}
+	e.fails("invalid filter", "images", "-f", "color=red")
 	if out := e.ok("images", "--format", "table {{.Repository}}\t{{.Tag}}"); !regexp.MustCompile(`^REPOSITORY +TAG\nbusybox +latest\n$`).MatchString(out) {
 		t.Errorf("images --format table: %q", out)
 	}
@@ -89,6 +96,12 @@ func TestListFormatsAsDocker(t *testing.T) {
 	want = []string{"Bridge", "Containers", "CreatedAt", "Driver", "ID", "IPv6", "Internal", "IpRange", "Labels", "Name", "Scope"}
 	if keys := jsonKeys(t, e.ok("network", "ls", "--format", "json")); !reflect.DeepEqual(keys, want) {
 		t.Errorf("network ls --format json keys: %v, want docker's and mydocker's %v", keys, want)
+	}
+	if out := e.ok("network", "ls", "-f", "name=mtn", "-f", "driver=bridge", "--format", "{{.Name}}"); out != "fmtnet\n" {
+		t.Errorf("network ls -f name=mtn -f driver=bridge: %q", out)
+	}
+	if out := e.ok("network", "ls", "-f", "driver=overlay", "-q"); out != "" {
+		t.Errorf("network ls -f driver=overlay: %q", out)
 	}
 	id := strings.TrimSpace(e.ok("network", "ls", "-q"))
 	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(id) {
