@@ -61,6 +61,9 @@ func writeStats(c *cli.Context, lf *listOutput, rows []container.StatsRow) error
 			CPUPerc: fmt.Sprintf("%.2f%%", r.CPUPercent), MemPerc: fmt.Sprintf("%.2f%%", r.MemPercent()),
 			MemUsage: container.BytesSize(r.MemUsage) + " / " + container.BytesSize(r.MemLimit),
 			PIDs:     fmt.Sprint(r.Pids), NetIO: "--", BlockIO: "--"}
+		if r.NetRead {
+			v.NetIO = humanSizePrecision(int64(r.NetRx), 3) + " / " + humanSizePrecision(int64(r.NetTx), 3)
+		}
 		if i < len(refs) {
 			v.Container = refs[i] // as typed, as docker's .Container
 		}
@@ -70,8 +73,8 @@ func writeStats(c *cli.Context, lf *listOutput, rows []container.StatsRow) error
 }
 
 // statsView is one container as stats --format sees it: docker's fields.
-// Network and block I/O are not read (docker's "--", its mark for a value
-// it has not got).
+// Block I/O is not read, nor network I/O with --net host (docker's "--",
+// its mark for a value it has not got).
 type statsView struct {
 	Container, Name, ID, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs string
 }

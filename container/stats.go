@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/cgroups"
+	"github.com/mydocker/mydocker/internal/procfs"
 )
 
 // StatsRow is one line of `mydocker stats`.
@@ -20,6 +21,10 @@ type StatsRow struct {
 	MemUsage   uint64
 	MemLimit   uint64 // the cgroup's limit, or the machine's memory when none
 	Pids       uint64
+	// NetRx and NetTx are the bytes its interfaces (not lo) received and
+	// sent, when NetRead (a running container with a network of its own).
+	NetRx, NetTx uint64
+	NetRead      bool
 }
 
 // MemPercent is the usage as a share of the limit.
@@ -89,6 +94,11 @@ func (s *Sampler) read() ([]StatsRow, error) {
 				row.MemUsage, row.MemLimit, row.Pids = st.MemoryUsage, st.MemoryLimit, st.Pids
 				if row.MemLimit == 0 || row.MemLimit > total {
 					row.MemLimit = total
+				}
+			}
+			if c.NetworkMode != NetworkHost {
+				if rx, tx, err := procfs.NetIO(c.Pid); err == nil {
+					row.NetRx, row.NetTx, row.NetRead = rx, tx, true
 				}
 			}
 		}

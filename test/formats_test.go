@@ -139,6 +139,11 @@ func TestListFormatsAsDocker(t *testing.T) {
 	if out := e.ok("stats", "--no-stream", "--format", "table {{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}"); !regexp.MustCompile(`^NAME +CPU % +MEM USAGE / LIMIT\nf1 +\d+\.\d\d% +\S+B / \S+B\n$`).MatchString(out) {
 		t.Errorf("stats --format table: %q", out)
 	}
+	// NET I/O: what its eth0 received and sent (a ping of the gateway: both).
+	e.ok("-q", "exec", "f1", "ping", "-c", "1", "-W", "2", "192.168.64.1")
+	if out := e.ok("stats", "--no-stream", "--format", "{{.NetIO}} {{.BlockIO}}", "f1"); !regexp.MustCompile(`^[1-9][0-9.]*k?B / [1-9][0-9.]*k?B --\n$`).MatchString(out) {
+		t.Errorf("stats --format {{.NetIO}} {{.BlockIO}}: %q", out)
+	}
 	want = []string{"BlockIO", "CPUPerc", "Container", "ID", "MemPerc", "MemUsage", "Name", "NetIO", "PIDs"}
 	if keys := jsonKeys(t, e.ok("stats", "--no-stream", "--format", "json")); !reflect.DeepEqual(keys, want) {
 		t.Errorf("stats --format json keys: %v, want docker's %v", keys, want)

@@ -42,3 +42,15 @@ func TestParseMountinfo(t *testing.T) {
 		t.Errorf("escapes: %+v", m)
 	}
 }
+
+func TestParseNetDev(t *testing.T) {
+	data := `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    1000      10    0    0    0     0          0         0     1000      10    0    0    0     0       0          0
+  eth0:    2048      20    0    0    0     0          0         0      648       6    0    0    0     0       0          0
+  eth1:      52       1    0    0    0     0          0         0        0       0    0    0    0     0       0          0
+`
+	if rx, tx := ParseNetDev(data); rx != 2100 || tx != 648 {
+		t.Errorf("ParseNetDev: rx %d tx %d, want 2100 and 648 (lo left out)", rx, tx)
+	}
+}
