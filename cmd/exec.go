@@ -17,6 +17,7 @@ var Exec = &cli.Command{
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep stdin open"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable: KEY=VAL, or KEY to take the caller's"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file: KEY=VAL or KEY per line, # comments (before -e)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory in the container (default: the container's)"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as uid[:gid] or name[:group] of the container (default: the container's user)"},
 		&cli.BoolFlag{Name: "privileged", Usage: "give the command every capability"},
@@ -25,13 +26,22 @@ var Exec = &cli.Command{
 		if err := minArgs(c, 2); err != nil {
 			return err
 		}
+		// The files' lines come first: -e wins, as in run.
+		var env []string
+		for _, f := range c.StringSlice("env-file") {
+			lines, err := container.ReadEnvFile(f)
+			if err != nil {
+				return err
+			}
+			env = append(env, lines...)
+		}
 		rt, err := runtime(c)
 		if err != nil {
 			return err
 		}
 		o := container.ExecOptions{
 			Container: c.Args().First(), Cmd: c.Args().Tail(),
-			Env: c.StringSlice("env"), WorkDir: c.String("workdir"),
+			Env: append(env, c.StringSlice("env")...), WorkDir: c.String("workdir"),
 			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"),
 			User: c.String("user"), Privileged: c.Bool("privileged"),
 		}

@@ -20,6 +20,8 @@ var imageList = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only the image ids (a flat image's name)"},
 		&cli.BoolFlag{Name: "digests", Usage: "show the manifests' digests"},
+		// docker's -a adds the intermediate images of builds; there are none.
+		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "every image: the same list (no build, so no intermediate images)"},
 		&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: dangling=true|false, reference=PATTERN (a glob: 'busy*', '*:latest')"},
 		&cli.StringFlag{Name: "format", Usage: "a Go template per image ('table ...' adds a header; 'json': each as one line of JSON): {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}} {{.CreatedSince}} {{.CreatedAt}} {{.Size}}"},
 	},

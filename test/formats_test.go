@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -64,6 +65,9 @@ func TestListFormatsAsDocker(t *testing.T) {
 	// images --format.
 	if out := e.ok("images", "--format", "{{.Repository}}:{{.Tag}}"); out != "busybox:latest\n" {
 		t.Errorf("images --format: %q", out)
+	}
+	if out := e.ok("images", "-a", "-q"); out != "busybox\n" {
+		t.Errorf("images -a -q: %q", out)
 	}
 	if out := e.ok("images", "--format", "{{.Repository}}", "nosuch"); out != "" {
 		t.Errorf("images nosuch: %q", out)
@@ -150,6 +154,12 @@ func TestListFormatsAsDocker(t *testing.T) {
 	}
 	e.fails("invalid --format", "images", "--format", "{{.Repository")
 
+	// exec --env-file, before -e.
+	envFile := t.TempDir() + "/env"
+	os.WriteFile(envFile, []byte("# comment\nA=1\nB=two words\n"), 0o644)
+	if out := e.ok("-q", "exec", "--env-file", envFile, "-e", "A=over", "f1", "sh", "-c", "echo $A/$B"); out != "over/two words\n" {
+		t.Errorf("exec --env-file with -e: %q", out)
+	}
 	e.ok("-q", "rm", "-f", "f1")
 	e.ok("-q", "network", "rm", id) // by the id ls -q printed
 	if out := e.ok("network", "ls", "-q"); out != "" {
