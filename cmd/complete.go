@@ -46,7 +46,7 @@ var positionals = map[string][]argKind{
 	"start": {argContainer}, "restart": {argContainer}, "attach": {argContainer},
 	"run": {argImage, argFile}, "create": {argImage, argFile}, "rmi": {argImage}, "image rm": {argImage},
 	"image inspect": {argImage}, "image export": {argImage}, "push": {argImage}, "tag": {argImage, argNone},
-	"save": {argImage}, "image push": {argImage}, "image tag": {argImage, argNone}, "image save": {argImage},
+	"save": {argImage}, "history": {argImage}, "image history": {argImage}, "image push": {argImage}, "image tag": {argImage, argNone}, "image save": {argImage},
 	"network remove": {argNetwork}, "network inspect": {argNetwork}, "network connect": {argNetwork, argContainer},
 	"network disconnect": {argNetwork, argContainer}, "completion": {argNone},
 	"volume rm": {argVolume}, "volume inspect": {argVolume}, "volume create": {argNone}, "volume ls": {argNone},
