@@ -84,7 +84,7 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	e.ok("--log-level", "warn", "rm", "talker")
 	// kill, wait, port.
 	e.ok("--log-level", "warn", "network", "create", "kn", "--subnet", "192.168.61.0/24")
-	e.ok("--log-level", "warn", "run", "-d", "--name", "k", "--net", "kn", "-p", "18080:80", "-p", "53/udp", "busybox", "sh", "-c", `trap "exit 7" TERM; while :; do sleep 0.1; done`)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "k", "--net", "kn", "-p", "18080:80", "-p", "53/udp", "busybox", "sh", "-c", `trap "exit 7" TERM; while :; do sleep 0.1 & wait; done`)
 	if out := e.ok("port", "k"); !strings.HasPrefix(out, "80/tcp -> 0.0.0.0:18080\n53/udp -> 0.0.0.0:") {
 		t.Errorf("port k: %q", out)
 	}
