@@ -142,6 +142,8 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/root/tmp/c", pid))
 		return string(b)
 	}
+	// Paused before its shell wrote the first count, it would read "" twice.
+	waitFor(t, "the counter to start", func() bool { return counter() != "" })
 	e.ok("--log-level", "warn", "pause", "p")
 	if a, b := counter(), counter(); a != b || a == "" {
 		t.Errorf("a paused container counts on: %q then %q", a, b)
