@@ -13,10 +13,7 @@ import (
 // a step.
 func TestImageHistory(t *testing.T) {
 	e := newEnv(t)
-	reg := imagetest.Registry(t)
-	ref := reg + "/app:v1"
-	imagetest.Push(t, ref, imagetest.App(t, "1"))
-	e.ok("-q", "pull", ref)
+	ref := e.pulledApp(imagetest.Registry(t) + "/app:v1")
 	id := strings.TrimSpace(e.ok("images", "-q", ref))
 	out := e.ok("history", ref)
 	if !regexp.MustCompile(`^IMAGE +CREATED +CREATED BY +SIZE +COMMENT\n` + id + ` +\S.*\n(<missing> +.*\n)+$`).MatchString(out) {
@@ -36,4 +33,13 @@ func TestImageHistory(t *testing.T) {
 	e.fails("is a flat image", "history", "flat1")
 	e.fails("no such image", "history", "nosuch")
 	e.ok("-q", "rm", "c")
+}
+
+// pulledApp pushes imagetest's app image (version 1) as ref, to a registry
+// of the test's own, and pulls it.
+func (e *env) pulledApp(ref string) string {
+	e.t.Helper()
+	imagetest.Push(e.t, ref, imagetest.App(e.t, "1"))
+	e.ok("-q", "pull", ref)
+	return ref
 }

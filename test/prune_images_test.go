@@ -13,10 +13,7 @@ import (
 // summary in docker's words.
 func TestSystemPruneImages(t *testing.T) {
 	e := newEnv(t)
-	reg := imagetest.Registry(t)
-	ref := reg + "/app:v1"
-	imagetest.Push(t, ref, imagetest.App(t, "1"))
-	e.ok("-q", "pull", ref)
+	ref := e.pulledApp(imagetest.Registry(t) + "/app:v1")
 	old := strings.TrimSpace(e.ok("images", "--format", "{{.ID}}", ref))
 	// The tag moves to a new image: the old one is dangling.
 	imagetest.Push(t, ref, imagetest.App(t, "2"))
