@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -77,54 +78,102 @@ var Version = &cli.Command{
 var Info = &cli.Command{
 	Name:  "info",
 	Usage: "show what this host offers containers: kernel, cgroups, iptables, storage, directories",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go template over docker's fields: '{{.CgroupVersion}}', '{{.KernelVersion}}', '{{.DockerRootDir}}', 'json'"},
+	},
 	Action: func(c *cli.Context) error {
 		if err := exactArgs(c, 0); err != nil {
 			return err
+		}
+		var tmpl *template.Template
+		if c.IsSet("format") {
+			var err error
+			if tmpl, err = parseFormat(c.String("format")); err != nil {
+				return err
+			}
 		}
 		rt, err := runtime(c)
 		if err != nil {
 			return err
 		}
-		return info(c.App.Writer, rt)
+		in, err := hostInfo(rt)
+		if err != nil {
+			return err
+		}
+		if tmpl != nil {
+			out, err := render(tmpl, in)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(c.App.Writer, out)
+			return err
+		}
+		return in.write(c.App.Writer)
 	},
 }
 
-func info(w io.Writer, rt *container.Runtime) error {
+// infoView is what info reports, under docker's field names (for
+// --format); Cgroup and Controllers are mydocker's own words for the mode.
+type infoView struct {
+	ClientVersion, ClientCommit                              string
+	Containers, ContainersRunning, ContainersStopped, Images int
+	KernelVersion, OperatingSystem, Architecture             string
+	NCPU                                                     int
+	MemTotal                                                 int64
+	CgroupDriver, CgroupVersion, Cgroup, Controllers         string
+	Iptables, Driver, DockerRootDir, StateRootDir            string
+	SecurityOptions                                          []string
+}
+
+func hostInfo(rt *container.Runtime) (*infoView, error) {
 	list, err := rt.Store().List()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	running := 0
+	in := &infoView{Containers: len(list), NCPU: goruntime.NumCPU(), CgroupDriver: "cgroupfs", Driver: "overlay",
+		DockerRootDir: rt.Paths.DataRoot, StateRootDir: rt.Paths.Root, Iptables: iptablesVersion(), OperatingSystem: osName(),
+		SecurityOptions: []string{"name=seccomp,profile=builtin", "name=cgroupns"}}
 	for _, c := range list {
 		if c.IsRunning() {
-			running++
+			in.ContainersRunning++
 		}
 	}
+	in.ContainersStopped = in.Containers - in.ContainersRunning
 	images, _ := rt.Images().List()
 	stored, _ := rt.ImageStore().List()
+	in.Images = len(images) + len(stored)
 	var uts unix.Utsname
 	unix.Uname(&uts)
-	version, commit, _ := Build()
-
-	fmt.Fprintf(w, "Client: mydocker %s (%s)\n", version, commit)
-	fmt.Fprintf(w, "Containers: %d\n Running: %d\n Stopped: %d\n", len(list), running, len(list)-running)
-	fmt.Fprintf(w, "Images: %d\n", len(images)+len(stored))
-	fmt.Fprintf(w, "Kernel Version: %s\n", unix.ByteSliceToString(uts.Release[:]))
-	fmt.Fprintf(w, "Operating System: %s\n", osName())
-	fmt.Fprintf(w, "Architecture: %s\n", unix.ByteSliceToString(uts.Machine[:]))
-	fmt.Fprintf(w, "CPUs: %d\n", goruntime.NumCPU())
+	in.KernelVersion, in.Architecture = unix.ByteSliceToString(uts.Release[:]), unix.ByteSliceToString(uts.Machine[:])
 	var si unix.Sysinfo_t
 	if unix.Sysinfo(&si) == nil {
-		fmt.Fprintf(w, "Total Memory: %.2fGiB\n", float64(si.Totalram)*float64(si.Unit)/(1<<30))
+		in.MemTotal = int64(si.Totalram) * int64(si.Unit)
 	}
-	fmt.Fprintln(w, "Cgroup Driver: cgroupfs")
-	mode, controllers := cgroupInfo()
-	fmt.Fprintf(w, "Cgroup Version: %s\n Controllers: %s\n", mode, controllers)
-	fmt.Fprintf(w, "Iptables: %s\n", iptablesVersion())
+	in.Cgroup, in.Controllers = cgroupInfo()
+	in.CgroupVersion, _, _ = strings.Cut(in.Cgroup, " ")
+	in.ClientVersion, in.ClientCommit, _ = Build()
+	return in, nil
+}
+
+// write prints the report as text.
+func (in *infoView) write(w io.Writer) error {
+	fmt.Fprintf(w, "Client: mydocker %s (%s)\n", in.ClientVersion, in.ClientCommit)
+	fmt.Fprintf(w, "Containers: %d\n Running: %d\n Stopped: %d\n", in.Containers, in.ContainersRunning, in.ContainersStopped)
+	fmt.Fprintf(w, "Images: %d\n", in.Images)
+	fmt.Fprintf(w, "Kernel Version: %s\n", in.KernelVersion)
+	fmt.Fprintf(w, "Operating System: %s\n", in.OperatingSystem)
+	fmt.Fprintf(w, "Architecture: %s\n", in.Architecture)
+	fmt.Fprintf(w, "CPUs: %d\n", in.NCPU)
+	if in.MemTotal > 0 {
+		fmt.Fprintf(w, "Total Memory: %.2fGiB\n", float64(in.MemTotal)/(1<<30))
+	}
+	fmt.Fprintf(w, "Cgroup Driver: %s\n", in.CgroupDriver)
+	fmt.Fprintf(w, "Cgroup Version: %s\n Controllers: %s\n", in.Cgroup, in.Controllers)
+	fmt.Fprintf(w, "Iptables: %s\n", in.Iptables)
 	fmt.Fprintln(w, "Storage Driver: overlay (the image's layers as lowerdirs, by short links as overlay2's)")
-	fmt.Fprintf(w, "Root Dir: %s\nData Root Dir: %s\n", rt.Paths.Root, rt.Paths.DataRoot)
-	fmt.Fprintln(w, "Security Options:\n seccomp (docker's default profile)\n capabilities (docker's 14)\n masked and read-only paths\n device allowlist")
-	return nil
+	fmt.Fprintf(w, "Root Dir: %s\nData Root Dir: %s\n", in.StateRootDir, in.DockerRootDir)
+	_, err := fmt.Fprintln(w, "Security Options:\n seccomp (docker's default profile)\n capabilities (docker's 14)\n masked and read-only paths\n device allowlist")
+	return err
 }
 
 // cgroupInfo says which cgroup mode the host is in (v1, hybrid: v1

@@ -153,6 +153,10 @@ func TestListFormatsAsDocker(t *testing.T) {
 		t.Errorf("stats --format json keys: %v, want docker's %v", keys, want)
 	}
 	e.fails("invalid --format", "images", "--format", "{{.Repository")
+	// info -f, over docker's field names.
+	if out := e.ok("info", "-f", "{{.CgroupVersion}} {{.ContainersRunning}} {{.DockerRootDir}} {{.Driver}}"); !regexp.MustCompile(`^[12] 1 ` + regexp.QuoteMeta(e.dataRoot) + ` overlay\n$`).MatchString(out) {
+		t.Errorf("info -f: %q", out)
+	}
 
 	// exec --env-file, before -e.
 	envFile := t.TempDir() + "/env"
