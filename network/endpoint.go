@@ -95,14 +95,18 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	return d.fw.addPorts(ep.ID, ip, ep.Ports)
 }
 
-// Disconnect deletes the port rules and the veth pair (deleting one end
+// Disconnect deletes the port rules, then the veth pair (deleting one end
 // deletes both; when the container's namespace is gone the kernel has
-// deleted them already and this skips them).
+// deleted them already and this skips them). Not at the same time, as
+// network rm does with its bridge: a container that just died takes its
+// veth with it a little later, as the kernel releases its namespace in the
+// background, and the restore's few milliseconds are what let the deletion
+// see that, so the log (and a script replayed from it) does not delete a
+// link that is going by itself.
 func (d *bridgeDriver) Disconnect(nw *Network, ep *Endpoint) error {
-	// The port rules name the container's address, not its veth: both go
-	// at once.
-	return d.fw.removePorts(ep.ID, net.ParseIP(ep.IP).To4(), ep.Ports,
-		kernel.LinkDel{Name: ep.Veth, Peer: ep.Ifname, PeerIn: ep.Pid, Reason: fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)})
+	// The port rules name the container's address, not its veth.
+	err := d.fw.removePorts(ep.ID, net.ParseIP(ep.IP).To4(), ep.Ports)
+	return errors.Join(err, d.k.Do(kernel.LinkDel{Name: ep.Veth, Peer: ep.Ifname, PeerIn: ep.Pid, Reason: fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)}))
 }
 
 // testHook, when set by a test, is called at named points and may fail the

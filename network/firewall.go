@@ -268,12 +268,11 @@ func (f Firewall) addPorts(containerID string, ip []byte, ports []PortMapping) e
 }
 
 // removePorts deletes what addPorts made: the jump, the hairpin rules,
-// then the chain with its DNAT rules. One restore, at the same time as the
-// ops with (the veth's deletion).
-func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping, with ...kernel.Op) error {
+// then the chain with its DNAT rules, in one restore.
+func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping) error {
 	rs := portRules(containerID, ip, ports)
 	if len(rs) == 0 {
-		return f.k.Do(with...)
+		return nil
 	}
 	c := change{
 		why:        fmt.Sprintf("unpublish the ports of container %s: the jump to its chain, its hairpin rules, its chain", names.ShortID(containerID)),
@@ -285,5 +284,5 @@ func (f Firewall) removePorts(containerID string, ip []byte, ports []PortMapping
 			c.del = append(c.del, r)
 		}
 	}
-	return f.apply(c, true, with...)
+	return f.apply(c, true)
 }
