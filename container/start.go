@@ -144,12 +144,40 @@ func (r *Runtime) launch(c *Config, detach, interactive bool, in, out, errOut *o
 		return 0, r.failed(c, err)
 	}
 	defer sio.Log.Close()
+	started := time.Now()
 	p, err := r.start(c, sio, os.Getpid())
 	if err != nil {
 		return 0, r.failed(c, err)
 	}
 	code := r.attach(p, sio)
-	return code, r.ended(c.ID, code)
+	if err := r.ended(c.ID, code); err != nil {
+		return code, err
+	}
+	sio.Log.Close() // before a shim opens it, to restart the container
+	r.handOver(c.ID, code, time.Since(started))
+	return code, nil
+}
+
+// handOver gives a foreground container that its restart policy restarts
+// to a shim, which restarts it detached and supervises it from then on: as
+// docker's attached run returns at the first exit while its daemon
+// restarts the container. A failure is a warning: the exit code stays the
+// command's.
+func (r *Runtime) handOver(id string, code int, ran time.Duration) {
+	if _, plan := r.K.(*kernel.Plan); plan {
+		return // a dry run plans one start
+	}
+	cur, err := r.store().load(id)
+	if err != nil || !cur.RestartPolicy.restarts(code, cur.RestartCount, cur.ManuallyStopped) {
+		return
+	}
+	c, err := r.restartAfter(cur, backoff(0, ran))
+	if err == nil && c != nil {
+		_, err = r.launch(c, true, false, nil, nil, nil)
+	}
+	if err != nil {
+		r.K.Log().Warnf("container %s: its restart policy could not restart it: %v", cur.Name, err)
+	}
 }
 
 // unstart undoes a start of a made container before its command ran (its

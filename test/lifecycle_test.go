@@ -145,6 +145,15 @@ func TestRestartOnFailureTwice(t *testing.T) {
 	if n := e.f("{{.RestartCount}}", "ok"); n != "0" {
 		t.Fatalf("on-failure restarted a command that exited 0: RestartCount %s", n)
 	}
+	// In the foreground: run returns the first exit's code, as docker's,
+	// and the shim restarts the container detached.
+	r := e.run("--log-level", "warn", "run", "--name", "fg", "--restart", "on-failure:1", "busybox", "sh", "-c", "echo ran; exit 2")
+	if r.code != 2 || r.stdout != "ran\n" {
+		t.Fatalf("run --restart in the foreground: exit %d, stdout %q", r.code, r.stdout)
+	}
+	waitFor(t, "its restart by a shim", func() bool {
+		return e.f("{{.State.Status}} {{.State.Restarting}} {{.RestartCount}}", "fg") == "exited false 1" && e.ok("logs", "fg") == "ran\nran\n"
+	})
 	e.fails("invalid restart policy", "run", "--restart", "sometimes", "busybox", "true")
 	e.fails("maximum retry count can only be used with 'on-failure'", "run", "--restart", "always:3", "busybox", "true")
 	e.fails("conflicting options: --restart and --rm", "run", "--rm", "--restart", "always", "busybox", "true")
