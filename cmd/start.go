@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/internal/kernel"
 )
 
 // Create is `mydocker create`: run's flags, the container made but not
@@ -37,9 +38,11 @@ var Create = &cli.Command{
 		if err != nil {
 			return err
 		}
-		if !c.Bool("dry-run") {
-			fmt.Println(ct.ID)
+		if c.Bool("dry-run") {
+			kernel.Report(rt.K, "container %s was not created", container.ShortID(ct.ID))
+			return nil
 		}
+		fmt.Println(ct.ID)
 		return nil
 	},
 }

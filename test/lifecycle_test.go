@@ -118,6 +118,17 @@ func TestStartAttachExitCode(t *testing.T) {
 		t.Fatalf("after a second start -a: exit %s", got)
 	}
 	e.fails("cannot start and attach multiple containers", "start", "-a", "a", "b")
+
+	// -i: our stdin is the command's.
+	e.ok("create", "-i", "--name", "cat", "busybox", "sh", "-c", "read line; echo got $line")
+	if r := e.runIn([]byte("hello\n"), "--log-level", "warn", "start", "-a", "-i", "cat"); r.code != 0 || r.stdout != "got hello\n" {
+		t.Fatalf("start -a -i: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// --dry-run: narrated, nothing created.
+	if r := e.run("create", "--dry-run", "--name", "dry", "busybox", "true"); r.code != 0 || !strings.Contains(r.stderr, "was not created") {
+		t.Fatalf("create --dry-run: exit %d, stderr %s", r.code, tail(r.stderr, 3))
+	}
+	e.fails("no such container", "inspect", "dry")
 }
 
 // --restart on-failure:2 restarts a failing command exactly twice.
