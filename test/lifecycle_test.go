@@ -324,3 +324,30 @@ func TestStartKilledAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+// A command that keeps failing under --restart always waits longer each
+// time (ps: "Restarting (1) ..."); a stop during the wait ends it.
+func TestStopWhileRestarting(t *testing.T) {
+	e := newEnv(t)
+	e.ok("run", "-d", "--name", "fl", "--restart", "always", "busybox", "sh", "-c", "exit 1")
+	waitFor(t, "ps to say Restarting", func() bool {
+		return strings.Contains(e.ok("ps", "-a", "--filter", "name=fl"), "Restarting (1)")
+	})
+	if got := e.f("{{.State.Status}} {{.State.Restarting}}", "fl"); got != "restarting true" {
+		t.Fatalf("inspect while it waits to restart: %q", got)
+	}
+	start := time.Now()
+	e.ok("stop", "fl")
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("stop of a restarting container took %v", d)
+	}
+	count := e.f("{{.RestartCount}}", "fl")
+	time.Sleep(2 * time.Second)
+	if got := e.f("{{.State.Status}} {{.State.Restarting}} {{.RestartCount}}", "fl"); got != "exited false "+count {
+		t.Fatalf("after stop: %q, want exited false %s (no restart after a stop)", got, count)
+	}
+	if ps := e.ok("ps", "-a", "--filter", "name=fl"); !strings.Contains(ps, "Exited (1)") {
+		t.Fatalf("ps -a after stop:\n%s", ps)
+	}
+	e.ok("rm", "fl")
+}
