@@ -150,6 +150,12 @@ func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
 	if c.Broken != "" {
 		return c, r.removeDead(c, force)
 	}
+	if force {
+		// Its shim, restarting it, must not start it again meanwhile.
+		if err := r.endSupervision(c); err != nil {
+			return c, err
+		}
+	}
 	switch {
 	case c.IsRunning() || c.restarting():
 		if !force {
