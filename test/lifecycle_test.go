@@ -351,3 +351,28 @@ func TestStopWhileRestarting(t *testing.T) {
 	}
 	e.ok("rm", "fl")
 }
+
+// After a reboot: a created container stays created; one with --restart
+// always is recorded Exited (255) and not started again (no daemon: a
+// boot unit runs mydocker start); start brings both up.
+func TestLifecycleAfterReboot(t *testing.T) {
+	e := newEnv(t)
+	e.ok("create", "--name", "cr", "--net", "none", "busybox", "sleep", "1000")
+	al := strings.TrimSpace(e.ok("run", "-d", "--name", "al", "--net", "none", "--restart", "always", "busybox", "sleep", "1000"))
+	e.powerOff(al)
+	e.newBoot()
+	ps := e.ok("ps", "-a")
+	if !strings.Contains(ps, "Created") || !strings.Contains(ps, "Exited (255)") || strings.Contains(ps, "Up ") {
+		t.Fatalf("ps -a after the reboot:\n%s", ps)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := e.f("{{.State.Status}}", "al"); got != "exited" {
+		t.Fatalf("al after the reboot: %s, want exited (nobody restarts it)", got)
+	}
+	e.ok("start", "cr", "al")
+	for _, name := range []string{"cr", "al"} {
+		if got := e.f("{{.State.Status}}", name); got != "running" {
+			t.Fatalf("%s after start: %s", name, got)
+		}
+	}
+}
