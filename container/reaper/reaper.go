@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,9 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, Name+": no command given: "+Name+" -- COMMAND [ARG...]")
 		return 125
 	}
+	// Exec'd as /proc/self/exe, the kernel named it "exe": ps says its name
+	// (the main thread's, which any thread of the process may set).
+	os.WriteFile("/proc/self/task/"+strconv.Itoa(os.Getpid())+"/comm", []byte(Name), 0)
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", Name, err)
