@@ -203,9 +203,6 @@ func (c *Config) Inspect() Inspection {
 	if running && c.Paused {
 		status = "paused"
 	}
-	if c.restarting() {
-		status = "restarting"
-	}
 	return Inspection{
 		ID: c.ID, Name: c.Name, Image: imageOf(c), Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
 		State: InspectState{

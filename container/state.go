@@ -28,6 +28,9 @@ const (
 	// StatusDead is never on disk: List gives it to a record it cannot
 	// use (see Config.Broken), as docker calls a container it cannot handle.
 	StatusDead = "dead"
+	// StatusRestarting is never on disk either: State gives it to an
+	// exited record whose shim waits to restart it (Restarting).
+	StatusRestarting = "restarting"
 )
 
 // Sentinel errors callers branch on.

@@ -23,11 +23,14 @@ func (c *Config) IsRunning() bool {
 	return c.Status == StatusRunning && processAlive(c.Pid, c.PidStart)
 }
 
-// State is the container's state as a word: created, running, exited, or
-// dead (its record is broken).
+// State is the container's state as a word: created, running, exited,
+// restarting (its shim waits to restart it), or dead (its record is broken).
 func (c *Config) State() string {
 	if c.Status == StatusRunning && !c.IsRunning() {
 		return StatusExited
+	}
+	if c.restarting() {
+		return StatusRestarting
 	}
 	return c.Status
 }
@@ -46,10 +49,9 @@ func (c *Config) StatusText(now time.Time) string {
 		if c.Status == StatusRunning { // died with nobody to record it
 			return "Exited (unknown)"
 		}
-		if c.restarting() {
-			return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, HumanDuration(now.Sub(c.Finished)))
-		}
 		return fmt.Sprintf("Exited (%d) %s ago", c.ExitCode, HumanDuration(now.Sub(c.Finished)))
+	case StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, HumanDuration(now.Sub(c.Finished)))
 	}
 	return "Created"
 }

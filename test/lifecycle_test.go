@@ -331,7 +331,7 @@ func TestStopWhileRestarting(t *testing.T) {
 	e := newEnv(t)
 	e.ok("run", "-d", "--name", "fl", "--restart", "always", "busybox", "sh", "-c", "exit 1")
 	waitFor(t, "ps to say Restarting", func() bool {
-		return strings.Contains(e.ok("ps", "-a", "--filter", "name=fl"), "Restarting (1)")
+		return strings.Contains(e.ok("ps", "-a", "--filter", "status=restarting"), "Restarting (1)")
 	})
 	if got := e.f("{{.State.Status}} {{.State.Restarting}}", "fl"); got != "restarting true" {
 		t.Fatalf("inspect while it waits to restart: %q", got)
