@@ -63,9 +63,13 @@ func Main(args []string) int {
 		// the command once, from the terminal, not again from us.
 		attr = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
 	}
-	pid, err := syscall.ForkExec(path, args, &syscall.ProcAttr{
-		Env: os.Environ(), Files: []uintptr{0, 1, 2}, Sys: attr,
-	})
+	start := func(attr *syscall.SysProcAttr) (int, error) {
+		return syscall.ForkExec(path, args, &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}, Sys: attr})
+	}
+	pid, err := start(attr)
+	if err != nil && attr.Foreground {
+		pid, err = start(&syscall.SysProcAttr{Setpgid: true}) // a terminal that is not ours to control
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: exec %s: %v\n", Name, args[0], err)
 		return 126
