@@ -376,3 +376,40 @@ func TestLifecycleAfterReboot(t *testing.T) {
 		}
 	}
 }
+
+// A create killed at any of its steps leaves nothing once the next
+// command has looked (its creation undone, layer and record removed); one
+// that ran to its end leaves a Created container that rm removes.
+func TestCreateKilledAtEveryStep(t *testing.T) {
+	x := newCrashEnv(t)
+	x.mustMd(createNk...)
+	create := []string{"create", "--name", "c", "--net", "nk", "-p", "18080:80", "busybox", "true"}
+	x.mustMd(create...) // once: the directories made on first use stay
+	x.mustMd("rm", "c")
+	x.settle()
+	pristine := x.snapshot()
+	for n := 1; n <= maxKill; n++ {
+		x.clearKill()
+		r := x.md(fmt.Sprintf("create:%d", n), create...)
+		x.md("", "ps", "-a")
+		x.settle()
+		killed := x.killLine()
+		if killed == "" {
+			if r.code != 0 {
+				t.Fatalf("N=%d: create failed without being killed: exit %d\n%s", n, r.code, tail(r.stderr, 5))
+			}
+			if got := strings.TrimSpace(x.mustMd("inspect", "-f", "{{.State.Status}}", "c")); got != "created" {
+				t.Fatalf("create ran to its end: %s, want created", got)
+			}
+			x.mustMd("rm", "c")
+			x.settle()
+		}
+		if got := x.snapshot(); got != pristine {
+			t.Fatalf("N=%d (%s): the next ps did not leave the state before create (- before, + got):\n%s", n, killed, indent(lineDiff(pristine, got)))
+		}
+		if killed == "" {
+			t.Logf("create: %d kill points", n-1)
+			break
+		}
+	}
+}
