@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/cmd"
+	"github.com/mydocker/mydocker/container/reaper"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 	// Its constructor joins a container's namespaces before Go starts, for
@@ -89,6 +90,10 @@ func setupLogging(c *cli.Context) error {
 
 func main() {
 	args := os.Args
+	// Called as mydocker-init: pid 1 of a container run with --init.
+	if args[0] == reaper.Name {
+		os.Exit(reaper.Main(args[1:]))
+	}
 	// Called as "netsetgo" (a symlink to mydocker), behave as that tool.
 	if filepath.Base(args[0]) == "netsetgo" {
 		args = append([]string{"mydocker", "netsetgo"}, args[1:]...)

@@ -34,7 +34,9 @@ func TestInterspersed(t *testing.T) {
 		{"rm -f web", "rm --force web"},
 		{"logs -n=2 web", "logs --tail=2 web"},
 		// Unknown verbs and flags pass through: the parser says what is wrong.
-		{"start web -a", "start web -a"},
+		{"bogus web -a", "bogus web -a"},
+		{"start web -a", "start --attach web"},
+		{"create --name x busybox sh -c 'a -b'", "create --name x busybox sh -c 'a -b'"},
 		{"ps --bogus", "ps --bogus"},
 		{"rm", "rm"},
 	} {

@@ -21,29 +21,11 @@ var Stop = &cli.Command{
 	Name:      "stop",
 	Usage:     "stop running containers (SIGTERM, then SIGKILL after a grace period)",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
-	Flags: []cli.Flag{
-		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)"},
-	},
-	Action: func(c *cli.Context) error {
-		if err := minArgs(c, 1); err != nil {
-			return err
-		}
-		if c.Int("time") < 0 {
-			return Usagef("invalid --time %d: must be 0 or more", c.Int("time"))
-		}
-		rt, err := runtime(c)
-		if err != nil {
-			return err
-		}
-		timeout := time.Duration(c.Int("time")) * time.Second
-		if !c.IsSet("time") {
-			timeout = -1 // the container's own
-		}
-		return forEach(c, func(ref string) error {
-			_, err := rt.Stop(ref, timeout)
-			return err
-		})
-	},
+	Flags:     []cli.Flag{stopTimeFlag()},
+	Action: timedAction(func(rt *container.Runtime, ref string, timeout time.Duration) error {
+		_, err := rt.Stop(ref, timeout)
+		return err
+	}),
 }
 
 // Rm is `mydocker rm`.

@@ -45,6 +45,8 @@ var Run = &cli.Command{
 		&cli.StringSliceFlag{Name: "log-opt", Usage: "cap the container's log, as docker's json-file: max-size=10m, max-file=3"},
 		&cli.StringSliceFlag{Name: "add-host", Usage: "a line of the container's /etc/hosts: NAME:IP (IP host-gateway: its network's gateway, the host)"},
 		&cli.StringSliceFlag{Name: "network-alias", Usage: "another name of the container on its user-defined network (in the /etc/hosts of the containers there)"},
+		&cli.StringFlag{Name: "restart", Value: "no", Usage: "restart policy when the command exits: no, on-failure[:max-retries], always, unless-stopped (carried out by the shim)"},
+		&cli.BoolFlag{Name: "init", Usage: "run a reaper (mydocker-init) as pid 1: it forwards signals to the command and reaps zombies"},
 		dryRunFlag(),
 	}, append(securityFlags, resourceFlags...)...),
 	Action: func(c *cli.Context) error {
@@ -54,33 +56,13 @@ var Run = &cli.Command{
 		if err := minArgs(c, 1); err != nil {
 			return err
 		}
-		res, err := resources(c) // bad limits are refused before anything exists
+		o, err := runOptions(c) // bad limits are refused before anything exists
 		if err != nil {
 			return err
 		}
 		rt, err := networkRuntime(c) // with --dry-run applied
 		if err != nil {
 			return err
-		}
-		o := container.RunOptions{
-			Image: c.Args().First(), Cmd: c.Args().Tail(), Name: c.String("name"),
-			Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Labels: c.StringSlice("label"),
-			StopSignal: c.String("stop-signal"), Volumes: c.StringSlice("volume"), Mounts: c.StringSlice("mount"),
-			Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
-			Entrypoint: c.String("entrypoint"), EntrypointSet: c.IsSet("entrypoint"),
-			Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
-			AutoRemove: c.Bool("rm"), Network: c.String("net"),
-			Resources: res,
-			IP:        c.String("ip"), Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), DNS: c.StringSlice("dns"),
-			AddHosts: c.StringSlice("add-host"), Aliases: c.StringSlice("network-alias"),
-			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
-			SecurityOpt: c.StringSlice("security-opt"), User: c.String("user"), Devices: c.StringSlice("device"),
-			ReadOnly: c.Bool("read-only"), Tmpfs: c.StringSlice("tmpfs"),
-			LogDriver: c.String("log-driver"), LogOpts: c.StringSlice("log-opt"),
-		}
-		if c.IsSet("stop-timeout") {
-			t := c.Int("stop-timeout")
-			o.StopTimeout = &t
 		}
 		id, code, err := rt.Run(o, os.Stdin, os.Stdout, os.Stderr)
 		if err != nil {
@@ -99,6 +81,36 @@ var Run = &cli.Command{
 		}
 		return nil
 	},
+}
+
+// runOptions reads run's (and create's) flags and arguments.
+func runOptions(c *cli.Context) (container.RunOptions, error) {
+	res, err := resources(c)
+	if err != nil {
+		return container.RunOptions{}, err
+	}
+	o := container.RunOptions{
+		Image: c.Args().First(), Cmd: c.Args().Tail(), Name: c.String("name"),
+		Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"), Labels: c.StringSlice("label"),
+		StopSignal: c.String("stop-signal"), Volumes: c.StringSlice("volume"), Mounts: c.StringSlice("mount"),
+		Hostname: c.String("hostname"), WorkDir: c.String("workdir"),
+		Entrypoint: c.String("entrypoint"), EntrypointSet: c.IsSet("entrypoint"),
+		Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
+		AutoRemove: c.Bool("rm"), Network: c.String("net"),
+		Resources: res,
+		IP:        c.String("ip"), Publish: c.StringSlice("publish"), PublishAll: c.Bool("publish-all"), DNS: c.StringSlice("dns"),
+		AddHosts: c.StringSlice("add-host"), Aliases: c.StringSlice("network-alias"),
+		CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), Privileged: c.Bool("privileged"),
+		SecurityOpt: c.StringSlice("security-opt"), User: c.String("user"), Devices: c.StringSlice("device"),
+		ReadOnly: c.Bool("read-only"), Tmpfs: c.StringSlice("tmpfs"),
+		LogDriver: c.String("log-driver"), LogOpts: c.StringSlice("log-opt"),
+		Restart: c.String("restart"), Init: c.Bool("init"),
+	}
+	if c.IsSet("stop-timeout") {
+		t := c.Int("stop-timeout")
+		o.StopTimeout = &t
+	}
+	return o, nil
 }
 
 // securityFlags are docker's flags for what a container may do (see

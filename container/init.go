@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/container/reaper"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -191,10 +192,18 @@ func (e execOp) wd() string {
 	return e.s.WorkDir
 }
 
-func (execOp) Why() string { return execWhy }
+func (e execOp) Why() string {
+	if e.s.Init {
+		return execInitWhy
+	}
+	return execWhy
+}
 func (e execOp) Command() kernel.Command {
-	return kernel.Command{In: kernel.Where{Pid: e.s.HostPid, NS: "-a"}, Argv: append([]string{"--wd=" + e.wd(), e.path}, e.s.Cmd[1:]...),
-		Script: goScript(e.s)}
+	argv := append([]string{"--wd=" + e.wd(), e.path}, e.s.Cmd[1:]...)
+	if e.s.Init {
+		argv = append([]string{"--wd=" + e.wd(), reaper.Name, "--"}, e.s.Cmd...)
+	}
+	return kernel.Command{In: kernel.Where{Pid: e.s.HostPid, NS: "-a"}, Argv: argv, Script: goScript(e.s)}
 }
 
 // Plan refuses, as the real exec would, a command the image does not have
@@ -221,7 +230,12 @@ func (e execOp) Apply(*kernel.Exec) error {
 	if logrus.IsLevelEnabled(logrus.InfoLevel) { // else the init narrated nothing
 		awaitLogRead()
 	}
-	err = unix.Exec(path, s.Cmd, s.Env)
+	argv := s.Cmd
+	if s.Init {
+		// The reaper is this binary, the sealed file the init runs from.
+		path, argv = "/proc/self/exe", append([]string{reaper.Name, "--"}, s.Cmd...)
+	}
+	err = unix.Exec(path, argv, s.Env)
 	code := 126
 	if errors.Is(err, unix.ENOENT) {
 		code = 127
@@ -230,6 +244,9 @@ func (e execOp) Apply(*kernel.Exec) error {
 }
 
 const execWhy = "replace the init with the container's command: it becomes pid 1"
+
+const execInitWhy = "--init: replace the init with mydocker-init (mydocker's own sealed binary, /proc/self/exe, not bound into the container) as pid 1:" +
+	" it starts the command as its child, forwards it signals and reaps orphans"
 
 // lookPath finds the command on the container's PATH, inside the new root.
 func lookPath(cmd string, env []string) (string, error) { return lookPathIn("", cmd, env) }

@@ -15,6 +15,7 @@ type Inspection struct {
 	Args            []string
 	Created         time.Time
 	State           InspectState
+	RestartCount    int
 	Mounts          []InspectMount
 	Config          InspectConfig
 	HostConfig      InspectHostConfig
@@ -87,6 +88,7 @@ type InspectState struct {
 	Status     string
 	Running    bool
 	Paused     bool
+	Restarting bool
 	Pid        int
 	OOMKilled  bool
 	ExitCode   int
@@ -135,6 +137,9 @@ type InspectHostConfig struct {
 	Tmpfs          map[string]string `json:",omitempty"`
 	LogConfig      LogConfig         // json-file, with --log-opt's options
 	ExtraHosts     []string          // --add-host, as typed
+
+	RestartPolicy RestartPolicy // {"Name": "no"} without --restart
+	Init          *bool         `json:",omitempty"` // --init (docker's: null unless given)
 }
 
 // DeviceMapping is one --device, as docker's inspect shows it.
@@ -165,6 +170,13 @@ func hostConfig(c *Config) InspectHostConfig {
 	if c.LogConfig != nil {
 		h.LogConfig = *c.LogConfig
 	}
+	h.RestartPolicy = RestartPolicy{Name: RestartNo}
+	if c.RestartPolicy != nil {
+		h.RestartPolicy = *c.RestartPolicy
+	}
+	if c.Init {
+		h.Init = &c.Init
+	}
 	if s := c.Security; s != nil {
 		h.CapAdd, h.CapDrop, h.Privileged, h.SecurityOpt = s.Flags.CapAdd, s.Flags.CapDrop, s.Privileged, s.Flags.SecurityOpt
 		for _, d := range s.Flags.Devices {
@@ -194,9 +206,10 @@ func (c *Config) Inspect() Inspection {
 	return Inspection{
 		ID: c.ID, Name: c.Name, Image: imageOf(c), Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
 		State: InspectState{
-			Status: status, Running: running, Paused: running && c.Paused, Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
+			Status: status, Running: running, Paused: running && c.Paused, Restarting: c.restarting(), Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
+		RestartCount:    c.RestartCount,
 		Mounts:          inspectMounts(c),
 		NetworkSettings: networkSettings(c),
 		Config: InspectConfig{

@@ -40,8 +40,11 @@ func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
 }
 
 func (r *Runtime) stop(c *Config, timeout time.Duration) error {
+	if err := r.endSupervision(c); err != nil {
+		return err
+	}
 	if c.State() == StatusCreated {
-		return nil
+		return nil // (one its shim restarts is called off before it runs: start)
 	}
 	// A detached container's shim releases what it held and narrates that
 	// in its own log: what it adds from now on is told here, where the user
@@ -147,8 +150,14 @@ func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
 	if c.Broken != "" {
 		return c, r.removeDead(c, force)
 	}
+	if force {
+		// Its shim, restarting it, must not start it again meanwhile.
+		if err := r.endSupervision(c); err != nil {
+			return c, err
+		}
+	}
 	switch {
-	case c.IsRunning():
+	case c.IsRunning() || c.restarting():
 		if !force {
 			return c, fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, c.Name)
 		}
@@ -238,6 +247,9 @@ func (r *Runtime) Kill(ref string, sig syscall.Signal) (*Config, error) {
 		return c, fmt.Errorf("cannot kill container %s: it is not running", c.Name)
 	}
 	r.letContainer(c)
+	if err := r.endSupervision(c); err != nil {
+		return c, err
+	}
 	if c.Paused {
 		// A frozen process acts on no signal until it is thawed.
 		if err := r.thaw(c); err != nil {

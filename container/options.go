@@ -53,6 +53,9 @@ type RunOptions struct {
 	ReadOnly    bool     // --read-only: the root filesystem is mounted read-only
 	Tmpfs       []string // --tmpfs PATH[:OPTIONS]
 
+	Restart string // --restart no|on-failure[:N]|always|unless-stopped
+	Init    bool   // --init: a reaper as pid 1
+
 	// Entrypoint is --entrypoint, when EntrypointSet (it may be set to ""
 	// to clear the image's, as docker's).
 	Entrypoint    string

@@ -21,6 +21,14 @@
 //	          endpoints released (Releasing cleared), or with --rm the
 //	          layer and state directory removed
 //
+// `create` stops after the record and the layer, and marks it Made with
+// no Creator: a Created container at rest, owned by nobody. `start` (and
+// the shim restarting a container per --restart) claims a Created or
+// exited record back to "created", Made, itself its Creator, and goes on
+// as run does; a start whose owner died is undone back to that record
+// (Created, or exited if it ran before), never removed. See
+// doc/crash-safety.md for the table of states.
+//
 // Whatever the container holds is named by its id (cgroup mydocker/<id>,
 // layer <data-root>/containers/<id>, endpoints owned by the id in the
 // network files), and its release is idempotent: what is already gone is
@@ -29,7 +37,8 @@
 // Every List (and so Get, ps, rm, run's name check) first settles, under the
 // store lock, the records whose owner is dead (pid and start time) and whose
 // init is dead: a "created" one is an abandoned creation, undone (teardown,
-// layer, state directory: the state before the run); a "running" one died
+// layer, state directory: the state before the run), or, Made, an
+// abandoned start, undone back to its record; a "running" one died
 // with nobody to record it: it is recorded exited with code 255 (as docker
 // records a container it finds dead) and released; an exited one still
 // Releasing, or with --rm, is released or removed. The settling process

@@ -36,8 +36,9 @@ type PruneReport struct {
 const orphanAge = time.Minute
 
 // PruneContainers removes every stopped container, as `docker container
-// prune`: exited ones, and those that died with nobody left to record it.
-// A container being created is its run's (or its rollback's).
+// prune`: created and exited ones, and those that died with nobody left
+// to record it. One being created or started is its owner's, and one
+// waiting to restart its shim's (see busy).
 func (r *Runtime) PruneContainers(rep *PruneReport) error {
 	list, err := r.store().List()
 	if err != nil {
@@ -45,7 +46,7 @@ func (r *Runtime) PruneContainers(rep *PruneReport) error {
 	}
 	var errs []error
 	for _, c := range list {
-		if c.Status == StatusCreated || c.IsRunning() {
+		if c.busy() {
 			continue
 		}
 		size := dirSize(r.Paths.LayerDir(c.ID)) + dirSize(r.Paths.StateDir(c.ID))

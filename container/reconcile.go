@@ -124,6 +124,9 @@ func (r *Runtime) rebooted(was, now string) error {
 		if c.Status == StatusExited && !c.AutoRemove || c.Status == StatusDead {
 			continue // (a dead one's record cannot be updated: rm removes it)
 		}
+		if c.Status == StatusCreated && c.Made {
+			continue // created, never started: it stays so (one being started was settled back by List)
+		}
 		if err := r.finish(c.ID, RebootExitCode); err != nil {
 			r.K.Log().Warnf("after the reboot, container %s: %v", c.Name, err)
 		}

@@ -28,31 +28,8 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 	if err != nil {
 		return "", 0, err
 	}
-	if o.Detach {
-		so := &startShimOp{r: r, c: c}
-		if err := r.K.Do(so); err != nil {
-			return c.ID, 0, r.failed(c, err)
-		}
-		if so.err != nil {
-			return c.ID, 0, r.failed(c, so.err)
-		}
-		return c.ID, 0, nil
-	}
-	sio := stdio{Out: out, Err: errOut, Tty: o.Tty}
-	if o.Interactive {
-		sio.In = in
-	}
-	// A foreground container is logged too, as docker's.
-	if sio.Log, err = r.openLog(c); err != nil {
-		return c.ID, 0, r.failed(c, err)
-	}
-	defer sio.Log.Close()
-	p, err := r.start(c, sio, os.Getpid())
-	if err != nil {
-		return c.ID, 0, r.failed(c, err)
-	}
-	code := r.attach(p, sio)
-	return c.ID, code, r.ended(c.ID, code)
+	code, err := r.launch(c, o.Detach, o.Interactive, in, out, errOut)
+	return c.ID, code, err
 }
 
 // create checks the options and writes the new container's state.
@@ -108,6 +85,15 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 	}
 	if o.StopTimeout != nil && *o.StopTimeout < -1 {
 		return nil, fmt.Errorf("invalid --stop-timeout %d: seconds, or -1 to wait for ever", *o.StopTimeout)
+	}
+	policy, err := ParseRestartPolicy(o.Restart)
+	if err != nil {
+		return nil, err
+	}
+	if policy.Name == RestartNo {
+		policy = nil
+	} else if o.AutoRemove {
+		return nil, errors.New("conflicting options: --restart and --rm (a container that goes when it exits cannot be restarted)")
 	}
 	if o.Hostname != "" {
 		if err := ValidateHostname(o.Hostname); err != nil {
@@ -174,6 +160,7 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
 		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, ExtraHosts: o.AddHosts, Aliases: o.Aliases, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
 		Security: sec, ReadonlyRootfs: o.ReadOnly, Tmpfs: tmpfs,
+		RestartPolicy: policy, Init: o.Init,
 	}
 	var imageLabels map[string]string
 	if img.Config != nil {
@@ -258,12 +245,8 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 			spec.SeccompFile = path
 		}
 	}
-	err = r.K.Do(
-		kernel.Mkdir{Path: spec.Upper, Reason: "the container's writable layer: overlay's upperdir, where its changes go"},
-		kernel.Mkdir{Path: spec.Work, Reason: "overlay's workdir, its scratch space on the same filesystem"},
-		kernel.Mkdir{Path: spec.Merged, Reason: "the mount point of the container's root filesystem"})
-	if err != nil {
-		return nil, fmt.Errorf("create container layer: %w", err)
+	if err := r.makeLayer(spec); err != nil {
+		return nil, err
 	}
 	if err := r.mountSpecs(c, spec); err != nil {
 		return nil, err
@@ -293,7 +276,15 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	// runs. A kill between that write and the signal leaves a record
 	// running whose init exits without running the command: settled as
 	// exited, like any other that died unrecorded.
-	running := func(c *Config) { c.Status, c.Started = StatusRunning, time.Now().UTC() }
+	// A stop recorded since this start was claimed (the shim restarting
+	// it) calls it off: the command never runs.
+	running := func(c *Config) error {
+		if c.ManuallyStopped && c.Restarting {
+			return fmt.Errorf("container %s: %w", c.Name, ErrStopped)
+		}
+		c.Status, c.Started, c.Restarting = StatusRunning, time.Now().UTC(), false
+		return nil
+	}
 	if err == nil {
 		// The init and its monitor are recorded before the network is
 		// made for it: whoever finds it later knows whom it is for. Still
@@ -305,7 +296,7 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		c, err = r.store().Update(c.ID, func(c *Config) error {
 			c.Pid, c.PidStart, c.MonitorPid, c.MonitorStart = p.Pid(), pidStart(p.Pid()), mon, monStart
 			if !c.usesNetwork() {
-				running(c)
+				return running(c)
 			}
 			return nil
 		})
@@ -315,12 +306,11 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		// starts without its network. It is recorded with the running
 		// state, in one write.
 		var info *network.EndpointInfo
-		if info, err = r.connectNetworkInfo(c, p.Pid(), r.Paths.StateDir(c.ID)); err == nil {
+		if info, err = r.connectAgain(c, p.Pid()); err == nil {
 			_, err = r.store().Update(c.ID, func(c *Config) error {
 				c.setEndpoint(info.Network, info)
 				c.Ports = info.Ports // with the host ports picked for -p 80 and -P
-				running(c)
-				return nil
+				return running(c)
 			})
 		}
 	}
@@ -346,7 +336,7 @@ func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
 		ID: c.ID, Lower: c.ImagePath, LowerFrom: c.ImageLowerFrom,
 		Upper: filepath.Join(layer, "upper"), Work: filepath.Join(layer, "work"), Merged: filepath.Join(layer, "merged"),
 		Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, WorkDir: c.WorkingDir,
-		CgroupNS: true, Tty: tty,
+		CgroupNS: true, Tty: tty, Init: c.Init,
 	}
 }
 

@@ -28,6 +28,7 @@ const (
 	fateRollback      // an abandoned creation: back to the state before the run
 	fateFinish        // it died with nobody to record it: exited, released
 	fateRelease       // exited, but its release (or --rm removal) was cut short
+	fateUnstart       // a start of a made container (create, start) cut short: back to its record
 )
 
 // exitUnknown is the exit code of a container that died with nobody to
@@ -66,6 +67,14 @@ func (c *Config) fate() fate {
 	switch c.Status {
 	case StatusCreated:
 		f = fateRollback
+		if c.Made {
+			// Made by create, or started before: a start of it that died
+			// is undone, and one nobody starts is nobody's to settle.
+			f = fateUnstart
+			if c.Creator == 0 {
+				return fateNone
+			}
+		}
 	case StatusRunning:
 		f = fateFinish
 	case StatusExited:
@@ -87,7 +96,7 @@ func (c *Config) exited(code int) {
 	if c.Status != StatusExited {
 		c.Status, c.ExitCode, c.Finished, c.Releasing = StatusExited, code, time.Now().UTC(), true
 	}
-	c.Paused = false
+	c.Paused, c.Restarting = false, false
 	c.MonitorPid, c.MonitorStart = self()
 }
 
@@ -137,7 +146,7 @@ func (s Store) settle() ([]*Config, bool, error) {
 // of a container that died unrecorded).
 func claim(c *Config, f fate) *Config {
 	switch f {
-	case fateRollback:
+	case fateRollback, fateUnstart:
 		c.Creator, c.CreatorStart = self()
 	case fateFinish:
 		c.exited(exitUnknown)
@@ -152,6 +161,9 @@ func claim(c *Config, f fate) *Config {
 // settleOne finishes or undoes c, claimed for fate f.
 func (r *Runtime) settleOne(c *Config, f fate) error {
 	r.letContainer(c)
+	if f == fateUnstart {
+		return r.unstart(c, "the mydocker process starting it is gone: its start is undone")
+	}
 	if f == fateRollback {
 		r.K.Log().Infof("container %s: the mydocker process creating it is gone: its creation is undone", c.Name)
 		if err := r.teardown(c); err != nil {

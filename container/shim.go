@@ -2,7 +2,6 @@ package container
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -131,6 +130,13 @@ func (r *Runtime) Shim(id string) error {
 		unix.Dup3(int(f.Fd()), 2, 0)
 		f.Close()
 	}
+	return r.supervise(c, p, sio)
+}
+
+// waitServed waits for the container's command to exit, its terminal's
+// output copied to the log and the attached clients, tells them the exit
+// code, and returns it.
+func waitServed(p *initProcess, sio *shimIO) int {
 	copied := make(chan struct{})
 	if p.pty != nil {
 		go func() { copyTerminal(tee(sio.Log, "stdout", sio.Attached.stream("stdout")), p.pty); close(copied) }()
@@ -140,10 +146,7 @@ func (r *Runtime) Shim(id string) error {
 	code := p.wait()
 	<-copied
 	sio.Attached.exit(code)
-	if err := r.finish(c.ID, code); err != nil && !errors.Is(err, ErrNotExist) {
-		return err
-	}
-	return nil
+	return code
 }
 
 // reportedError is a failure the shim has reported to `run -d`, which

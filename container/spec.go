@@ -27,6 +27,7 @@ type initSpec struct {
 	// init unshares it after the parent placed it in that cgroup.
 	CgroupNS bool
 	Tty      bool // make a terminal in the container's devpts for the command
+	Init     bool `json:",omitempty"` // --init: exec mydocker-init, the command its child
 
 	// LowerFrom is the directory Lower's relative layer links are mounted
 	// from ("" for a flat image, whose Lower is absolute).

@@ -28,6 +28,9 @@ const (
 	// StatusDead is never on disk: List gives it to a record it cannot
 	// use (see Config.Broken), as docker calls a container it cannot handle.
 	StatusDead = "dead"
+	// StatusRestarting is never on disk either: State gives it to an
+	// exited record whose shim waits to restart it (Restarting).
+	StatusRestarting = "restarting"
 )
 
 // Sentinel errors callers branch on.
@@ -116,6 +119,10 @@ type Config struct {
 	// LogConfig is --log-opt's (docker's HostConfig.LogConfig): the
 	// json-file log's size cap. Nil: no cap.
 	LogConfig *LogConfig `json:",omitempty"`
+	// RestartPolicy is --restart (nil: "no"); Init is --init: a reaper
+	// (mydocker-init) runs as pid 1 with the command as its child.
+	RestartPolicy *RestartPolicy `json:",omitempty"`
+	Init          bool           `json:",omitempty"`
 
 	Status     string
 	Pid        int    `json:",omitempty"`
@@ -136,7 +143,19 @@ type Config struct {
 	OOMKilled bool `json:",omitempty"` // the kernel's OOM killer struck in the container's cgroup
 	// Paused: its processes are frozen (pause), or may be (a pause cut
 	// short): it is recorded before the freeze and forgotten after the thaw.
-	Paused   bool   `json:",omitempty"`
+	Paused bool `json:",omitempty"`
+	// Made: the container exists on its own, as `create` leaves it; a
+	// start of it that fails or is killed goes back to this record (see
+	// lifecycle states in doc/crash-safety.md), where a run's creation that
+	// never started is undone.
+	Made bool `json:",omitempty"`
+	// RestartCount is how often the restart policy restarted it since it
+	// was last started by hand; Restarting: its shim waits to restart it;
+	// ManuallyStopped: stop, kill or rm -f ended its supervision.
+	RestartCount    int  `json:",omitempty"`
+	Restarting      bool `json:",omitempty"`
+	ManuallyStopped bool `json:",omitempty"`
+
 	Error    string `json:",omitempty"`
 	Created  time.Time
 	Started  time.Time `json:",omitempty"`

@@ -23,11 +23,14 @@ func (c *Config) IsRunning() bool {
 	return c.Status == StatusRunning && processAlive(c.Pid, c.PidStart)
 }
 
-// State is the container's state as a word: created, running, exited, or
-// dead (its record is broken).
+// State is the container's state as a word: created, running, exited,
+// restarting (its shim waits to restart it), or dead (its record is broken).
 func (c *Config) State() string {
 	if c.Status == StatusRunning && !c.IsRunning() {
 		return StatusExited
+	}
+	if c.restarting() {
+		return StatusRestarting
 	}
 	return c.Status
 }
@@ -47,6 +50,8 @@ func (c *Config) StatusText(now time.Time) string {
 			return "Exited (unknown)"
 		}
 		return fmt.Sprintf("Exited (%d) %s ago", c.ExitCode, HumanDuration(now.Sub(c.Finished)))
+	case StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", c.ExitCode, HumanDuration(now.Sub(c.Finished)))
 	}
 	return "Created"
 }
@@ -83,4 +88,23 @@ func HumanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d months", h/24/30)
 	}
 	return fmt.Sprintf("%d years", h/24/365)
+}
+
+// restarting reports whether c's shim waits to restart it (its restart
+// policy): a shim that died meanwhile restarts nothing.
+func (c *Config) restarting() bool {
+	return c.Restarting && c.Status == StatusExited && owned(c.MonitorPid, c.MonitorStart)
+}
+
+// busy reports whether a process answers for c right now: it runs, or is
+// being created, started or restarted (a prune leaves it alone). A made
+// container nobody starts ("Created") is not busy.
+func (c *Config) busy() bool {
+	switch {
+	case c.IsRunning(), c.restarting():
+		return true
+	case c.Status == StatusCreated:
+		return c.ownerAlive() || processAlive(c.Pid, c.PidStart)
+	}
+	return false
 }
