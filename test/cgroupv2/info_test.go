@@ -20,4 +20,10 @@ func TestInfoSaysUnified(t *testing.T) {
 		}
 	}
 	t.Logf("info:\n%s", out)
+
+	// The narration says it too, at the container's first cgroup step.
+	r := e.run("run", "--rm", "--net", "none", "busybox", "true")
+	if r.code != 0 || !strings.Contains(r.stderr, "// this host is cgroup v2, unified (one cgroup2 hierarchy at /sys/fs/cgroup), with the controllers cpu cpuset") {
+		t.Errorf("run's narration does not say the host is cgroup v2, unified (exit %d):\n%s", r.code, r.stderr)
+	}
 }

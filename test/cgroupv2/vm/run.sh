@@ -43,7 +43,9 @@ if [ -z "$pkg" ] || [ -z "$ver" ]; then
 	say "apt-cache knows no linux-image-amd64: run apt-get update (make test-cgroupv2 does)"
 	exit 1
 fi
-kcache=$cache/${pkg}_$ver
+# Keyed by the package's version and by the module list: a new kernel or a
+# module added here makes a new entry (an old one can be deleted by hand).
+kcache=$cache/${pkg}_${ver}_$(echo "$modules" | md5sum | cut -c1-8)
 if [ ! -f "$kcache/done" ]; then
 	t0=$(date +%s)
 	say "fetching $pkg $ver (apt-get download) into $kcache"
