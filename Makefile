@@ -18,8 +18,11 @@ BUILDFLAGS = -buildvcs=auto -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),
 # exchanges archives with (libc6-dev's libcrypt makes its htpasswd hash).
 PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack docker-registry skopeo zsh fish
 PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf
+# test-cgroupv2's VM: qemu, and the tools run.sh packs into it (busybox's
+# cpio, the host's iptables and its libraries, found with ldd).
+PKGS_VM    = qemu-system-x86 busybox-static iptables libc-bin
 
-.PHONY: all build deps deps-bench test unit demo bench install clean docs
+.PHONY: all build deps deps-bench deps-vm test test-cgroupv2 unit demo bench install clean docs
 
 all: build
 
@@ -42,11 +45,33 @@ deps-bench: deps
 	@missing=$$(for p in $(PKGS_BENCH); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
+# The same, and apt's lists once, where they are missing: the VM's kernel
+# is Debian's linux-image-amd64 of the day (apt-get download, cached).
+deps-vm:
+	@missing=$$(for p in $(PKGS_VM); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	elif ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then apt-get update -qq; fi
+
 # Every test: unit tests, root integration tests and end-to-end tests. The
 # root ones re-execute themselves in a fresh network and mount namespace.
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 40m ./...
+	$(MAKE) test-cgroupv2
+
+# cgroup v2 for real: Debian's stock kernel booted in qemu with the unified
+# hierarchy only, running test/cgroupv2 (built static, with its build tag)
+# against the release build of mydocker. The kernel and its modules are
+# cached in VM_CACHE by package version. See doc/cgroups.md.
+VM_CACHE ?= /var/cache/mydocker-vm
+VM_BIN = $(VM_CACHE)/bin
+test-cgroupv2: deps-vm
+	mkdir -p $(VM_BIN)
+	$(MAKE) build OUT=$(VM_BIN)/mydocker
+	$(GO) vet -tags cgroupv2vm ./test/cgroupv2
+	CGO_ENABLED=0 $(GO) test -c -tags cgroupv2vm -o $(VM_BIN)/cgroupv2.test ./test/cgroupv2
+	CGO_ENABLED=0 $(GO) build -o $(VM_BIN)/probe ./test/probe
+	VM_CACHE=$(VM_CACHE) test/cgroupv2/vm/run.sh $(VM_BIN)/mydocker $(VM_BIN)/cgroupv2.test $(VM_BIN)/probe
 
 # Only what runs without root.
 unit:

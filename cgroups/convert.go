@@ -65,6 +65,12 @@ func swapMax(r *Resources) (string, bool) {
 	return "", false
 }
 
+// defaultSwap says whether MemorySwap is docker's default, twice the
+// memory limit, rather than a --memory-swap the user chose: a host that
+// does not account swap can go without the default (docker warns), not
+// without a limit asked for.
+func (r *Resources) defaultSwap() bool { return r.Memory > 0 && r.MemorySwap == 2*r.Memory }
+
 // pidsMax is pids.max: "max" for -1, and false for 0 (leave the default).
 func pidsMax(limit int64) (string, bool) {
 	switch {

@@ -128,12 +128,16 @@ func (h *Host) Manager(id string, k kernel.Kernel) (Manager, error) {
 		return nil, err
 	}
 	if h.Mode == V2 {
-		return newV2(h.Unified, parent, id, k), nil
+		m := newV2(h.Unified, parent, id, k)
+		m.about = h.About()
+		return m, nil
 	}
 	if len(h.Mounts) == 0 {
 		return nil, errors.New("no cgroup v1 controller is mounted and no cgroup2 hierarchy has controllers")
 	}
-	return newV1(h.Mounts, h.Unified, parent, id, k), nil
+	m := newV1(h.Mounts, h.Unified, parent, id, k)
+	m.about = h.About()
+	return m, nil
 }
 
 // validID keeps the id a single path element, so it can never climb out of

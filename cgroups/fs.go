@@ -25,6 +25,7 @@ type v1 struct {
 	mounts  map[string]string // hierarchy name (a controller, or name=NAME) -> its mount point
 	unified string            // a hybrid host's cgroup2 mount point, or ""
 	created bool
+	about   string // the host's mode and controllers (Host.About), for the narration
 	// attach puts a device program on a cgroup2 directory; nil is
 	// security.ApplyDevicesV2 (tests on a fake tree record it instead).
 	attach func(dir string, rules []*devconfig.Rule) error
@@ -107,7 +108,7 @@ func (m *v1) create() error {
 
 func (m *v1) createOnce() error {
 	var ops []kernel.Op
-	why := "give the container a cgroup of its own in every hierarchy, under the shared mydocker/ parent: its cgroup namespace will show none of the host's"
+	why := m.about + ": give the container a cgroup of its own in every hierarchy, under the shared mydocker/ parent: its cgroup namespace will show none of the host's"
 	for _, d := range m.dirs() {
 		ops = append(ops, mkdir(m.fs, why, d))
 		why = ""
@@ -231,7 +232,10 @@ func (m *v1) setMemory(r *Resources) error {
 	// The hierarchy's root has memsw files exactly when the kernel
 	// accounts swap (CONFIG_MEMCG_SWAP and swapaccount=1).
 	if _, err := os.Stat(filepath.Join(m.mounts["memory"], "memory.memsw.limit_in_bytes")); err != nil {
-		m.k.Log().Warnf("the kernel does not account swap (no memory.memsw.* files): --memory-swap is not applied")
+		if !r.defaultSwap() {
+			return fmt.Errorf("--memory-swap cannot be honoured: the kernel does not account swap (no memory.memsw.* files in %s; swapaccount=0?)", m.mounts["memory"])
+		}
+		m.k.Log().Warnf("the kernel does not account swap (no memory.memsw.* files): docker's default --memory-swap (twice --memory) is not applied")
 		return writeMem()
 	}
 	writeSwap := func() error {

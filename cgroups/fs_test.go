@@ -304,3 +304,16 @@ func TestV1Freeze(t *testing.T) {
 		"# mydocker waits until /cg/freezer/mydocker/c/freezer.state says THAWED",
 	})
 }
+
+// A --memory-swap the user chose cannot be honoured without swap
+// accounting: an error, before anything is written.
+func TestV1NoSwapAccountingChosenSwap(t *testing.T) {
+	f := v1Tree(t)
+	err := f.manager("c").Set(&Resources{Memory: 32 << 20, MemorySwap: 96 << 20})
+	if err == nil || !strings.Contains(err.Error(), "--memory-swap cannot be honoured") {
+		t.Fatalf("Set = %v, want the --memory-swap refused", err)
+	}
+	if f.exists("memory/mydocker/c/memory.limit_in_bytes") && f.get("memory/mydocker/c/memory.limit_in_bytes") == "33554432" {
+		t.Errorf("the memory limit was written before the refusal")
+	}
+}

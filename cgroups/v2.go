@@ -25,6 +25,7 @@ type v2 struct {
 	parent  string // the shared parent's name, normally mydocker
 	root    string // the cgroup2 mount point
 	created bool
+	about   string // the host's mode and controllers (Host.About), for the narration
 	// attach puts the device program on the container's directory; nil is
 	// security.ApplyDevicesV2 (tests on a fake tree record it instead).
 	attach func(dir string, rules []*devconfig.Rule) error
@@ -64,7 +65,7 @@ func (m *v2) createOnce() error {
 			return err
 		}
 	}
-	return m.k.Do(mkdir(m.fs, "give the container a cgroup of its own", m.path()))
+	return m.k.Do(mkdir(m.fs, m.about+": give the container a cgroup of its own", m.path()))
 }
 
 // enable turns on, for dir's children, those of our controllers that dir
@@ -121,13 +122,24 @@ func (m *v2) Set(r *Resources) error {
 }
 
 func (m *v2) setLimits(r *Resources) error {
+	if err := m.requireAll(r); err != nil {
+		return err
+	}
+	swap, writeSwap := swapMax(r)
+	if writeSwap && !m.accountsSwap() {
+		if !r.defaultSwap() {
+			return fmt.Errorf("--memory-swap cannot be honoured: the kernel does not account swap (no memory.swap.max in %s; swapaccount=0?)", m.top())
+		}
+		m.k.Log().Warnf("the kernel does not account swap (no memory.swap.max): docker's default --memory-swap (twice --memory) is not applied")
+		writeSwap = false
+	}
 	if r.Memory > 0 {
 		if err := m.k.Do(write(m.fs, "cap the container's memory; above it the kernel reclaims, then OOM-kills inside the cgroup", m.path(), "memory.max", itoa(r.Memory))); err != nil {
 			return err
 		}
 	}
-	if v, ok := swapMax(r); ok {
-		if err := m.k.Do(write(m.fs, "cap its swap (v2 counts swap alone: --memory-swap minus --memory)", m.path(), "memory.swap.max", v)); err != nil {
+	if writeSwap {
+		if err := m.k.Do(write(m.fs, "cap its swap (v2 counts swap alone: --memory-swap minus --memory)", m.path(), "memory.swap.max", swap)); err != nil {
 			return err
 		}
 	}
@@ -157,6 +169,47 @@ func (m *v2) setLimits(r *Resources) error {
 		}
 	}
 	return nil
+}
+
+// requireAll refuses limits this host cannot honour: each needs its
+// controller in the hierarchy's cgroup.controllers (what a parent can
+// enable for its children), or writing its file would fail with a bare
+// "no such file", or worse, be skipped.
+func (m *v2) requireAll(r *Resources) error {
+	quota, period := cfsQuotaPeriod(r)
+	for _, need := range []struct {
+		on         bool
+		flag, ctrl string
+	}{
+		{r.Memory > 0 || r.MemorySwap != 0, "--memory", "memory"},
+		{r.CPUShares != 0 || quota != 0 || period != 0, "CPU limits (--cpus, --cpu-shares, --cpu-quota)", "cpu"},
+		{r.CpusetCpus != "" || r.CpusetMems != "", "--cpuset-cpus/--cpuset-mems", "cpuset"},
+		{r.PidsLimit != 0, "--pids-limit", "pids"},
+	} {
+		if !need.on {
+			continue
+		}
+		file := filepath.Join(m.root, "cgroup.controllers")
+		avail, err := readString(file)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(strings.Fields(avail), need.ctrl) {
+			return fmt.Errorf("%s cannot be honoured: this cgroup v2 host does not offer the %s controller (%s: %q)", need.flag, need.ctrl, file, avail)
+		}
+	}
+	return nil
+}
+
+// accountsSwap says whether the kernel counts swap per cgroup: the
+// memory controller's cgroups then have memory.swap.max. A plan, whose
+// mydocker/ may not exist yet, assumes it does.
+func (m *v2) accountsSwap() bool {
+	if _, err := os.Stat(filepath.Join(m.top(), "memory.max")); err != nil {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(m.top(), "memory.swap.max"))
+	return err == nil
 }
 
 // cpuMaxWhy says what cpu.max's "QUOTA PERIOD" allows, in figures.

@@ -181,3 +181,42 @@ func TestSourceIsTheDecidingLine(t *testing.T) {
 		}
 	}
 }
+
+// A limit whose controller the host does not offer is an error naming
+// the flag and the controller, and nothing of the container is made.
+func TestV2LimitNotHonoured(t *testing.T) {
+	f := newFake(t)
+	f.put("cgroup.controllers", "cpu memory\n")
+	f.put("cgroup.subtree_control", "\n")
+	for _, tc := range []struct {
+		r    Resources
+		want string
+	}{
+		{Resources{PidsLimit: 20}, "--pids-limit cannot be honoured: this cgroup v2 host does not offer the pids controller"},
+		{Resources{CpusetCpus: "0"}, "--cpuset-cpus/--cpuset-mems cannot be honoured: this cgroup v2 host does not offer the cpuset controller"},
+	} {
+		err := f.manager("c").Set(&tc.r)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Set(%+v) = %v, want %q", tc.r, err, tc.want)
+		}
+	}
+	// Without swap accounting (memory.max but no memory.swap.max), a
+	// chosen --memory-swap is refused; docker's default is let go.
+	if err := f.manager("d").Set(&Resources{Memory: 32 << 20, MemorySwap: 64 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	f.put("mydocker/memory.max", "max\n")
+	f.takeCmds()
+	err := f.manager("e").Set(&Resources{Memory: 32 << 20, MemorySwap: 96 << 20})
+	if err == nil || !strings.Contains(err.Error(), "--memory-swap cannot be honoured: the kernel does not account swap") {
+		t.Errorf("Set with --memory-swap and no swap accounting = %v", err)
+	}
+	if err := f.manager("f").Set(&Resources{Memory: 32 << 20, MemorySwap: 64 << 20}); err != nil {
+		t.Errorf("docker's default swap without swap accounting: %v", err)
+	}
+	for _, c := range f.takeCmds() {
+		if strings.Contains(c, "memory.swap.max") {
+			t.Errorf("memory.swap.max written without swap accounting: %s", c)
+		}
+	}
+}

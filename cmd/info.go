@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	goruntime "runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"text/template"
 
@@ -184,20 +183,14 @@ func cgroupInfo() (mode, controllers string) {
 	if err != nil {
 		return "unknown (" + err.Error() + ")", "none"
 	}
-	if h.Mode == cgroups.V2 {
-		b, _ := os.ReadFile(h.Unified + "/cgroup.controllers")
-		return "2 (unified: cgroup2 only, at " + h.Unified + ")", strings.Join(strings.Fields(string(b)), " ")
+	controllers = strings.Join(h.Controllers(), " ")
+	switch h.Layout() {
+	case "unified":
+		return "2 (unified: cgroup2 only, at " + h.Unified + ")", controllers
+	case "hybrid":
+		return "1 (hybrid: v1 controllers, and a cgroup2 at " + h.Unified + " where mydocker puts its device programs)", controllers
 	}
-	var names []string
-	for n := range h.Mounts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	mode = "1 (v1 controllers only)"
-	if h.Unified != "" {
-		mode = "1 (hybrid: v1 controllers, and a cgroup2 at " + h.Unified + " where mydocker puts its device programs)"
-	}
-	return mode, strings.Join(names, " ")
+	return "1 (v1 controllers only)", controllers
 }
 
 // iptablesVersion is what `iptables --version` says: the backend is in

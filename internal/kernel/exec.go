@@ -7,6 +7,7 @@ import (
 	"github.com/coreos/go-iptables/iptables"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Exec holds what real ops share: one iptables handle (making it execs
@@ -37,8 +38,12 @@ func (x *Exec) Netlink(pid int) (*netlink.Handle, error) {
 	}
 	var h *netlink.Handle
 	var err error
+	// Route sockets only: links, addresses, routes and neighbours are all
+	// mydocker asks of netlink, and a handle of every family also needs
+	// xfrm_user and nfnetlink loaded (a stock kernel that has not loaded
+	// them says "protocol not supported").
 	if pid == 0 {
-		h, err = netlink.NewHandle()
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 	} else {
 		var ns netns.NsHandle
 		ns, err = netns.GetFromPid(pid)
@@ -46,7 +51,7 @@ func (x *Exec) Netlink(pid int) (*netlink.Handle, error) {
 			return nil, fmt.Errorf("open the network namespace of pid %d: %w", pid, err)
 		}
 		defer ns.Close()
-		h, err = netlink.NewHandleAt(ns)
+		h, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("netlink handle in the network namespace of pid %d: %w", pid, err)
