@@ -38,10 +38,7 @@ var Rm = &cli.Command{
 		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the container's anonymous volumes too"},
 	},
 	Action: func(c *cli.Context) error {
-		if err := minArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeWithArgs(c, 1)
 		if err != nil {
 			return err
 		}
@@ -106,10 +103,7 @@ var Wait = &cli.Command{
 	Usage:     "block until containers stop, then print their exit codes",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
 	Action: func(c *cli.Context) error {
-		if err := minArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeWithArgs(c, 1)
 		if err != nil {
 			return err
 		}
@@ -250,10 +244,7 @@ var (
 
 func freezeVerb(do func(*container.Runtime, string) (*container.Config, error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		if err := minArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeWithArgs(c, 1)
 		if err != nil {
 			return err
 		}

@@ -92,10 +92,7 @@ var imageRm = &cli.Command{
 	ArgsUsage: "IMAGE [IMAGE...]",
 	Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "even if containers use it, or it has several tags"}},
 	Action: func(c *cli.Context) error {
-		if err := minArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeWithArgs(c, 1)
 		if err != nil {
 			return err
 		}
@@ -120,10 +117,7 @@ var imageInspect = &cli.Command{
 	Usage:     "show images as JSON, in docker's shape",
 	ArgsUsage: "IMAGE [IMAGE...]",
 	Action: func(c *cli.Context) error {
-		if err := minArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeWithArgs(c, 1)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,15 @@ func runtime(c *cli.Context) (*container.Runtime, error) {
 	return rt, nil
 }
 
+// runtimeWithArgs is runtime for a verb that needs at least n arguments:
+// a usage error before anything is read.
+func runtimeWithArgs(c *cli.Context, n int) (*container.Runtime, error) {
+	if err := minArgs(c, n); err != nil {
+		return nil, err
+	}
+	return runtime(c)
+}
+
 // internalRuntime is runtime without the reconcile: for the processes
 // mydocker starts itself, whose caller has reconciled.
 func internalRuntime(c *cli.Context) (*container.Runtime, error) {
