@@ -372,14 +372,9 @@ func TestUnpackRefusesEscapes(t *testing.T) {
 	}
 }
 
-func TestTamperedBlobAndSilentRegistry(t *testing.T) {
-	s, _ := newStore(t)
-	reg := imagetest.Registry(t)
-	img := imagetest.App(t, "1")
-	imagetest.Push(t, reg+"/app:v1", img)
-	layers, _ := img.Layers()
-	top, _ := layers[2].Digest()
-	// A proxy that flips a byte of the top layer's blob.
+// registryProxy serves what the registry at reg answers, each response
+// read whole and handed, with its headers already set, to serve.
+func registryProxy(t *testing.T, reg string, serve func(w http.ResponseWriter, r *http.Request, status int, body []byte)) *httptest.Server {
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, err := http.Get("http://" + reg + r.URL.String())
 		if err != nil {
@@ -391,13 +386,27 @@ func TestTamperedBlobAndSilentRegistry(t *testing.T) {
 		for k, v := range resp.Header {
 			w.Header()[k] = v
 		}
+		serve(w, r, resp.StatusCode, body)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy
+}
+
+func TestTamperedBlobAndSilentRegistry(t *testing.T) {
+	s, _ := newStore(t)
+	reg := imagetest.Registry(t)
+	img := imagetest.App(t, "1")
+	imagetest.Push(t, reg+"/app:v1", img)
+	layers, _ := img.Layers()
+	top, _ := layers[2].Digest()
+	// A proxy that flips a byte of the top layer's blob.
+	proxy := registryProxy(t, reg, func(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 		if strings.HasSuffix(r.URL.Path, top.String()) {
 			body[len(body)/2] ^= 0xff
 		}
-		w.WriteHeader(resp.StatusCode)
+		w.WriteHeader(status)
 		w.Write(body)
-	}))
-	defer proxy.Close()
+	})
 	host := strings.TrimPrefix(proxy.URL, "http://")
 	_, _, err := s.Pull(context.Background(), host+"/app:v1")
 	if err == nil || !strings.Contains(err.Error(), "sha256") || strings.Contains(err.Error(), "\n") {

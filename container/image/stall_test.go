@@ -2,9 +2,7 @@ package image
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,32 +24,21 @@ func TestPullFromARegistryThatStallsMidBlob(t *testing.T) {
 	layers, _ := img.Layers()
 	base, _ := layers[0].Digest()
 	stop := make(chan struct{})
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		resp, err := http.Get("http://" + reg + r.URL.String())
-		if err != nil {
-			http.Error(w, err.Error(), 502)
-			return
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
+	proxy := registryProxy(t, reg, func(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 		if !strings.HasSuffix(r.URL.Path, base.String()) || r.Method != http.MethodGet {
-			w.WriteHeader(resp.StatusCode)
+			w.WriteHeader(status)
 			w.Write(body)
 			return
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(resp.StatusCode)
+		w.WriteHeader(status)
 		w.Write(body[:len(body)/2])
 		w.(http.Flusher).Flush()
 		select { // then nothing, until the test ends
 		case <-stop:
 		case <-r.Context().Done():
 		}
-	}))
-	defer proxy.Close()
+	})
 	defer close(stop)
 	oldR, oldD := ResponseTimeout, DialTimeout
 	ResponseTimeout, DialTimeout = 500*time.Millisecond, 500*time.Millisecond
