@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/internal/kernel"
 )
@@ -96,17 +99,31 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 }
 
 // Disconnect deletes the port rules, then the veth pair (deleting one end
-// deletes both; when the container's namespace is gone the kernel has
-// deleted them already and this skips them). Not at the same time, as
-// network rm does with its bridge: a container that just died takes its
-// veth with it a little later, as the kernel releases its namespace in the
-// background, and the restore's few milliseconds are what let the deletion
-// see that, so the log (and a script replayed from it) does not delete a
-// link that is going by itself.
+// deletes both). A container whose processes are gone has its network
+// namespace, and the veth pair with it, deleted by the kernel in the
+// background: Disconnect waits for that (awaitVethGone), and the deletion
+// is then skipped, so the log says the same on every run and a script
+// replayed from it never deletes a link that is going by itself.
 func (d *bridgeDriver) Disconnect(nw *Network, ep *Endpoint) error {
 	// The port rules name the container's address, not its veth.
 	err := d.fw.removePorts(ep.ID, net.ParseIP(ep.IP).To4(), ep.Ports)
+	awaitVethGone(d.k, ep.Pid, ep.Veth)
 	return errors.Join(err, d.k.Do(kernel.LinkDel{Name: ep.Veth, Peer: ep.Ifname, PeerIn: ep.Pid, Reason: fmt.Sprintf("delete the veth pair %s (both ends go)", ep.Veth)}))
+}
+
+// awaitVethGone waits, for a second at most, until the kernel has deleted
+// the veth of a container whose init is gone. Only a read: a namespace that
+// something else still holds (a bind mount) keeps the veth, which is then
+// deleted as any other.
+func awaitVethGone(w kernel.World, pid int, veth string) {
+	if pid <= 0 || unix.Kill(pid, 0) != unix.ESRCH {
+		return
+	}
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if has, err := w.Exists(kernel.LinkObj(0, veth)); err != nil || !has {
+			return
+		}
+	}
 }
 
 // testHook, when set by a test, is called at named points and may fail the
