@@ -9,6 +9,11 @@
 # without pause (its log grows) after 10 s.
 # Runs in its own network and mount namespace with temporary roots.
 #   sudo bench/shim-rss.sh [BINARY]        (default: ./mydocker)
+# BINARY is first installed into the temporary directory, as `make install`
+# writes it: how the kernel mapped a binary's pages depends on how its page
+# cache was filled (the linker's output sits in 2 MB folios, a file written
+# by install or cp in smaller ones), and a shim maps whole folios.
+# AS_IS=1 measures BINARY where it is, page cache as it is.
 #   WAIT=130 sudo bench/shim-rss.sh        measure later (the Go runtime's
 #                                          periodic GC runs every 2 minutes)
 set -euo pipefail
@@ -27,6 +32,10 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+if [ -z "${AS_IS:-}" ]; then
+	install -m 0755 "$bin" "$work/mydocker"
+	md="$work/mydocker --root $work/run --data-root $work/lib --log-level warn"
+fi
 $md run --rm --net none busybox true # builds the busybox image
 $md network create --subnet 10.231.0.0/24 rssnet >/dev/null
 
