@@ -59,7 +59,7 @@ func (r *Runtime) spawnShim(c *Config) error {
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       append([]string{"mydocker"}, append(r.globalArgs(), "shim", c.ID)...),
-		Env:        os.Environ(),
+		Env:        shimEnv(os.Environ()),
 		Dir:        "/",
 		Stderr:     os.Stderr, // the narration of the start goes to our caller
 		ExtraFiles: []*os.File{readyW},

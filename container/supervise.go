@@ -17,6 +17,7 @@ func (r *Runtime) supervise(c *Config, p *initProcess, sio *shimIO) error {
 	var wait time.Duration
 	for {
 		started := time.Now()
+		shimIdle() // the container runs: what started it can go
 		code := waitServed(p, sio)
 		sio.close()
 		for {
