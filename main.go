@@ -61,12 +61,22 @@ func setupLogging(c *cli.Context) error {
 			return err
 		}
 	}
-	lvl, err := logrus.ParseLevel(c.String("log-level"))
+	return configureLogging(c.String("log-level"), c.String("log-format"), c.Args().Slice())
+}
+
+// configureLogging sets logrus's level, format and hooks for one command:
+// args are the verb and what follows it.
+func configureLogging(level, format string, args []string) error {
+	verb := ""
+	if len(args) > 0 {
+		verb = args[0]
+	}
+	lvl, err := logrus.ParseLevel(level)
 	if err != nil || lvl > logrus.DebugLevel || lvl < logrus.ErrorLevel {
-		return cmd.Usagef("invalid --log-level %q (debug, info, warn or error)", c.String("log-level"))
+		return cmd.Usagef("invalid --log-level %q (debug, info, warn or error)", level)
 	}
 	logrus.SetLevel(lvl)
-	switch c.String("log-format") {
+	switch format {
 	case "text":
 		logrus.SetFormatter(narrate.TextFormatter{})
 	case "json":
@@ -75,16 +85,16 @@ func setupLogging(c *cli.Context) error {
 		logrus.SetFormatter(kernel.ScriptFormatter{})
 		// The processes mydocker starts (init, shim) add their steps to
 		// the same script: only the command the user typed starts it.
-		if !cmd.Internal(c.Args().First()) {
+		if !cmd.Internal(verb) {
 			fmt.Fprint(os.Stderr, kernel.ScriptHeader)
 		}
 	default:
-		return cmd.Usagef("invalid --log-format %q (text, json or script)", c.String("log-format"))
+		return cmd.Usagef("invalid --log-format %q (text, json or script)", format)
 	}
 	logrus.SetOutput(os.Stderr)
 	logrus.AddHook(narrate.NewSourceHook())
 	// Only a crashtest build has the crash-injection switch; elsewhere a no-op.
-	kernel.ArmCrash(cmd.CrashKey(c.Args().Slice()))
+	kernel.ArmCrash(cmd.CrashKey(args))
 	return nil
 }
 
@@ -98,9 +108,12 @@ func main() {
 	if filepath.Base(args[0]) == "netsetgo" {
 		args = append([]string{"mydocker", "netsetgo"}, args[1:]...)
 	}
-	app := newApp()
-	cmd.OneLineErrors(app)
-	err := app.Run(cmd.Interspersed(app, args))
+	err := runInit(args)
+	if err == errNotInit {
+		app := newApp()
+		cmd.OneLineErrors(app)
+		err = app.Run(cmd.Interspersed(app, args))
+	}
 	if err == nil {
 		return
 	}

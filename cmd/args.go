@@ -154,19 +154,30 @@ func OneLineErrors(app *cli.App) {
 		fmt.Fprintf(os.Stderr, "%s: '%s' is not a %s command. See '%s --help'\n", app.Name, verb, app.Name, app.Name)
 		os.Exit(1)
 	}
-	app.OnUsageError = usageErrorOf(app.Name)
+	app.OnUsageError = usageErrorOf("", app.Name)
+	// Every process walks every verb here: a command line is only joined
+	// when a usage error needs it, and a prefix only for verbs with
+	// subcommands.
 	var walk func(prefix string, cmds []*cli.Command)
 	walk = func(prefix string, cmds []*cli.Command) {
 		for _, c := range cmds {
-			c.OnUsageError = usageErrorOf(prefix + " " + c.Name)
-			walk(prefix+" "+c.Name, c.Subcommands)
+			c.OnUsageError = usageErrorOf(prefix, c.Name)
+			if len(c.Subcommands) > 0 {
+				walk(prefix+" "+c.Name, c.Subcommands)
+			}
 		}
 	}
 	walk(app.Name, app.Commands)
 }
 
-func usageErrorOf(cmdline string) cli.OnUsageErrorFunc {
+// usageErrorOf is the usage error handler of the command line prefix name
+// (prefix empty: name alone).
+func usageErrorOf(prefix, name string) cli.OnUsageErrorFunc {
 	return func(_ *cli.Context, err error, _ bool) error {
+		cmdline := name
+		if prefix != "" {
+			cmdline = prefix + " " + name
+		}
 		msg := err.Error()
 		if f, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 			msg = "unknown flag: -" + strings.TrimLeft(f, "-")

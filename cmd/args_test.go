@@ -53,7 +53,7 @@ func TestUnknownFlagIsOneLine(t *testing.T) {
 		{"flag provided but not defined: -x", "unknown flag: -x. See 'mydocker ps --help'"},
 		{"invalid value \"x\" for flag -t: parse error", "invalid value \"x\" for flag -t: parse error. See 'mydocker ps --help'"},
 	} {
-		err := usageErrorOf("mydocker ps")(nil, errString(tc.err), false)
+		err := usageErrorOf("mydocker", "ps")(nil, errString(tc.err), false)
 		if err.Error() != tc.want || ExitCode(err) != ExitFailure {
 			t.Errorf("%q -> %q (exit %d), want %q (exit 125)", tc.err, err, ExitCode(err), tc.want)
 		}

@@ -12,14 +12,18 @@ var Init = &cli.Command{
 	Name:   "init",
 	Hidden: true,
 	Usage:  "the container's first process (internal)",
-	Action: func(c *cli.Context) error {
-		logrus.SetOutput(container.InitLog())
-		if err := container.Init(seam(false)); err != nil {
-			// The parent reports the reason; the container's stderr stays clean.
-			return cli.Exit("", container.ExitCodeOf(err))
-		}
-		return nil
-	},
+	Action: func(*cli.Context) error { return RunInit() },
+}
+
+// RunInit is init's action: main calls it directly, without building the
+// command line's App, when the parent started it (see main's runInit).
+func RunInit() error {
+	logrus.SetOutput(container.InitLog())
+	if err := container.Init(seam(false)); err != nil {
+		// The parent reports the reason; the container's stderr stays clean.
+		return cli.Exit("", container.ExitCodeOf(err))
+	}
+	return nil
 }
 
 // Shim is the hidden verb that watches a detached container.

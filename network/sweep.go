@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 
@@ -21,9 +22,12 @@ import (
 //   - a container's ports have their chain MYDOCKER-P-<short id>;
 //   - an endpoint's host end is veth<7 hex of the id><4 hex> (vethName),
 //     on a network's bridge.
+//
+// The patterns are compiled on first use (only a sweep needs them), not at
+// package init, which every mydocker process pays.
 var (
-	endpointVeth = regexp.MustCompile(`^veth[0-9a-f]{11}$`)
-	shortID      = regexp.MustCompile(`^[0-9a-f]{12}$`)
+	endpointVeth = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^veth[0-9a-f]{11}$`) })
+	shortID      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{12}$`) })
 )
 
 // Sweep removes (under the lock) the kernel objects of mydocker that no
@@ -82,7 +86,7 @@ func (m *Manager) sweep() ([]string, error) {
 			if tag == "" || owned[tag] {
 				continue
 			}
-			if !shortID.MatchString(tag) {
+			if !shortID().MatchString(tag) {
 				bridges[tag] = true // a network's rule: its bridge is an orphan too
 			}
 			rules = append(rules, r)
@@ -116,7 +120,7 @@ func (m *Manager) sweep() ([]string, error) {
 	}
 	for _, l := range links {
 		a := l.Attrs()
-		if endpointVeth.MatchString(a.Name) && !veths[a.Name] && bridges[index[a.MasterIndex]] {
+		if endpointVeth().MatchString(a.Name) && !veths[a.Name] && bridges[index[a.MasterIndex]] {
 			errs = append(errs, m.k.Do(kernel.LinkDel{Name: a.Name, Reason: "an endpoint's host end that no endpoint holds: sweep it"}))
 			done = append(done, "veth "+a.Name)
 		}

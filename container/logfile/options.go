@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Options are a log's size cap, from run's --log-opt.
@@ -71,11 +72,15 @@ func OptionsOf(kv map[string]string) (Options, error) {
 	return o, nil
 }
 
-var sizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+// sizeRE is compiled on first use, not at package init: every mydocker
+// process (run, its init, the shim) links this package, few parse a size.
+var sizeRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+})
 
 // parseSize reads a size as docker's units.FromHumanSize: decimal units.
 func parseSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(s)
+	m := sizeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("invalid size: '%s'", s)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // IptablesRestore is a whole change of iptables rules and chains in one
@@ -162,8 +163,11 @@ func (e *RestoreError) Is(target error) bool { return target == ErrRestore }
 // failedLine finds the failing line in iptables-restore's message: "line
 // N failed" where the kernel refused a table (nf_tables reports a missing
 // chain at the table's COMMIT line), "Error occurred at line: N" where the
-// line did not parse (or named an unknown match or target).
-var failedLine = regexp.MustCompile(`line (\d+) failed|Error occurred at line: (\d+)`)
+// line did not parse (or named an unknown match or target). Compiled on
+// first use: only a failed restore needs it, every process pays an init.
+var failedLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`line (\d+) failed|Error occurred at line: (\d+)`)
+})
 
 // failure makes the RestoreError of iptables-restore's message: which
 // line failed, and which tables had been committed before it. Where the
@@ -177,7 +181,7 @@ func (r IptablesRestore) failure(msg string) *RestoreError {
 		}
 	}
 	e := &RestoreError{Msg: strings.Join(said, "; ")}
-	m := failedLine.FindStringSubmatch(msg)
+	m := failedLine().FindStringSubmatch(msg)
 	if m == nil {
 		return e
 	}
