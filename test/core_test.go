@@ -238,6 +238,7 @@ func TestImages(t *testing.T) {
 		t.Fatalf("run dirbox: %q", out)
 	}
 	e.fails("already exists", "image", "import", tarball, "mybox")
+	e.fails("would copy itself", "image", "import", e.dataRoot, "whole")
 	e.fails("invalid image name", "image", "import", tarball, "../evil")
 	e.ok("run", "-d", "--name", "user", "mybox", "sleep", "1000")
 	e.fails("used by container", "image", "rm", "mybox")

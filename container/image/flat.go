@@ -99,6 +99,9 @@ func (f Flat) Import(src, name string) error {
 	if err != nil {
 		return fmt.Errorf("import %s: %w", src, err)
 	}
+	if fi.IsDir() && within(f.Dir, src) {
+		return fmt.Errorf("import %s: it holds mydocker's images (%s): the copy would copy itself; import a directory outside --data-root", src, f.Dir)
+	}
 	return f.create(name, func(tmp string) error {
 		if fi.IsDir() {
 			return archive.CopyTree(src, tmp)
@@ -274,4 +277,30 @@ func (f Flat) ExportTo(name, out string, stdout *os.File) error {
 		return fmt.Errorf("export %s to %s: %w", name, out, err)
 	}
 	return nil
+}
+
+// within reports whether path is dir or under it, both with their links
+// resolved (path need not exist yet: its nearest existing parent is used).
+func within(path, dir string) bool {
+	d, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	for {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+			break
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return false
+		}
+		p = parent
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
