@@ -23,10 +23,7 @@ while a container is made on it, a tag moves (its old image stays for its contai
 		&cli.BoolFlag{Name: "replace", Usage: "replace IMAGE if it exists (a flat image: not while a container uses it)"},
 	},
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 2); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 2))
 		if err != nil {
 			return err
 		}

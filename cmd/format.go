@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+
+	"github.com/urfave/cli/v2"
 )
 
 // --format, as docker's: a Go template run over what the verb would print
@@ -38,6 +40,14 @@ var formatFuncs = template.FuncMap{
 		}
 		return s
 	},
+}
+
+// formatFlag is the verb's --format template, nil when not given.
+func formatFlag(c *cli.Context) (*template.Template, error) {
+	if !c.IsSet("format") {
+		return nil, nil
+	}
+	return parseFormat(c.String("format"))
 }
 
 // parseFormat parses a --format template ("json" alone: the object as one

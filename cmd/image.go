@@ -149,10 +149,7 @@ var Image = &cli.Command{
 			Usage:     "make an image from a rootfs tarball (plain or gzip) or a directory",
 			ArgsUsage: "FILE.tar|DIR NAME",
 			Action: func(c *cli.Context) error {
-				if err := exactArgs(c, 2); err != nil {
-					return err
-				}
-				rt, err := runtime(c)
+				rt, err := runtimeAfter(c, exactArgs(c, 2))
 				if err != nil {
 					return err
 				}
@@ -169,10 +166,7 @@ var Image = &cli.Command{
 			ArgsUsage: "NAME",
 			Flags:     []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to FILE instead of stdout"}},
 			Action: func(c *cli.Context) error {
-				if err := exactArgs(c, 1); err != nil {
-					return err
-				}
-				rt, err := runtime(c)
+				rt, err := runtimeAfter(c, exactArgs(c, 1))
 				if err != nil {
 					return err
 				}

@@ -8,7 +8,6 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
-	"text/template"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -84,12 +83,9 @@ var Info = &cli.Command{
 		if err := exactArgs(c, 0); err != nil {
 			return err
 		}
-		var tmpl *template.Template
-		if c.IsSet("format") {
-			var err error
-			if tmpl, err = parseFormat(c.String("format")); err != nil {
-				return err
-			}
+		tmpl, err := formatFlag(c)
+		if err != nil {
+			return err
 		}
 		rt, err := runtime(c)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"text/template"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,12 +31,9 @@ var Inspect = &cli.Command{
 		default:
 			return Usagef("invalid --type %q: container, image or network", kind)
 		}
-		var tmpl *template.Template
-		if c.IsSet("format") {
-			var err error
-			if tmpl, err = parseFormat(c.String("format")); err != nil {
-				return err
-			}
+		tmpl, err := formatFlag(c)
+		if err != nil {
+			return err
 		}
 		rt, err := runtime(c)
 		if err != nil {

@@ -38,7 +38,7 @@ var Rm = &cli.Command{
 		&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "remove the container's anonymous volumes too"},
 	},
 	Action: func(c *cli.Context) error {
-		rt, err := runtimeWithArgs(c, 1)
+		rt, err := runtimeAfter(c, minArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ var Wait = &cli.Command{
 	Usage:     "block until containers stop, then print their exit codes",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
 	Action: func(c *cli.Context) error {
-		rt, err := runtimeWithArgs(c, 1)
+		rt, err := runtimeAfter(c, minArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ var (
 
 func freezeVerb(do func(*container.Runtime, string) (*container.Config, error)) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		rt, err := runtimeWithArgs(c, 1)
+		rt, err := runtimeAfter(c, minArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -261,10 +261,7 @@ var Diff = &cli.Command{
 	Usage:     "list the files a container added (A), changed (C) or deleted (D)",
 	ArgsUsage: "CONTAINER",
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -285,10 +282,7 @@ var Rename = &cli.Command{
 	Usage:     "rename a container (and its name on its networks)",
 	ArgsUsage: "CONTAINER NEW_NAME",
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 2); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 2))
 		if err != nil {
 			return err
 		}

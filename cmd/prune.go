@@ -176,10 +176,7 @@ func humanSizePrecision(n int64, precision int) string {
 // systemDF is `system df`: the space images and containers take, as
 // docker's table.
 func systemDF(c *cli.Context) error {
-	if err := exactArgs(c, 0); err != nil {
-		return err
-	}
-	rt, err := runtime(c)
+	rt, err := runtimeAfter(c, exactArgs(c, 0))
 	if err != nil {
 		return err
 	}

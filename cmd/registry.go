@@ -23,10 +23,7 @@ var Pull = &cli.Command{
 	ArgsUsage: "[HOST[:PORT]/]NAME[:TAG|@sha256:DIGEST]",
 	Flags:     []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the reference"}},
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -52,10 +49,7 @@ var Push = &cli.Command{
 	Usage:     "send an image to the registry its name says",
 	ArgsUsage: "[HOST[:PORT]/]NAME[:TAG]",
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 1); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -74,10 +68,7 @@ var Tag = &cli.Command{
 	Usage:     "give an image another name",
 	ArgsUsage: "SOURCE TARGET",
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 2); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 2))
 		if err != nil {
 			return err
 		}
@@ -92,7 +83,7 @@ var imageRm = &cli.Command{
 	ArgsUsage: "IMAGE [IMAGE...]",
 	Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "even if containers use it, or it has several tags"}},
 	Action: func(c *cli.Context) error {
-		rt, err := runtimeWithArgs(c, 1)
+		rt, err := runtimeAfter(c, minArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -117,7 +108,7 @@ var imageInspect = &cli.Command{
 	Usage:     "show images as JSON, in docker's shape",
 	ArgsUsage: "IMAGE [IMAGE...]",
 	Action: func(c *cli.Context) error {
-		rt, err := runtimeWithArgs(c, 1)
+		rt, err := runtimeAfter(c, minArgs(c, 1))
 		if err != nil {
 			return err
 		}
@@ -137,10 +128,7 @@ var imagePrune = &cli.Command{
 	Name:  "prune",
 	Usage: "remove untagged images no container uses, and the layers and blobs no image names",
 	Action: func(c *cli.Context) error {
-		if err := exactArgs(c, 0); err != nil {
-			return err
-		}
-		rt, err := runtime(c)
+		rt, err := runtimeAfter(c, exactArgs(c, 0))
 		if err != nil {
 			return err
 		}

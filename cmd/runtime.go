@@ -29,11 +29,11 @@ func runtime(c *cli.Context) (*container.Runtime, error) {
 	return rt, nil
 }
 
-// runtimeWithArgs is runtime for a verb that needs at least n arguments:
-// a usage error before anything is read.
-func runtimeWithArgs(c *cli.Context, n int) (*container.Runtime, error) {
-	if err := minArgs(c, n); err != nil {
-		return nil, err
+// runtimeAfter is runtime once the verb's arguments are checked
+// (minArgs, exactArgs): a usage error comes before anything is read.
+func runtimeAfter(c *cli.Context, argsErr error) (*container.Runtime, error) {
+	if argsErr != nil {
+		return nil, argsErr
 	}
 	return runtime(c)
 }

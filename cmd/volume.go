@@ -53,7 +53,7 @@ var Volume = &cli.Command{
 		ArgsUsage: "VOLUME [VOLUME...]",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "a volume that does not exist is no error"}},
 		Action: func(c *cli.Context) error {
-			rt, err := runtimeWithArgs(c, 1)
+			rt, err := runtimeAfter(c, minArgs(c, 1))
 			if err != nil {
 				return err
 			}
@@ -224,7 +224,7 @@ func volumeFilter(list []string) (func(container.VolumeRow) bool, error) {
 }
 
 func volumeInspect(c *cli.Context) error {
-	rt, err := runtimeWithArgs(c, 1)
+	rt, err := runtimeAfter(c, minArgs(c, 1))
 	if err != nil {
 		return err
 	}
