@@ -159,7 +159,13 @@ func TestRealLimitsStatsDestroy(t *testing.T) {
 	// The kernel agrees: the process is in our cgroup and pinned to CPU 0,
 	// and so is the child it forks once released.
 	p.release(t)
-	time.Sleep(200 * time.Millisecond)
+	// Wait for the fork (sh starting sleep) rather than guess how long it
+	// takes on a loaded machine.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if st, err := m.Stats(); err == nil && st.Pids == 2 {
+			break
+		}
+	}
 	pc, _ := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/cgroup")
 	if !strings.Contains(string(pc), "/"+h.Parent+"/c1\n") {
 		t.Errorf("/proc/<pid>/cgroup does not show our cgroup:\n%s", pc)
