@@ -194,6 +194,9 @@ func hostConfig(c *Config) InspectHostConfig {
 
 // Inspect renders the container for `mydocker inspect`.
 func (c *Config) Inspect() Inspection {
+	// docker says Running while a restart policy waits out its back-off
+	// (.State.Restarting beside it), so scripts testing Running do not
+	// take a restarting container for a stopped one.
 	running := c.IsRunning()
 	pid := 0
 	if running {
@@ -206,7 +209,7 @@ func (c *Config) Inspect() Inspection {
 	return Inspection{
 		ID: c.ID, Name: c.Name, Image: imageOf(c), Path: c.Cmd[0], Args: c.Cmd[1:], Created: c.Created,
 		State: InspectState{
-			Status: status, Running: running, Paused: running && c.Paused, Restarting: c.restarting(), Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
+			Status: status, Running: running || c.restarting(), Paused: running && c.Paused, Restarting: c.restarting(), Pid: pid, OOMKilled: c.OOMKilled, ExitCode: c.ExitCode, Error: c.Error,
 			StartedAt: c.Started, FinishedAt: c.Finished,
 		},
 		RestartCount:    c.RestartCount,

@@ -333,7 +333,7 @@ func TestStopWhileRestarting(t *testing.T) {
 	waitFor(t, "ps to say Restarting", func() bool {
 		return strings.Contains(e.ok("ps", "-a", "--filter", "status=restarting"), "Restarting (1)")
 	})
-	if got := e.f("{{.State.Status}} {{.State.Restarting}}", "fl"); got != "restarting true" {
+	if got := e.f("{{.State.Status}} {{.State.Restarting}} {{.State.Running}}", "fl"); got != "restarting true true" {
 		t.Fatalf("inspect while it waits to restart: %q", got)
 	}
 	start := time.Now()
