@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -21,9 +22,9 @@ var Stop = &cli.Command{
 	Name:      "stop",
 	Usage:     "stop running containers (SIGTERM, then SIGKILL after a grace period)",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
-	Flags:     []cli.Flag{stopTimeFlag()},
-	Action: timedAction(func(rt *container.Runtime, ref string, timeout time.Duration) error {
-		_, err := rt.Stop(ref, timeout)
+	Flags:     stopFlags(),
+	Action: timedAction(func(rt *container.Runtime, ref string, timeout time.Duration, sig syscall.Signal) error {
+		_, err := rt.Stop(ref, timeout, sig)
 		return err
 	}),
 }

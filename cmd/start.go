@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -90,28 +91,39 @@ var Restart = &cli.Command{
 	Name:      "restart",
 	Usage:     "stop running containers and start them again (same id, layer and networks)",
 	ArgsUsage: "CONTAINER [CONTAINER...]",
-	Flags:     []cli.Flag{stopTimeFlag()},
-	Action: timedAction(func(rt *container.Runtime, ref string, timeout time.Duration) error {
-		_, err := rt.Restart(ref, timeout)
+	Flags:     stopFlags(),
+	Action: timedAction(func(rt *container.Runtime, ref string, timeout time.Duration, sig syscall.Signal) error {
+		_, err := rt.Restart(ref, timeout, sig)
 		return err
 	}),
 }
 
-// stopTimeFlag is stop's and restart's -t.
-func stopTimeFlag() cli.Flag {
-	return &cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)"}
+// stopFlags are stop's and restart's -t and -s.
+func stopFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Value: 10, Usage: "seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)"},
+		&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "signal to send first (default: the container's --stop-signal, else SIGTERM)"},
+	}
 }
 
 // timedAction is stop's and restart's action: fn for each container, with
 // -t as the grace period (-1 when not given: the container's own
-// --stop-timeout, else 10 s).
-func timedAction(fn func(rt *container.Runtime, ref string, timeout time.Duration) error) cli.ActionFunc {
+// --stop-timeout, else 10 s) and -s as the signal (0 when not given: the
+// container's own).
+func timedAction(fn func(rt *container.Runtime, ref string, timeout time.Duration, sig syscall.Signal) error) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if err := minArgs(c, 1); err != nil {
 			return err
 		}
 		if c.Int("time") < 0 {
 			return Usagef("invalid --time %d: must be 0 or more", c.Int("time"))
+		}
+		var sig syscall.Signal
+		if s := c.String("signal"); s != "" {
+			var err error
+			if sig, err = container.ParseSignal(s); err != nil {
+				return Usagef("invalid --signal: %v", err)
+			}
 		}
 		rt, err := runtime(c)
 		if err != nil {
@@ -121,6 +133,6 @@ func timedAction(fn func(rt *container.Runtime, ref string, timeout time.Duratio
 		if !c.IsSet("time") {
 			timeout = -1
 		}
-		return forEach(c, func(ref string) error { return fn(rt, ref, timeout) })
+		return forEach(c, func(ref string) error { return fn(rt, ref, timeout, sig) })
 	}
 }

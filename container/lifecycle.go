@@ -15,11 +15,12 @@ import (
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// Stop sends the image's stop signal (SIGTERM by default) to the container's command, then SIGKILL after
-// timeout, and returns once its exit has been recorded and what it held
-// released. A negative timeout is the container's own (--stop-timeout,
-// else 10 seconds; its -1 waits for ever).
-func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
+// Stop sends sig (0: the container's --stop-signal, else the image's, else
+// SIGTERM) to the container's command, then SIGKILL after timeout, and
+// returns once its exit has been recorded and what it held released. A
+// negative timeout is the container's own (--stop-timeout, else 10
+// seconds; its -1 waits for ever).
+func (r *Runtime) Stop(ref string, timeout time.Duration, sig syscall.Signal) (*Config, error) {
 	c, err := r.store().Get(ref)
 	if err != nil {
 		return nil, err
@@ -33,13 +34,13 @@ func (r *Runtime) Stop(ref string, timeout time.Duration) (*Config, error) {
 		}
 	}
 	r.letContainer(c)
-	if err := r.stop(c, timeout); err != nil {
+	if err := r.stop(c, timeout, sig); err != nil {
 		return c, err
 	}
 	return c, nil
 }
 
-func (r *Runtime) stop(c *Config, timeout time.Duration) error {
+func (r *Runtime) stop(c *Config, timeout time.Duration, sig syscall.Signal) error {
 	if err := r.endSupervision(c); err != nil {
 		return err
 	}
@@ -61,7 +62,10 @@ func (r *Runtime) stop(c *Config, timeout time.Duration) error {
 	}
 	if c.IsRunning() {
 		if timeout > 0 && processAlive(c.Pid, c.PidStart) {
-			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: stopSignal(c),
+			if sig == 0 {
+				sig = stopSignal(c)
+			}
+			r.signalled(c, r.K.Do(kernel.Signal{Pid: c.Pid, Sig: sig,
 				Reason: "ask the container's command to exit; as pid 1 of its namespace it gets only the signals it has a handler for, so it may ignore this"}))
 			waitUntil(func() bool { return !processAlive(c.Pid, c.PidStart) }, timeout)
 		}
@@ -161,7 +165,7 @@ func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
 		if !force {
 			return c, fmt.Errorf("%w: %s: stop it first, or use rm -f", ErrRunning, c.Name)
 		}
-		if err := r.stop(c, 0); err != nil {
+		if err := r.stop(c, 0, 0); err != nil {
 			return c, err
 		}
 	case c.Status == StatusCreated && processAlive(c.Pid, c.PidStart):

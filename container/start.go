@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
@@ -81,10 +82,10 @@ func (r *Runtime) Start(ref string, o StartOptions, in, out, errOut *os.File) (*
 	return c, code, err
 }
 
-// Restart stops a running container (timeout as stop's) and starts it
-// again, detached, as docker restart; a stopped one is started.
-func (r *Runtime) Restart(ref string, timeout time.Duration) (*Config, error) {
-	c, err := r.Stop(ref, timeout)
+// Restart stops a running container (timeout and sig as stop's) and
+// starts it again, detached, as docker restart; a stopped one is started.
+func (r *Runtime) Restart(ref string, timeout time.Duration, sig syscall.Signal) (*Config, error) {
+	c, err := r.Stop(ref, timeout, sig)
 	if err != nil {
 		return c, err
 	}

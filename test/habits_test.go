@@ -177,7 +177,7 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("--env-file with -e and --env: %q", out)
 	}
 	e.ok("--log-level", "warn", "run", "-d", "--name", "s", "--net", "none", "--label", "x=1", "-l", "y", "--stop-signal", "USR1", "--stop-timeout", "1",
-		"busybox", "sh", "-c", `trap "echo usr1" USR1; while :; do sleep 0.1; done`)
+		"busybox", "sh", "-c", `trap "echo usr1" USR1; trap "echo usr2" USR2; while :; do sleep 0.1; done`)
 	if out := e.ok("inspect", "-f", "{{json .Config.Labels}} {{.Config.StopSignal}} {{.Config.StopTimeout}}", "s"); out != `{"x":"1","y":""} USR1 1`+"\n" {
 		t.Errorf("inspect of --label, --stop-signal, --stop-timeout: %q", out)
 	}
@@ -189,6 +189,14 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	if out := e.ok("logs", "s"); out != "usr1\n" {
 		t.Errorf("stop sent its --stop-signal? logs: %q", out)
 	}
+	// stop -s and restart -s: the signal given, in place of the container's.
+	e.ok("--log-level", "warn", "start", "s")
+	e.ok("--log-level", "warn", "restart", "-s", "usr2", "s")
+	e.ok("--log-level", "warn", "stop", "--signal", "12", "s")
+	if out := e.ok("logs", "s"); out != "usr1\nusr2\nusr2\n" {
+		t.Errorf("stop -s and restart -s: logs %q", out)
+	}
+	e.fails(`invalid --signal`, "stop", "-s", "NOPE", "s")
 	if out := e.ok("ps", "-a", "--filter", "label=x=1", "--format", "{{.Names}} {{.Labels}}"); out != "s x=1,y=\n" {
 		t.Errorf("ps --filter label=x=1: %q", out)
 	}
