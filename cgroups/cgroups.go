@@ -41,6 +41,9 @@ type Manager interface {
 	// Set writes the limits and the device rules (docker's allowlist when
 	// r has none; r may be nil).
 	Set(r *Resources) error
+	// Update writes the limits of r to a cgroup that exists, leaving its
+	// device rules as they are (`update` on a running container).
+	Update(r *Resources) error
 	// Stats reads usage and limits.
 	Stats() (*Stats, error)
 	// OOMKilled says whether the OOM killer struck in the cgroup: Stats'

@@ -168,6 +168,8 @@ func (m *v1) Set(r *Resources) error {
 	return m.setDevices(deviceRules(r))
 }
 
+func (m *v1) Update(r *Resources) error { return m.setLimits(r) }
+
 func (m *v1) setLimits(r *Resources) error {
 	if err := m.setMemory(r); err != nil {
 		return err

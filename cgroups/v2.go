@@ -121,6 +121,8 @@ func (m *v2) Set(r *Resources) error {
 	return m.k.Do(deviceProgram{dir: m.path(), rules: deviceRules(r), attach: m.attach})
 }
 
+func (m *v2) Update(r *Resources) error { return m.setLimits(r) }
+
 func (m *v2) setLimits(r *Resources) error {
 	if err := m.requireAll(r); err != nil {
 		return err

@@ -24,7 +24,16 @@ var resourceFlags = []cli.Flag{
 // resources checks the resource flags of c: bad values are a usage error,
 // reported before anything is created.
 func resources(c *cli.Context) (*cgroups.Resources, error) {
-	r, err := cgroups.Parse(cgroups.Flags{
+	r, err := cgroups.Parse(limitFlags(c))
+	if err != nil {
+		return nil, Usagef("%v", err)
+	}
+	return r, nil
+}
+
+// limitFlags are the resource flags of c as typed ("" = not given).
+func limitFlags(c *cli.Context) cgroups.Flags {
+	return cgroups.Flags{
 		Memory:     c.String("memory"),
 		MemorySwap: c.String("memory-swap"),
 		CPUShares:  c.String("cpu-shares"),
@@ -34,9 +43,5 @@ func resources(c *cli.Context) (*cgroups.Resources, error) {
 		CpusetCpus: c.String("cpuset-cpus"),
 		CpusetMems: c.String("cpuset-mems"),
 		PidsLimit:  c.String("pids-limit"),
-	})
-	if err != nil {
-		return nil, Usagef("%v", err)
 	}
-	return r, nil
 }
