@@ -15,7 +15,7 @@ import (
 
 // Commands is the list of verbs main.go registers, in help order.
 func Commands() []*cli.Command {
-	return []*cli.Command{Run, Create, Start, Restart, Exec, Attach, Commit, Ps, Logs, Stats, Update, Stop, Kill, Wait, Pause, Unpause, Port, Top, Diff, Rename, Rm, Cp, Inspect, Images, Image, History, Pull, Push, Login, Logout, Tag, Rmi, Load, Save, Container, Network, Volume, System, Version, Info, Completion, Netsetgo, Init, Shim, ExecInternal, Complete}
+	return []*cli.Command{Run, Create, Start, Restart, Exec, Attach, Commit, Ps, Logs, Stats, Update, Stop, Kill, Wait, Pause, Unpause, Port, Top, Diff, Export, Rename, Rm, Cp, Inspect, Images, Image, History, Pull, Push, Login, Logout, Tag, Rmi, Load, Save, Container, Network, Volume, System, Version, Info, Completion, Netsetgo, Init, Shim, ExecInternal, Complete}
 }
 
 // Exit codes, as docker's: 125 mydocker itself failed, 126 the command could

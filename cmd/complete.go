@@ -39,7 +39,7 @@ const (
 // remove" for `network rm`); the last kind repeats ("rm C C C").
 // Verbs not listed take files (import, load -i, ...), as cobra's default.
 var positionals = map[string][]argKind{
-	"exec": {argContainer, argFile}, "logs": {argContainer}, "stop": {argContainer}, "update": {argContainer}, "kill": {argContainer},
+	"exec": {argContainer, argFile}, "logs": {argContainer}, "stop": {argContainer}, "update": {argContainer}, "export": {argContainer}, "kill": {argContainer},
 	"wait": {argContainer}, "pause": {argContainer}, "unpause": {argContainer}, "port": {argContainer, argNone},
 	"top": {argContainer, argNone}, "diff": {argContainer}, "rename": {argContainer, argNone}, "rm": {argContainer},
 	"inspect": {argContainer}, "commit": {argContainer, argNone}, "stats": {argContainer},

@@ -7,7 +7,7 @@ import "github.com/urfave/cli/v2"
 // the top-level verb (its own place in the help, its own usage errors),
 // added beside `container prune`.
 func init() {
-	for _, v := range []*cli.Command{Run, Create, Start, Restart, Exec, Attach, Commit, Logs, Stats, Update, Stop, Kill, Wait, Pause, Unpause, Port, Top, Diff, Rename, Rm, Cp, Inspect} {
+	for _, v := range []*cli.Command{Run, Create, Start, Restart, Exec, Attach, Commit, Logs, Stats, Update, Stop, Kill, Wait, Pause, Unpause, Port, Top, Diff, Export, Rename, Rm, Cp, Inspect} {
 		c := *v
 		Container.Subcommands = append(Container.Subcommands, &c)
 	}

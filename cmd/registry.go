@@ -3,14 +3,15 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/mydocker/mydocker/container/image"
+	"github.com/mydocker/mydocker/internal/archive"
 )
 
 // The image verbs of the store: pull, push, tag, rmi, load, save, and
@@ -182,34 +183,14 @@ var Save = &cli.Command{
 		if err := minArgs(c, 1); err != nil {
 			return err
 		}
-		out := c.String("output")
-		if out == "" && term.IsTerminal(int(os.Stdout.Fd())) {
-			return Usagef("save: refusing to write a tar to a terminal: give -o FILE, or redirect stdout")
-		}
 		rt, err := runtime(c)
 		if err != nil {
 			return err
 		}
-		if out != "" {
-			// Into a temp file renamed at the end: a failed save leaves
-			// no half archive under the name asked for.
-			f, err := os.CreateTemp(filepath.Dir(out), ".save-*")
-			if err != nil {
-				return fmt.Errorf("save: %w", err)
-			}
-			defer os.Remove(f.Name())
-			defer f.Close()
-			if err := rt.ImageStore().Save(c.Args().Slice(), f); err != nil {
-				return err
-			}
-			if err := f.Chmod(0o644); err != nil {
-				return fmt.Errorf("save: %w", err)
-			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("save: %w", err)
-			}
-			return os.Rename(f.Name(), out)
+		err = archive.WriteOut(c.String("output"), os.Stdout, func(w io.Writer) error { return rt.ImageStore().Save(c.Args().Slice(), w) })
+		if errors.Is(err, archive.ErrTerminal) {
+			return Usagef("save: %v", err)
 		}
-		return rt.ImageStore().Save(c.Args().Slice(), os.Stdout)
+		return err
 	},
 }

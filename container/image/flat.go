@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/mydocker/mydocker/internal/archive"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/names"
@@ -245,38 +243,13 @@ func (f Flat) existing(ref string) (name, dir string, err error) {
 }
 
 // ExportTo writes image name as a plain tarball to the file out, or to
-// stdout when out is "". The file appears only once complete; a terminal is
-// refused as stdout (a tarball would only garble it).
+// stdout when out is "" (archive.WriteOut's rules).
 func (f Flat) ExportTo(name, out string, stdout *os.File) error {
-	if out == "" {
-		if term.IsTerminal(int(stdout.Fd())) {
-			return errors.New("refusing to write a tarball to a terminal: redirect stdout or use -o FILE")
-		}
-		return f.Export(name, stdout)
-	}
-	dir, base := filepath.Split(out)
-	if dir == "" {
-		dir = "."
-	}
-	tf, err := os.CreateTemp(dir, "."+base+".tmp-")
-	if err != nil {
+	err := archive.WriteOut(out, stdout, func(w io.Writer) error { return f.Export(name, w) })
+	if err != nil && !errors.Is(err, archive.ErrTerminal) {
 		return fmt.Errorf("export %s: %w", name, err)
 	}
-	err = f.Export(name, tf)
-	if cerr := tf.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tf.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tf.Name(), out)
-	}
-	if err != nil {
-		os.Remove(tf.Name())
-		return fmt.Errorf("export %s to %s: %w", name, out, err)
-	}
-	return nil
+	return err
 }
 
 // within reports whether path is dir or under it, both with their links
