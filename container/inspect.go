@@ -112,6 +112,8 @@ type InspectConfig struct {
 	StopSignal  string            `json:",omitempty"` // --stop-signal, else the image's
 	StopTimeout *int              `json:",omitempty"` // --stop-timeout
 	Labels      map[string]string `json:",omitempty"` // the image's, and --label's
+	// ExposedPorts are the image's and --expose's, as docker's ("80/tcp": {}).
+	ExposedPorts map[string]struct{} `json:",omitempty"`
 }
 
 // InspectHostConfig is the HostConfig object of inspect: the resource
@@ -218,7 +220,7 @@ func (c *Config) Inspect() Inspection {
 		Config: InspectConfig{
 			Hostname: c.Hostname, Env: containerEnv(c), Cmd: c.Cmd, Image: c.Image, WorkingDir: c.WorkingDir,
 			Tty: c.Tty, OpenStdin: c.OpenStdin, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,
-			User: user(c), StopSignal: c.StopSignal, StopTimeout: c.StopTimeout, Labels: c.Labels,
+			User: user(c), StopSignal: c.StopSignal, StopTimeout: c.StopTimeout, Labels: c.Labels, ExposedPorts: c.ExposedPorts,
 		},
 		HostConfig: hostConfig(c),
 	}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/mydocker/mydocker/network"
 )
@@ -49,6 +51,37 @@ func publishExposed(mode string, exposed map[string]struct{}, ports []network.Po
 		ports = append(ports, pm)
 	}
 	return ports, nil
+}
+
+// exposePorts is the image's exposed ports with --expose's added, as
+// docker's keys ("80/tcp"): PORT[/PROTO] or a range START-END[/PROTO].
+func exposePorts(image map[string]struct{}, flags []string) (map[string]struct{}, error) {
+	if len(flags) == 0 {
+		return image, nil
+	}
+	out := make(map[string]struct{}, len(image)+len(flags))
+	for k := range image {
+		out[k] = struct{}{}
+	}
+	for _, f := range flags {
+		spec, proto, _ := strings.Cut(f, "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		lo, hi, isRange := strings.Cut(spec, "-")
+		first, err1 := strconv.ParseUint(lo, 10, 16)
+		last, err2 := first, error(nil)
+		if isRange {
+			last, err2 = strconv.ParseUint(hi, 10, 16)
+		}
+		if err1 != nil || err2 != nil || first == 0 || last < first || proto != "tcp" && proto != "udp" {
+			return nil, fmt.Errorf("invalid --expose %q: want PORT[/tcp|udp] or START-END[/tcp|udp], ports 1-65535", f)
+		}
+		for p := first; p <= last; p++ {
+			out[strconv.FormatUint(p, 10)+"/"+proto] = struct{}{}
+		}
+	}
+	return out, nil
 }
 
 // checkNetworkOptions refuses, before anything is created, a network that

@@ -23,6 +23,8 @@ type RunOptions struct {
 	Env         []string // KEY=VAL, or KEY taken from the caller's environment
 	EnvFiles    []string // --env-file: files of such lines, read before -e
 	Labels      []string // --label KEY[=VALUE], over the image's
+	LabelFiles  []string // --label-file: files of such lines, read before --label
+	Expose      []string // --expose PORT[/PROTO] or START-END[/PROTO], beside the image's
 	StopSignal  string   // --stop-signal, over the image's
 	StopTimeout *int     // --stop-timeout: stop's default grace period, in seconds
 	Volumes     []string // -v [HOST:|NAME:]CONTAINER[:MODE] (mounts.go)
@@ -86,10 +88,16 @@ func ParseEnv(list []string, lookup func(string) (string, bool)) ([]string, erro
 // ReadEnvFile reads an --env-file as docker does: a KEY=VALUE or KEY per
 // line (the value as written, spaces kept), blank lines and # comments
 // skipped; KEY alone is checked by ParseEnv and taken from the caller.
-func ReadEnvFile(path string) ([]string, error) {
+func ReadEnvFile(path string) ([]string, error) { return readKVFile("--env-file", path) }
+
+// ReadLabelFile reads a --label-file: the lines of an --env-file, each a
+// label (docker reads both with one parser).
+func ReadLabelFile(path string) ([]string, error) { return readKVFile("--label-file", path) }
+
+func readKVFile(flag, path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("--env-file: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	var out []string
 	for i, line := range strings.Split(string(b), "\n") {
@@ -98,7 +106,7 @@ func ReadEnvFile(path string) ([]string, error) {
 			continue
 		}
 		if key, _, _ := strings.Cut(line, "="); strings.ContainsAny(key, " \t") || key == "" {
-			return nil, fmt.Errorf("--env-file %s, line %d: invalid variable %q (KEY=VALUE or KEY, no spaces in KEY)", path, i+1, key)
+			return nil, fmt.Errorf("%s %s, line %d: invalid %q (KEY=VALUE or KEY, no spaces in KEY)", flag, path, i+1, key)
 		}
 		out = append(out, line)
 	}

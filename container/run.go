@@ -130,8 +130,12 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 			o.User = cfg.User
 		}
 	}
+	exposed, err := exposePorts(cfg.ExposedPorts, o.Expose)
+	if err != nil {
+		return nil, err
+	}
 	if o.PublishAll {
-		if ports, err = publishExposed(o.Network, cfg.ExposedPorts, ports); err != nil {
+		if ports, err = publishExposed(o.Network, exposed, ports); err != nil {
 			return nil, err
 		}
 	}
@@ -158,7 +162,7 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 		Cmd: cmd, Env: env,
 		Hostname: o.Hostname, WorkingDir: o.WorkDir, Mounts: mounts,
 		Tty: o.Tty, OpenStdin: o.Interactive, Detach: o.Detach, AutoRemove: o.AutoRemove,
-		NetworkMode: o.Network, Ports: ports, DNS: o.DNS, ExtraHosts: o.AddHosts, Aliases: o.Aliases, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
+		NetworkMode: o.Network, Ports: ports, ExposedPorts: exposed, DNS: o.DNS, ExtraHosts: o.AddHosts, Aliases: o.Aliases, Resources: o.Resources, Status: StatusCreated, Created: time.Now().UTC(),
 		Security: sec, ReadonlyRootfs: o.ReadOnly, Tmpfs: tmpfs,
 		RestartPolicy: policy, Init: o.Init,
 	}
@@ -170,7 +174,15 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 		c.StopSignal = o.StopSignal
 	}
 	c.StopTimeout = o.StopTimeout
-	if c.Labels, err = ParseLabels(imageLabels, o.Labels); err != nil {
+	var labels []string
+	for _, f := range o.LabelFiles {
+		lines, err := ReadLabelFile(f)
+		if err != nil {
+			return nil, err
+		}
+		labels = append(labels, lines...)
+	}
+	if c.Labels, err = ParseLabels(imageLabels, append(labels, o.Labels...)); err != nil {
 		return nil, err
 	}
 	if c.LogConfig, err = parseLogConfig(o.LogDriver, o.LogOpts); err != nil {

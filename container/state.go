@@ -103,9 +103,12 @@ type Config struct {
 	NetworkMode string                `json:",omitempty"` // "none", "host", or a network name
 	RequestedIP string                `json:",omitempty"` // --ip
 	Ports       []network.PortMapping `json:",omitempty"` // -p
-	DNS         []string              `json:",omitempty"` // --dns
-	ExtraHosts  []string              `json:",omitempty"` // --add-host NAME:IP, as typed
-	Aliases     []string              `json:",omitempty"` // --network-alias
+	// ExposedPorts are the image's and --expose's ("80/tcp"), which -P
+	// publishes.
+	ExposedPorts map[string]struct{} `json:",omitempty"`
+	DNS          []string            `json:",omitempty"` // --dns
+	ExtraHosts   []string            `json:",omitempty"` // --add-host NAME:IP, as typed
+	Aliases      []string            `json:",omitempty"` // --network-alias
 	// Networks are the endpoints the container holds, by network name.
 	Networks map[string]*network.EndpointInfo `json:",omitempty"`
 	// Resources are the cgroup limits asked for with run's flags.

@@ -173,6 +173,15 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	// --env mixed.
 	envFile := t.TempDir() + "/env"
 	os.WriteFile(envFile, []byte("# comment\nA=1\nB=two words\n"), 0o644)
+	if out := e.ok("--log-level", "warn", "run", "--rm", "--net", "none", "--label-file", envFile, "-l", "A=flag", "--name", "lf", "busybox", "true"); out != "" {
+		t.Errorf("run --label-file printed %q", out)
+	}
+	e.ok("--log-level", "warn", "create", "--name", "lf", "--net", "none", "--label-file", envFile, "-l", "A=flag", "busybox", "true")
+	if out := e.ok("inspect", "-f", "{{json .Config.Labels}}", "lf"); out != `{"A":"flag","B":"two words"}`+"\n" {
+		t.Errorf("--label-file with -l over it: %q", out)
+	}
+	e.ok("rm", "lf")
+	e.fails("--label-file", "create", "--net", "none", "--label-file", "/nonexistent", "busybox", "true")
 	if out := e.ok("--log-level", "warn", "run", "--rm", "--net", "none", "--env-file", envFile, "-e", "A=over", "--env", "C=3", "busybox", "sh", "-c", "echo $A/$B/$C"); out != "over/two words/3\n" {
 		t.Errorf("--env-file with -e and --env: %q", out)
 	}

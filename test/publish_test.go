@@ -86,6 +86,24 @@ func TestPublishOnFreeHostPorts(t *testing.T) {
 	e.fails("-P needs a network", "run", "--rm", "--net", "none", "-P", ref, "true")
 	e.must("run", "--rm", "--net", "pnet", "-P", "busybox", "true")
 
+	// --expose adds to the image's: recorded, and published by -P.
+	e.must("run", "-d", "--name", "ex", "--net", "pnet", "--expose", "80", "--expose", "7000-7001/udp", "-P", "-v", www+":/www:ro", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	if got := e.must("inspect", "-f", "{{json .Config.ExposedPorts}}", "ex"); got != `{"7000/udp":{},"7001/udp":{},"80/tcp":{}}`+"\n" {
+		t.Errorf("--expose in inspect: %q", got)
+	}
+	for _, p := range e.publishedPorts("ex") {
+		if p.ContainerPort == 80 {
+			if out, err := wget(0, fmt.Sprintf("http://127.0.0.1:%d/", p.HostPort)); err != nil || !strings.Contains(out, "hello from mydocker") {
+				t.Errorf("the port -P published for --expose 80: %v %q", err, out)
+			}
+		}
+	}
+	if n := len(e.publishedPorts("ex")); n != 3 {
+		t.Errorf("-P with --expose 80 and 7000-7001/udp published %d ports, want 3", n)
+	}
+	e.fails("invalid --expose", "run", "--rm", "--net", "pnet", "--expose", "80/sctp", "busybox", "true")
+	e.must("rm", "-f", "ex")
+
 	e.must("rm", "-f", "all", "one", "two")
 	if out := sh(t, "iptables-save"); strings.Contains(out, "MYDOCKER-P-") || strings.Contains(out, "-j DNAT") {
 		t.Errorf("port rules left after rm:\n%s", out)
