@@ -151,3 +151,20 @@ func TestReadEnvFileAndLabels(t *testing.T) {
 		t.Errorf("no labels: %v, %v", l, err)
 	}
 }
+
+func TestExposePorts(t *testing.T) {
+	got, err := exposePorts(map[string]struct{}{"443/tcp": {}}, []string{"80", "53/udp", "7000-7002/tcp"})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("exposePorts: %v %v", got, err)
+	}
+	for _, k := range []string{"443/tcp", "80/tcp", "53/udp", "7000/tcp", "7001/tcp", "7002/tcp"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("exposePorts lacks %s: %v", k, got)
+		}
+	}
+	for _, bad := range []string{"0", "70000", "5-3", "80/sctp", "x", "80-", ""} {
+		if _, err := exposePorts(nil, []string{bad}); err == nil {
+			t.Errorf("--expose %q accepted", bad)
+		}
+	}
+}
