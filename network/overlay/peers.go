@@ -73,7 +73,7 @@ func addOps(dev string, p Peer) []kernel.Op {
 		kernel.FdbAppend{Dev: dev, MAC: p.MAC, Dst: p.PublicIP,
 			Reason: fmt.Sprintf("frames for %s leave %s in UDP to %s", p.MAC, dev, p.PublicIP)},
 		kernel.RouteReplace{Dst: p.Subnet, Gw: p.VTEP, Dev: dev, Onlink: true,
-			Reason: fmt.Sprintf("route %s's containers through %s via its VTEP (onlink: %s is on no subnet of %s)", p.Subnet, dev, p.VTEP, dev)},
+			Reason: fmt.Sprintf("reach the containers of %s through %s via its VTEP (onlink: %s is on no subnet of %s)", p, dev, p.VTEP, dev)},
 	}
 }
 
