@@ -24,8 +24,12 @@ import (
 // Each lives on its link and goes with it (LinkDel, in a plan too).
 
 func init() {
-	existsBy["neigh"] = neighExists
-	existsBy["fdb"] = fdbExists
+	existsBy["neigh"] = entryExists(unix.AF_INET, func(dev string, n netlink.Neigh) (Object, bool) {
+		return NeighObj(dev, n.IP, n.HardwareAddr), n.State&netlink.NUD_PERMANENT != 0
+	})
+	existsBy["fdb"] = entryExists(unix.AF_BRIDGE, func(dev string, n netlink.Neigh) (Object, bool) {
+		return FdbObj(dev, n.HardwareAddr, n.IP), n.IP != nil
+	})
 }
 
 // VxlanPort is the IANA port of VXLAN, which `ip link add type vxlan`
@@ -345,36 +349,24 @@ func viaRouteExists(x *Exec, o Object) (bool, error) {
 	return false, nil
 }
 
-func neighExists(x *Exec, o Object) (bool, error) {
-	h, l, ok, err := onDev(x, o.Name)
-	if !ok {
-		return false, err
-	}
-	ns, err := h.NeighList(l.Attrs().Index, unix.AF_INET)
-	if err != nil {
-		return false, err
-	}
-	for _, n := range ns {
-		if n.State&netlink.NUD_PERMANENT != 0 && n.HardwareAddr != nil && NeighObj(l.Attrs().Name, n.IP, n.HardwareAddr) == o {
-			return true, nil
+// entryExists answers for the neighbour (or fdb) entries of a link: those
+// of family whose object, by name, is the one asked for (ok: the entry is
+// one an op of this file makes).
+func entryExists(family int, name func(dev string, n netlink.Neigh) (o Object, ok bool)) func(x *Exec, o Object) (bool, error) {
+	return func(x *Exec, o Object) (bool, error) {
+		h, l, ok, err := onDev(x, o.Name)
+		if !ok {
+			return false, err
 		}
-	}
-	return false, nil
-}
-
-func fdbExists(x *Exec, o Object) (bool, error) {
-	h, l, ok, err := onDev(x, o.Name)
-	if !ok {
-		return false, err
-	}
-	ns, err := h.NeighList(l.Attrs().Index, unix.AF_BRIDGE)
-	if err != nil {
-		return false, err
-	}
-	for _, n := range ns {
-		if n.IP != nil && n.HardwareAddr != nil && FdbObj(l.Attrs().Name, n.HardwareAddr, n.IP) == o {
-			return true, nil
+		ns, err := h.NeighList(l.Attrs().Index, family)
+		if err != nil {
+			return false, err
 		}
+		for _, n := range ns {
+			if got, ok := name(l.Attrs().Name, n); ok && n.HardwareAddr != nil && got == o {
+				return true, nil
+			}
+		}
+		return false, nil
 	}
-	return false, nil
 }

@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -205,8 +203,8 @@ func twoHosts(t *testing.T) []simHost {
 	t.Helper()
 	testns.RequireRoot(t)
 	hosts := []simHost{
-		{name: "h1", pid: netnsProc(t), ctr: netnsProc(t), public: "10.99.0.11", subnet: "10.200.1.0/24"},
-		{name: "h2", pid: netnsProc(t), ctr: netnsProc(t), public: "10.99.0.12", subnet: "10.200.2.0/24"},
+		{name: "h1", pid: testns.Sleeper(t), ctr: testns.Sleeper(t), public: "10.99.0.11", subnet: "10.200.1.0/24"},
+		{name: "h2", pid: testns.Sleeper(t), ctr: testns.Sleeper(t), public: "10.99.0.12", subnet: "10.200.2.0/24"},
 	}
 	env := append(os.Environ(), vars(hosts)...)
 	for _, l := range topology(hosts) {
@@ -218,29 +216,6 @@ func twoHosts(t *testing.T) []simHost {
 	}
 	t.Cleanup(func() { exec.Command("ip", "link", "del", "ul0").Run() })
 	return hosts
-}
-
-// netnsProc starts `unshare --net sleep` (a process holding a network
-// namespace of its own) and kills it, by pid, when the test ends.
-func netnsProc(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command("unshare", "--net", "sleep", "600")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL); cmd.Wait() })
-	self, _ := os.Readlink("/proc/self/ns/net")
-	for i := 0; i < 400; i++ {
-		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if err == nil && ns != self && strings.HasSuffix(exe, "sleep") {
-			return pid
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("unshare --net sleep did not enter its namespace")
-	return 0
 }
 
 // ping sends one ping from the namespace of pid.

@@ -78,15 +78,20 @@ func TestVTEPOps(t *testing.T) {
 		"ip link set dev vx-ov1 up")
 }
 
+// programH2H3 are the commands that program the peers h2 (10.200.2.0/24
+// at 10.99.0.12) and h3 (10.200.3.0/24 at 10.99.0.13).
+var programH2H3 = []string{
+	"ip neigh replace 10.200.2.0 lladdr 0e:76:0a:c8:02:00 dev vx-ov1 nud permanent",
+	"bridge fdb append 0e:76:0a:c8:02:00 dev vx-ov1 dst 10.99.0.12",
+	"ip route replace 10.200.2.0/24 via 10.200.2.0 dev vx-ov1 onlink",
+	"ip neigh replace 10.200.3.0 lladdr 0e:76:0a:c8:03:00 dev vx-ov1 nud permanent",
+	"bridge fdb append 0e:76:0a:c8:03:00 dev vx-ov1 dst 10.99.0.13",
+	"ip route replace 10.200.3.0/24 via 10.200.3.0 dev vx-ov1 onlink",
+}
+
 func TestPeerOpsAddsAndRemoves(t *testing.T) {
 	h2, h3 := peer("10.200.2.0/24", "10.99.0.12", "h2"), peer("10.200.3.0/24", "10.99.0.13", "h3")
-	sameLines(t, commands(PeerOps("vx-ov1", nil, []Peer{h3, h2})),
-		"ip neigh replace 10.200.2.0 lladdr 0e:76:0a:c8:02:00 dev vx-ov1 nud permanent",
-		"bridge fdb append 0e:76:0a:c8:02:00 dev vx-ov1 dst 10.99.0.12",
-		"ip route replace 10.200.2.0/24 via 10.200.2.0 dev vx-ov1 onlink",
-		"ip neigh replace 10.200.3.0 lladdr 0e:76:0a:c8:03:00 dev vx-ov1 nud permanent",
-		"bridge fdb append 0e:76:0a:c8:03:00 dev vx-ov1 dst 10.99.0.13",
-		"ip route replace 10.200.3.0/24 via 10.200.3.0 dev vx-ov1 onlink")
+	sameLines(t, commands(PeerOps("vx-ov1", nil, []Peer{h3, h2})), programH2H3...)
 	// As read back (no host names): nothing to do.
 	read := []Peer{h2, h3}
 	read[0].Host, read[1].Host = "", ""
@@ -118,13 +123,7 @@ func TestPeerOpsParts(t *testing.T) {
 	routeOnly := Peer{Subnet: h2.Subnet, VTEP: h2.VTEP}
 	entriesOnly := Peer{VTEP: h3.VTEP, MAC: h3.MAC, PublicIP: h3.PublicIP}
 	// Wanted: every op of each comes (the kernel skips what is there).
-	sameLines(t, commands(PeerOps("vx-ov1", []Peer{routeOnly, entriesOnly}, []Peer{h2, h3})),
-		"ip neigh replace 10.200.2.0 lladdr 0e:76:0a:c8:02:00 dev vx-ov1 nud permanent",
-		"bridge fdb append 0e:76:0a:c8:02:00 dev vx-ov1 dst 10.99.0.12",
-		"ip route replace 10.200.2.0/24 via 10.200.2.0 dev vx-ov1 onlink",
-		"ip neigh replace 10.200.3.0 lladdr 0e:76:0a:c8:03:00 dev vx-ov1 nud permanent",
-		"bridge fdb append 0e:76:0a:c8:03:00 dev vx-ov1 dst 10.99.0.13",
-		"ip route replace 10.200.3.0/24 via 10.200.3.0 dev vx-ov1 onlink")
+	sameLines(t, commands(PeerOps("vx-ov1", []Peer{routeOnly, entriesOnly}, []Peer{h2, h3})), programH2H3...)
 	// Not wanted: what there is goes.
 	sameLines(t, commands(PeerOps("vx-ov1", []Peer{routeOnly, entriesOnly}, nil)),
 		"ip route del 10.200.2.0/24 via 10.200.2.0 dev vx-ov1",
