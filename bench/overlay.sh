@@ -21,7 +21,9 @@
 # mydocker's own containers go beside them: EXTRA_CONTENDERS="NAME
 # CLIENT_NS SERVER_NS SERVER_IP ROUTE" lines (a namespace is an `ip netns`
 # name, or pid:PID for a process's; ROUTE is pair, ov or -, how h1 and h2
-# route 10.200.0.0/16 while it runs).
+# route 10.200.0.0/16 while it runs). The hand-made devices take VNIs 41
+# and 42 and the subnets 10.200.1.0/24, 10.200.2.0/24, 10.201.0.0/24:
+# mydocker's network takes others.
 # Runs in a network and mount namespace of its own (re-executed under
 # unshare): the host is left as it was. Needs iperf3 (make deps-bench).
 set -euo pipefail

@@ -33,11 +33,9 @@ func (n *narration) did() []string {
 	return out
 }
 
-// In the kernel: a peer half made (a crash before its route) is read back
-// as a part and completed with its route alone; a subnet that moves to
-// another host loses its old fdb destination; the device's deletion takes
-// everything, and a second one does nothing.
-func TestPeersRepairedInTheKernel(t *testing.T) {
+// underlay makes ul0, 10.99.0.11/24, in the test's namespace.
+func underlay(t *testing.T) {
+	t.Helper()
 	testns.RequireRoot(t)
 	for _, c := range []string{"ip link add ul0 type veth peer name ul1", "ip addr add 10.99.0.11/24 dev ul0", "ip link set ul0 up"} {
 		if out, err := exec.Command("sh", "-c", c).CombinedOutput(); err != nil {
@@ -45,6 +43,43 @@ func TestPeersRepairedInTheKernel(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { exec.Command("ip", "link", "del", "ul0").Run() })
+}
+
+// CheckVTEP tells a device as VTEPOps makes it from one missing, half
+// made (a crash before its address and up) or made for another VNI.
+func TestCheckVTEP(t *testing.T) {
+	underlay(t)
+	sub, local := subnet("10.200.1.0/24"), net.ParseIP("10.99.0.11")
+	check := func(vni int, want string) {
+		t.Helper()
+		if got, err := CheckVTEP("vx-c", vni, sub, local, "ul0", 1500); err != nil || got != want {
+			t.Errorf("got %q, %v; want %q", got, err, want)
+		}
+	}
+	check(7, "no device vx-c")
+	k, _ := narrating(t)
+	ops := VTEPOps("vx-c", 7, sub, local, "ul0", 1500)
+	if err := k.Do(ops[0]); err != nil {
+		t.Fatal(err)
+	}
+	check(7, "vx-c is down")
+	if err := k.Do(ops[1:]...); err != nil {
+		t.Fatal(err)
+	}
+	check(7, "")
+	check(8, "vx-c has VNI 7, not 8")
+	if err := k.Do(VTEPDel("vx-c")); err != nil {
+		t.Fatal(err)
+	}
+	check(7, "no device vx-c")
+}
+
+// In the kernel: a peer half made (a crash before its route) is read back
+// as a part and completed with its route alone; a subnet that moves to
+// another host loses its old fdb destination; the device's deletion takes
+// everything, and a second one does nothing.
+func TestPeersRepairedInTheKernel(t *testing.T) {
+	underlay(t)
 	dev, mtu, err := UnderlayFor(net.ParseIP("10.99.0.11"))
 	if err != nil || dev != "ul0" || mtu != 1500 {
 		t.Fatalf("underlay: %q %d %v", dev, mtu, err)
