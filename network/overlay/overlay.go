@@ -22,6 +22,12 @@
 // Every change is a kernel op (narrated as iproute2), so a dry run plans
 // it and a script replays it. PeerOps is pure: the caller reads what the
 // kernel has (ReadPeers), what etcd has, and does the difference.
+//
+// On a host: UnderlayFor(advertise) gives the underlay link and its MTU;
+// CheckVTEP says whether the device is already as VTEPOps makes it from
+// them (VTEPOps takes the underlay's MTU and gives the device, as the
+// caller gives the containers' veths, MTU(underlayMTU)); VTEPDel removes
+// it with every entry on it.
 package overlay
 
 import (
