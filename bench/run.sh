@@ -76,3 +76,7 @@ id=$($md inspect rss | python3 -c 'import json,sys; print(json.load(sys.stdin)[0
 shim=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["MonitorPid"])' "$work/run/containers/$id/config.json")
 echo "shim peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$shim/status) (pid $shim)"
 $md rm -f rss >/dev/null
+
+# The overlay's throughput anchor: iperf3 over VXLAN between two simulated
+# hosts, hand-made (bench/overlay.sh; it needs iperf3, from deps-bench).
+bench/overlay.sh

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -77,30 +76,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sleeper starts `unshare --net sleep` (a process in a new network
-// namespace of its own, standing for a container) and kills it, by pid,
-// when the test ends.
-func sleeper(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command("unshare", "--net", "sleep", "600")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL); cmd.Wait() })
-	// unshare execs sleep in place: wait until the namespace is the new one.
-	self, _ := os.Readlink("/proc/self/ns/net")
-	for i := 0; i < 200; i++ {
-		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil && ns != self {
-			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); strings.HasSuffix(exe, "sleep") {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("sleeper did not enter its namespace")
-	return 0
-}
+// sleeper is a process in a network namespace of its own, standing for a
+// container.
+func sleeper(t *testing.T) int { return testns.Sleeper(t) }
 
 // background starts a command (e.g. a server inside a namespace) and kills
 // it by pid at the end of the test.

@@ -68,8 +68,8 @@ type Effect struct {
 }
 
 // Object names one thing an op makes or removes. Kinds: "link", "addr",
-// "route", "chain", "rule", "sysctl", "mount", "dir", "file", "node",
-// "symlink", "cgroup", "state".
+// "route", "neigh", "fdb", "chain", "rule", "sysctl", "mount", "dir",
+// "file", "node", "symlink", "cgroup", "state".
 type Object struct {
 	Kind string
 	// In is the pid whose namespace holds the object; 0 is the host's.

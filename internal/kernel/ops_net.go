@@ -17,6 +17,7 @@ import (
 //	link   NAME                       a network interface
 //	addr   CIDR dev NAME              an address on an interface
 //	route  default                    the default route of the main table
+//	route  DST via GW dev NAME        a route of the main table (ops_vxlan.go)
 //	sysctl KEY=VALUE                  a sysctl with that value
 //
 // Object.In is the pid whose network namespace holds the link, address or
@@ -118,7 +119,7 @@ func addrExists(x *Exec, o Object) (bool, error) {
 
 func routeExists(x *Exec, o Object) (bool, error) {
 	if o.Name != "default" {
-		return false, fmt.Errorf("kernel: no way to tell whether the route %q exists", o.Name)
+		return viaRouteExists(x, o)
 	}
 	h, ok, err := handleFor(x, o.In)
 	if !ok {
@@ -300,6 +301,8 @@ func (d LinkDel) Plan(p *Plan) error {
 			dev, obj = LinkObj(o.In, o.Dev), AddrObj(o.In, o.Dev, o.Addr)
 		case RouteAddDefault:
 			dev, obj = LinkObj(o.In, o.Dev), DefaultRoute(o.In)
+		case onLink: // a route, neighbour or fdb entry of a vxlan device
+			dev, obj = o.onLink()
 		case Sysctl: // a per-interface one goes with the interface
 			for g := range gone {
 				if g.In == 0 && (strings.Contains(o.Key, ".conf."+g.Name+".") || strings.Contains(o.Key, "/conf/"+g.Name+"/")) {
@@ -382,7 +385,7 @@ func (hp LinkSetHairpin) Apply(x *Exec) error {
 }
 
 // AddrAdd is `ip addr add CIDR brd BROADCAST dev DEV` (in the namespace of
-// In).
+// In); a /31 or /32 has no broadcast address (netlink sets none), and no brd.
 type AddrAdd struct {
 	In     int
 	Dev    string
@@ -392,7 +395,11 @@ type AddrAdd struct {
 
 func (a AddrAdd) Why() string { return a.Reason }
 func (a AddrAdd) Command() Command {
-	return Command{In: where(a.In), Argv: []string{"ip", "addr", "add", a.Addr.String(), "brd", Broadcast(a.Addr), "dev", a.Dev}}
+	argv := []string{"ip", "addr", "add", a.Addr.String()}
+	if ones, bits := a.Addr.Mask.Size(); bits-ones > 1 {
+		argv = append(argv, "brd", Broadcast(a.Addr))
+	}
+	return Command{In: where(a.In), Argv: append(argv, "dev", a.Dev)}
 }
 func (a AddrAdd) Apply(x *Exec) error {
 	h, l, err := x.link(a.In, a.Dev)

@@ -1,14 +1,11 @@
 package netsetgo
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -143,28 +140,8 @@ func state(t *testing.T) string {
 	return run(t, "ip", "-o", "link") + run(t, "iptables", "-S") + run(t, "iptables", "-t", "nat", "-S")
 }
 
-// sleeper starts `unshare --net sleep` (a process in a network namespace
-// of its own) and kills it, by pid, when the test ends.
-func sleeper(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command("unshare", "--net", "sleep", "600")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL); cmd.Wait() })
-	self := netnsOf("self")
-	for i := 0; i < 200; i++ {
-		if ns := netnsOf(strconv.Itoa(pid)); ns != "" && ns != self {
-			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); strings.HasSuffix(exe, "sleep") {
-				return pid
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("sleeper did not enter its namespace")
-	return 0
-}
+// sleeper is a process in a network namespace of its own.
+func sleeper(t *testing.T) int { return testns.Sleeper(t) }
 
 // A wiring record that does not parse or names nothing is one line naming
 // the file; the other wirings still list, and a cleanup of its pid removes

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# bench/overlay.sh [SECONDS] [ROUNDS]: TCP throughput (iperf3) across two
+# simulated hosts over VXLAN, the anchor of the overlay's speed goal
+# (container to container on an overlay network: at least 0.9x a hand-made
+# vxlan pair between the same namespaces). Two hosts h1, h2 (network
+# namespaces, eth0 10.99.0.11 and .12 on an underlay bridge ul0), each with
+# a "container" namespace (c1 10.200.1.2, c2 10.200.2.2) behind a bridge,
+# all made with ip commands only. Contenders, each an iperf3 client for
+# SECONDS (default 5), ROUNDS rounds (default 3) taken in turn so that a
+# drift of the machine's speed hits all alike; the median of each, and its
+# ratio to the anchor:
+#   underlay   h1 -> h2 on the underlay itself, no VXLAN (the ceiling)
+#   host-pair  h1 -> h2 over a hand-made vxlan pair (vx-pair: remote
+#              given, an address on each device)
+#   ctr-pair   c1 -> c2, the hosts routing the containers' subnets to each
+#              other over that pair: THE ANCHOR, a hand-made vxlan pair
+#              between the same namespaces as mydocker's run
+#   ctr-l3     c1 -> c2 over flannel's L3 shape made by hand (routed into
+#              vx-ov1 with an onlink route, a permanent neighbour and an fdb
+#              entry): what network/overlay programs, without mydocker
+# mydocker's own containers go beside them: EXTRA_CONTENDERS="NAME
+# CLIENT_NS SERVER_NS SERVER_IP ROUTE" lines (a namespace is an `ip netns`
+# name, or pid:PID for a process's; ROUTE is pair, ov or -, how h1 and h2
+# route 10.200.0.0/16 while it runs). The hand-made devices take VNIs 41
+# and 42 and the subnets 10.200.1.0/24, 10.200.2.0/24, 10.201.0.0/24:
+# mydocker's network takes others.
+# Runs in a network and mount namespace of its own (re-executed under
+# unshare): the host is left as it was. Needs iperf3 (make deps-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-5}
+rounds=${2:-3}
+if [ -z "${MYDOCKER_OVERLAY_BENCH_IN_NS:-}" ]; then
+	export MYDOCKER_OVERLAY_BENCH_IN_NS=1
+	exec unshare --net --mount --propagation private "$0" "$@"
+fi
+command -v iperf3 >/dev/null || { echo "bench/overlay.sh: iperf3 is not installed (sudo make deps-bench)" >&2; exit 1; }
+ip link set lo up
+work=$(mktemp -d /tmp/mydocker-overlay-bench-XXXXXX)
+mkdir -p /run/netns
+mount -t tmpfs tmpfs /run/netns # this namespace's own
+spid= # the iperf3 server running, if any
+cleanup() {
+	[ -z "$spid" ] || kill "$spid" 2>/dev/null || true
+	for n in h1 h2 c1 c2; do ip netns del "$n" 2>/dev/null || true; done
+	umount /run/netns 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The hosts on the underlay, each with its container behind a bridge.
+ip link add ul0 type bridge
+ip link set ul0 up
+for i in 1 2; do
+	h=h$i c=c$i
+	ip netns add $h
+	ip netns add $c
+	ip -n $h link set lo up
+	ip -n $c link set lo up
+	ip link add ul-$h type veth peer name eth0 netns $h
+	ip link set ul-$h master ul0
+	ip link set ul-$h up
+	ip -n $h addr add 10.99.0.1$i/24 dev eth0
+	ip -n $h link set eth0 up
+	ip netns exec $h sysctl -qw net.ipv4.ip_forward=1
+	ip -n $h link add br0 type bridge
+	ip -n $h addr add 10.200.$i.1/24 dev br0
+	ip -n $h link set br0 up
+	ip -n $h link add v-$c mtu 1450 type veth peer name eth0 mtu 1450 netns $c
+	ip -n $h link set v-$c master br0
+	ip -n $h link set v-$c up
+	ip -n $c addr add 10.200.$i.2/24 dev eth0
+	ip -n $c link set eth0 up
+	ip -n $c route add default via 10.200.$i.1
+done
+
+# The hand-made vxlan pair: one device per host, its peer given as remote.
+for i in 1 2; do
+	o=$((3 - i))
+	ip -n h$i link add vx-pair mtu 1450 type vxlan id 41 dstport 4789 local 10.99.0.1$i remote 10.99.0.1$o dev eth0
+	ip -n h$i addr add 10.201.0.$i/24 dev vx-pair
+	ip -n h$i link set vx-pair up
+done
+
+# Flannel's L3 shape, as network/overlay programs it (VTEPOps, PeerOps);
+# its route is set by route_via below.
+for i in 1 2; do
+	o=$((3 - i))
+	ip -n h$i link add vx-ov1 address 0e:76:0a:c8:0$i:00 mtu 1450 type vxlan id 42 dstport 4789 local 10.99.0.1$i dev eth0 nolearning
+	ip -n h$i addr add 10.200.$i.0/32 dev vx-ov1
+	ip -n h$i link set vx-ov1 up
+	ip -n h$i neigh replace 10.200.$o.0 lladdr 0e:76:0a:c8:0$o:00 dev vx-ov1 nud permanent
+	bridge -n h$i fdb append 0e:76:0a:c8:0$o:00 dev vx-ov1 dst 10.99.0.1$o
+done
+
+# route_via pair|ov|-: how each host routes the other's container subnet:
+# over the hand-made pair, over vx-ov1, or as it is.
+route_via() {
+	local i o
+	for i in 1 2; do
+		o=$((3 - i))
+		case $1 in
+		pair) ip -n h$i route replace 10.200.$o.0/24 via 10.201.0.$o dev vx-pair ;;
+		ov) ip -n h$i route replace 10.200.$o.0/24 via 10.200.$o.0 dev vx-ov1 onlink ;;
+		esac
+	done
+}
+
+# measure NAME CLIENT_NS SERVER_NS SERVER_IP: one iperf3 run of secs
+# seconds; appends the received Gbit/s to $work/NAME. A namespace is an
+# `ip netns` name or, for a process's (a mydocker container's), pid:PID.
+inns() {
+	case $1 in
+	pid:*) echo "nsenter -t ${1#pid:} -n" ;;
+	*) echo "ip netns exec $1" ;;
+	esac
+}
+measure() {
+	local name=$1 cli srv ip=$4
+	cli=$(inns "$2") srv=$(inns "$3")
+	$srv iperf3 -s -1 -B "$ip" >/dev/null 2>&1 &
+	spid=$!
+	local n=0
+	until $srv ss -ltn 2>/dev/null | grep -q "$ip:5201"; do
+		n=$((n + 1))
+		[ $n -lt 200 ] || { echo "iperf3 server on $ip did not start" >&2; exit 1; }
+		sleep 0.02
+	done
+	$cli iperf3 -c "$ip" -t "$secs" -J >"$work/$name.json"
+	wait "$spid" || true
+	spid=
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9)' "$work/$name.json" >>"$work/$name"
+}
+
+# Every path must carry a packet before it is measured.
+ip netns exec h1 busybox ping -c 1 -W 2 10.99.0.12 >/dev/null
+ip netns exec h1 busybox ping -c 1 -W 2 10.201.0.2 >/dev/null
+for via in pair ov; do
+	route_via $via
+	ip netns exec c1 busybox ping -c 1 -W 2 10.200.2.2 >/dev/null
+done
+
+# contenders: NAME CLIENT_NS SERVER_NS SERVER_IP ROUTE, one a line.
+contenders="underlay h1 h2 10.99.0.12 -
+host-pair h1 h2 10.201.0.2 -
+ctr-pair c1 c2 10.200.2.2 pair
+ctr-l3 c1 c2 10.200.2.2 ov"
+if [ -n "${EXTRA_CONTENDERS:-}" ]; then
+	contenders="$contenders
+$EXTRA_CONTENDERS"
+fi
+
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs; iperf3 -t $secs, $rounds rounds" >&2
+for r in $(seq "$rounds"); do
+	while read -r name c s ip via; do
+		route_via "$via"
+		measure "$name" "$c" "$s" "$ip"
+	done <<<"$contenders"
+done
+
+python3 - "$work" <<PY
+import statistics, sys, os
+work = sys.argv[1]
+names = """$contenders""".split("\n")
+names = [l.split()[0] for l in names if l.strip()]
+med = {n: statistics.median(float(x) for x in open(os.path.join(work, n))) for n in names}
+anchor = med["ctr-pair"]
+print("%-12s %10s %12s   %s" % ("", "Gbit/s", "x ctr-pair", "runs"))
+for n in names:
+    runs = " ".join("%.2f" % float(x) for x in open(os.path.join(work, n)))
+    print("%-12s %10.2f %12.2f   %s" % (n, med[n], med[n] / anchor, runs))
+PY
