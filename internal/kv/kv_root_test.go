@@ -308,3 +308,55 @@ func TestWatchResyncsAfterCompaction(t *testing.T) {
 		t.Fatal("no event after the resync")
 	}
 }
+
+// etcd restarted: a watch goes on (what changed while it was away comes
+// as events or a resync), a lease kept alive through a restart shorter than
+// its TTL is not lost, and a new Dial works again.
+func TestWatchAndLeaseOutliveAnEtcdRestart(t *testing.T) {
+	srv, c := withEtcd(t)
+	id := grant(t, c, 6*time.Second, "/t/subnet")
+	lost, err := c.KeepAlive(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rev, _ := c.List(ctx(t), "/t/")
+	wctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := c.Watch(wctx, "/t/", rev)
+	srv.Kill()
+	srv.Restart()
+	// etcd has its keys back; a new client sees them at once.
+	c2, err := Dial([]string{srv.Endpoint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := realKernel().Do(Put{C: c2, Key: "/t/after", Value: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	deadline := time.After(10 * time.Second)
+	for seen["/t/after"] != "1" {
+		select {
+		case e := <-events:
+			if e.Resync {
+				for k, v := range e.All {
+					seen[k] = string(v)
+				}
+			} else {
+				seen[e.Key] = string(e.Value)
+			}
+		case <-deadline:
+			t.Fatalf("the watch did not deliver a put made after etcd restarted (seen %q)", seen)
+		}
+	}
+	time.Sleep(8 * time.Second) // past the TTL: kept alive by the same KeepAlive
+	select {
+	case <-lost:
+		t.Fatal("lease reported lost after a restart shorter than its TTL")
+	default:
+	}
+	if _, found := mustGet(t, c2, "/t/subnet"); !found {
+		t.Error("the leased key vanished across a short etcd restart")
+	}
+}
