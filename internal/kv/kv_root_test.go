@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,6 +74,30 @@ func TestDialFailsFastInOneLine(t *testing.T) {
 		if took > 3*time.Second {
 			t.Errorf("Dial %s took %v to fail, want < 3 s", url, took)
 		}
+	}
+}
+
+// An etcd that accepts connections but answers nothing (stopped by
+// SIGSTOP, as a hung or partitioned server looks): Dial still fails in
+// 2 s, in one line.
+func TestDialFailsFastOnAHungEtcd(t *testing.T) {
+	srv, _ := withEtcd(t)
+	if err := syscall.Kill(srv.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(srv.Pid(), syscall.SIGCONT)
+	start := time.Now()
+	c, err := Dial([]string{srv.Endpoint()})
+	took := time.Since(start)
+	if err == nil {
+		c.Close()
+		t.Fatal("Dial of a stopped etcd: no error")
+	}
+	if want := "etcd at " + srv.Endpoint() + " is unreachable: context deadline exceeded"; err.Error() != want {
+		t.Errorf("Dial of a stopped etcd: %q, want %q", err, want)
+	}
+	if took > 3*time.Second {
+		t.Errorf("Dial of a stopped etcd took %v to fail, want < 3 s", took)
 	}
 }
 
