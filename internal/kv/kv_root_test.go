@@ -230,8 +230,16 @@ func TestLeasedKeyVanishesOnceKeepAliveStops(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if _, err := c.KeepAlive(context.Background(), id); err == nil || !strings.Contains(err.Error(), "is gone") {
-		t.Errorf("keep-alive of an expired lease: %v, want 'is gone'", err)
+	if _, err := c.KeepAlive(context.Background(), id); !errors.Is(err, ErrLeaseGone) {
+		t.Errorf("keep-alive of an expired lease: %v, want ErrLeaseGone", err)
+	}
+	// Nothing more can be bound to it.
+	if err := k.Do(Put{C: c, Key: "/t/subnet", Value: []byte("h1"), Lease: id}); !errors.Is(err, ErrLeaseGone) {
+		t.Errorf("put bound to an expired lease: %v, want ErrLeaseGone", err)
+	}
+	err = k.Do(CreateIfAbsent{C: c, Puts: []Put{{Key: "/t/subnet", Value: []byte("h1"), Lease: id}}})
+	if !errors.Is(err, ErrLeaseGone) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("txn bound to an expired lease: %v, want ErrLeaseGone in one line", err)
 	}
 	// Revoking what expired is no error (teardown repeats).
 	if err := k.Do(LeaseRevoke{C: c, ID: id}); err != nil {
@@ -242,6 +250,9 @@ func TestLeasedKeyVanishesOnceKeepAliveStops(t *testing.T) {
 func TestRevokeTakesTheLeasedKeys(t *testing.T) {
 	_, c := withEtcd(t)
 	id := grant(t, c, 60*time.Second, "/t/endpoint")
+	if l, found, err := c.LeaseOf(ctx(t), "/t/endpoint"); err != nil || !found || l != id {
+		t.Errorf("LeaseOf = %s, %v, %v; want %s", l, found, err, id)
+	}
 	if err := realKernel().Do(LeaseRevoke{C: c, ID: id}); err != nil {
 		t.Fatal(err)
 	}
