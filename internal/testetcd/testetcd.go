@@ -74,7 +74,7 @@ func (s *Server) start() {
 		"--advertise-client-urls", s.Endpoint(),
 		"--listen-peer-urls", peer,
 		"--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "test="+peer,
+		"--initial-cluster", "test=" + peer,
 		"--initial-cluster-state", "new",
 		"--logger", "zap", "--log-outputs", "stderr"}
 	cmd := exec.Command(Binary, args...)
