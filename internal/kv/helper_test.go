@@ -18,6 +18,9 @@ import (
 // runWithHelper builds mydocker-kv (once, before the tests re-execute in
 // their namespaces) and points $MYDOCKER_KV at it, then runs the tests.
 func runWithHelper(m *testing.M) int {
+	if os.Getenv(dialAndWaitEnv) != "" {
+		dialAndWait()
+	}
 	if os.Getenv(HelperEnv) != "" || testns.Inside() {
 		return testns.Run(m)
 	}
