@@ -11,6 +11,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/mydocker/mydocker/internal/testetcd"
+	"github.com/mydocker/mydocker/internal/testns"
 )
 
 // A mydocker-kv killed under a client: every stream ends (a kept-alive
@@ -135,4 +141,67 @@ func dialAndWait() {
 	}
 	fmt.Println(c.h.cmd.Process.Pid)
 	select {}
+}
+
+// What a kv call costs through mydocker-kv, beside etcd's client in the
+// process (as internal/kv was before): Dial is an exec of mydocker-kv, its
+// connection to etcd and one read; Get is one request and answer through
+// the pipes. Figures in the package doc.
+//
+//	go test -run '^$' -bench 'Dial|Get' -benchtime 100x ./internal/kv   (as root)
+func BenchmarkDialClose(b *testing.B) {
+	testns.RequireRoot(b)
+	srv := testetcd.Start(b, b.TempDir(), loopback)
+	for b.Loop() {
+		c, err := Dial([]string{srv.Endpoint()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
+
+func BenchmarkDialCloseInProcess(b *testing.B) {
+	testns.RequireRoot(b)
+	srv := testetcd.Start(b, b.TempDir(), loopback)
+	for b.Loop() {
+		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.Endpoint()}, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cli.Get(context.Background(), Prefix, clientv3.WithCountOnly()); err != nil {
+			b.Fatal(err)
+		}
+		cli.Close()
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	testns.RequireRoot(b)
+	srv := testetcd.Start(b, b.TempDir(), loopback)
+	c, err := Dial([]string{srv.Endpoint()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for b.Loop() {
+		if _, _, _, err := c.Get(context.Background(), "/t/none"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGetInProcess(b *testing.B) {
+	testns.RequireRoot(b)
+	srv := testetcd.Start(b, b.TempDir(), loopback)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{srv.Endpoint()}, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	for b.Loop() {
+		if _, err := cli.Get(context.Background(), "/t/none"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
