@@ -47,10 +47,11 @@
 // (its stdin closes), so nothing outlives mydocker. Killed under a client,
 // every call after fails at once in one line ("mydocker-kv (pid N) ended:
 // signal: killed"), a KeepAlive's lost channel and a Watch's channel
-// close: the client is as closed. Dial finds mydocker-kv in $MYDOCKER_KV,
-// else beside the running mydocker (where `make build` and `make install`
-// put it), else in $PATH, and says in one line where it looked when it is
-// in none. Keys travel as JSON strings: mydocker's keys are text.
+// close: the client is as closed. Dial finds mydocker-kv in
+// $MYDOCKER_KV_HELPER, else beside the running mydocker (where `make
+// build` and `make install` put it), else in $PATH, and says in one line
+// where it looked when it is in none. Keys travel as JSON strings:
+// mydocker's keys are text.
 //
 // Reads (Get, List, Watch) change nothing and are not narrated. Changes
 // are ops of the kernel seam (internal/kernel.Op): narrated as the exact

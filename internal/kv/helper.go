@@ -22,9 +22,10 @@ const HelperName = "mydocker-kv"
 
 // HelperEnv, when set, is the path of mydocker-kv to run, wherever it is
 // (tests, and installs that keep it out of $PATH and away from mydocker).
-const HelperEnv = "MYDOCKER_KV"
+// Not MYDOCKER_KV: that one is --kv's, the etcd URLs.
+const HelperEnv = "MYDOCKER_KV_HELPER"
 
-// helperPath finds mydocker-kv: $MYDOCKER_KV, else beside the running
+// helperPath finds mydocker-kv: $MYDOCKER_KV_HELPER, else beside the running
 // mydocker (as `make install` puts it), else in $PATH. A mydocker running
 // sealed (internal/exeseal: a memfd, or a detached overlay) has no
 // directory of its own to look in; it has $PATH.

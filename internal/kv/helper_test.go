@@ -16,7 +16,7 @@ import (
 )
 
 // runWithHelper builds mydocker-kv (once, before the tests re-execute in
-// their namespaces) and points $MYDOCKER_KV at it, then runs the tests.
+// their namespaces) and points $MYDOCKER_KV_HELPER at it, then runs the tests.
 func runWithHelper(m *testing.M) int {
 	if os.Getenv(dialAndWaitEnv) != "" {
 		dialAndWait()
@@ -75,9 +75,9 @@ func TestDialNamesTheMissingHelper(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nowhere", HelperName)
 	t.Setenv(HelperEnv, missing)
 	_, err = Dial([]string{"http://127.0.0.1:2379"})
-	want = "mydocker-kv (etcd's client) not found: $MYDOCKER_KV=" + missing + ": no such file or directory"
+	want = "mydocker-kv (etcd's client) not found: $MYDOCKER_KV_HELPER=" + missing + ": no such file or directory"
 	if err == nil || err.Error() != want {
-		t.Errorf("Dial with $MYDOCKER_KV naming nothing: %v, want %q", err, want)
+		t.Errorf("Dial with $MYDOCKER_KV_HELPER naming nothing: %v, want %q", err, want)
 	}
 
 	// There, but not a program: it cannot be started.
