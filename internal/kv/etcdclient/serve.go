@@ -2,7 +2,7 @@
 // wire protocol (internal/kv/wire) with etcd's official client
 // (go.etcd.io/etcd/client/v3). Only cmd/mydocker-kv imports it: linking
 // etcd's client (gRPC, protobuf's registry, etcd's API descriptors) costs
-// every process that links it 3.7 million instructions more at start, and
+// every process that links it 3.8 million instructions more at start, and
 // mydocker's binary is every process of a container start.
 //
 // What each operation does with etcd is what internal/kv did in-process
