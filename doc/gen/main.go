@@ -43,6 +43,12 @@ func run(binary, dir string, only []string) error {
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("build mydocker: %w", err)
 		}
+		// etcd's client, beside mydocker where it looks for it (internal/kv).
+		build = exec.Command("go", "build", "-o", filepath.Join(tmp, "mydocker-kv"), "./cmd/mydocker-kv")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build mydocker-kv: %w", err)
+		}
 	}
 	chapters, err := walkthrough.Chapters(dir, "README.md")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,8 +19,9 @@ import (
 )
 
 // The root tests run a real etcd (Debian's 3.4) on 127.0.0.1 of a network
-// namespace of their own.
-func TestMain(m *testing.M) { testns.Main(m) }
+// namespace of their own, and talk to it through the real mydocker-kv,
+// built here (helper_test.go).
+func TestMain(m *testing.M) { os.Exit(runWithHelper(m)) }
 
 // loopback is where the test's etcd listens: the loopback of the test's own
 // network namespace.
@@ -317,7 +319,7 @@ func TestWatchResyncsAfterCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, now, _ := c.List(ctx(t), "/t/")
-	if _, err := c.cli.Compact(ctx(t), now); err != nil {
+	if _, err := raw(t, c).Compact(ctx(t), now); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithCancel(context.Background())

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/kv/wire"
 )
 
 // LeaseID is an etcd lease, printed in hex as etcdctl prints and reads it.
@@ -31,7 +29,7 @@ var ErrLeaseGone = errors.New("lease is gone (expired or revoked)")
 
 // leaseErr says ErrLeaseGone for etcd's "requested lease not found".
 func leaseErr(err error, lease LeaseID) error {
-	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+	if errors.Is(err, errLeaseNotFound) {
 		return fmt.Errorf("%w: %s", ErrLeaseGone, lease)
 	}
 	return err
@@ -45,17 +43,12 @@ func (c *Client) etcdctl(args ...string) []string {
 	return append([]string{"ETCDCTL_API=3", "etcdctl", "--endpoints=" + strings.Join(c.endpoints, ",")}, args...)
 }
 
-// opCtx bounds one change.
-func opCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), opTimeout)
-}
-
-// leaseOpts binds a put to lease (none for 0).
-func leaseOpts(lease LeaseID) []clientv3.OpOption {
-	if lease == 0 {
-		return nil
-	}
-	return []clientv3.OpOption{clientv3.WithLease(clientv3.LeaseID(lease))}
+// change sends one change to etcd (through mydocker-kv), bounded by
+// opTimeout.
+func (c *Client) change(r wire.Request) (wire.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	return c.h.call(ctx, r)
 }
 
 // leaseFlag is etcdctl's put flag for lease (none for 0).
@@ -84,9 +77,7 @@ func (p Put) Command() kernel.Command {
 	return kernel.Command{Argv: p.C.etcdctl(append(args, p.Key, string(p.Value))...)}
 }
 func (p Put) Apply(*kernel.Exec) error {
-	ctx, cancel := opCtx()
-	defer cancel()
-	_, err := p.C.cli.Put(ctx, p.Key, string(p.Value), leaseOpts(p.Lease)...)
+	_, err := p.C.change(wire.Request{Op: wire.OpPut, Key: p.Key, Value: p.Value, Lease: int64(p.Lease)})
 	return leaseErr(err, p.Lease)
 }
 func (p Put) ErrorPrefix() string { return "etcd put " + p.Key }
@@ -112,13 +103,7 @@ func (d Delete) Command() kernel.Command {
 	return kernel.Command{Argv: d.C.etcdctl(args...)}
 }
 func (d Delete) Apply(*kernel.Exec) error {
-	ctx, cancel := opCtx()
-	defer cancel()
-	var opts []clientv3.OpOption
-	if d.Prefix {
-		opts = append(opts, clientv3.WithPrefix())
-	}
-	_, err := d.C.cli.Delete(ctx, d.Key, opts...)
+	_, err := d.C.change(wire.Request{Op: wire.OpDelete, Key: d.Key, Prefix: d.Prefix})
 	return err
 }
 func (d Delete) ErrorPrefix() string {
@@ -163,13 +148,11 @@ func (g LeaseGrant) Apply(*kernel.Exec) error {
 	if g.ID == nil {
 		return errors.New("kv.LeaseGrant without a place for the id")
 	}
-	ctx, cancel := opCtx()
-	defer cancel()
-	resp, err := g.C.cli.Grant(ctx, g.seconds())
+	resp, err := g.C.change(wire.Request{Op: wire.OpGrant, TTL: g.seconds()})
 	if err != nil {
 		return err
 	}
-	*g.ID = LeaseID(resp.ID)
+	*g.ID = LeaseID(resp.Lease)
 	return nil
 }
 
@@ -205,10 +188,8 @@ func (r LeaseRevoke) Command() kernel.Command {
 	return kernel.Command{Argv: r.C.etcdctl("lease", "revoke", r.ID.String())}
 }
 func (r LeaseRevoke) Apply(*kernel.Exec) error {
-	ctx, cancel := opCtx()
-	defer cancel()
-	_, err := r.C.cli.Revoke(ctx, clientv3.LeaseID(r.ID))
-	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+	_, err := r.C.change(wire.Request{Op: wire.OpRevoke, Lease: int64(r.ID)})
+	if errors.Is(err, errLeaseNotFound) {
 		return nil
 	}
 	return err

@@ -67,10 +67,10 @@ func TestScriptReplaysWithEtcdctl(t *testing.T) {
 	}
 
 	// Away with what mydocker made, then the script makes it again.
-	if _, err := c.cli.Revoke(ctx(t), clientv3.LeaseID(lease)); err != nil {
+	if _, err := raw(t, c).Revoke(ctx(t), clientv3.LeaseID(lease)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.cli.Delete(ctx(t), Prefix, clientv3.WithPrefix()); err != nil {
+	if _, err := raw(t, c).Delete(ctx(t), Prefix, clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
 	if left := dumpKeys(t, c); left != "" {
@@ -88,14 +88,14 @@ func TestScriptReplaysWithEtcdctl(t *testing.T) {
 		t.Errorf("replayed keys:\n%s\nwant:\n%s\nscript:\n%s", got, want, script.String())
 	}
 	// The replay's own lease, of the same TTL.
-	leases, err := c.cli.Leases(ctx(t))
+	leases, err := raw(t, c).Leases(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(leases.Leases) != 1 {
 		t.Fatalf("replay made %d leases, want 1", len(leases.Leases))
 	}
-	ttl, err := c.cli.TimeToLive(ctx(t), leases.Leases[0].ID, clientv3.WithAttachedKeys())
+	ttl, err := raw(t, c).TimeToLive(ctx(t), leases.Leases[0].ID, clientv3.WithAttachedKeys())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestScriptReplaysWithEtcdctl(t *testing.T) {
 // to a lease, one a line.
 func dumpKeys(t *testing.T, c *Client) string {
 	t.Helper()
-	resp, err := c.cli.Get(ctx(t), Prefix, clientv3.WithPrefix())
+	resp, err := raw(t, c).Get(ctx(t), Prefix, clientv3.WithPrefix())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/kv/wire"
 )
 
 // ErrExists is CreateIfAbsent's failure: one of its keys exists already
@@ -62,18 +61,17 @@ func (t CreateIfAbsent) Apply(*kernel.Exec) error {
 	if len(t.Puts) == 0 {
 		return nil
 	}
-	cmps := make([]clientv3.Cmp, len(t.Puts))
-	puts := make([]clientv3.Op, len(t.Puts))
-	gets := make([]clientv3.Op, len(t.Puts)) // on failure: which exists
+	puts := make([]wire.KV, len(t.Puts))
 	for i, p := range t.Puts {
-		cmps[i] = clientv3.Compare(clientv3.Version(p.Key), "=", 0)
-		puts[i] = clientv3.OpPut(p.Key, string(p.Value), leaseOpts(p.Lease)...)
-		gets[i] = clientv3.OpGet(p.Key, clientv3.WithCountOnly())
+		puts[i] = wire.KV{Key: p.Key, Value: p.Value, Lease: int64(p.Lease)}
 	}
-	ctx, cancel := opCtx()
-	defer cancel()
-	resp, err := t.C.cli.Txn(ctx).If(cmps...).Then(puts...).Else(gets...).Commit()
-	if err != nil {
+	resp, err := t.C.change(wire.Request{Op: wire.OpTxn, Puts: puts})
+	switch {
+	case errors.Is(err, ErrExists) && resp.Key != "":
+		return fmt.Errorf("%w: %s", ErrExists, resp.Key)
+	case errors.Is(err, ErrExists):
+		return ErrExists // gone again since: still, it existed
+	case err != nil:
 		for _, p := range t.Puts {
 			if p.Lease != 0 {
 				return leaseErr(err, p.Lease)
@@ -81,15 +79,7 @@ func (t CreateIfAbsent) Apply(*kernel.Exec) error {
 		}
 		return err
 	}
-	if resp.Succeeded {
-		return nil
-	}
-	for i, r := range resp.Responses {
-		if g := r.GetResponseRange(); g != nil && g.Count > 0 {
-			return fmt.Errorf("%w: %s", ErrExists, t.Puts[i].Key)
-		}
-	}
-	return ErrExists // gone again since: still, it existed
+	return nil
 }
 
 func (t CreateIfAbsent) ErrorPrefix() string {
