@@ -16,8 +16,12 @@ BUILDFLAGS = -buildvcs=auto -tags netgo,osusergo,urfave_cli_no_docs$(if $(TAGS),
 # docker-registry (distribution 2.8) and skopeo: the registry and the image
 # tool of the field, which test/registry_test.go pushes to, pulls from and
 # exchanges archives with (libc6-dev's libcrypt makes its htpasswd hash).
-PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack docker-registry skopeo zsh fish
-PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf
+# etcd-server and etcd-client (3.4): the etcd that overlay networks keep
+# their state in, which internal/testetcd runs for the tests, and the
+# etcdctl that replays the narrated etcd steps.
+PKGS_TEST  = iproute2 iptables busybox-static util-linux procps tar conntrack docker-registry skopeo zsh fish etcd-server etcd-client
+# iperf3: the overlay's throughput, container to container across hosts.
+PKGS_BENCH = crun runc hyperfine containernetworking-plugins linux-perf iperf3
 # test-cgroupv2's VM: qemu, and the tools run.sh packs into it (busybox's
 # cpio, the host's iptables and its libraries, found with ldd).
 PKGS_VM    = qemu-system-x86 busybox-static iptables libc-bin
@@ -32,13 +36,17 @@ build:
 
 # apt-get update once, then only the packages that are missing. Debian's
 # docker-registry starts a service on :5000 for everyone, without auth, where
-# systemd runs: the tests start their own, so a service this target just
-# installed is stopped and disabled.
+# systemd runs, and etcd-server one on localhost:2379: the tests start their
+# own (in namespaces of their own), so a service this target just installed
+# is stopped and disabled.
 deps:
 	@missing=$$(for p in $(PKGS_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	case " $$(echo $$missing) " in *" docker-registry "*) \
 		if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry.service >/dev/null 2>&1 || true; fi;; \
+	esac; \
+	case " $$(echo $$missing) " in *" etcd-server "*) \
+		if [ -d /run/systemd/system ]; then systemctl disable --now etcd.service >/dev/null 2>&1 || true; fi;; \
 	esac
 
 deps-bench: deps

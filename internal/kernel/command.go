@@ -193,7 +193,17 @@ func (c Command) Text(v *Vars) string {
 		if !strings.HasSuffix(in, "\n") {
 			in += "\n"
 		}
-		body += " <<'" + heredoc + "'\n" + in + heredoc
+		if m, found := v.mark(in); found {
+			// A variable in the input (etcdctl txn's `put --lease=$LEASE`):
+			// an unquoted heredoc, where the shell expands it, with what
+			// else it would expand escaped.
+			body += " <<" + heredoc + "\n" + unmark.Replace(heredocEscape.Replace(m)) + heredoc
+		} else {
+			body += " <<'" + heredoc + "'\n" + in + heredoc
+		}
 	}
 	return body
 }
+
+// heredocEscape escapes what an unquoted heredoc expands.
+var heredocEscape = strings.NewReplacer(`\`, `\\`, `$`, `\$`, "`", "\\`")

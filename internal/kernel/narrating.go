@@ -49,6 +49,11 @@ func (n *Narrating) Do(ops ...Op) error {
 		if err := op.Apply(n.real.x); err != nil {
 			return opError(op, err)
 		}
+		if nm, ok := op.(Naming); ok {
+			for _, v := range nm.Names() {
+				n.Let(v[0], v[1])
+			}
+		}
 	}
 	return nil
 }

@@ -115,6 +115,12 @@ func (p *Plan) do(src narrate.Stack, op Op) error {
 			return err
 		}
 	}
+	if nm, ok := op.(Naming); ok { // the values are the plan's inventions
+		for _, v := range nm.Names() {
+			p.standIns.Set(v[0], v[1])
+			let(p.log, &p.vars, v[0], v[1])
+		}
+	}
 	for _, eff := range effects {
 		p.model[eff.Obj] = !eff.Remove
 	}
