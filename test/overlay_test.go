@@ -200,6 +200,14 @@ func TestOverlayNetwork(t *testing.T) {
 	}
 	eventually(t, "db on h2 pings web on h1 by address", func() error { return h2.run("exec", "db", "ping", "-c", "1", "-W", "1", webIP).err() })
 	eventually(t, "web on h1 pings db on h2 by name", func() error { return h1.run("exec", "web", "ping", "-c", "1", "-W", "1", "db").err() })
+	// The vxlan header fits in the underlay's frames: the containers' MTU
+	// is 1500 - 50, and a full-size packet crosses.
+	if out := h1.ok("exec", "web", "ip", "link", "show", "eth0"); !strings.Contains(out, "mtu 1450") {
+		t.Errorf("web's eth0 on an overlay over a 1500 underlay: %s", out)
+	}
+	if err := h1.run("exec", "web", "ping", "-c", "1", "-W", "2", "-s", "1422", "db").err(); err != nil {
+		t.Errorf("a 1450-byte packet from web to db: %v", err)
+	}
 	eventually(t, "db on h2 fetches http://web/", func() error {
 		r := h2.run("exec", "db", "timeout", "3", "wget", "-q", "-O", "-", "http://web/")
 		if r.err() == nil && !strings.Contains(r.stdout, "hello from h1") {
