@@ -42,13 +42,17 @@ func (d *overlayDriver) Create(nw *Network) error {
 }
 
 // Delete removes this host's part: the rules and the bridge, the vxlan
-// device (with every peer's entries), the watcher, and the lease (with it
-// etcd drops the host subnet and the names bound to it). Unreachable
-// etcd: the lease ends by itself after its TTL, as the host's would if it
-// died.
+// device (with every peer's entries), and, when the host leaves (the
+// record is marked "removing"; not when remake builds the kernel side
+// again), the watcher and the lease (with it etcd drops the host subnet
+// and the names bound to it). Unreachable etcd: the lease ends by itself
+// after its TTL, as the host's would if it died.
 func (d *overlayDriver) Delete(nw *Network) error {
 	o := nw.Overlay
 	errs := []error{d.bridgeDriver.Delete(nw), d.k.Do(overlay.VTEPDel(o.Device))}
+	if nw.State != stateRemoving {
+		return errors.Join(errs...)
+	}
 	if o.WatcherPid != 0 && o.WatcherPid != os.Getpid() && procfs.Alive(o.WatcherPid, o.WatcherStart) {
 		errs = append(errs, d.k.Do(kernel.Signal{Pid: o.WatcherPid, Sig: syscall.SIGTERM,
 			Reason: fmt.Sprintf("end the watcher of network %s: this host has no container on it any more", nw.Name)}))
