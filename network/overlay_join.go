@@ -173,7 +173,7 @@ func (m *Manager) join(name string, notExist error) (*Network, error) {
 }
 
 // joinKernel is join's second half: the bridge, vxlan device and rules,
-// the peers and names known now, the record done, the watcher.
+// the peers and names known now, the watcher, the record done.
 func (m *Manager) joinKernel(c *kv.Client, nw *Network) error {
 	drv, err := m.driver(nw.Driver)
 	if err != nil {
@@ -196,11 +196,14 @@ func (m *Manager) joinKernel(c *kv.Client, nw *Network) error {
 		return err
 	}
 	nw.Overlay.Remote = remoteOf(nw, eps)
-	nw.State = ""
-	if err := m.k.Do(m.record(nw)); err != nil {
+	// The watcher first, then the record done with its pid: a command
+	// killed in between leaves the record marked, which the next command
+	// (or the watcher itself, meeting it) finishes.
+	if err := m.k.Do(startWatcherOp{m, nw}); err != nil {
 		return err
 	}
-	return m.startWatcher(nw)
+	nw.State = ""
+	return m.k.Do(m.record(nw))
 }
 
 // leaseSubnet leases a host subnet of def for this host: the first free

@@ -190,6 +190,9 @@ func TestOverlayNetwork(t *testing.T) {
 	// A web server on h1, reached from h2 by name and by address.
 	h1.ok("run", "-d", "--name", "web", "--net", "ov1", "busybox", "sh", "-c", "echo hello from h1 > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
 	webIP := h1.ctrIP("web")
+	if out := h1.ok("network", "inspect", "-f", "{{.Scope}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}} {{.Gateway}}{{end}}", "ov1"); strings.TrimSpace(out) != "global 10.200.0.0/16 10.200.0.0/24 10.200.0.1" {
+		t.Errorf("h1: network inspect ov1 with web on it: %q, want its whole subnet, its block and gateway", out)
+	}
 	if !strings.HasPrefix(webIP, "10.200.") {
 		t.Fatalf("web's address %q is not on ov1", webIP)
 	}
@@ -294,6 +297,11 @@ func TestOverlayNetwork(t *testing.T) {
 	if out := h2.ok("network", "ls"); strings.Contains(out, "ov1") {
 		t.Errorf("h2: network ls after rm:\n%s", out)
 	}
+	for _, h := range hosts {
+		if pids := watchersOf(h.root); len(pids) > 0 {
+			t.Errorf("%s: watchers left: %v", h.name, pids)
+		}
+	}
 }
 
 // twentyAtOnce starts 20 containers spread over the hosts at once: their
@@ -376,4 +384,75 @@ func hostDies(t *testing.T, hosts []*ovHost, etcd *testetcd.Server) {
 	eventually(t, "late on h3 pings web on h1 again", func() error {
 		return h3.run("exec", "late", "ping", "-c", "1", "-W", "1", "web").err()
 	})
+}
+
+// A `run` on an overlay network killed before each of its kernel and etcd
+// steps in turn (the crashtest switch): the user's next commands (rm -f
+// the container, network ls) leave the host with no part of the network,
+// no watcher, and etcd with none of the host's keys once its lease has
+// ended (a lease granted before the host's record was written is nobody's:
+// it ends after its TTL).
+func TestOverlayRunKilled(t *testing.T) {
+	hosts, etcd := overlayHosts(t, 1)
+	h := hosts[0]
+	h.ok("network", "create", "--driver", "overlay", "--subnet", "10.200.0.0/16", "--kv-ttl", "2s", "ov1")
+	h.ok("run", "--rm", "--net", "none", "busybox", "true") // the image, imported once
+	for n := 1; ; n++ {
+		argv := append([]string{"-t", strconv.Itoa(h.pid), "-n", binary, "--root", h.root, "--data-root", h.dataRoot, "--kv", h.kv},
+			"run", "--name", "c", "--net", "ov1", "busybox", "true")
+		r := runCmd(t, []string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip, "MYDOCKER_TEST_KILL=run:" + strconv.Itoa(n)}, nil, "nsenter", argv...)
+		killed := strings.Contains(r.stderr, "crashtest: run")
+		if !killed && r.code != 0 {
+			t.Fatalf("run, not killed at %d: exit %d: %s", n, r.code, r.stderr)
+		}
+		if rr := h.run("rm", "-f", "c"); rr.code != 0 && !strings.Contains(rr.stderr, "no such container") {
+			t.Fatalf("killed at %d: rm -f c: %s", n, rr.stderr)
+		}
+		h.ok("network", "ls")
+		// A join killed once it was done, before the container was
+		// recorded on it: its watcher finds no container and leaves.
+		eventually(t, fmt.Sprintf("killed at %d: the host leaves ov1", n), func() error {
+			if rec := h.record("ov1"); rec != nil {
+				return fmt.Errorf("the host keeps a record of ov1: %v", rec)
+			}
+			if out, _ := h.sh("ip -o link; iptables-save"); strings.Contains(out, "vx-ov1") || strings.Contains(out, "mydocker:ov1") || strings.Contains(out, " ov1:") {
+				return fmt.Errorf("the host keeps ov1's links or rules:\n%s", out)
+			}
+			if pids := watchersOf(h.root); len(pids) > 0 {
+				return fmt.Errorf("watchers left: %v", pids)
+			}
+			return nil
+		})
+		eventually(t, fmt.Sprintf("killed at %d: etcd drops the host's keys", n), func() error {
+			for _, k := range etcdKeys(t, etcd.Endpoint()) {
+				if strings.Contains(k, "/subnets/") || strings.Contains(k, "/endpoints/") {
+					return fmt.Errorf("etcd holds %s", k)
+				}
+			}
+			return nil
+		})
+		if !killed {
+			t.Logf("run went through to its end at %d", n)
+			return
+		}
+	}
+}
+
+// watchersOf lists the watcher processes of the state root root (read
+// from /proc: a watcher is `mydocker --root ROOT network watch NAME`).
+func watchersOf(root string) []int {
+	var pids []int
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		args := strings.Split(string(cmdline), "\x00")
+		if strings.Contains(string(cmdline), "\x00network\x00watch\x00") && len(args) > 2 && args[2] == root {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

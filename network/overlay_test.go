@@ -1,0 +1,98 @@
+package network
+
+import (
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestOverlayRules(t *testing.T) {
+	c := `-m comment --comment mydocker:ov1`
+	checkRules(t, overlayRules("ov1", "vx-ov1", "10.200.1.0/24", "10.200.0.0/16"), []string{
+		"nat MYDOCKER-POSTROUTING -s 10.200.1.0/24 ! -d 10.200.0.0/16 " + c + " -j MASQUERADE",
+		"nat MYDOCKER-POSTROUTING -s 127.0.0.0/8 -o ov1 " + c + " -j MASQUERADE",
+		"filter MYDOCKER-FORWARD -o ov1 -m conntrack --ctstate RELATED,ESTABLISHED,DNAT " + c + " -j ACCEPT",
+		"filter MYDOCKER-FORWARD -i ov1 " + c + " -j ACCEPT",
+		"filter MYDOCKER-FORWARD -i vx-ov1 -o ov1 " + c + " -j ACCEPT",
+		"filter MYDOCKER-ISOLATION-1 -i ov1 -o vx-ov1 " + c + " -j RETURN",
+		"filter MYDOCKER-ISOLATION-1 -i ov1 ! -o ov1 " + c + " -j MYDOCKER-ISOLATION-2",
+		"filter MYDOCKER-ISOLATION-1 -i vx-ov1 ! -o ov1 " + c + " -j MYDOCKER-ISOLATION-2",
+		"filter MYDOCKER-ISOLATION-2 -o ov1 " + c + " -j DROP",
+		"filter MYDOCKER-ISOLATION-2 -o vx-ov1 " + c + " -j DROP",
+	})
+}
+
+func TestHostSubnets(t *testing.T) {
+	_, whole, _ := net.ParseCIDR("10.200.0.0/16")
+	got := hostSubnets(whole, 24)
+	if len(got) != 256 || got[0].String() != "10.200.0.0/24" || got[1].String() != "10.200.1.0/24" || got[255].String() != "10.200.255.0/24" {
+		t.Fatalf("the /24s of 10.200.0.0/16: %d, first %v, %v, last %v", len(got), got[0], got[1], got[len(got)-1])
+	}
+	_, small, _ := net.ParseCIDR("10.1.2.0/24")
+	if got := hostSubnets(small, 26); len(got) != 4 || got[3].String() != "10.1.2.192/26" {
+		t.Fatalf("the /26s of 10.1.2.0/24: %v", got)
+	}
+}
+
+func TestSubnetKey(t *testing.T) {
+	_, s, _ := net.ParseCIDR("10.200.3.0/24")
+	key := subnetKey("ov1", s)
+	if key != "/mydocker/v1/subnets/ov1/10.200.3.0-24" {
+		t.Fatalf("subnetKey: %s", key)
+	}
+	back, err := subnetOfKey(key)
+	if err != nil || back.String() != s.String() {
+		t.Fatalf("subnetOfKey(%s) = %v, %v", key, back, err)
+	}
+	if _, err := subnetOfKey("/mydocker/v1/subnets/ov1/junk"); err == nil {
+		t.Fatal("a key naming no subnet accepted")
+	}
+}
+
+func TestParseKV(t *testing.T) {
+	got, err := ParseKV("http://10.99.0.2:2379, http://10.99.0.3:2379")
+	if err != nil || strings.Join(got, " ") != "http://10.99.0.2:2379 http://10.99.0.3:2379" {
+		t.Fatalf("ParseKV: %v, %v", got, err)
+	}
+	if got, err := ParseKV(""); err != nil || len(got) != 0 {
+		t.Fatalf("no --kv: %v, %v", got, err)
+	}
+	for _, bad := range []string{"10.99.0.2:2379", "http://10.99.0.2", "ftp://x:1"} {
+		if _, err := ParseKV(bad); err == nil || !strings.Contains(err.Error(), "invalid --kv") {
+			t.Errorf("--kv %q: %v", bad, err)
+		}
+	}
+}
+
+// The other hosts' containers are those outside this host's block.
+func TestRemoteOf(t *testing.T) {
+	nw := &Network{Name: "ov1", Subnet: "10.200.1.0/24"}
+	id1, id2 := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	got := remoteOf(nw, map[string][]byte{
+		endpointKey("ov1", id1): []byte(`{"Name":"web","IP":"10.200.0.2","Host":"h1"}`),
+		endpointKey("ov1", id2): []byte(`{"Name":"db","IP":"10.200.1.2","Host":"h2"}`),
+		endpointKey("ov1", "x"): []byte(`not json`),
+	})
+	if len(got) != 1 || got[id1] == nil || got[id1].Name != "web" || got[id1].IP != "10.200.0.2" {
+		t.Fatalf("remoteOf: %v", got)
+	}
+}
+
+func TestCreateOverlayBadInput(t *testing.T) {
+	m := &Manager{}
+	for _, c := range []struct {
+		opts CreateOptions
+		want string
+	}{
+		{CreateOptions{Name: "ov1", Driver: "overlay"}, "needs --subnet"},
+		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.1/16"}, "host bits set"},
+		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/24", HostSubnetSize: 24}, "--host-subnet-size 24"},
+		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/16", KVTTL: 1500000000}, "--kv-ttl"},
+		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/16", Gateway: "10.200.0.1"}, "not for overlay"},
+		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/16"}, "--kv"},
+	} {
+		if _, err := m.createOverlay(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.opts, err, c.want)
+		}
+	}
+}
