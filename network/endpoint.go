@@ -97,6 +97,16 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	if err := d.k.Do(PeerSteps(pid, ep.Ifname, addr, gw.IP, !hasDefault, "container")...); err != nil {
 		return err
 	}
+	if nw.Overlay != nil && hasDefault { // another network has the default route
+		_, whole, err := net.ParseCIDR(nw.Overlay.Subnet)
+		if err != nil {
+			return fmt.Errorf("network %s: subnet %q: %w", nw.Name, nw.Overlay.Subnet, err)
+		}
+		if err := d.k.Do(kernel.RouteAdd{In: pid, Dst: whole, Gw: gw.IP, Dev: ep.Ifname,
+			Reason: fmt.Sprintf("reach the containers of network %s on the other hosts (%s) through its gateway %s", nw.Name, whole, gw.IP)}); err != nil {
+			return err
+		}
+	}
 	if err := hookErr("connect:ports"); err != nil {
 		return err
 	}

@@ -222,6 +222,19 @@ func TestOverlayNetwork(t *testing.T) {
 		t.Fatalf("h3: a new container fetching http://web/: %q", out)
 	}
 
+	// network connect: a container of h3's default bridge network joins
+	// ov1 (its eth1), reaches web on h1 by name, and leaves it.
+	h3.ok("run", "-d", "--name", "side", "busybox", "sleep", "600")
+	h3.ok("network", "connect", "ov1", "side")
+	eventually(t, "side, connected to ov1 on h3, pings web on h1 by name", func() error {
+		return h3.run("exec", "side", "ping", "-c", "1", "-W", "1", "web").err()
+	})
+	h3.ok("network", "disconnect", "ov1", "side")
+	if rec := h3.record("ov1"); rec != nil {
+		t.Errorf("h3 keeps its part of ov1 after its only container left it: %v", rec)
+	}
+	h3.ok("rm", "-f", "side")
+
 	// rm is refused while a host has containers on it.
 	if r := h3.run("network", "rm", "ov1"); r.code == 0 || !strings.Contains(r.stderr, "active endpoints") {
 		t.Fatalf("h3: network rm ov1 with containers on h1 and h2: exit %d, %q", r.code, r.stderr)
