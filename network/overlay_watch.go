@@ -122,10 +122,28 @@ func mustCIDR(s string) *net.IPNet {
 	return n
 }
 
+// errLeaseAlive: the host's lease turned out alive after all.
+var errLeaseAlive = errors.New("the lease is alive")
+
 // relet (under the lock) grants the host a new lease and leases its
 // subnet again with it (its containers have their addresses from it), and
 // records the lease. errSubnetTaken: another host has the subnet now.
 func (m *Manager) relet(c *kv.Client, nw *Network) error {
+	// The block's key lives as long as the lease it is bound to: still
+	// there and ours, the old lease is alive (etcd was slow to say so).
+	ctx, cancel := readCtx()
+	v, _, found, err := c.Get(ctx, subnetKey(nw.Name, mustCIDR(nw.Subnet)))
+	cancel()
+	if err != nil {
+		return err
+	}
+	if found {
+		var l SubnetLease
+		if json.Unmarshal(v, &l) == nil && l.PublicIP == nw.Overlay.Advertise {
+			return errLeaseAlive
+		}
+		return fmt.Errorf("network %s: this host's subnet %s %w", nw.Name, nw.Subnet, errSubnetTaken)
+	}
 	def, err := readDef(c, nw.Name)
 	if err != nil {
 		return err
@@ -356,7 +374,9 @@ func (w *watcher) relet(ctx context.Context) (<-chan struct{}, error) {
 		if err == nil {
 			return lost, nil
 		}
-		if errors.Is(err, errSubnetTaken) {
+		if errors.Is(err, errLeaseAlive) {
+			err = fmt.Errorf("lease %s still holds the block: keeping it alive again", nw.Overlay.Lease)
+		} else if errors.Is(err, errSubnetTaken) {
 			w.m.k.Log().Errorf("%v: this host stops using it", err)
 			w.logErr(w.local(func(nw *Network) error { return programPeers(w.m.k, nw, nil) }))
 			return nil, err

@@ -281,9 +281,37 @@ func TestOverlayNetwork(t *testing.T) {
 		if r.code != 125 || len(lines) != 1 || !strings.Contains(r.stderr, "unreachable") || took > 3*time.Second {
 			t.Errorf("network create with etcd stopped: exit %d after %v, stderr %q: want 125, one line, within 3 s", r.code, took, r.stderr)
 		}
+		start = time.Now()
+		r = h3.run("run", "--rm", "--net", "ov1", "busybox", "true")
+		took = time.Since(start)
+		if r.code != 125 || !strings.Contains(r.stderr, "unreachable") || took > 3*time.Second {
+			t.Errorf("a new host's first container with etcd stopped: exit %d after %v, stderr %q: want 125 within 3 s", r.code, took, r.stderr)
+		}
 		etcd.Restart()
 		eventually(t, "after etcd's restart, a new container on h3 fetches http://web/", func() error {
 			return h3.run("run", "--rm", "--net", "ov1", "busybox", "timeout", "3", "wget", "-q", "-O", "-", "http://web/").err()
+		})
+	})
+	t.Run("a partition longer than the TTL", func(t *testing.T) {
+		// h2 cannot reach etcd (its own rule, in its own namespace): its
+		// lease expires, h1 drops it; once h2 reaches etcd again its
+		// watcher leases the same block again and h1 takes it back.
+		block := "iptables -I OUTPUT -d 10.99.0.2 -p tcp --dport 2379 -j DROP"
+		if out, err := h2.sh(block); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		sub := dbIP[:strings.LastIndex(dbIP, ".")] + ".0/24"
+		eventually(t, "h1 drops h2's route once its lease expired", func() error {
+			if out, _ := h1.sh("ip route show dev vx-ov1"); strings.Contains(out, sub) {
+				return fmt.Errorf("h1 still routes %s: %s", sub, out)
+			}
+			return nil
+		})
+		if out, err := h2.sh(strings.Replace(block, "-I", "-D", 1)); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		eventually(t, "h2 back: web on h1 pings db by name", func() error {
+			return h1.run("exec", "web", "ping", "-c", "1", "-W", "1", "db").err()
 		})
 	})
 	t.Run("a host's watcher killed, its lease expiring", func(t *testing.T) { hostDies(t, hosts, etcd) })
