@@ -183,6 +183,19 @@ func TestOverlayNetwork(t *testing.T) {
 	if out := h3.ok("network", "inspect", "-f", "{{.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}", "ov1"); strings.TrimSpace(out) != "overlay 10.200.0.0/16" {
 		t.Fatalf("h3: network inspect ov1: %q", out)
 	}
+	// --dry-run narrates the etcd steps as etcdctl commands, and changes nothing.
+	before := etcdKeys(t, h1.kv)
+	r := h2.run("network", "create", "--dry-run", "--driver", "overlay", "--subnet", "10.201.0.0/16", "ov2")
+	if r.code != 0 || !strings.Contains(r.stderr, "etcdctl --endpoints="+h1.kv+" txn") {
+		t.Errorf("network create --dry-run: exit %d\n%s", r.code, r.stderr)
+	}
+	r = h3.run("run", "--dry-run", "--net", "ov1", "busybox", "true")
+	if r.code != 0 || !strings.Contains(r.stderr, "lease grant 6") || !strings.Contains(r.stderr, "type vxlan id 1 dstport 4789 local 10.99.0.13 dev eth0 nolearning") {
+		t.Errorf("run --dry-run --net ov1: exit %d\n%s", r.code, r.stderr)
+	}
+	if after := etcdKeys(t, h1.kv); strings.Join(after, " ") != strings.Join(before, " ") || h3.record("ov1") != nil {
+		t.Errorf("dry runs changed etcd (%v, then %v) or h3's records", before, after)
+	}
 	if r := h2.run("network", "create", "--driver", "overlay", "--subnet", "10.201.0.0/16", "ov1"); r.code == 0 || !strings.Contains(r.stderr, "already exists") {
 		t.Fatalf("h2: a second ov1: exit %d, %q", r.code, r.stderr)
 	}
