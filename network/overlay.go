@@ -107,19 +107,18 @@ func subnetOfKey(key string) (*net.IPNet, error) {
 	return s, nil
 }
 
-// hostSubnets are the host subnets of a network, in order: the size-bit
-// blocks of subnet.
-func hostSubnets(subnet *net.IPNet, size int) []*net.IPNet {
+// hostSubnets counts the host subnets of a network: the size-bit blocks
+// of subnet; hostSubnet(subnet, size, i) is the i-th (computed, not
+// listed: a /8 has four million /30s).
+func hostSubnets(subnet *net.IPNet, size int) int {
 	ones, _ := subnet.Mask.Size()
-	n := 1 << (size - ones)
-	base := binary.BigEndian.Uint32(subnet.IP.To4())
-	out := make([]*net.IPNet, 0, n)
-	for i := 0; i < n; i++ {
-		ip := make(net.IP, 4)
-		binary.BigEndian.PutUint32(ip, base+uint32(i)<<(32-size))
-		out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(size, 32)})
-	}
-	return out
+	return 1 << (size - ones)
+}
+
+func hostSubnet(subnet *net.IPNet, size, i int) *net.IPNet {
+	ip := make(net.IP, 4)
+	binary.BigEndian.PutUint32(ip, binary.BigEndian.Uint32(subnet.IP.To4())+uint32(i)<<(32-size))
+	return &net.IPNet{IP: ip, Mask: net.CIDRMask(size, 32)}
 }
 
 // rules are the network's firewall rules: a bridge network's, or an

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -220,12 +221,16 @@ func (m *Manager) leaseSubnet(c *kv.Client, def *OverlayDef, lease kv.LeaseID, a
 	if err != nil {
 		return nil, fmt.Errorf("etcd network %s: subnet %q: %w", def.Name, def.Subnet, err)
 	}
-	candidates := hostSubnets(whole, def.HostSubnetSize)
+	n := hostSubnets(whole, def.HostSubnetSize)
 	if prefer != nil {
-		candidates = []*net.IPNet{prefer}
+		n = 1
 	}
 	host, _ := os.Hostname()
-	for _, s := range candidates {
+	for i := 0; i < n; i++ {
+		s := hostSubnet(whole, def.HostSubnetSize, i)
+		if prefer != nil {
+			s = prefer
+		}
 		key := subnetKey(def.Name, s)
 		if _, ok := taken[key]; ok {
 			continue
@@ -258,6 +263,9 @@ func (m *Manager) leave(nw *Network) error {
 		return err
 	}
 	if err := m.teardown(nw); err != nil {
+		return err
+	}
+	if err := m.k.Do(kernel.RemoveState{Path: WatcherLog(filepath.Dir(m.dir), nw.Name)}); err != nil {
 		return err
 	}
 	kernel.Report(m.k, "network %s left: this host has no container on it", nw.Name)

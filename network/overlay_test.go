@@ -24,13 +24,21 @@ func TestOverlayRules(t *testing.T) {
 
 func TestHostSubnets(t *testing.T) {
 	_, whole, _ := net.ParseCIDR("10.200.0.0/16")
-	got := hostSubnets(whole, 24)
-	if len(got) != 256 || got[0].String() != "10.200.0.0/24" || got[1].String() != "10.200.1.0/24" || got[255].String() != "10.200.255.0/24" {
-		t.Fatalf("the /24s of 10.200.0.0/16: %d, first %v, %v, last %v", len(got), got[0], got[1], got[len(got)-1])
+	if n := hostSubnets(whole, 24); n != 256 {
+		t.Fatalf("%d /24s in 10.200.0.0/16", n)
+	}
+	for i, want := range map[int]string{0: "10.200.0.0/24", 1: "10.200.1.0/24", 255: "10.200.255.0/24"} {
+		if got := hostSubnet(whole, 24, i).String(); got != want {
+			t.Errorf("/24 number %d of 10.200.0.0/16: %s, want %s", i, got, want)
+		}
 	}
 	_, small, _ := net.ParseCIDR("10.1.2.0/24")
-	if got := hostSubnets(small, 26); len(got) != 4 || got[3].String() != "10.1.2.192/26" {
-		t.Fatalf("the /26s of 10.1.2.0/24: %v", got)
+	if n, last := hostSubnets(small, 26), hostSubnet(small, 26, 3).String(); n != 4 || last != "10.1.2.192/26" {
+		t.Fatalf("the /26s of 10.1.2.0/24: %d, the last %s", n, last)
+	}
+	_, big, _ := net.ParseCIDR("10.0.0.0/8")
+	if n := hostSubnets(big, 30); n != 1<<22 {
+		t.Fatalf("%d /30s in 10.0.0.0/8", n)
 	}
 }
 

@@ -138,10 +138,10 @@ nsenter -t %[2]d -n sh -ec 'ip addr add %[3]s/24 dev eth0; ip link set eth0 up; 
 			h.run("network", "prune", "-f")
 		}
 		if etcd.Pid() != 0 {
-			hosts[0].run("network", "rm", "ov1")
+			hosts[0].run("network", "rm", "ov1", "ov3")
 		}
 		for _, h := range hosts {
-			if pid := h.watcherPid("ov1"); pid != 0 {
+			for _, pid := range watchersOf(h.root) {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
@@ -253,7 +253,13 @@ func TestOverlayNetwork(t *testing.T) {
 		t.Fatalf("h3: network rm ov1 with containers on h1 and h2: exit %d, %q", r.code, r.stderr)
 	}
 
-	t.Run("20 containers on three hosts at once", func(t *testing.T) { twentyAtOnce(t, hosts) })
+	t.Run("20 containers on three hosts at once", func(t *testing.T) {
+		// On a network of their own, that no host has joined yet: the three
+		// hosts race for their blocks.
+		h2.ok("network", "create", "--driver", "overlay", "--subnet", "10.210.0.0/16", "ov3")
+		twentyAtOnce(t, hosts, "ov3")
+		h1.ok("network", "rm", "ov3")
+	})
 	t.Run("published port on a remote host", func(t *testing.T) {
 		h2.ok("run", "-d", "--name", "pub", "--net", "ov1", "-p", "8080:80", "busybox", "sh", "-c", "echo published on h2 > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
 		eventually(t, "h1 fetches h2's published port", func() error {
@@ -343,6 +349,9 @@ func TestOverlayNetwork(t *testing.T) {
 		if rec := h.record("ov1"); rec != nil {
 			t.Errorf("%s still has a record of ov1: %v", h.name, rec)
 		}
+		if logs, _ := filepath.Glob(filepath.Join(h.root, "network", "watch", "*")); len(logs) > 0 {
+			t.Errorf("%s keeps watcher logs: %v", h.name, logs)
+		}
 		out, _ := h.sh("ip -o link show; iptables-save | grep -i mydocker")
 		if strings.Contains(out, "vx-") || strings.Contains(out, "ov1") {
 			t.Errorf("%s keeps links or rules of ov1:\n%s", h.name, out)
@@ -360,7 +369,7 @@ func TestOverlayNetwork(t *testing.T) {
 
 // twentyAtOnce starts 20 containers spread over the hosts at once: their
 // addresses are distinct, and each host's are in a host subnet of its own.
-func twentyAtOnce(t *testing.T, hosts []*ovHost) {
+func twentyAtOnce(t *testing.T, hosts []*ovHost, network string) {
 	var wg sync.WaitGroup
 	names := make([]string, 20)
 	errs := make([]error, 20)
@@ -370,7 +379,7 @@ func twentyAtOnce(t *testing.T, hosts []*ovHost) {
 		go func(i int) {
 			defer wg.Done()
 			h := hosts[i%len(hosts)]
-			errs[i] = h.run("run", "-d", "--name", names[i], "--net", "ov1", "busybox", "sleep", "600").err()
+			errs[i] = h.run("run", "-d", "--name", names[i], "--net", network, "busybox", "sleep", "600").err()
 		}(i)
 	}
 	wg.Wait()
