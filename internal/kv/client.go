@@ -33,6 +33,11 @@ func Dial(endpoints []string) (*Client, error) {
 	if len(endpoints) == 0 {
 		return nil, errors.New("no etcd endpoint given (--kv URL)")
 	}
+	for _, e := range endpoints {
+		if err := checkEndpoint(e); err != nil {
+			return nil, err
+		}
+	}
 	at := strings.Join(endpoints, ",")
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,

@@ -18,6 +18,20 @@
 // exist in 3.4 as they are (the tests here prove it against the real 3.4
 // server). Nothing here uses what is newer than 3.4.
 //
+// What it costs: Go runs every linked package's init in every process, and
+// mydocker's binary is every process of a container start (run, the init,
+// the shim). Linking this package (the client, gRPC, protobuf and etcd's
+// API descriptors: 79 packages more) takes `mydocker --version` from 4.07
+// to 7.80 million instructions (callgrind, median of 3; +92 %), its inits
+// from 250 KB and 1,850 allocations to 868 KB and 4,914, and the static
+// binary from 14.8 to 20.2 MB (2026-11-30, measured as bench/startcost.sh
+// does). The largest: protobuf's descriptor registry (162 KB, 934
+// allocations), etcdserverpb (119 KB), googleapis annotations, grpc. A
+// command that never talks to etcd pays it too. The way out, if that is
+// too dear, keeps this package's API: etcd's own JSON gateway to the same
+// v3 API (/v3/kv/range, /v3/kv/txn, /v3/lease/..., /v3/watch; served by
+// etcd since 3.4) over net/http, which mydocker links already.
+//
 // Reads (Get, List, Watch) change nothing and are not narrated. Changes
 // are ops of the kernel seam (internal/kernel.Op): narrated as the exact
 // etcdctl 3.4 command that does the same (`ETCDCTL_API=3 etcdctl

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,6 +74,30 @@ func TestDialFailsFastInOneLine(t *testing.T) {
 		if took > 3*time.Second {
 			t.Errorf("Dial %s took %v to fail, want < 3 s", url, took)
 		}
+	}
+}
+
+// An etcd that accepts connections but answers nothing (stopped by
+// SIGSTOP, as a hung or partitioned server looks): Dial still fails in
+// 2 s, in one line.
+func TestDialFailsFastOnAHungEtcd(t *testing.T) {
+	srv, _ := withEtcd(t)
+	if err := syscall.Kill(srv.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(srv.Pid(), syscall.SIGCONT)
+	start := time.Now()
+	c, err := Dial([]string{srv.Endpoint()})
+	took := time.Since(start)
+	if err == nil {
+		c.Close()
+		t.Fatal("Dial of a stopped etcd: no error")
+	}
+	if want := "etcd at " + srv.Endpoint() + " is unreachable: context deadline exceeded"; err.Error() != want {
+		t.Errorf("Dial of a stopped etcd: %q, want %q", err, want)
+	}
+	if took > 3*time.Second {
+		t.Errorf("Dial of a stopped etcd took %v to fail, want < 3 s", took)
 	}
 }
 
@@ -205,8 +230,16 @@ func TestLeasedKeyVanishesOnceKeepAliveStops(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if _, err := c.KeepAlive(context.Background(), id); err == nil || !strings.Contains(err.Error(), "is gone") {
-		t.Errorf("keep-alive of an expired lease: %v, want 'is gone'", err)
+	if _, err := c.KeepAlive(context.Background(), id); !errors.Is(err, ErrLeaseGone) {
+		t.Errorf("keep-alive of an expired lease: %v, want ErrLeaseGone", err)
+	}
+	// Nothing more can be bound to it.
+	if err := k.Do(Put{C: c, Key: "/t/subnet", Value: []byte("h1"), Lease: id}); !errors.Is(err, ErrLeaseGone) {
+		t.Errorf("put bound to an expired lease: %v, want ErrLeaseGone", err)
+	}
+	err = k.Do(CreateIfAbsent{C: c, Puts: []Put{{Key: "/t/subnet", Value: []byte("h1"), Lease: id}}})
+	if !errors.Is(err, ErrLeaseGone) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("txn bound to an expired lease: %v, want ErrLeaseGone in one line", err)
 	}
 	// Revoking what expired is no error (teardown repeats).
 	if err := k.Do(LeaseRevoke{C: c, ID: id}); err != nil {
@@ -217,6 +250,9 @@ func TestLeasedKeyVanishesOnceKeepAliveStops(t *testing.T) {
 func TestRevokeTakesTheLeasedKeys(t *testing.T) {
 	_, c := withEtcd(t)
 	id := grant(t, c, 60*time.Second, "/t/endpoint")
+	if l, found, err := c.LeaseOf(ctx(t), "/t/endpoint"); err != nil || !found || l != id {
+		t.Errorf("LeaseOf = %s, %v, %v; want %s", l, found, err, id)
+	}
 	if err := realKernel().Do(LeaseRevoke{C: c, ID: id}); err != nil {
 		t.Fatal(err)
 	}

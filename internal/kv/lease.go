@@ -13,7 +13,7 @@ import (
 // this host can tell, etcd has let it expire): the holder then stops
 // using what it bound to the lease (a subnet another host may lease
 // now). It is closed too once ctx ends. A lease that is gone already is
-// an error at once.
+// ErrLeaseGone at once.
 func (c *Client) KeepAlive(ctx context.Context, lease LeaseID) (lost <-chan struct{}, err error) {
 	qctx, cancel := context.WithTimeout(ctx, opTimeout)
 	ttl, err := c.cli.TimeToLive(qctx, clientv3.LeaseID(lease))
@@ -22,7 +22,7 @@ func (c *Client) KeepAlive(ctx context.Context, lease LeaseID) (lost <-chan stru
 		return nil, fmt.Errorf("etcd lease timetolive %s: %w", lease, err)
 	}
 	if ttl.TTL <= 0 {
-		return nil, fmt.Errorf("etcd lease %s is gone (expired or revoked)", lease)
+		return nil, fmt.Errorf("etcd lease keep-alive: %w: %s", ErrLeaseGone, lease)
 	}
 	// The client sends a keep-alive every TTL/3 and closes this channel
 	// when etcd answers with TTL 0 (gone) or when no answer came for a
@@ -38,4 +38,18 @@ func (c *Client) KeepAlive(ctx context.Context, lease LeaseID) (lost <-chan stru
 		}
 	}()
 	return out, nil
+}
+
+// LeaseOf is the lease key is bound to (0: none), for a holder that
+// restarts and finds its key: is it still bound to the lease it keeps
+// alive?
+func (c *Client) LeaseOf(ctx context.Context, key string) (lease LeaseID, found bool, err error) {
+	resp, err := c.cli.Get(ctx, key)
+	if err != nil {
+		return 0, false, fmt.Errorf("etcd get %s: %w", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return 0, false, nil
+	}
+	return LeaseID(resp.Kvs[0].Lease), true, nil
 }

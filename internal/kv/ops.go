@@ -24,6 +24,19 @@ func (id LeaseID) String() string { return strconv.FormatInt(int64(id), 16) }
 // narration calls it $LEASE.
 const StandInLease LeaseID = 0x5747d1e5ea5e
 
+// ErrLeaseGone is the failure of a put bound to a lease etcd no longer has
+// (expired, revoked), and of KeepAlive for one: the holder must lease
+// again, and may find what it bound taken by then.
+var ErrLeaseGone = errors.New("lease is gone (expired or revoked)")
+
+// leaseErr says ErrLeaseGone for etcd's "requested lease not found".
+func leaseErr(err error, lease LeaseID) error {
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return fmt.Errorf("%w: %s", ErrLeaseGone, lease)
+	}
+	return err
+}
+
 // LeaseVar is the variable a script names the lease by.
 const LeaseVar = "LEASE"
 
@@ -74,7 +87,7 @@ func (p Put) Apply(*kernel.Exec) error {
 	ctx, cancel := opCtx()
 	defer cancel()
 	_, err := p.C.cli.Put(ctx, p.Key, string(p.Value), leaseOpts(p.Lease)...)
-	return err
+	return leaseErr(err, p.Lease)
 }
 func (p Put) ErrorPrefix() string { return "etcd put " + p.Key }
 

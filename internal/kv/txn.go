@@ -74,6 +74,11 @@ func (t CreateIfAbsent) Apply(*kernel.Exec) error {
 	defer cancel()
 	resp, err := t.C.cli.Txn(ctx).If(cmps...).Then(puts...).Else(gets...).Commit()
 	if err != nil {
+		for _, p := range t.Puts {
+			if p.Lease != 0 {
+				return leaseErr(err, p.Lease)
+			}
+		}
 		return err
 	}
 	if resp.Succeeded {

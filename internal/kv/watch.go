@@ -30,7 +30,7 @@ const resyncRetry = time.Second
 // watch breaks (etcd lost its leader), it lists the prefix afresh, delivers
 // a Resync event with the whole current set, and watches on from that
 // list's revision. rev 0 starts with a Resync of the current set. The
-// channel is closed when ctx ends (and only then).
+// channel is closed when ctx ends or the client is closed, and only then.
 func (c *Client) Watch(ctx context.Context, prefix string, rev int64) <-chan Event {
 	out := make(chan Event)
 	go func() {
@@ -43,16 +43,20 @@ func (c *Client) Watch(ctx context.Context, prefix string, rev int64) <-chan Eve
 				return false
 			}
 		}
+		wait := func(d time.Duration) {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+		}
 		next := rev + 1 // the first revision not yet delivered
 		resync := rev <= 0
-		for ctx.Err() == nil {
+		// until ctx ends, or the client is closed under it
+		for ctx.Err() == nil && c.cli.Ctx().Err() == nil {
 			if resync {
 				kvs, r, err := c.List(ctx, prefix)
 				if err != nil {
-					select {
-					case <-time.After(resyncRetry):
-					case <-ctx.Done():
-					}
+					wait(resyncRetry)
 					continue
 				}
 				if !send(Event{Resync: true, All: kvs}) {
@@ -63,10 +67,12 @@ func (c *Client) Watch(ctx context.Context, prefix string, rev int64) <-chan Eve
 			// Require a leader: a member cut off from the others ends the
 			// watch (and we resync) instead of going quiet.
 			wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+			started := time.Now()
 			wch := c.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(next))
+			compacted := false
 			for resp := range wch {
 				if resp.CompactRevision != 0 || resp.Canceled || resp.Err() != nil {
-					resync = true
+					compacted = resp.CompactRevision != 0
 					break
 				}
 				for _, ev := range resp.Events {
@@ -85,6 +91,12 @@ func (c *Client) Watch(ctx context.Context, prefix string, rev int64) <-chan Eve
 			}
 			cancel()
 			resync = true // the watch ended: closed by etcd, or ctx ended
+			// A watch that etcd ends at once, again and again (no leader
+			// yet), is retried at most once a second, not in a busy loop;
+			// after a compaction, the list is due at once.
+			if !compacted {
+				wait(resyncRetry - time.Since(started))
+			}
 		}
 	}()
 	return out

@@ -31,18 +31,26 @@ type Server struct {
 	dataDir string
 	logPath string
 	ip      string
+	netns   string // the network namespace it runs in; "": the caller's
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd has been waited for
 }
 
 // Start runs etcd on listenIP:2379 (clients) and :2380 (its peer port),
 // its data and log under dir, and waits until it answers /health.
-func Start(t testing.TB, dir, listenIP string) *Server {
+func Start(t testing.TB, dir, listenIP string) *Server { return StartIn(t, dir, listenIP, "") }
+
+// StartIn is Start in another network namespace, the one netns names
+// (/proc/PID/ns/net, /run/netns/NAME): the etcd host of a test that
+// simulates several hosts. It is run through `nsenter --net`, which execs
+// etcd (no fork: the pid is etcd's), and asked whether it is healthy
+// from that namespace, with etcdctl.
+func StartIn(t testing.TB, dir, listenIP, netns string) *Server {
 	t.Helper()
 	if _, err := os.Stat(Binary); err != nil {
 		t.Fatalf("etcd: %v (apt-get install etcd-server: `make deps` does)", err)
 	}
-	s := &Server{t: t, dataDir: filepath.Join(dir, "etcd.data"), logPath: filepath.Join(dir, "etcd.log"), ip: listenIP}
+	s := &Server{t: t, dataDir: filepath.Join(dir, "etcd.data"), logPath: filepath.Join(dir, "etcd.log"), ip: listenIP, netns: netns}
 	t.Cleanup(func() { s.Kill() })
 	s.start()
 	return s
@@ -59,16 +67,20 @@ func (s *Server) start() {
 		s.t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := exec.Command(Binary,
+	args := []string{
 		"--name", "test",
 		"--data-dir", s.dataDir,
 		"--listen-client-urls", s.Endpoint(),
 		"--advertise-client-urls", s.Endpoint(),
 		"--listen-peer-urls", peer,
 		"--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "test="+peer,
+		"--initial-cluster", "test=" + peer,
 		"--initial-cluster-state", "new",
-		"--logger", "zap", "--log-outputs", "stderr")
+		"--logger", "zap", "--log-outputs", "stderr"}
+	cmd := exec.Command(Binary, args...)
+	if s.netns != "" {
+		cmd = exec.Command("nsenter", append([]string{"--net=" + s.netns, Binary}, args...)...)
+	}
 	// Only these flags: an ETCD_* variable of the caller's would change it.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ETCD") {
@@ -84,19 +96,14 @@ func (s *Server) start() {
 	s.cmd, s.exited = cmd, make(chan struct{})
 	go func(done chan struct{}) { cmd.Wait(); close(done) }(s.exited)
 	deadline := time.Now().Add(healthyWithin)
-	client := http.Client{Timeout: time.Second}
 	for {
 		select {
 		case <-s.exited:
 			s.t.Fatalf("etcd exited at start:\n%s", s.logTail())
 		default:
 		}
-		if resp, err := client.Get(s.Endpoint() + "/health"); err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`) {
-				return
-			}
+		if s.healthy() {
+			return
 		}
 		if time.Now().After(deadline) {
 			s.Kill()
@@ -104,6 +111,22 @@ func (s *Server) start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// healthy asks etcd's /health (from its own namespace, with etcdctl).
+func (s *Server) healthy() bool {
+	if s.netns != "" {
+		return exec.Command("nsenter", "--net="+s.netns, "etcdctl", "--endpoints="+s.Endpoint(),
+			"--dial-timeout=1s", "--command-timeout=1s", "endpoint", "health").Run() == nil
+	}
+	client := http.Client{Timeout: time.Second}
+	resp, err := client.Get(s.Endpoint() + "/health")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`)
 }
 
 // logTail is the end of etcd's log, for a failure's message.
