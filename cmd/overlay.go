@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mydocker/mydocker/internal/kv"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -23,9 +24,12 @@ func ClusterFlags() []cli.Flag {
 // watcher follows etcd) through the environment, as a user's
 // MYDOCKER_KV would.
 func SetupCluster(c *cli.Context) error {
-	endpoints, err := network.ParseKV(c.String("kv"))
-	if err != nil {
-		return Usagef("%v", err)
+	var endpoints []string
+	if s := c.String("kv"); s != "" {
+		var err error
+		if endpoints, err = kv.ParseEndpoints(s); err != nil {
+			return Usagef("invalid --kv: %v", err)
+		}
 	}
 	var adv net.IP
 	if s := c.String("advertise-addr"); s != "" {

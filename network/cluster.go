@@ -44,22 +44,6 @@ func currentCluster() Cluster {
 // errNoKV is an overlay verb without --kv.
 var errNoKV = errors.New("overlay networks live in etcd: give its URL with --kv http://HOST:2379 (or MYDOCKER_KV)")
 
-// ParseKV reads --kv: etcd client URLs separated by commas.
-func ParseKV(s string) ([]string, error) {
-	var out []string
-	for _, e := range strings.Split(s, ",") {
-		if e = strings.TrimSpace(e); e == "" {
-			continue
-		}
-		u, err := url.Parse(e)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Port() == "" {
-			return nil, fmt.Errorf("invalid --kv %q: want http://HOST:PORT[,http://HOST:PORT...]", e)
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
 // dialKV connects to the etcd at endpoints (once per process): it fails
 // within 2 s, in one line, when etcd is unreachable.
 func dialKV(endpoints []string) (*kv.Client, error) {

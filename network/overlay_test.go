@@ -57,21 +57,6 @@ func TestSubnetKey(t *testing.T) {
 	}
 }
 
-func TestParseKV(t *testing.T) {
-	got, err := ParseKV("http://10.99.0.2:2379, http://10.99.0.3:2379")
-	if err != nil || strings.Join(got, " ") != "http://10.99.0.2:2379 http://10.99.0.3:2379" {
-		t.Fatalf("ParseKV: %v, %v", got, err)
-	}
-	if got, err := ParseKV(""); err != nil || len(got) != 0 {
-		t.Fatalf("no --kv: %v, %v", got, err)
-	}
-	for _, bad := range []string{"10.99.0.2:2379", "http://10.99.0.2", "ftp://x:1"} {
-		if _, err := ParseKV(bad); err == nil || !strings.Contains(err.Error(), "invalid --kv") {
-			t.Errorf("--kv %q: %v", bad, err)
-		}
-	}
-}
-
 // The other hosts' containers are those outside this host's block.
 func TestRemoteOf(t *testing.T) {
 	nw := &Network{Name: "ov1", Subnet: "10.200.1.0/24"}

@@ -18,9 +18,10 @@ import (
 )
 
 // An overlay network as a user with three hosts sees it. The hosts are
-// network namespaces on an underlay bridge (ovl0, 10.99.0.0/24) in the
-// test's own namespace, each with its own --root and --data-root and
-// MYDOCKER_ADVERTISE_ADDR; etcd listens on the bridge's 10.99.0.2.
+// network namespaces on an underlay bridge (ovl0, 10.99.0.0/24, the test's
+// own namespace at 10.99.0.1) in the test's own namespace, each with its
+// own --root and --data-root and MYDOCKER_ADVERTISE_ADDR; etcd runs in a
+// fourth, at 10.99.0.2.
 
 // ovHost is one simulated host.
 type ovHost struct {
@@ -107,9 +108,14 @@ func etcdKeys(t *testing.T, endpoint string) []string {
 func overlayHosts(t *testing.T, n int) ([]*ovHost, *testetcd.Server) {
 	testns.RequireRoot(t)
 	dir := t.TempDir()
-	shScript(t, "ip link add ovl0 type bridge && ip addr add 10.99.0.2/24 dev ovl0 && ip link set ovl0 up")
+	shScript(t, "ip link add ovl0 type bridge && ip addr add 10.99.0.1/24 dev ovl0 && ip link set ovl0 up")
 	t.Cleanup(func() { exec.Command("ip", "link", "del", "ovl0").Run() })
-	etcd := testetcd.Start(t, dir, "10.99.0.2")
+	// etcd's host: a fourth namespace on the underlay.
+	etcdPid := testns.Sleeper(t)
+	shScript(t, fmt.Sprintf(`ip link add ovl0-etcd type veth peer name eth0 netns %[1]d
+ip link set ovl0-etcd master ovl0 up
+nsenter -t %[1]d -n sh -ec 'ip addr add 10.99.0.2/24 dev eth0; ip link set eth0 up; ip link set lo up'`, etcdPid))
+	etcd := testetcd.StartIn(t, dir, "10.99.0.2", fmt.Sprintf("/proc/%d/ns/net", etcdPid))
 	var hosts []*ovHost
 	for i := 1; i <= n; i++ {
 		h := &ovHost{t: t, name: fmt.Sprintf("h%d", i), pid: testns.Sleeper(t), ip: fmt.Sprintf("10.99.0.1%d", i),
