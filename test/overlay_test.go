@@ -455,56 +455,81 @@ func hostDies(t *testing.T, hosts []*ovHost, etcd *testetcd.Server) {
 	})
 }
 
-// A `run` on an overlay network killed before each of its kernel and etcd
-// steps in turn (the crashtest switch): the user's next commands (rm -f
-// the container, network ls) leave the host with no part of the network,
-// no watcher, and etcd with none of the host's keys once its lease has
-// ended (a lease granted before the host's record was written is nobody's:
-// it ends after its TTL).
-func TestOverlayRunKilled(t *testing.T) {
+// A `run` on an overlay network, and an `rm -f` of a container on one,
+// killed before each of their kernel and etcd steps in turn (the
+// crashtest switch): the user's next commands (rm -f the container,
+// network ls) leave the host with no part of the network, no watcher, and
+// etcd with none of the host's keys once its lease has ended (a lease
+// granted before the host's record was written is nobody's: it ends after
+// its TTL).
+func TestOverlayKilled(t *testing.T) {
 	hosts, etcd := overlayHosts(t, 1)
 	h := hosts[0]
 	h.ok("network", "create", "--driver", "overlay", "--subnet", "10.200.0.0/16", "--kv-ttl", "2s", "ov1")
 	h.ok("run", "--rm", "--net", "none", "busybox", "true") // the image, imported once
-	for n := 1; ; n++ {
-		argv := append([]string{"-t", strconv.Itoa(h.pid), "-n", binary, "--root", h.root, "--data-root", h.dataRoot, "--kv", h.kv},
-			"run", "--name", "c", "--net", "ov1", "busybox", "true")
-		r := runCmd(t, []string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip, "MYDOCKER_TEST_KILL=run:" + strconv.Itoa(n)}, nil, "nsenter", argv...)
-		killed := strings.Contains(r.stderr, "crashtest: run")
-		if !killed && r.code != 0 {
-			t.Fatalf("run, not killed at %d: exit %d: %s", n, r.code, r.stderr)
-		}
-		if rr := h.run("rm", "-f", "c"); rr.code != 0 && !strings.Contains(rr.stderr, "no such container") {
-			t.Fatalf("killed at %d: rm -f c: %s", n, rr.stderr)
-		}
-		h.ok("network", "ls")
-		// A join killed once it was done, before the container was
-		// recorded on it: its watcher finds no container and leaves.
-		eventually(t, fmt.Sprintf("killed at %d: the host leaves ov1", n), func() error {
-			if rec := h.record("ov1"); rec != nil {
-				return fmt.Errorf("the host keeps a record of ov1: %v", rec)
-			}
-			if out, _ := h.sh("ip -o link; iptables-save"); strings.Contains(out, "vx-ov1") || strings.Contains(out, "mydocker:ov1") || strings.Contains(out, " ov1:") {
-				return fmt.Errorf("the host keeps ov1's links or rules:\n%s", out)
-			}
-			if pids := watchersOf(h.root); len(pids) > 0 {
-				return fmt.Errorf("watchers left: %v", pids)
-			}
-			return nil
-		})
-		eventually(t, fmt.Sprintf("killed at %d: etcd drops the host's keys", n), func() error {
-			for _, k := range etcdKeys(t, etcd.Endpoint()) {
-				if strings.Contains(k, "/subnets/") || strings.Contains(k, "/endpoints/") {
-					return fmt.Errorf("etcd holds %s", k)
+	for _, c := range []struct {
+		key  string
+		prep []string // before each kill
+		op   []string // killed
+	}{
+		{"run", nil, []string{"run", "--name", "c", "--net", "ov1", "busybox", "true"}},
+		{"rm", []string{"run", "-d", "--name", "c", "--net", "ov1", "busybox", "sleep", "600"}, []string{"rm", "-f", "c"}},
+		// The shim of `run -d` connects the container, and its teardown
+		// (after the rm -f that follows) disconnects it.
+		{"shim", nil, []string{"run", "-d", "--name", "c", "--net", "ov1", "busybox", "sleep", "600"}},
+	} {
+		t.Run(c.key, func(t *testing.T) {
+			for n := 1; ; n++ {
+				if c.prep != nil {
+					h.ok(c.prep...)
+				}
+				argv := append([]string{"-t", strconv.Itoa(h.pid), "-n", binary, "--root", h.root, "--data-root", h.dataRoot, "--kv", h.kv}, c.op...)
+				killLog := filepath.Join(t.TempDir(), "killed")
+				r := runCmd(t, []string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip, "MYDOCKER_TEST_KILL=" + c.key + ":" + strconv.Itoa(n), "MYDOCKER_TEST_KILL_LOG=" + killLog}, nil, "nsenter", argv...)
+				killed := func() bool { b, _ := os.ReadFile(killLog); return len(b) > 0 }
+				if !killed() && r.code != 0 && c.key != "shim" {
+					t.Fatalf("%s, not killed at %d: exit %d: %s", c.key, n, r.code, r.stderr)
+				}
+				if rr := h.run("rm", "-f", "c"); rr.code != 0 && !strings.Contains(rr.stderr, "no such container") {
+					t.Fatalf("killed at %d: rm -f c: %s", n, rr.stderr)
+				}
+				h.ok("network", "ls")
+				left(t, h, etcd, fmt.Sprintf("%s killed at %d", c.key, n))
+				if !killed() {
+					t.Logf("%s went through to its end at %d", c.key, n)
+					return
 				}
 			}
-			return nil
 		})
-		if !killed {
-			t.Logf("run went through to its end at %d", n)
-			return
-		}
 	}
+}
+
+// left waits until the host has left ov1: no record, links, rules or
+// watcher, and none of its keys in etcd. A join killed once it was done,
+// before the container was recorded on it, is finished by its watcher,
+// which finds no container and leaves.
+func left(t *testing.T, h *ovHost, etcd *testetcd.Server, what string) {
+	t.Helper()
+	eventually(t, what+": the host leaves ov1", func() error {
+		if rec := h.record("ov1"); rec != nil {
+			return fmt.Errorf("the host keeps a record of ov1: %v", rec)
+		}
+		if out, _ := h.sh("ip -o link; iptables-save"); strings.Contains(out, "vx-ov1") || strings.Contains(out, "mydocker:ov1") || strings.Contains(out, " ov1:") {
+			return fmt.Errorf("the host keeps ov1's links or rules:\n%s", out)
+		}
+		if pids := watchersOf(h.root); len(pids) > 0 {
+			return fmt.Errorf("watchers left: %v", pids)
+		}
+		return nil
+	})
+	eventually(t, what+": etcd drops the host's keys", func() error {
+		for _, k := range etcdKeys(t, etcd.Endpoint()) {
+			if strings.Contains(k, "/subnets/") || strings.Contains(k, "/endpoints/") {
+				return fmt.Errorf("etcd holds %s", k)
+			}
+		}
+		return nil
+	})
 }
 
 // watchersOf lists the watcher processes of the state root root (read
