@@ -11,7 +11,12 @@
 // chains kept while rules are in them), firewall_restore.go (each change as
 // one iptables-restore, from the records, reading the kernel where they
 // disagree), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets). Package network/netsetgo wires an existing
+// validate.go (names, subnets); overlay networks over several hosts
+// sharing an etcd (doc/overlay.md): cluster.go (--kv, --advertise-addr),
+// overlay.go (the etcd layout, the rules), overlay_kv.go (create, ls,
+// inspect, rm in etcd), overlay_join.go (a host's part: the driver, join
+// and leave), overlay_watch.go (the watcher process), with the vxlan
+// device and peers in network/overlay. Package network/netsetgo wires an existing
 // process into a bridge with the same steps and rules. Every change to
 // the kernel, and every write of a state file, is an op of
 // internal/kernel handed to the Manager's kernel.Kernel: narrated and done,
