@@ -178,7 +178,9 @@ type watcher struct {
 func (m *Manager) Watch(name string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	nw, err := m.Inspect(name)
+	var nw *Network
+	// This host's part only, never etcd's view of the network.
+	err := m.locked(func() (err error) { nw, err = m.load(name); return err })
 	if err != nil {
 		return err
 	}
