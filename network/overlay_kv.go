@@ -59,6 +59,9 @@ func (m *Manager) createOverlay(opts CreateOptions) (*Network, error) {
 	if err := ValidateName(opts.Name); err != nil {
 		return nil, err
 	}
+	if len(currentCluster().KV) == 0 {
+		return nil, errNoKV
+	}
 	if reservedNames[opts.Name] || opts.Name == DefaultNetwork {
 		return nil, fmt.Errorf("network %s: %w (predefined, cannot be created)", opts.Name, ErrExists)
 	}

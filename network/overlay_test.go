@@ -73,6 +73,12 @@ func TestRemoteOf(t *testing.T) {
 
 func TestCreateOverlayBadInput(t *testing.T) {
 	m := &Manager{}
+	if _, err := m.createOverlay(CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/24"}); err == nil || !strings.Contains(err.Error(), "give its URL with --kv") {
+		t.Errorf("no --kv: %v", err)
+	}
+	// Bad input is refused before etcd is dialled (nothing listens here).
+	SetCluster(Cluster{KV: []string{"http://127.0.0.1:9"}})
+	defer SetCluster(Cluster{})
 	for _, c := range []struct {
 		opts CreateOptions
 		want string
@@ -82,7 +88,6 @@ func TestCreateOverlayBadInput(t *testing.T) {
 		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/24", HostSubnetSize: 24}, "--host-subnet-size 24"},
 		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/16", KVTTL: 1500000000}, "--kv-ttl"},
 		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/16", Gateway: "10.200.0.1"}, "not for overlay"},
-		{CreateOptions{Name: "ov1", Driver: "overlay", Subnet: "10.200.0.0/16"}, "--kv"},
 	} {
 		if _, err := m.createOverlay(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.opts, err, c.want)
