@@ -235,14 +235,19 @@ func (m *Manager) removeOverlay(name string, local *Network, notExist error) err
 	if err != nil {
 		return err
 	}
+	if c == nil && local != nil { // no --kv: the etcd this host's part is in
+		if c, err = dialKV(local.Overlay.KV); err != nil {
+			return err
+		}
+		if def, err = readDef(c, name); err != nil {
+			return err
+		}
+	}
 	if def == nil && local == nil {
 		return notExist
 	}
 	if local != nil && len(local.Containers) > 0 {
 		return inUse(name, local.Containers)
-	}
-	if c == nil { // a part here, no --kv
-		return errNoKV
 	}
 	ctx, cancel := readCtx()
 	eps, _, err := c.List(ctx, endpointsPrefix(name))
