@@ -195,7 +195,9 @@ func TestOverlayNetwork(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "etcdctl --endpoints="+h1.kv+" txn") {
 		t.Errorf("network create --dry-run: exit %d\n%s", r.code, r.stderr)
 	}
-	r = h3.run("run", "--dry-run", "--net", "ov1", "busybox", "true")
+	// Without MYDOCKER_ADVERTISE_ADDR: the source address of h3's route to etcd.
+	r = runCmd(t, nil, nil, "nsenter", "-t", strconv.Itoa(h3.pid), "-n", binary, "--root", h3.root, "--data-root", h3.dataRoot,
+		"--kv", h3.kv, "run", "--dry-run", "--net", "ov1", "busybox", "true")
 	if r.code != 0 || !strings.Contains(r.stderr, "lease grant 6") || !strings.Contains(r.stderr, "type vxlan id 1 dstport 4789 local 10.99.0.13 dev eth0 nolearning") {
 		t.Errorf("run --dry-run --net ov1: exit %d\n%s", r.code, r.stderr)
 	}
