@@ -37,8 +37,14 @@ type ovHost struct {
 // run runs mydocker on the host.
 func (h *ovHost) run(args ...string) result {
 	h.t.Helper()
+	return h.runEnv([]string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip}, args...)
+}
+
+// runEnv runs mydocker on the host with env added to the test's.
+func (h *ovHost) runEnv(env []string, args ...string) result {
+	h.t.Helper()
 	argv := append([]string{"-t", strconv.Itoa(h.pid), "-n", binary, "--root", h.root, "--data-root", h.dataRoot, "--kv", h.kv}, args...)
-	return runCmd(h.t, []string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip}, nil, "nsenter", argv...)
+	return runCmd(h.t, env, nil, "nsenter", argv...)
 }
 
 func (h *ovHost) ok(args ...string) string {
@@ -196,8 +202,7 @@ func TestOverlayNetwork(t *testing.T) {
 		t.Errorf("network create --dry-run: exit %d\n%s", r.code, r.stderr)
 	}
 	// Without MYDOCKER_ADVERTISE_ADDR: the source address of h3's route to etcd.
-	r = runCmd(t, nil, nil, "nsenter", "-t", strconv.Itoa(h3.pid), "-n", binary, "--root", h3.root, "--data-root", h3.dataRoot,
-		"--kv", h3.kv, "run", "--dry-run", "--net", "ov1", "busybox", "true")
+	r = h3.runEnv(nil, "run", "--dry-run", "--net", "ov1", "busybox", "true")
 	if r.code != 0 || !strings.Contains(r.stderr, "lease grant 6") || !strings.Contains(r.stderr, "type vxlan id 1 dstport 4789 local 10.99.0.13 dev eth0 nolearning") {
 		t.Errorf("run --dry-run --net ov1: exit %d\n%s", r.code, r.stderr)
 	}
@@ -485,9 +490,8 @@ func TestOverlayKilled(t *testing.T) {
 				if c.prep != nil {
 					h.ok(c.prep...)
 				}
-				argv := append([]string{"-t", strconv.Itoa(h.pid), "-n", binary, "--root", h.root, "--data-root", h.dataRoot, "--kv", h.kv}, c.op...)
 				killLog := filepath.Join(t.TempDir(), "killed")
-				r := runCmd(t, []string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip, "MYDOCKER_TEST_KILL=" + c.key + ":" + strconv.Itoa(n), "MYDOCKER_TEST_KILL_LOG=" + killLog}, nil, "nsenter", argv...)
+				r := h.runEnv([]string{"MYDOCKER_ADVERTISE_ADDR=" + h.ip, "MYDOCKER_TEST_KILL=" + c.key + ":" + strconv.Itoa(n), "MYDOCKER_TEST_KILL_LOG=" + killLog}, c.op...)
 				killed := func() bool { b, _ := os.ReadFile(killLog); return len(b) > 0 }
 				if !killed() && r.code != 0 && c.key != "shim" {
 					t.Fatalf("%s, not killed at %d: exit %d: %s", c.key, n, r.code, r.stderr)
