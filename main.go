@@ -32,13 +32,13 @@ func newApp() *cli.App {
 		Version:                   version(),
 		UseShortOptionHandling:    true,
 		DisableSliceFlagSeparator: true,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "root", Value: "/var/run/mydocker", EnvVars: []string{"MYDOCKER_ROOT"}, Usage: "state directory (containers, networks, IPAM)"},
 			&cli.StringFlag{Name: "data-root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_DATA_ROOT"}, Usage: "images and container layers"},
 			&cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Value: "info", EnvVars: []string{"MYDOCKER_LOG_LEVEL"}, Usage: "debug, info, warn or error"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no narration: only warnings and errors (the same as --log-level warn)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"MYDOCKER_LOG_FORMAT"}, Usage: "text, json, or script (the steps as a runnable shell script)"},
-		},
+		}, cmd.ClusterFlags()...),
 		Before:   setupLogging,
 		Commands: cmd.Commands(),
 		// Errors are printed once, by main, as one line.
@@ -61,7 +61,10 @@ func setupLogging(c *cli.Context) error {
 			return err
 		}
 	}
-	return configureLogging(c.String("log-level"), c.String("log-format"), c.Args().Slice())
+	if err := configureLogging(c.String("log-level"), c.String("log-format"), c.Args().Slice()); err != nil {
+		return err
+	}
+	return cmd.SetupCluster(c)
 }
 
 // configureLogging sets logrus's level, format and hooks for one command:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"text/tabwriter"
 	"text/template"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,6 +32,8 @@ var Network = &cli.Command{
 				&cli.StringFlag{Name: "subnet", Usage: "subnet in CIDR form, e.g. 192.168.0.0/24 (default: a free private /16)"},
 				&cli.StringFlag{Name: "gateway", Usage: "gateway address (default: the subnet's first)"},
 				&cli.StringFlag{Name: "ip-range", Usage: "allocate container addresses from this sub-range"},
+				&cli.IntFlag{Name: "host-subnet-size", Value: 24, Usage: "overlay: the prefix length of each host's share of --subnet"},
+				&cli.DurationFlag{Name: "kv-ttl", Value: 20 * time.Second, Usage: "overlay: a host's lease in etcd ends this long after the host stops renewing it (it died)"},
 				dryRunFlag(),
 			},
 			Action: func(c *cli.Context) error {
@@ -44,6 +47,7 @@ var Network = &cli.Command{
 				_, err = rt.Networks().Create(network.CreateOptions{
 					Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"),
 					Gateway: c.String("gateway"), IPRange: c.String("ip-range"),
+					HostSubnetSize: c.Int("host-subnet-size"), KVTTL: c.Duration("kv-ttl"),
 				})
 				return err
 			},
@@ -70,7 +74,7 @@ var Network = &cli.Command{
 				if err != nil {
 					return err
 				}
-				all, err := rt.Networks().List()
+				all, err := rt.Networks().ListAll()
 				if err != nil {
 					return err
 				}

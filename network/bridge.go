@@ -73,7 +73,11 @@ func PeerSteps(pid int, ifname string, addr *net.IPNet, gw net.IP, withRoute boo
 
 // Create runs its steps in order; on failure it removes what it made
 // (delete skips what is missing) and returns the original error.
-func (d *bridgeDriver) Create(nw *Network) (err error) {
+func (d *bridgeDriver) Create(nw *Network) error { return d.create(nw, nil) }
+
+// create makes the bridge, then the steps extra (an overlay network's
+// vxlan device), then the network's rules (nw.rules).
+func (d *bridgeDriver) create(nw *Network, extra []kernel.Op) (err error) {
 	gw, err := nw.gatewayNet()
 	if err != nil {
 		return err
@@ -101,8 +105,11 @@ func (d *bridgeDriver) Create(nw *Network) (err error) {
 	if err := d.k.Do(LinkUp("the bridge", nw.Bridge)); err != nil {
 		return err
 	}
+	if err := d.k.Do(extra...); err != nil {
+		return err
+	}
 	rules = rulesUnknown
-	return d.fw.addNetwork(nw.Name, nw.Bridge, nw.Subnet)
+	return d.fw.addNetworkRules(nw.Name, nw.rules())
 }
 
 // Delete removes the network's rules, and mydocker's base chains if no
@@ -126,7 +133,7 @@ func (d *bridgeDriver) delete(nw *Network, rules rulesKnown) error {
 		return d.k.Do(del)
 	}
 	// The rules name the bridge, they do not need it: both go at once.
-	return d.fw.removeNetwork(nw.Name, nw.Bridge, nw.Subnet, rules == rulesRecorded, del)
+	return d.fw.removeNetworkRules(nw.Name, nw.rules(), rules == rulesRecorded, del)
 }
 
 // gatewayNet is the gateway with the subnet's prefix, as put on the bridge.

@@ -70,6 +70,9 @@ func (m *Manager) Check(netName string, ip net.IP, ports []PortMapping) error {
 			if err := ValidateName(netName); err != nil {
 				return err
 			}
+			if _, def, err := clusterDef(netName); err != nil || def != nil {
+				return err // an overlay network: joined at connect
+			}
 			return fmt.Errorf("network %s: %w", netName, ErrNotExist)
 		}
 		if ip == nil {

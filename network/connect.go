@@ -140,6 +140,10 @@ func (m *Manager) reserve(a Attachment) (*Network, *Endpoint, error) {
 	nw, err := m.load(a.Network)
 	if errors.Is(err, ErrNotExist) && a.Network == DefaultNetwork {
 		nw, err = m.create(CreateOptions{Name: DefaultNetwork})
+	} else if errors.Is(err, ErrNotExist) {
+		nw, err = m.join(a.Network, err) // an overlay network, its first container here
+	} else if err == nil && nw.Overlay != nil {
+		err = m.ensureWatcher(nw)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -267,6 +271,11 @@ func (m *Manager) writeHostsOf(ep *Endpoint, all []*Network) error {
 		}
 		for _, pid := range byAddress(o.Containers) {
 			peers = append(peers, o.Containers[pid])
+		}
+		if o.Overlay != nil { // and those of the network's other hosts
+			for _, id := range byAddress(o.Overlay.Remote) {
+				peers = append(peers, o.Overlay.Remote[id])
+			}
 		}
 	}
 	return m.k.Do(kernel.WriteFile{Path: ep.HostsPath, Content: string(hostsContent(ep, peers)), Create: true,

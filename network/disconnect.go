@@ -31,6 +31,9 @@ func (m *Manager) Disconnect(network, containerID string) error {
 		errs = append(errs, drv.Disconnect(nw, ep))
 	}
 	errs = append(errs, m.locked(func() error { return m.forget(network, containerID) }))
+	if nw.Overlay != nil {
+		errs = append(errs, m.locked(func() error { return m.leaveIfUnused(network) }))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("disconnect %s from network %s: %w", names.ShortID(containerID), network, err)
 	}

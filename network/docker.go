@@ -88,6 +88,16 @@ func (n *Network) Docker() DockerNetwork {
 	if n.Bridge == "" {
 		d.Options = map[string]string{}
 	}
+	if n.Overlay != nil {
+		// As docker's overlay on a cluster store: global, the whole subnet,
+		// this host's block as the range its containers come from.
+		d.Scope = "global"
+		d.IPAM.Config[0].Subnet = n.Overlay.Subnet
+		if n.Subnet != n.Overlay.Subnet {
+			d.IPAM.Config[0].IPRange = n.Subnet
+		}
+		d.Options = map[string]string{"com.docker.network.driver.overlay.vxlanid_list": strconv.Itoa(n.Overlay.VNI)}
+	}
 	for id, ep := range n.Containers {
 		sum := sha256.Sum256([]byte("endpoint\x00" + n.Name + "\x00" + id))
 		d.Containers[id] = DockerEndpoint{Name: ep.Name, EndpointID: hex.EncodeToString(sum[:]),
@@ -115,7 +125,11 @@ func (n *Network) ListRow(full bool) DockerListRow {
 	if !full {
 		id = id[:12]
 	}
-	return DockerListRow{ID: id, Name: n.Name, Driver: n.Driver, Scope: "local", IPv6: "false", Internal: "false",
+	scope := "local"
+	if n.Overlay != nil {
+		scope = "global"
+	}
+	return DockerListRow{ID: id, Name: n.Name, Driver: n.Driver, Scope: scope, IPv6: "false", Internal: "false",
 		CreatedAt: n.Created.Local().Format("2006-01-02 15:04:05.999999999 -0700 MST"),
 		IpRange:   n.IpRange, Bridge: n.Bridge, Containers: strconv.Itoa(len(n.Containers))}
 }

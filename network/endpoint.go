@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/network/overlay"
 )
 
 // vethName names the host end of an endpoint's veth pair from the container
@@ -69,7 +70,11 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	var hasDefault bool
 	ep.Ifname, hasDefault = containerIfname(d.k, pid)
 
-	if err := d.k.Do(VethPair(ep.Veth, ep.Ifname, mac, pid)); err != nil {
+	veth := VethPair(ep.Veth, ep.Ifname, mac, pid)
+	if nw.Overlay != nil { // room for the vxlan header in the underlay's frames
+		veth.MTU = overlay.MTU(nw.Overlay.UnderlayMTU)
+	}
+	if err := d.k.Do(veth); err != nil {
 		return err
 	}
 	defer func() {
@@ -91,6 +96,16 @@ func (d *bridgeDriver) Connect(nw *Network, ep *Endpoint, pid int) (err error) {
 	}
 	if err := d.k.Do(PeerSteps(pid, ep.Ifname, addr, gw.IP, !hasDefault, "container")...); err != nil {
 		return err
+	}
+	if nw.Overlay != nil && hasDefault { // another network has the default route
+		_, whole, err := net.ParseCIDR(nw.Overlay.Subnet)
+		if err != nil {
+			return fmt.Errorf("network %s: subnet %q: %w", nw.Name, nw.Overlay.Subnet, err)
+		}
+		if err := d.k.Do(kernel.RouteAdd{In: pid, Dst: whole, Gw: gw.IP, Dev: ep.Ifname,
+			Reason: fmt.Sprintf("reach the containers of network %s on the other hosts (%s) through its gateway %s", nw.Name, whole, gw.IP)}); err != nil {
+			return err
+		}
 	}
 	if err := hookErr("connect:ports"); err != nil {
 		return err

@@ -225,12 +225,18 @@ func (f Firewall) networkWhy(name, used, alone string) (bool, string, error) {
 // addNetwork appends the network's rules, with the base chains if no other
 // record uses them: one restore.
 func (f Firewall) addNetwork(name, bridge, subnet string) error {
+	return f.addNetworkRules(name, NetworkRules(bridge, subnet))
+}
+
+// addNetworkRules is addNetwork with the network's rules given (an
+// overlay network's differ: overlayRules).
+func (f Firewall) addNetworkRules(name string, rules []Rule) error {
 	used, why, err := f.networkWhy(name, "the rules of network %s, in mydocker's chains",
 		"mydocker's own chains, hooked into the kernel's, and the rules of network %s in them")
 	if err != nil {
 		return err
 	}
-	return f.apply(change{why: why, setupBase: !used, add: NetworkRules(bridge, subnet)}, true)
+	return f.apply(change{why: why, setupBase: !used, add: rules}, true)
 }
 
 // removeNetwork deletes the network's rules, and the base chains if no
@@ -238,12 +244,16 @@ func (f Firewall) addNetwork(name, bridge, subnet string) error {
 // (the bridge's deletion). With fromRecords false (a rollback of a create
 // that failed part way) the kernel is read first.
 func (f Firewall) removeNetwork(name, bridge, subnet string, fromRecords bool, with ...kernel.Op) error {
+	return f.removeNetworkRules(name, NetworkRules(bridge, subnet), fromRecords, with...)
+}
+
+// removeNetworkRules is removeNetwork with the network's rules given.
+func (f Firewall) removeNetworkRules(name string, rs []Rule, fromRecords bool, with ...kernel.Op) error {
 	used, why, err := f.networkWhy(name, "network %s goes: its rules out of mydocker's chains",
 		"network %s goes, the last one: its rules, then mydocker's chains")
 	if err != nil {
 		return err
 	}
-	rs := NetworkRules(bridge, subnet)
 	del := make([]Rule, len(rs))
 	for i, r := range rs {
 		del[len(rs)-1-i] = r

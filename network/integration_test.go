@@ -422,7 +422,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		{CreateOptions{Name: "..", Subnet: "192.168.58.0/24"}, "invalid network name"},
 		{CreateOptions{Name: "a b", Subnet: "192.168.58.0/24"}, "invalid network name"},
 		{CreateOptions{Name: "dummy9", Subnet: "192.168.58.0/24"}, "already exists"},
-		{CreateOptions{Name: "other", Driver: "macvlan", Subnet: "192.168.58.0/24"}, `unknown network driver "macvlan" (known: bridge)`},
+		{CreateOptions{Name: "other", Driver: "macvlan", Subnet: "192.168.58.0/24"}, `unknown network driver "macvlan" (known: bridge, overlay)`},
 	} {
 		_, err := m.Create(tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.err) {

@@ -11,7 +11,12 @@
 // chains kept while rules are in them), firewall_restore.go (each change as
 // one iptables-restore, from the records, reading the kernel where they
 // disagree), hosts.go (/etc/hosts, resolv.conf),
-// validate.go (names, subnets). Package network/netsetgo wires an existing
+// validate.go (names, subnets); overlay networks over several hosts
+// sharing an etcd (doc/overlay.md): cluster.go (--kv, --advertise-addr),
+// overlay.go (the etcd layout, the rules), overlay_kv.go (create, ls,
+// inspect, rm in etcd), overlay_join.go (a host's part: the driver, join
+// and leave), overlay_watch.go (the watcher process), with the vxlan
+// device and peers in network/overlay. Package network/netsetgo wires an existing
 // process into a bridge with the same steps and rules. Every change to
 // the kernel, and every write of a state file, is an op of
 // internal/kernel handed to the Manager's kernel.Kernel: narrated and done,
@@ -57,7 +62,6 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
-	"github.com/mydocker/mydocker/internal/names"
 	"github.com/mydocker/mydocker/internal/statefile"
 )
 
@@ -90,6 +94,9 @@ type Network struct {
 	// State is "creating" or "removing" while a command changes the
 	// kernel for the network (see the package doc), "" once it is made.
 	State string `json:",omitempty"`
+	// Overlay is an overlay network's part on this host (overlay.go);
+	// nil for a bridge network.
+	Overlay *OverlayState `json:",omitempty"`
 }
 
 // Endpoint is a container's attachment to a network, as recorded.
@@ -124,6 +131,10 @@ type CreateOptions struct {
 	Subnet  string // "" = the first free private /16 (172.17.0.0/16, 172.18.0.0/16, ...)
 	Gateway string // "" = the subnet's first address
 	IPRange string // "" = the whole subnet
+	// Driver "overlay" only: the size of each host's share of Subnet
+	// (0 = /24), and the TTL of a host's lease in etcd (0 = 20 s).
+	HostSubnetSize int
+	KVTTL          time.Duration
 }
 
 // Manager does every network operation for one state root.
@@ -266,6 +277,9 @@ func (m *Manager) List() ([]*Network, error) {
 func (m *Manager) Inspect(name string) (*Network, error) {
 	var nw *Network
 	err := m.locked(func() (err error) { nw, err = m.load(name); return err })
+	if errors.Is(err, ErrNotExist) {
+		return inspectOverlay(name, err) // defined in etcd, no part here
+	}
 	return nw, err
 }
 
@@ -281,6 +295,9 @@ func (m *Manager) Create(opts CreateOptions) (*Network, error) {
 func (m *Manager) create(opts CreateOptions) (*Network, error) {
 	if opts.Driver == "" {
 		opts.Driver = "bridge"
+	}
+	if opts.Driver == "overlay" {
+		return m.createOverlay(opts)
 	}
 	if err := ValidateName(opts.Name); err != nil {
 		return nil, err
@@ -350,16 +367,17 @@ func (m *Manager) remove(name string) error {
 		_, err := m.sweep()
 		return err
 	}
+	if errors.Is(err, ErrNotExist) {
+		return m.removeOverlay(name, nil, err) // defined in etcd, no part here
+	}
 	if err != nil {
 		return err
 	}
+	if nw.Overlay != nil {
+		return m.removeOverlay(name, nw, nil)
+	}
 	if len(nw.Containers) > 0 {
-		ids := make([]string, 0, len(nw.Containers))
-		for id := range nw.Containers {
-			ids = append(ids, names.ShortID(id))
-		}
-		sort.Strings(ids)
-		return fmt.Errorf("network %s: %w: %v", name, ErrInUse, ids)
+		return inUse(name, nw.Containers)
 	}
 	nw.State = stateRemoving
 	if err := m.k.Do(m.record(nw)); err != nil {
@@ -382,8 +400,8 @@ func (m *Manager) Prune() ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, nw := range all {
-		if len(nw.Containers) > 0 {
-			continue
+		if len(nw.Containers) > 0 || nw.Overlay != nil {
+			continue // an overlay network is the cluster's: `network rm` removes it
 		}
 		err := m.locked(func() error { return m.remove(nw.Name) })
 		if err != nil && !errors.Is(err, ErrInUse) && !errors.Is(err, ErrNotExist) {

@@ -90,6 +90,11 @@ func ApplyDevicesV2(dir string, rules []*DeviceRule) error {
 	}
 	copy(load.name[:], "mydocker_dev")
 	prog, err := bpfSyscall(unix.BPF_PROG_LOAD, unsafe.Pointer(&load), unsafe.Sizeof(load))
+	// The verifier gives up with EAGAIN when a signal is pending (Go's
+	// preemption sends SIGURG): load again, as cilium/ebpf does.
+	for i := 0; i < 10 && errors.Is(err, unix.EAGAIN); i++ {
+		prog, err = bpfSyscall(unix.BPF_PROG_LOAD, unsafe.Pointer(&load), unsafe.Sizeof(load))
+	}
 	if err != nil {
 		// Again with the verifier's log, to say why.
 		logBuf := make([]byte, 1<<16)

@@ -220,12 +220,17 @@ type VethAdd struct {
 	Host, Peer string
 	MAC        net.HardwareAddr
 	Pid        int
+	MTU        int // of both ends; 0: the kernel's (1500)
 	Reason     string
 }
 
 func (v VethAdd) Why() string { return v.Reason }
 func (v VethAdd) Command() Command {
 	argv := []string{"ip", "link", "add", v.Host, "type", "veth", "peer", "name", v.Peer}
+	if v.MTU > 0 {
+		mtu := strconv.Itoa(v.MTU)
+		argv = []string{"ip", "link", "add", v.Host, "mtu", mtu, "type", "veth", "peer", "name", v.Peer, "mtu", mtu}
+	}
 	if v.MAC != nil {
 		argv = append(argv, "address", v.MAC.String())
 	}
@@ -236,8 +241,11 @@ func (v VethAdd) Apply(x *Exec) error {
 	if err != nil {
 		return err
 	}
+	la := linkAttrs(v.Host)
+	la.MTU = v.MTU
 	return h.LinkAdd(&netlink.Veth{
-		LinkAttrs:        linkAttrs(v.Host),
+		LinkAttrs:        la,
+		PeerMTU:          uint32(v.MTU),
 		PeerName:         v.Peer,
 		PeerTxQLen:       -1, // the kernel's default, as ip(8)
 		PeerHardwareAddr: v.MAC,
