@@ -84,7 +84,7 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	e.ok("--log-level", "warn", "rm", "talker")
 	// kill, wait, port.
 	e.ok("--log-level", "warn", "network", "create", "kn", "--subnet", "192.168.61.0/24")
-	e.ok("--log-level", "warn", "run", "-d", "--name", "k", "--net", "kn", "-p", "18080:80", "-p", "53/udp", "busybox", "sh", "-c", `trap "exit 7" TERM; while :; do sleep 0.1 & wait; done`)
+	e.ok("--log-level", "warn", "run", "-d", "--name", "k", "--net", "kn", "-p", "18080:80", "-p", "53/udp", "busybox", "sh", "-c", `trap "exit 7" TERM; while :; do sleep 1000 & wait; done`)
 	if out := e.ok("port", "k"); !strings.HasPrefix(out, "80/tcp -> 0.0.0.0:18080\n53/udp -> 0.0.0.0:") {
 		t.Errorf("port k: %q", out)
 	}
@@ -98,7 +98,7 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("inspect -f: %q", out)
 	}
 	e.fails("invalid --format", "inspect", "-f", "{{.State", "k")
-	if out := e.ok("top", "k"); !regexp.MustCompile(`^UID +PID +PPID.*\n(root .*\n){2,}$`).MatchString(out) || !strings.Contains(out, "sleep 0.1") && !strings.Contains(out, "sh -c") {
+	if out := e.ok("top", "k"); !regexp.MustCompile(`^UID +PID +PPID.*\n(root .*\n){2,}$`).MatchString(out) || !strings.Contains(out, "sleep 1000") && !strings.Contains(out, "sh -c") {
 		t.Errorf("top k: %q", out)
 	}
 	if out := e.ok("top", "k", "-o", "pid,comm"); !strings.HasPrefix(out, "  PID COMMAND\n") {
@@ -186,7 +186,13 @@ func TestDockerCommandLineHabits(t *testing.T) {
 		t.Errorf("--env-file with -e and --env: %q", out)
 	}
 	e.ok("--log-level", "warn", "run", "-d", "--name", "s", "--net", "none", "--label", "x=1", "-l", "y", "--stop-signal", "USR1", "--stop-timeout", "1",
-		"busybox", "sh", "-c", `trap "echo usr1" USR1; trap "echo usr2" USR2; while :; do sleep 0.1; done`)
+		"busybox", "sh", "-c", `trap "echo usr1" USR1; trap "echo usr2" USR2; echo up; while :; do sleep 0.1; done`)
+	// A signal sent before the traps are set would be ignored (pid 1 gets
+	// only the signals it handles): each one waits for the Nth "up".
+	up := func(n int) {
+		waitFor(t, "the container's traps", func() bool { return strings.Count(e.ok("logs", "s"), "up\n") >= n })
+	}
+	up(1)
 	if out := e.ok("inspect", "-f", "{{json .Config.Labels}} {{.Config.StopSignal}} {{.Config.StopTimeout}}", "s"); out != `{"x":"1","y":""} USR1 1`+"\n" {
 		t.Errorf("inspect of --label, --stop-signal, --stop-timeout: %q", out)
 	}
@@ -195,14 +201,16 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("stop took %v: --stop-timeout 1 not used", d)
 	}
-	if out := e.ok("logs", "s"); out != "usr1\n" {
+	if out := e.ok("logs", "s"); out != "up\nusr1\n" {
 		t.Errorf("stop sent its --stop-signal? logs: %q", out)
 	}
 	// stop -s and restart -s: the signal given, in place of the container's.
 	e.ok("--log-level", "warn", "start", "s")
+	up(2)
 	e.ok("--log-level", "warn", "restart", "-s", "usr2", "s")
+	up(3)
 	e.ok("--log-level", "warn", "stop", "--signal", "12", "s")
-	if out := e.ok("logs", "s"); out != "usr1\nusr2\nusr2\n" {
+	if out := e.ok("logs", "s"); out != "up\nusr1\nup\nusr2\nup\nusr2\n" {
 		t.Errorf("stop -s and restart -s: logs %q", out)
 	}
 	e.fails(`invalid --signal`, "stop", "-s", "NOPE", "s")
