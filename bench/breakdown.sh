@@ -40,8 +40,8 @@ line = re.compile(r"^\s*([\d.]+) \(\s*([\d.]*)\s*(?:ms)?\): (\S+?)/(\d+) (\w+)\(
 names = [
     ("parent main", "the parent's Go runtime and package initialisers are done: its first file opened after the runtime's first thread"),
     ("init cloned", "the parent clones the init (new namespaces)"),
-    ("init exec'd", "the init runs the sealed mydocker"),
-    ("init main", "the init reads its spec (fd 3): its own start is done"),
+    ("init exec'd", "the init execs the sealed mydocker"),
+    ("init main", "the init reads its spec or program (fd 3): its own start is done"),
     ("first mount", "the init's first mount (/ made private)"),
     ("rootfs ready", "pivot_root into the container's root"),
     ("cgroupns", "the init starts its cgroup namespace (joined signal)"),
