@@ -17,4 +17,4 @@ func (consoleOp) Why() string {
 func (c consoleOp) Command() kernel.Command {
 	return kernel.Command{Comment: "the init opens /dev/pts/ptmx, takes the new /dev/pts/N as stdin, stdout, stderr and controlling terminal (setsid, TIOCSCTTY), and sends the master to mydocker"}
 }
-func (consoleOp) Apply(*kernel.Exec) error { return errInC }
+func (consoleOp) Apply(*kernel.Exec) error { return kernel.ErrInInit }

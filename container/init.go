@@ -1,7 +1,6 @@
 package container
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,10 +17,6 @@ import (
 func initSteps(k kernel.Kernel, s *initSpec) error {
 	return k.Do(initOps(s)...)
 }
-
-// errInC is the Apply of the steps only the container's init does: it does
-// them in C, before any Go runtime starts (package cinit, initprog.go).
-var errInC = errors.New("a step of the container's init, done in C (package cinit), not by mydocker's Go code")
 
 // initOps are the steps of the init of spec s, in order: its root
 // filesystem (mounts, /dev, the /etc files, pivot_root), its terminal, its
@@ -76,7 +71,7 @@ func (a awaitSignal) Command() kernel.Command {
 	return kernel.Command{Comment: "the init reads its spec pipe until mydocker writes the go signal"}
 }
 
-func (awaitSignal) Apply(*kernel.Exec) error { return errInC }
+func (awaitSignal) Apply(*kernel.Exec) error { return kernel.ErrInInit }
 
 // execOp replaces the init with the container's command, as pid 1: the
 // last step, which returns only on failure. Its command names the program
@@ -137,7 +132,7 @@ func (e execOp) Plan(*kernel.Plan) error {
 	return nil
 }
 
-func (execOp) Apply(*kernel.Exec) error { return errInC }
+func (execOp) Apply(*kernel.Exec) error { return kernel.ErrInInit }
 
 const execWhy = "replace the init with the container's command: it becomes pid 1"
 
