@@ -26,8 +26,8 @@
 //         narration is out (the init may exec), 'c'/'e' the parent did / failed
 //         a step it does itself (a volume's copy-up).
 //   fd 4  write: reports, 16 bytes each {step, what, errno, detail}: a failed
-//         step, the exec about to happen (when the parent narrates), or a step
-//         for the parent to do. Closed by the exec: EOF without a failure
+//         step, a wait for the parent or the exec about to happen (when the
+//         parent narrates), or a step for the parent to do. Closed by the exec: EOF without a failure
 //         means the command runs.
 // The parent narrates every step itself (the `// why` and `$` lines), from
 // the reports: the narration says exactly what was done, up to a failure.
@@ -556,6 +556,10 @@ static void run(const unsigned char *prog, size_t len, uint32_t flags) {
 			break;
 		case CINIT_OP_AWAIT: {
 			char want[2] = {(char)u32(), 0};
+			// While it waits, the parent can narrate the steps so far,
+			// off the start's critical path.
+			if (flags & CINIT_FLAG_NARRATED)
+				report(CINIT_REACHED, 0, 0);
 			await(want);
 			break;
 		}

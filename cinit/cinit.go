@@ -60,6 +60,7 @@ const (
 	Failed   = 1 // the step failed (Errno, Detail say how); the init exits
 	ExecNext = 2 // every step before the exec is done: narrate, then send 'a'
 	ParentDo = 3 // the parent does this step, then sends 'c' (done) or 'e' (failed)
+	Reached  = 4 // (when the parent narrates) the init waits for the parent at this step
 )
 
 // The bytes the parent sends after the program.

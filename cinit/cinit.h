@@ -33,6 +33,7 @@
 #define CINIT_FAILED 1
 #define CINIT_EXEC_NEXT 2
 #define CINIT_PARENT_DO 3
+#define CINIT_REACHED 4
 
 // The bytes the parent sends after the program.
 #define CINIT_SIGNALS "jgace\n"

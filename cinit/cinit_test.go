@@ -36,7 +36,7 @@ func TestConstantsMatch(t *testing.T) {
 		"CINIT_OP_AWAIT": opAwait, "CINIT_OP_UNSHARE": opUnshare, "CINIT_OP_CONSOLE": opConsole,
 		"CINIT_OP_NO_NEW_PRIVS": opNoNewPrivs, "CINIT_OP_SECCOMP": opSeccomp, "CINIT_OP_PRIVILEGES": opPrivileges,
 		"CINIT_OP_PARENT": opParent, "CINIT_OP_EXEC": opExec,
-		"CINIT_FAILED": Failed, "CINIT_EXEC_NEXT": ExecNext, "CINIT_PARENT_DO": ParentDo,
+		"CINIT_FAILED": Failed, "CINIT_EXEC_NEXT": ExecNext, "CINIT_PARENT_DO": ParentDo, "CINIT_REACHED": Reached,
 		"CINIT_BAD_PROGRAM": uint64(DetailBadProgram), "CINIT_PARENT_GONE": uint64(DetailParentGone),
 		"CINIT_UNEXPECTED": uint64(DetailUnexpected), "CINIT_OPEN": uint64(DetailOpen), "CINIT_MKNOD": uint64(DetailMknod),
 		"CINIT_CHMOD": uint64(DetailChmod), "CINIT_CHOWN": uint64(DetailChown), "CINIT_CHDIR": uint64(DetailChdir),

@@ -66,6 +66,7 @@ func (p *initProcess) follow(s *initSpec, ops []kernel.Op) {
 				if p.failure == nil {
 					p.failure = stepError(s, ops[r.Step], r)
 				}
+			case cinit.Reached: // told above, while the init waits
 			case cinit.ExecNext:
 				p.specW.Write([]byte{cinit.Narrated})
 			case cinit.ParentDo:
