@@ -38,13 +38,11 @@ type initSpec struct {
 	LowerFrom string `json:",omitempty"`
 
 	// Security is the container's confinement (nil: none, as a spec from an
-	// older mydocker). Its seccomp program travels as SeccompFile, the
-	// container's seccomp.bpf, which the init reads: 18 KB as JSON's base64
-	// cost the init more to decode than the file costs to read.
-	Security    *security.Config `json:",omitempty"`
-	SeccompFile string           `json:",omitempty"`
-	ReadOnly    bool             `json:",omitempty"` // --read-only
-	Tmpfs       []tmpfsMount     `json:",omitempty"` // --tmpfs
+	// older mydocker), its compiled seccomp program included: the init's
+	// program carries it as it is (initprog.go).
+	Security *security.Config `json:",omitempty"`
+	ReadOnly bool             `json:",omitempty"` // --read-only
+	Tmpfs    []tmpfsMount     `json:",omitempty"` // --tmpfs
 	// HostDevices are the host's device nodes, for a privileged container.
 	HostDevices []*security.Device `json:",omitempty"`
 	// Cgroups are the host's cgroup hierarchies, mounted read-only under
