@@ -18,15 +18,7 @@ import (
 // (Started from this test binary, the init is cinit's constructor, linked
 // here too: it waits for a program that never comes until abort kills it.)
 func TestInitStartsSealed(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the init is started in new namespaces, and the seal is an overlay mount")
-	}
-	r := &Runtime{Paths: Paths{Root: t.TempDir(), DataRoot: t.TempDir()}}
-	p, err := r.startInit(&Config{NetworkMode: NetworkNone}, stdio{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.abort()
+	p := startBareInit(t)
 	exe := "/proc/" + strconv.Itoa(p.Pid()) + "/exe"
 	var self, got unix.Stat_t
 	if err := unix.Stat("/proc/self/exe", &self); err != nil {
@@ -52,15 +44,7 @@ func TestInitStartsSealed(t *testing.T) {
 // runtime starts: one thread, where a Go runtime would have started
 // several (a start no longer pays for it).
 func TestInitWaitsBeforeGoStarts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the init is started in new namespaces, and the seal is an overlay mount")
-	}
-	r := &Runtime{Paths: Paths{Root: t.TempDir(), DataRoot: t.TempDir()}}
-	p, err := r.startInit(&Config{NetworkMode: NetworkNone}, stdio{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.abort()
+	p := startBareInit(t)
 	status := "/proc/" + strconv.Itoa(p.Pid()) + "/status"
 	var threads string
 	for i := 0; i < 100; i++ { // until it blocks in read(2)
@@ -87,4 +71,19 @@ func field(status, name string) string {
 		}
 	}
 	return ""
+}
+
+// startBareInit starts an init that is never sent its program; the test's
+// end aborts it.
+func startBareInit(t *testing.T) *initProcess {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the init is started in new namespaces, and the seal is an overlay mount")
+	}
+	r := &Runtime{Paths: Paths{Root: t.TempDir(), DataRoot: t.TempDir()}}
+	p, err := r.startInit(&Config{NetworkMode: NetworkNone}, stdio{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.abort() })
+	return p
 }
