@@ -111,12 +111,9 @@ func main() {
 	if filepath.Base(args[0]) == "netsetgo" {
 		args = append([]string{"mydocker", "netsetgo"}, args[1:]...)
 	}
-	err := runInit(args)
-	if err == errNotInit {
-		app := newApp()
-		cmd.OneLineErrors(app)
-		err = app.Run(cmd.Interspersed(app, args))
-	}
+	app := newApp()
+	cmd.OneLineErrors(app)
+	err := app.Run(cmd.Interspersed(app, args))
 	if err == nil {
 		return
 	}

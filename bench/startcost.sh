@@ -1,10 +1,12 @@
 #!/bin/sh
 # What every mydocker process pays before it does any work, for one or more
 # builds: instructions (valgrind's callgrind, steady under load, unlike the
-# clock) of `mydocker --version` and of the container init's command line
-# (`mydocker --log-level info --log-format text init`, which exits at once
-# with no parent: what it runs is the start every container pays), and Go's
-# inittrace (clock, bytes and allocations of every package's init).
+# clock) of `mydocker --version` and of the container init as the parent
+# starts it (its command line, _MYDOCKER_CINIT=1, an empty spec pipe on fd
+# 3: it stops where it would read its spec or program, so what it runs is
+# the start every container pays: a Go runtime before cinit, the C library's
+# start after), and Go's inittrace (clock, bytes and allocations of every
+# package's init).
 #
 #   bench/startcost.sh [BINARY...]     (default ./mydocker; build it with
 #                                       `make build`, or without -s -w to
@@ -23,7 +25,7 @@ out=$(mktemp) && trap 'rm -f "$out"' EXIT
 ir() {
 	i=0
 	while [ $i -lt "$RUNS" ]; do
-		GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$out" "$@" </dev/null 2>&1 >/dev/null |
+		env ${IR_ENV:-} GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$out" "$@" </dev/null 3</dev/null 2>&1 >/dev/null |
 			sed -n 's/.*refs: *//p' | tr -d ,
 		i=$((i + 1))
 	done | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'
@@ -33,7 +35,7 @@ for bin in "$@"; do
 	echo "== $bin"
 	echo "instructions, median of $RUNS:"
 	printf '  %-44s %10s\n' "--version" "$(ir "$bin" --version)"
-	printf '  %-44s %10s\n' "--log-level info --log-format text init" "$(ir "$bin" --log-level info --log-format text init)"
+	printf '  %-44s %10s\n' "the init: ... --log-format text init" "$(IR_ENV=_MYDOCKER_CINIT=1 ir "$bin" --log-level info --log-format text init)"
 	echo "inittrace, mean of 10 runs of --version: the 12 packages that allocate most, then all"
 	i=0
 	while [ $i -lt 10 ]; do GODEBUG=inittrace=1 "$bin" --version 2>&1 >/dev/null; i=$((i + 1)); done |

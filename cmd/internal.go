@@ -1,29 +1,18 @@
 package cmd
 
-import (
-	"github.com/sirupsen/logrus"
-	"github.com/urfave/cli/v2"
+import "github.com/urfave/cli/v2"
 
-	"github.com/mydocker/mydocker/container"
-)
-
-// Init is the hidden verb the container's first process runs.
+// Init names the container's first process: the parent execs a sealed
+// copy of mydocker as `mydocker init`, and that copy runs the init's
+// program in C before Go starts (package cinit), never reaching this
+// action. Typed by hand, it says so.
 var Init = &cli.Command{
 	Name:   "init",
 	Hidden: true,
 	Usage:  "the container's first process (internal)",
-	Action: func(*cli.Context) error { return RunInit() },
-}
-
-// RunInit is init's action: main calls it directly, without building the
-// command line's App, when the parent started it (see main's runInit).
-func RunInit() error {
-	logrus.SetOutput(container.InitLog())
-	if err := container.Init(seam(false)); err != nil {
-		// The parent reports the reason; the container's stderr stays clean.
-		return cli.Exit("", container.ExitCodeOf(err))
-	}
-	return nil
+	Action: func(*cli.Context) error {
+		return cli.Exit("init is the container's first process, started by run (it runs in C before Go starts): not a command to type", ExitFailure)
+	},
 }
 
 // Shim is the hidden verb that watches a detached container.

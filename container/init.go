@@ -1,95 +1,30 @@
 package container
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/sirupsen/logrus"
-	"golang.org/x/sys/unix"
 
 	"github.com/mydocker/mydocker/container/reaper"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
-// Init is the container's first process (`mydocker init`, never run by
-// hand). It is already in its new namespaces. It reads its spec, builds the
-// root filesystem and pivots into it while the parent sets up its cgroup
-// and network, then waits for the go signal and execs the user's command as
-// pid 1. Every step goes through k, its own narrating kernel, whose log
-// joins the parent's. It returns only on failure, after telling the parent.
-func Init(k kernel.Kernel) error {
-	// Some steps (the cgroup namespace) are per thread: keep this goroutine
-	// on one thread up to the exec.
-	runtime.LockOSThread()
-	sync := os.NewFile(fdSync, "sync")
-	unix.CloseOnExec(fdSpec) // the command must inherit none of the init's pipes
-	unix.CloseOnExec(fdSync)
-	unix.CloseOnExec(fdLog)
-
-	var spec initSpec
-	specR := os.NewFile(fdSpec, "spec")
-	defer specR.Close()
-	dec := json.NewDecoder(specR)
-	if err := dec.Decode(&spec); err != nil {
-		// The parent went away before sending it: nothing to run.
-		return fmt.Errorf("read init spec: %w", err)
-	}
-	letAll(k, spec.Vars)
-	k.Let("PID", strconv.Itoa(spec.HostPid))
-	err := readProgram(&spec)
-	if err == nil {
-		err = initSteps(k, &spec, io.MultiReader(dec.Buffered(), specR))
-	}
-	if err != nil {
-		ie := &initError{Msg: err.Error(), Code: 125}
-		errors.As(err, &ie)
-		json.NewEncoder(sync).Encode(ie)
-		return ie
-	}
-	return nil
-}
-
-// readProgram reads the seccomp program the spec names, while the host's
-// files are in reach (before pivot_root).
-func readProgram(spec *initSpec) error {
-	if spec.SeccompFile == "" {
-		return nil
-	}
-	prog, err := os.ReadFile(spec.SeccompFile)
-	if err != nil {
-		return fmt.Errorf("read the container's seccomp filter: %w", err)
-	}
-	spec.Security.Seccomp.Program = prog
-	return nil
-}
-
-// InitLog is the init's log pipe: its narration joins the parent's log
-// instead of the container's own output.
-func InitLog() *os.File { return os.NewFile(fdLog, "log") }
-
-// initSteps does the init's steps through k: in a real run the init's own
-// kernel, from inside the container's namespaces; in a dry run the
-// parent's plan. One list, one place: initOps.
-func initSteps(k kernel.Kernel, s *initSpec, goSignal io.Reader) error {
-	ops := initOps(s, goSignal)
-	return k.Do(ops...)
+// initSteps does the init's steps through k: in a dry run, the plan,
+// which narrates and models them (a real init does them in C, from the
+// program initprog.go makes of the same list). One list, one place:
+// initOps.
+func initSteps(k kernel.Kernel, s *initSpec) error {
+	return k.Do(initOps(s)...)
 }
 
 // initOps are the steps of the init of spec s, in order: its root
 // filesystem (mounts, /dev, the /etc files, pivot_root), its terminal, its
 // hostname; once the parent has placed it in its cgroup (the joined
-// signal, read from goSignal), its own cgroup namespace; once its network
+// signal), its own cgroup namespace; once its network
 // is ready too (the go signal), its confinement and the exec of the
 // command, last.
-func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
+func initOps(s *initSpec) []kernel.Op {
 	ops := rootfsOps(s)
 	if s.Tty {
 		ops = append(ops, consoleOp{kernel.Here()})
@@ -98,12 +33,12 @@ func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
 		kernel.Sethostname{At: kernel.Here(), Pid: s.HostPid, Name: s.Hostname, Reason: "set the container's hostname in its own UTS namespace"})
 	if s.CgroupNS {
 		// While the parent connects the network (or records the start).
-		ops = append(ops, awaitSignal{At: kernel.Here(), r: goSignal, want: joinedByte},
+		ops = append(ops, awaitSignal{At: kernel.Here(), want: joinedByte},
 			kernel.UnshareCgroupns{At: kernel.Here(), Pid: s.HostPid,
 				Reason: "enter a new cgroup namespace, so the container sees its own cgroup as the root"})
 		ops = append(ops, cgroupfsOps(s)...)
 	}
-	ops = append(ops, awaitSignal{At: kernel.Here(), r: goSignal, want: goByte})
+	ops = append(ops, awaitSignal{At: kernel.Here(), want: goByte})
 	// The process's own confinement comes last: after it, the init could
 	// no longer mount, and the fewer calls after seccomp the better.
 	ops = append(ops, finalizeOps(s)...)
@@ -119,7 +54,6 @@ func initOps(s *initSpec, goSignal io.Reader) []kernel.Op {
 // network).
 type awaitSignal struct {
 	kernel.At
-	r    io.Reader
 	want byte
 }
 
@@ -137,24 +71,7 @@ func (a awaitSignal) Command() kernel.Command {
 	return kernel.Command{Comment: "the init reads its spec pipe until mydocker writes the go signal"}
 }
 
-func (a awaitSignal) Apply(*kernel.Exec) error {
-	b := make([]byte, 1)
-	for {
-		if _, err := io.ReadFull(a.r, b); err != nil {
-			if a.want == joinedByte {
-				return errors.New("the parent went away before the init was in its cgroup")
-			}
-			return errors.New("the parent went away before the go signal")
-		}
-		switch b[0] {
-		case a.want:
-			return nil
-		case '\n', joinedByte: // the end of the spec's JSON line; a joined signal nobody waits for
-		default:
-			return fmt.Errorf("unexpected %q instead of the %s signal", b[0], map[byte]string{joinedByte: "joined", goByte: "go"}[a.want])
-		}
-	}
-}
+func (awaitSignal) Apply(*kernel.Exec) error { return kernel.ErrInInit }
 
 // execOp replaces the init with the container's command, as pid 1: the
 // last step, which returns only on failure. Its command names the program
@@ -215,33 +132,7 @@ func (e execOp) Plan(*kernel.Plan) error {
 	return nil
 }
 
-func (e execOp) Apply(*kernel.Exec) error {
-	s := e.s
-	if err := os.MkdirAll(e.wd(), 0o755); err != nil {
-		return fmt.Errorf("create working directory %s: %w", e.wd(), err)
-	}
-	if err := os.Chdir(e.wd()); err != nil {
-		return fmt.Errorf("change to working directory %s: %w", e.wd(), err)
-	}
-	path, err := lookPath(s.Cmd[0], s.Env)
-	if err != nil {
-		return err
-	}
-	if logrus.IsLevelEnabled(logrus.InfoLevel) { // else the init narrated nothing
-		awaitLogRead()
-	}
-	argv := s.Cmd
-	if s.Init {
-		// The reaper is this binary, the sealed file the init runs from.
-		path, argv = "/proc/self/exe", append([]string{reaper.Name, "--"}, s.Cmd...)
-	}
-	err = unix.Exec(path, argv, s.Env)
-	code := 126
-	if errors.Is(err, unix.ENOENT) {
-		code = 127
-	}
-	return &initError{Msg: fmt.Sprintf("exec %s: %v", s.Cmd[0], err), Code: code}
-}
+func (execOp) Apply(*kernel.Exec) error { return kernel.ErrInInit }
 
 const execWhy = "replace the init with the container's command: it becomes pid 1"
 
@@ -305,19 +196,4 @@ func executable(p string) error {
 		return &initError{Code: 126, Msg: fmt.Sprintf("exec: %q: permission denied", p)}
 	}
 	return nil
-}
-
-// awaitLogRead waits (a little, at most) until the parent has read the
-// init's narration from the log pipe, so the story is on the parent's
-// stderr before the command's first output: FIONREAD on a pipe counts the
-// bytes not yet read, from either end.
-func awaitLogRead() {
-	for i := 0; i < 200; i++ {
-		n, err := unix.IoctlGetInt(fdLog, unix.TIOCINQ) // FIONREAD
-		if err != nil || n == 0 {
-			break
-		}
-		time.Sleep(500 * time.Microsecond)
-	}
-	time.Sleep(200 * time.Microsecond) // and written it on
 }

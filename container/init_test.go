@@ -20,7 +20,7 @@ func TestInitOps(t *testing.T) {
 		Hostname: "box", Cmd: []string{"sleep", "9"}, Env: []string{defaultPath}, CgroupNS: true,
 	}
 	p := kernel.NewPlan(kernel.NewReal(nil), nil)
-	if err := initSteps(p, s, nil); err != nil {
+	if err := initSteps(p, s); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -83,7 +83,7 @@ func TestInitOps(t *testing.T) {
 // With a terminal, the init makes it after pivot_root, before the hostname.
 func TestInitOpsTty(t *testing.T) {
 	s := &initSpec{HostPid: 41, Merged: "/m", Hostname: "h", Cmd: []string{"sh"}, Tty: true}
-	ops := initOps(s, nil)
+	ops := initOps(s)
 	for i, op := range ops {
 		if _, ok := op.(kernel.PivotRoot); ok {
 			if _, ok := ops[i+1].(consoleOp); !ok {

@@ -3,6 +3,11 @@
 // the images themselves are package container/image's), logs, and the
 // shim that watches a detached container.
 //
+// The init's steps (initOps) are computed here and narrated here, but done
+// by the init itself in C, before any Go runtime starts: initprog.go turns
+// them into the program package cinit runs, initfollow.go narrates each
+// step as the init reports it.
+//
 // # Crash-safe records
 //
 // Any mydocker process may be killed at any instant. A container's record

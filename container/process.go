@@ -1,19 +1,19 @@
 package container
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/cinit"
 	"github.com/mydocker/mydocker/container/logfile"
 	"github.com/mydocker/mydocker/internal/exeseal"
 	"github.com/mydocker/mydocker/internal/kernel"
@@ -43,12 +43,16 @@ type initProcess struct {
 	spec    *initSpec // (a stand-in's, for its steps)
 	cmd     *exec.Cmd
 	specW   *os.File
-	syncR   *os.File
+	reportR *os.File
 	console *os.File // with a tty: our end of the socket the init sends the pty master on
-	logDone chan struct{}
-	log     *heldWriter // the init's narration, held until the go signal
-	pty     *os.File    // with a tty: the master side, once released
-	io      *streams    // without a tty: the pipes of its stdio
+	// logDone closes once the init has exec'd or exited, its steps told
+	// and failure set (nil: the command runs).
+	logDone   chan struct{}
+	following bool
+	failure   error
+	log       *heldWriter // the init's narration, held until the go signal
+	pty       *os.File    // with a tty: the master side, once released
+	io        *streams    // without a tty: the pipes of its stdio
 }
 
 // Pid is the init's pid as the host sees it (a stand-in's: DryRunPid).
@@ -101,17 +105,18 @@ func (o *startInitOp) Plan(pl *kernel.Plan) error {
 	return nil
 }
 
-// startInit starts `mydocker init` in new namespaces. It blocks on its
-// spec pipe until release, so the caller can place it in its cgroup and
-// network first.
+// startInit starts `mydocker init` in new namespaces: a sealed copy of
+// this binary whose C constructor (package cinit) waits for its program on
+// the spec pipe, runs it, and blocks before the exec until release, so the
+// caller can place it in its cgroup and network first.
 func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
-	var ours, theirs []*os.File // our ends, and the init's (fds 3, 4, 5, 6)
+	var ours, theirs []*os.File // our ends, and the init's (fds 3, 4, 5)
 	closeAll := func(fs []*os.File) {
 		for _, f := range fs {
 			f.Close()
 		}
 	}
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 2; i++ {
 		rd, wr, err := os.Pipe()
 		if err != nil {
 			closeAll(ours)
@@ -120,7 +125,7 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 		}
 		if i == 0 { // spec: the init reads
 			ours, theirs = append(ours, wr), append(theirs, rd)
-		} else { // sync, log: the init writes
+		} else { // reports: the init writes
 			ours, theirs = append(ours, rd), append(theirs, wr)
 		}
 	}
@@ -151,9 +156,9 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 	cmd := &exec.Cmd{
 		Path:       exe.Path(),
 		Args:       append([]string{"mydocker"}, append(r.globalArgs(), "init")...),
-		Env:        []string{}, // the command's environment travels in the spec
+		Env:        []string{cinit.Env}, // the command's environment travels in the program
 		Dir:        "/",
-		ExtraFiles: theirs, // fds 3, 4, 5 (6): see fdSpec, fdSync, fdLog, fdConsole
+		ExtraFiles: theirs, // fds 3, 4 (5): see fdSpec, fdReport, fdConsole
 		// A session of its own, from the start: the container never shares
 		// the caller's session, so never its controlling terminal.
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags, Setsid: true},
@@ -172,19 +177,10 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	sp.start(sio)
-	p := &initProcess{cmd: cmd, specW: ours[0], syncR: ours[1], logDone: make(chan struct{}), log: &heldWriter{out: r.logOut()}, io: sp}
+	p := &initProcess{cmd: cmd, specW: ours[0], reportR: ours[1], logDone: make(chan struct{}), log: &heldWriter{out: r.logOut()}, io: sp}
 	if sio.Tty {
-		p.console = ours[3]
+		p.console = ours[2]
 	}
-	// The init narrates its steps on its log pipe; they join ours after
-	// the parent's own steps (cgroup, network), though they happen meanwhile,
-	// so the log reads as one story.
-	logR := ours[2]
-	go func() {
-		defer close(p.logDone)
-		defer logR.Close()
-		io.Copy(p.log, logR)
-	}()
 	return p, nil
 }
 
@@ -209,23 +205,27 @@ func initNamespaces(c *Config) (flags uintptr, why string, argv []string) {
 	return flags, why, argv
 }
 
-// sendSpec sends the init its spec; it starts building the container's root
-// filesystem, then waits for the go signal.
+// sendSpec sends the init the program of its steps; it starts building the
+// container's root filesystem, then waits for the go signal. Its steps are
+// narrated as it reports them (follow).
 func (p *initProcess) sendSpec(spec *initSpec) error {
 	if p.plan != nil {
 		p.spec = spec
 		return nil
 	}
-	if spec.SeccompFile != "" {
-		// The init reads the program from the file.
-		s, sec, sc := *spec, *spec.Security, *spec.Security.Seccomp
-		sc.Program = nil
-		sec.Seccomp, s.Security = &sc, &sec
-		spec = &s
+	ops := initOps(spec)
+	prog, err := initProgram(spec, ops)
+	if err == nil {
+		var flags uint32
+		if logrus.IsLevelEnabled(logrus.InfoLevel) { // else nothing is narrated
+			flags |= cinit.FlagNarrated
+		}
+		err = prog.WriteTo(p.specW, flags)
 	}
-	if err := json.NewEncoder(p.specW).Encode(spec); err != nil {
+	if err != nil {
 		return fmt.Errorf("send the container its spec: %w", err)
 	}
+	p.follow(spec, ops)
 	return nil
 }
 
@@ -242,19 +242,18 @@ func (p *initProcess) joined() error {
 }
 
 // release gives the go signal and waits until the init has exec'd the
-// command (the sync pipe closes empty) or failed (it says why).
+// command or failed (it says why).
 func (p *initProcess) release() error {
 	if p.plan != nil {
-		return initSteps(p.plan, p.spec, nil)
+		return initSteps(p.plan, p.spec)
 	}
 	p.log.release()
 	_, err := p.specW.Write([]byte{goByte})
-	p.specW.Close()
-	ierr := p.initError()
-	p.syncR.Close()
+	p.follow(nil, nil) // (if sendSpec failed: nothing to tell)
 	<-p.logDone
-	if ierr != nil {
-		return ierr
+	p.specW.Close()
+	if p.failure != nil {
+		return p.failure
 	}
 	if err != nil {
 		return fmt.Errorf("give the container the go signal: %w", err)
@@ -325,31 +324,16 @@ func (p *initProcess) abort() error {
 	// Killed before its spec pipe closes: an init that read EOF there
 	// would report "the parent went away", hiding the real cause.
 	p.cmd.Process.Kill()
-	p.specW.Close()
+	p.follow(nil, nil) // (if it never got its program)
 	if p.console != nil {
 		p.console.Close()
 	}
 	p.cmd.Wait()
 	p.io.finish()
 	<-p.logDone
-	p.log.release() // what the init said before it was stopped
-	err := p.initError()
-	p.syncR.Close()
-	return err
-}
-
-// initError reads the init's report of a failure from the sync pipe, once
-// the init has exec'd or exited; nil if it had nothing to say.
-func (p *initProcess) initError() error {
-	data, _ := io.ReadAll(p.syncR)
-	if len(strings.TrimSpace(string(data))) == 0 {
-		return nil
-	}
-	ie := &initError{}
-	if err := json.Unmarshal(data, ie); err != nil {
-		return fmt.Errorf("container init failed: %s", data)
-	}
-	return ie
+	p.specW.Close()
+	p.log.release() // what the init did before it was stopped
+	return p.failure
 }
 
 // wait reaps the init (or exec's process) and returns the container's

@@ -251,12 +251,6 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 		return nil, err
 	}
 	confineSpec(spec, c)
-	if _, plan := r.K.(*kernel.Plan); program(c) != nil && !plan {
-		// A record of an older mydocker, never rewritten, has none.
-		if path := r.store().programPath(c.ID); statOK(path) {
-			spec.SeccompFile = path
-		}
-	}
 	if err := r.makeLayer(spec); err != nil {
 		return nil, err
 	}
@@ -351,8 +345,6 @@ func (r *Runtime) initSpec(c *Config, tty bool) *initSpec {
 		CgroupNS: true, Tty: tty, Init: c.Init,
 	}
 }
-
-func statOK(path string) bool { _, err := os.Stat(path); return err == nil }
 
 // ExitCodeOf is the exit code an error asks for, 125 by default.
 func ExitCodeOf(err error) int {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
 )
 
@@ -33,7 +32,7 @@ func (r *Runtime) letContainer(c *Config) {
 }
 
 // letAll makes each variable stand for its value in k's script.
-func letAll(k kernel.Kernel, vars [][2]string) {
+func letAll(k interface{ Let(name, value string) }, vars [][2]string) {
 	for _, v := range vars {
 		k.Let(v[0], v[1])
 	}

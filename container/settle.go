@@ -83,8 +83,9 @@ func (c *Config) fate() fate {
 		}
 	}
 	// An init left blocked before its go signal exits once its parent's
-	// pipe closes: it is not waited for.
-	if f == fateNone || c.Broken != "" || processAlive(c.Pid, c.PidStart) || c.ownerAlive() {
+	// pipe closes: it is not waited for (initAlive ends one that is still
+	// on its way out).
+	if f == fateNone || c.Broken != "" || c.ownerAlive() || c.initAlive() {
 		return fateNone
 	}
 	return f

@@ -1,11 +1,15 @@
 package container
 
-import "github.com/mydocker/mydocker/container/security"
+import (
+	"github.com/mydocker/mydocker/cinit"
+	"github.com/mydocker/mydocker/container/security"
+)
 
-// initSpec is what the parent sends the init process over its pipe as soon
-// as it has started: the command never travels in argv. One joinedByte
-// follows on the same pipe once the init is in its cgroup, then one goByte
-// once the network is ready too: the go signal.
+// initSpec is what the init does: the parent makes the init's steps of it
+// (initOps) and sends them, as a program (initprog.go), over its pipe as
+// soon as it has started: the command never travels in argv. One
+// joinedByte follows on the same pipe once the init is in its cgroup, then
+// one goByte once the network is ready too: the go signal.
 type initSpec struct {
 	// Vars are the variables of a --log-format script (see script.go);
 	// StateDir is the container's state directory.
@@ -34,13 +38,11 @@ type initSpec struct {
 	LowerFrom string `json:",omitempty"`
 
 	// Security is the container's confinement (nil: none, as a spec from an
-	// older mydocker). Its seccomp program travels as SeccompFile, the
-	// container's seccomp.bpf, which the init reads: 18 KB as JSON's base64
-	// cost the init more to decode than the file costs to read.
-	Security    *security.Config `json:",omitempty"`
-	SeccompFile string           `json:",omitempty"`
-	ReadOnly    bool             `json:",omitempty"` // --read-only
-	Tmpfs       []tmpfsMount     `json:",omitempty"` // --tmpfs
+	// older mydocker), its compiled seccomp program included: the init's
+	// program carries it as it is (initprog.go).
+	Security *security.Config `json:",omitempty"`
+	ReadOnly bool             `json:",omitempty"` // --read-only
+	Tmpfs    []tmpfsMount     `json:",omitempty"` // --tmpfs
 	// HostDevices are the host's device nodes, for a privileged container.
 	HostDevices []*security.Device `json:",omitempty"`
 	// Cgroups are the host's cgroup hierarchies, mounted read-only under
@@ -50,8 +52,8 @@ type initSpec struct {
 
 // goByte is the go signal; joinedByte says the init is in its cgroup.
 const (
-	goByte     = 'g'
-	joinedByte = 'j'
+	goByte     = cinit.Go
+	joinedByte = cinit.Joined
 )
 
 // volume is a -v or --mount bind or volume as the init binds it.
@@ -68,8 +70,8 @@ type etcFile struct {
 	Target string // e.g. /etc/hosts
 }
 
-// initError is how the init tells the parent why it could not exec the
-// command (the sync pipe closes empty, by O_CLOEXEC, when exec succeeds).
+// initError is why the init could not exec the command, as the parent
+// tells it from the init's report (stepError).
 type initError struct {
 	Msg  string
 	Code int // 126 cannot invoke, 127 not found, 125 otherwise
@@ -82,10 +84,9 @@ func (e *initError) ExitCode() int { return e.Code }
 
 // The init process's extra files, by fd number.
 const (
-	fdSpec    = 3 // read: the initSpec, then EOF
-	fdSync    = 4 // write: an initError, or nothing (closed by exec)
-	fdLog     = 5 // write: the init's narration, copied by the parent to its stderr
-	fdConsole = 6 // with a tty: a socket to send the pty master on
+	fdSpec    = 3 // read: the program (initprog.go), then the parent's signal bytes
+	fdReport  = 4 // write: the init's reports (cinit.Report), closed by the exec
+	fdConsole = 5 // with a tty: a socket to send the pty master on
 )
 
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

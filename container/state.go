@@ -264,7 +264,7 @@ func stored(c *Config) *Config {
 }
 
 // LoadProgram reads c's seccomp program (seccomp.bpf) into c, for those
-// that load it: the init's spec and exec's helper.
+// that load it: the init's program and exec's helper.
 func (s Store) LoadProgram(c *Config) error {
 	p := program(c)
 	if p == nil || p.Program != nil {

@@ -18,6 +18,12 @@
 //     what exists, and refuses what could not work (removing what was never
 //     made, deleting a chain that still holds rules).
 //
+// The ops only a container's init does (its device nodes, pivot_root, its
+// hostname, its cgroup namespace) are done by the init in C
+// before any Go runtime starts (package cinit), from a program made of the
+// same ops: a Teller narrates them, a Plan plans them, and their Apply
+// returns ErrInInit.
+//
 // An op whose object is already as wanted (a link already gone, a sysctl
 // already set) is skipped and not narrated, so teardown is idempotent.
 package kernel

@@ -195,12 +195,7 @@ func (m MakePrivate) Why() string { return m.Reason }
 func (m MakePrivate) Command() Command {
 	return Command{In: m.In, Argv: MountArgs("", m.Target, "", m.flags(), "")}
 }
-func (m MakePrivate) Apply(*Exec) error {
-	if err := unix.Mount("", m.Target, "", m.flags(), ""); err != nil {
-		return fmt.Errorf("make %s private: %w", m.Target, err)
-	}
-	return nil
-}
+func (MakePrivate) Apply(*Exec) error { return ErrInInit }
 
 // Unmount is umount(2) (with Lazy, MNT_DETACH: `umount -l`). What is not
 // mounted is already as wanted: skipped.
@@ -250,18 +245,7 @@ func (p PivotRoot) Why() string { return p.Reason }
 func (p PivotRoot) Command() Command {
 	return Command{In: Mountns(p.Pid), Shell: []string{"cd", p.Dir, "&&", "pivot_root", ".", ".", "&&", "umount", "-l", "."}}
 }
-func (p PivotRoot) Apply(*Exec) error {
-	if err := unix.Chdir(p.Dir); err != nil {
-		return fmt.Errorf("chdir %s: %w", p.Dir, err)
-	}
-	if err := unix.PivotRoot(".", "."); err != nil {
-		return fmt.Errorf("pivot_root %s: %w", p.Dir, err)
-	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("unmount the old root: %w", err)
-	}
-	return unix.Chdir("/")
-}
+func (PivotRoot) Apply(*Exec) error { return ErrInInit }
 
 // Mknod makes a character device node (`mknod -m MODE PATH c MAJOR MINOR`)
 // in the mount namespace In names, as a process inside it does.
@@ -285,12 +269,7 @@ func (m Mknod) Command() Command {
 	return Command{In: m.In, Argv: []string{"mknod", "-m", fmt.Sprintf("%o", m.mode()), m.Path, "c",
 		strconv.FormatUint(uint64(m.Major), 10), strconv.FormatUint(uint64(m.Minor), 10)}}
 }
-func (m Mknod) Apply(*Exec) error {
-	if err := unix.Mknod(m.Path, unix.S_IFCHR|uint32(m.mode()), int(unix.Mkdev(m.Major, m.Minor))); err != nil {
-		return fmt.Errorf("mknod %s: %w", m.Path, err)
-	}
-	return unix.Chmod(m.Path, uint32(m.mode())) // mknod's mode is filtered by the umask
-}
+func (Mknod) Apply(*Exec) error { return ErrInInit }
 func (m Mknod) Effects() []Effect {
 	return []Effect{Makes(Object{Kind: "node", In: m.In.Pid, Name: m.Path})}
 }

@@ -22,12 +22,7 @@ func (s Sethostname) Why() string { return s.Reason }
 func (s Sethostname) Command() Command {
 	return Command{In: Where{Pid: s.Pid, NS: "-u"}, Argv: []string{"hostname", s.Name}}
 }
-func (s Sethostname) Apply(*Exec) error {
-	if err := unix.Sethostname([]byte(s.Name)); err != nil {
-		return fmt.Errorf("set hostname: %w", err)
-	}
-	return nil
-}
+func (Sethostname) Apply(*Exec) error { return ErrInInit }
 
 // UnshareCgroupns gives the calling thread (the container's init, just
 // before it execs the command) a new cgroup namespace, rooted at the cgroup
@@ -44,12 +39,7 @@ func (u UnshareCgroupns) Why() string { return u.Reason }
 func (u UnshareCgroupns) Command() Command {
 	return Command{In: Where{Pid: u.Pid}, Comment: "the process calls unshare(CLONE_NEWCGROUP) itself: no command can do it to a running process (to start one in a new cgroup namespace: unshare --cgroup CMD)"}
 }
-func (u UnshareCgroupns) Apply(*Exec) error {
-	if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-		return fmt.Errorf("unshare the cgroup namespace: %w", err)
-	}
-	return nil
-}
+func (UnshareCgroupns) Apply(*Exec) error { return ErrInInit }
 
 // Signal sends Sig to Pid: `kill -TERM PID`.
 type Signal struct {

@@ -167,19 +167,7 @@ func (d DeviceNode) Command() Command {
 	}
 	return Command{In: d.In, Shell: append(mk, "&&", "chown", fmt.Sprintf("%d:%d", d.UID, d.GID), d.Path)}
 }
-func (d DeviceNode) Apply(*Exec) error {
-	_, ifmt := d.kind()
-	if err := unix.Mknod(d.Path, ifmt|uint32(d.Mode.Perm()), int(unix.Mkdev(d.Major, d.Minor))); err != nil {
-		return fmt.Errorf("mknod %s: %w", d.Path, err)
-	}
-	if err := unix.Chmod(d.Path, uint32(d.Mode.Perm())); err != nil { // mknod's mode is filtered by the umask
-		return err
-	}
-	if d.UID != 0 || d.GID != 0 {
-		return unix.Chown(d.Path, int(d.UID), int(d.GID))
-	}
-	return nil
-}
+func (DeviceNode) Apply(*Exec) error { return ErrInInit }
 func (d DeviceNode) Effects() []Effect {
 	return []Effect{Makes(Object{Kind: "node", In: d.In.Pid, Name: d.Path})}
 }
