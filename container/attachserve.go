@@ -243,6 +243,9 @@ type shimIO struct {
 	stdio
 	inW       *os.File // our end of the container's stdin, with -i and no terminal
 	openStdin bool     // -i: clients' input goes to the container
+	// quiet is how long the container prints nothing before the shim
+	// hands its wait off (shimhandoff.go); 0: shimQuiet.
+	quiet time.Duration
 }
 
 // shimStdio opens container c's log and attach socket.

@@ -41,8 +41,16 @@ import (
 // pipe its clients type into; those shims wait in Go (shimIdle).
 
 // shimQuiet is how long a container prints nothing, no client attached,
-// before its shim hands the wait off.
-const shimQuiet = 500 * time.Millisecond
+// before its shim hands the wait off; each wake of the waiter sooner than
+// shimWakeSoon after the hand-off doubles it, up to shimQuietMax, and a
+// later one sets it back. A container that prints a line every second or
+// so would otherwise cost its shim a Go start (9 ms of CPU here) a line:
+// its shim stays in Go after a few wakes instead.
+const (
+	shimQuiet    = 500 * time.Millisecond
+	shimQuietMax = 8 * time.Second
+	shimWakeSoon = 5 * time.Second
+)
 
 // waitQuiet waits until the container's command p has exited (not
 // reaping it: waitServed does), handing the wait off whenever it is
@@ -59,8 +67,11 @@ func (r *Runtime) waitQuiet(c *Config, p *initProcess, sio *shimIO) {
 		for unix.Waitid(unix.P_PID, p.Pid(), &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
 		}
 	}()
+	if sio.quiet == 0 {
+		sio.quiet = shimQuiet
+	}
 	reads, idle := p.io.reads.Load(), false
-	quiet := time.NewTimer(shimQuiet)
+	quiet := time.NewTimer(sio.quiet)
 	defer quiet.Stop()
 	for {
 		select {
@@ -79,7 +90,7 @@ func (r *Runtime) waitQuiet(c *Config, p *initProcess, sio *shimIO) {
 			shimIdle()
 			return
 		}
-		quiet.Reset(shimQuiet)
+		quiet.Reset(sio.quiet)
 	}
 }
 
@@ -120,7 +131,7 @@ func (r *Runtime) handOff(c *Config, p *initProcess, sio *shimIO) error {
 		undo()
 		return nil
 	}
-	held, err := r.holdForWaiter(p, s, h)
+	held, err := r.holdForWaiter(p, sio)
 	if err == nil {
 		r.K.Log().Debugf("container %s: quiet: its shim waits in shimwait (%s)", c.Name, held)
 		env := append(withoutEnv(os.Environ(), shimwait.Env), shimwait.Env+"="+held)
@@ -133,12 +144,14 @@ func (r *Runtime) handOff(c *Config, p *initProcess, sio *shimIO) error {
 
 // holdForWaiter makes what the waiter holds inheritable, and says it as
 // shimwait.Env's value.
-func (r *Runtime) holdForWaiter(p *initProcess, s *streams, h *attachHub) (string, error) {
+func (r *Runtime) holdForWaiter(p *initProcess, sio *shimIO) (string, error) {
+	s, h := p.io, sio.Attached
 	pidfd, err := unix.PidfdOpen(p.Pid(), 0)
 	if err != nil {
 		return "", fmt.Errorf("pidfd of the container's init %d: %w", p.Pid(), err)
 	}
-	held := []string{"pid=" + strconv.Itoa(p.Pid()), "pidfd=" + strconv.Itoa(pidfd)}
+	held := []string{"pid=" + strconv.Itoa(p.Pid()), "pidfd=" + strconv.Itoa(pidfd),
+		"quiet=" + strconv.FormatInt(sio.quiet.Milliseconds(), 10), "since=" + strconv.FormatInt(time.Now().UnixMilli(), 10)}
 	keep := func(name string, sc syscall.Conn) error {
 		rc, err := sc.SyscallConn()
 		if err != nil {
@@ -195,19 +208,33 @@ func (h *attachHub) clients() int {
 func (r *Runtime) resumeShim(id, held string) error {
 	os.Unsetenv(shimwait.Env) // not for what it starts
 	fds := map[string]int{}
+	var quiet time.Duration
+	var since int64
 	for _, kv := range strings.Fields(held) {
 		k, v, _ := strings.Cut(kv, "=")
-		n, err := strconv.Atoi(v)
+		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			return fmt.Errorf("shim of container %s: bad %s %q", id, shimwait.Env, held)
 		}
-		fds[k] = n
+		switch k {
+		case "quiet":
+			quiet = time.Duration(n) * time.Millisecond
+		case "since":
+			since = n
+		default:
+			fds[k] = int(n)
+		}
 	}
 	pid, ok := fds["pid"]
 	if !ok {
 		return fmt.Errorf("shim of container %s: no pid in %s %q", id, shimwait.Env, held)
 	}
 	delete(fds, "pid")
+	if time.Since(time.UnixMilli(since)) < shimWakeSoon {
+		quiet = min(2*quiet, shimQuietMax)
+	} else {
+		quiet = shimQuiet
+	}
 	files := map[string]*os.File{}
 	for k, fd := range fds {
 		unix.CloseOnExec(fd)
@@ -228,7 +255,7 @@ func (r *Runtime) resumeShim(id, held string) error {
 		p.wait()
 		return ignoreGone(err)
 	}
-	sio := &shimIO{stdio: stdio{Tty: c.Tty}, openStdin: c.OpenStdin}
+	sio := &shimIO{stdio: stdio{Tty: c.Tty}, openStdin: c.OpenStdin, quiet: quiet}
 	if sio.Log, err = r.openLog(c); err != nil {
 		r.K.Log().Warnf("container %s: its log: %v", c.Name, err)
 	}

@@ -8,9 +8,11 @@
 // with _MYDOCKER_SHIM_WAIT set to what it holds, as space-separated
 // key=fd pairs:
 //
-//   pid=<container's pid> pidfd=<fd> stdout=<fd> stderr=<fd> attach=<fd>
+//   pid=<container's pid> quiet=<ms> since=<ms> pidfd=<fd> stdout=<fd>
+//   stderr=<fd> attach=<fd>
 //
-// This constructor polls every fd in it (not the pid) for input: the
+// This constructor polls the fds in it (pidfd, stdout, stderr, attach;
+// the others are for Go) for input: the
 // container's exit (its pidfd becomes readable), a line on its stdout or
 // stderr, a client connecting to its attach socket. When one is ready it
 // returns, the Go runtime starts, and `mydocker shim` reads the same
@@ -29,6 +31,16 @@
 #define ENV_WAIT "_MYDOCKER_SHIM_WAIT"
 #define MAX_FDS 8
 
+// polled says whether the key of length n at key names an fd to poll.
+static int polled(const char *key, size_t n)
+{
+	static const char *const keys[] = {"pidfd", "stdout", "stderr", "attach"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == n && strncmp(key, keys[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 __attribute__((constructor)) static void shimwait(void)
 {
 	const char *spec = getenv(ENV_WAIT);
@@ -42,7 +54,7 @@ __attribute__((constructor)) static void shimwait(void)
 			break;
 		char *end;
 		long fd = strtol(eq + 1, &end, 10);
-		if (strncmp(p, "pid=", 4) != 0 && end != eq + 1 && fd >= 0) {
+		if (polled(p, (size_t)(eq - p)) && end != eq + 1 && fd >= 0) {
 			fds[n].fd = (int)fd;
 			fds[n].events = POLLIN;
 			fds[n].revents = 0;

@@ -13,6 +13,7 @@ package shimwait
 // #cgo CFLAGS: -Wall -Wextra -std=gnu11
 import "C"
 
-// Env names what a waiting shim holds, as space-separated key=fd pairs
-// (shimwait.c): every fd in it but the pid's is polled for input.
+// Env names what a waiting shim holds, as space-separated key=value
+// pairs (shimwait.c): the fds of pidfd, stdout, stderr and attach are
+// polled for input; the others are for the shim (container/shimhandoff.go).
 const Env = "_MYDOCKER_SHIM_WAIT"
