@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -85,7 +86,14 @@ type streams struct {
 	in     *os.File    // our end of stdin's pipe; nil: the child's stdin is /dev/null
 	outs   []*os.File  // our ends of stdout's and stderr's pipes (one pipe when both go to one file)
 	dsts   []io.Writer // where each of outs goes
+	names  []string    // the stream each of outs is: "stdout", "stderr"
 	wg     sync.WaitGroup
+	// A shim that hands its pipes to its waiter (shimhandoff.go) stops
+	// the copiers with held set: they return at the deadline leaving the
+	// pipes open and the lines they have not ended unflushed. reads
+	// counts the reads that returned data.
+	held  atomic.Bool
+	reads atomic.Int64
 }
 
 // pipeStdio makes the pipes of a child started without a terminal and sets
@@ -127,6 +135,7 @@ func pipeStdio(cmd *exec.Cmd, sio stdio) (*streams, error) {
 			to = sio.Attached.stream(stream)
 		}
 		s.theirs, s.outs, s.dsts = append(s.theirs, w), append(s.outs, r), append(s.dsts, tee(sio.Log, stream, to))
+		s.names = append(s.names, stream)
 		return w, nil
 	}
 	w, err := out(sio.Out, "stdout")
@@ -197,11 +206,19 @@ func (s *streams) start(sio stdio) {
 			s.in.Close()
 		}()
 	}
+	s.copy()
+}
+
+// copy starts a goroutine per output pipe that copies it to its
+// destination.
+func (s *streams) copy() {
 	for i, src := range s.outs {
 		s.wg.Add(1)
 		go func(dst io.Writer, src *os.File) {
 			defer s.wg.Done()
-			copyOut(dst, src)
+			if !copyOut(dst, src, s) {
+				return // held
+			}
 			if f, ok := dst.(interface{ Flush() }); ok {
 				f.Flush() // a last line without a newline
 			}
@@ -213,29 +230,36 @@ func (s *streams) start(sio stdio) {
 // finish sets a deadline once the container has exited: what is left in
 // the pipe is then passed on without waiting for a writer that a process
 // left behind (an exec'd `sleep 100 &`) may keep open. If dst fails, src is
-// closed: the container's next write fails with EPIPE.
-func copyOut(dst io.Writer, src *os.File) {
-	defer src.Close()
+// closed: the container's next write fails with EPIPE. With s.held set,
+// the deadline stops it instead, src left open: false.
+func copyOut(dst io.Writer, src *os.File, s *streams) bool {
 	buf := make([]byte, 32*1024)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			s.reads.Add(1)
 			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
+				src.Close()
+				return true
 			}
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if s.held.Load() {
+				return false
+			}
 			break
 		}
 		if err != nil {
-			return
+			src.Close()
+			return true
 		}
 	}
+	defer src.Close()
 	// The deadline has passed: read what the pipe holds, without waiting.
 	src.SetReadDeadline(time.Time{})
 	rc, err := src.SyscallConn()
 	if err != nil {
-		return
+		return true
 	}
 	for left := drainMax; left > 0; {
 		var n int
@@ -245,13 +269,14 @@ func copyOut(dst io.Writer, src *os.File) {
 			return true // one try: EAGAIN means the pipe is empty
 		})
 		if n <= 0 || rerr != nil {
-			return
+			return true
 		}
 		if _, err := dst.Write(buf[:n]); err != nil {
-			return
+			return true
 		}
 		left -= n
 	}
+	return true
 }
 
 // drainMax bounds what copyOut passes on after the container has exited: a

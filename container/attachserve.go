@@ -84,6 +84,9 @@ type attachHub struct {
 	done  bool
 	stdin io.Writer // where clients' input goes; nil: it is dropped
 	pty   *os.File  // the terminal clients resize; nil without -t
+	// accepting is closed when the accept loop ends (the socket closed,
+	// or a deadline set by a shim that hands off: shimhandoff.go).
+	accepting chan struct{}
 }
 
 // listenAttach makes container c's attach socket; its clients wait in
@@ -112,7 +115,14 @@ func (h *attachHub) serve(stdin io.Writer, pty *os.File) {
 		return
 	}
 	h.stdin, h.pty = stdin, pty
+	h.accept()
+}
+
+// accept takes clients until the socket is closed or its deadline passes.
+func (h *attachHub) accept() {
+	h.accepting = make(chan struct{})
 	go func() {
+		defer close(h.accepting)
 		for {
 			conn, err := h.ln.AcceptUnix()
 			if err != nil {
@@ -233,6 +243,9 @@ type shimIO struct {
 	stdio
 	inW       *os.File // our end of the container's stdin, with -i and no terminal
 	openStdin bool     // -i: clients' input goes to the container
+	// quiet is how long the container prints nothing before the shim
+	// hands its wait off (shimhandoff.go); 0: shimQuiet.
+	quiet time.Duration
 }
 
 // shimStdio opens container c's log and attach socket.

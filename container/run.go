@@ -36,7 +36,7 @@ func (r *Runtime) Run(o RunOptions, in, out, errOut *os.File) (id string, exitCo
 func (r *Runtime) create(o RunOptions) (*Config, error) {
 	// Records a dead mydocker left are settled first: the name, address
 	// and ports of an abandoned creation are free again for this one.
-	if _, err := r.store().List(); err != nil {
+	if _, _, err := r.store().settleFrom(r.store().scanHeads); err != nil {
 		return nil, err
 	}
 	c, err := r.newConfig(o, r.Catalog().Resolve)

@@ -106,12 +106,16 @@ func (c *Config) exited(code int) {
 // on them too), then, without the lock, finishes or undoes them. It
 // returns the records as read, and whether any was settled (the list is
 // then stale). A failure to settle one is a warning: listing goes on.
-func (s Store) settle() ([]*Config, bool, error) {
+func (s Store) settle() ([]*Config, bool, error) { return s.settleFrom(s.scan) }
+
+// settleFrom is settle with the records as scan reads them (scan, or
+// scanHeads for a caller that needs no list).
+func (s Store) settleFrom(scan func() ([]*Config, error)) ([]*Config, bool, error) {
 	unlock, err := s.lock()
 	if err != nil {
 		return nil, false, err
 	}
-	all, err := s.scan()
+	all, err := scan()
 	if err != nil {
 		unlock()
 		return nil, false, err

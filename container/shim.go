@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker/mydocker/container/shimwait"
 	"github.com/mydocker/mydocker/internal/kernel"
 )
 
@@ -89,6 +90,9 @@ func (r *Runtime) spawnShim(c *Config) error {
 // container.log and to the clients of its attach socket (see
 // attachserve.go), reports to `run -d`, then waits for it and cleans up.
 func (r *Runtime) Shim(id string) error {
+	if held, ok := os.LookupEnv(shimwait.Env); ok {
+		return r.resumeShim(id, held) // back from its waiter
+	}
 	ready := os.NewFile(fdReady, "ready")
 	unix.CloseOnExec(fdReady)
 	report := func(rep shimReport) {

@@ -13,7 +13,9 @@ import (
 
 // shimIdle gives back the memory the shim needed to start a container and
 // no longer needs while it waits for it, and keeps what it needs to wait
-// small (bench/README.md, "The shim's resident memory", has the figures):
+// small, for a shim that waits in Go: one whose container has a terminal
+// or -i, or keeps printing (a quiet one waits in C: shimhandoff.go).
+// bench/README.md, "The shim's resident memory", has the figures:
 //
 //   - the Go heap the start grew: collected and returned to the kernel now
 //     rather than minutes later by the scavenger;

@@ -198,7 +198,7 @@ func (s Store) Create(c *Config) error {
 		return err
 	}
 	defer unlock()
-	all, err := s.scan()
+	all, err := s.scanHeads()
 	if err != nil {
 		return err
 	}
@@ -472,6 +472,14 @@ func (s Store) List() ([]*Config, error) {
 
 // scan reads every container's record, oldest first.
 func (s Store) scan() ([]*Config, error) {
+	out, err := s.scanWith(s.entry)
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, err
+}
+
+// scanWith reads every container's state directory with read (nil: it
+// is gone).
+func (s Store) scanWith(read func(id string) (*Config, error)) ([]*Config, error) {
 	entries, err := os.ReadDir(s.Paths.containersDir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -484,20 +492,29 @@ func (s Store) scan() ([]*Config, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		c, err := s.load(e.Name())
-		var broken *BrokenError
-		switch {
-		case errors.As(err, &broken):
-			c = s.dead(c, broken)
-		case errors.Is(err, ErrNotExist):
-			continue // removed right now
-		case err != nil:
+		c, err := read(e.Name())
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		if c != nil {
+			out = append(out, c)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out, nil
+}
+
+// entry is the record of the state directory id as a listing shows it:
+// a broken one as dead, nil if it was removed right now.
+func (s Store) entry(id string) (*Config, error) {
+	c, err := s.load(id)
+	var broken *BrokenError
+	switch {
+	case errors.As(err, &broken):
+		return s.dead(c, broken), nil
+	case errors.Is(err, ErrNotExist):
+		return nil, nil
+	}
+	return c, err
 }
 
 // dead is the entry of a broken record: its directory's name as its id,

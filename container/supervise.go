@@ -17,7 +17,7 @@ func (r *Runtime) supervise(c *Config, p *initProcess, sio *shimIO) error {
 	var wait time.Duration
 	for {
 		started := time.Now()
-		shimIdle() // the container runs: what started it can go
+		r.waitQuiet(c, p, sio) // (hands the wait off while it is quiet: shimhandoff.go)
 		code := waitServed(p, sio)
 		sio.close()
 		for {

@@ -209,6 +209,13 @@ func (l *File) Stream(name string) *Stream {
 	return &Stream{log: l, name: name}
 }
 
+// Ended says whether every line written so far has been logged: none was
+// begun without its newline (which only this Stream holds). A nil
+// *Stream keeps nothing.
+func (s *Stream) Ended() bool {
+	return s == nil || (len(s.pending) == 0 && s.partial.IsZero())
+}
+
 // Write logs every line p ends; the rest waits for its newline (or for
 // the 16 KiB of a partial record, or for Flush). A failure to log is not
 // the container's: Write always takes all of p.
