@@ -44,10 +44,21 @@ func StartTime(pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if state == 'Z' || state == 'X' {
+	if (state == 'Z' || state == 'X') && !otherThreads(pid) {
 		return 0, fmt.Errorf("pid %d has exited", pid)
 	}
 	return start, nil
+}
+
+// otherThreads reports whether pid, whose main thread is a zombie, still
+// has live threads. It does while another of its threads execs: the kernel
+// makes the main thread a zombie before the exec'ing thread takes its pid
+// (de_thread), and a shim handing its wait off (container/shimhandoff.go)
+// is a Go process, which execs from any of its threads. A command reading
+// the shim's state in that moment must not take it for dead.
+func otherThreads(pid int) bool {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	return err == nil && len(tasks) > 1
 }
 
 // Alive reports whether pid is still the live process that started at
