@@ -208,6 +208,47 @@ md_cleanup() {
 ctr_pid() { md "$1" inspect -f '{{.State.Pid}}' "$2"; }
 ctr_ip() { md "$1" inspect -f '{{.NetworkSettings.IPAddress}}' "$2"; }
 
+# start_bench RUNS (MODE=start): what joining an overlay network adds to a
+# start. On h1, already on md1 (a container keeps it joined), and on a
+# bridge network br1 of the same host: `run --rm ... busybox true` and
+# `run -d ... busybox sleep` (the container removed before each run, not
+# timed), hyperfine side by side. Then the join: h2, with no container
+# on md1, starts the first one (a lease, a block, the bridge, the vxlan
+# device, the peers, the watcher; and leaves again when it exits), beside
+# the same on h2's br1. Each as medians, their difference and ratio.
+mdcmd() { echo "nsenter --net=/run/netns/$1 $PWD/mydocker --root $work/$1/run --data-root $work/$1/lib --kv $kv --advertise-addr 10.99.0.1${1#h} --log-level warn"; }
+start_bench() {
+	local runs=$1 h
+	for h in h1 h2; do
+		md $h network create --subnet 10.22${h#h}.0.0/24 br1 >/dev/null
+	done
+	md h1 run -d --name keep --net md1 busybox sleep 1000000 >/dev/null
+	md h1 run -d --name keepbr --net br1 busybox sleep 1000000 >/dev/null
+	local m1 m2 hf="hyperfine -N -w 3 -r $runs --style basic"
+	m1=$(mdcmd h1) m2=$(mdcmd h2)
+	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs; $runs runs each" >&2
+	$hf --export-json "$work/rm.json" -n overlay "$m1 run --rm --net md1 busybox true" \
+		-n bridge "$m1 run --rm --net br1 busybox true" >&2
+	$hf --export-json "$work/d.json" --prepare "sh -c '$m1 rm -f dov dbr >/dev/null 2>&1; true'" \
+		-n overlay "$m1 run -d --name dov --net md1 busybox sleep 1000000" \
+		-n bridge "$m1 run -d --name dbr --net br1 busybox sleep 1000000" >&2
+	$hf --export-json "$work/join.json" -n overlay "$m2 run --rm --net md1 busybox true" \
+		-n bridge "$m2 run --rm --net br1 busybox true" >&2
+	python3 - "$work" <<'PY'
+import json, os, statistics, sys
+print("%-40s %9s %9s %9s %7s" % ("median ms", "overlay", "bridge", "diff", "ratio"))
+for f, what in (("rm", "run --rm, host on the network"), ("d", "run -d, host on the network"), ("join", "run --rm, the host's first (the join)")):
+    r = {x["command"]: statistics.median(x["times"]) * 1e3 for x in json.load(open(os.path.join(sys.argv[1], f + ".json")))["results"]}
+    print("%-40s %9.1f %9.1f %+9.1f %7.2f" % (what, r["overlay"], r["bridge"], r["overlay"] - r["bridge"], r["overlay"] / r["bridge"]))
+PY
+}
+
+if [ "$mode" = start ]; then
+	md_setup
+	start_bench "${1:-30}"
+	exit 0
+fi
+
 # Every path must carry a packet before it is measured.
 ip netns exec h1 busybox ping -c 1 -W 2 10.99.0.12 >/dev/null
 ip netns exec h1 busybox ping -c 1 -W 2 10.201.0.2 >/dev/null
