@@ -57,7 +57,7 @@ spid= # the iperf3 server running, if any
 epid= # etcd, once started
 mode=${MODE:-throughput}
 with_mydocker=${MYDOCKER:-1}
-[ -x ./mydocker ] || with_mydocker=0
+[ -x "${MYDOCKER_BIN:-./mydocker}" ] || with_mydocker=0
 [ "$mode" != start ] || with_mydocker=1
 cleanup() {
 	[ -z "$spid" ] || kill "$spid" 2>/dev/null || true
@@ -155,10 +155,11 @@ measure() {
 # mydocker on the same hosts: etcd in a third namespace on the underlay,
 # each host's mydocker with its own roots. md HOST ARGS... runs it there.
 kv=http://10.99.0.2:2379
+bin=${MYDOCKER_BIN:-$PWD/mydocker} # another build, its mydocker-kv beside it
 md() {
 	local h=$1
 	shift
-	nsenter --net=/run/netns/"$h" "$PWD/mydocker" --root "$work/$h/run" --data-root "$work/$h/lib" \
+	nsenter --net=/run/netns/"$h" "$bin" --root "$work/$h/run" --data-root "$work/$h/lib" \
 		--kv "$kv" --advertise-addr "10.99.0.1${h#h}" --log-level warn "$@"
 }
 md_setup() {
@@ -216,7 +217,7 @@ ctr_ip() { md "$1" inspect -f '{{.NetworkSettings.IPAddress}}' "$2"; }
 # on md1, starts the first one (a lease, a block, the bridge, the vxlan
 # device, the peers, the watcher; and leaves again when it exits), beside
 # the same on h2's br1. Each as medians, their difference and ratio.
-mdcmd() { echo "nsenter --net=/run/netns/$1 $PWD/mydocker --root $work/$1/run --data-root $work/$1/lib --kv $kv --advertise-addr 10.99.0.1${1#h} --log-level warn"; }
+mdcmd() { echo "nsenter --net=/run/netns/$1 $bin --root $work/$1/run --data-root $work/$1/lib --kv $kv --advertise-addr 10.99.0.1${1#h} --log-level warn"; }
 start_bench() {
 	local runs=$1 h
 	for h in h1 h2; do
