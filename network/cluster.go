@@ -64,24 +64,6 @@ func dialKV(endpoints []string) (*kv.Client, error) {
 	return c, nil
 }
 
-// dialKVAsync starts dialKV and returns what waits for its answer: the
-// client is then cached for the process, as dialKV's.
-func dialKVAsync(endpoints []string) func() (*kv.Client, error) {
-	type dialed struct {
-		c   *kv.Client
-		err error
-	}
-	ch := make(chan dialed, 1)
-	go func() {
-		c, err := dialKV(endpoints)
-		ch <- dialed{c, err}
-	}()
-	return func() (*kv.Client, error) {
-		r := <-ch
-		return r.c, r.err
-	}
-}
-
 // advertiseAddr is the address the other hosts reach this one at: the
 // one given, else the source address of this host's route to the first
 // etcd endpoint (the interface etcd is reached through is the one the

@@ -73,14 +73,11 @@ func (d *overlayDriver) Delete(nw *Network) error {
 
 // Connect is a bridge network's, then the container's name in etcd, bound
 // to this host's lease, for the other hosts' /etc/hosts.
-// etcd's client (mydocker-kv's start and its Dial, about 14 ms) is dialled
-// while the veth is made, not after it: the two do not depend on each other.
 func (d *overlayDriver) Connect(nw *Network, ep *Endpoint, pid int) error {
-	dialed := dialKVAsync(nw.Overlay.KV)
 	if err := d.bridgeDriver.Connect(nw, ep, pid); err != nil {
 		return err
 	}
-	c, err := dialed()
+	c, err := dialKV(nw.Overlay.KV)
 	if err == nil {
 		err = d.k.Do(endpointPut(c, nw, ep))
 	}
