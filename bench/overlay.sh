@@ -18,13 +18,12 @@
 #   ctr-l3     c1 -> c2 over flannel's L3 shape made by hand (routed into
 #              vx-ov1 with an onlink route, a permanent neighbour and an fdb
 #              entry): what network/overlay programs, without mydocker
-#   mydocker   c1 -> c2 as mydocker runs them: each host's mydocker (its own
-#              --root, --data-root, --kv, --advertise-addr) on an overlay
-#              network md1 (10.210.0.0/16; vx-ov1 is the hand-made
-#              one's) kept in etcd on a third namespace (e0, 10.99.0.2);
-#              an iperf3 server container (busybox sleep) on h2, a client
-#              one on h1. iperf3 is the
-#              host's binary run in the containers' network namespaces
+#   mydocker   a container on h1 -> one on h2, as mydocker runs them: each
+#              host's mydocker (its own --root, --data-root, --kv,
+#              --advertise-addr) on an overlay network md1 (10.210.0.0/16;
+#              vx-ov1 is the hand-made one's) kept in etcd on a third
+#              namespace (e0, 10.99.0.2); the containers are busybox sleep,
+#              iperf3 the host's binary run in their network namespaces
 #              (nsenter -n): the same program, in the same build, as for
 #              the hand-made contenders, so that only the path differs.
 #              Left out with MYDOCKER=0 (or when ./mydocker is not built).
