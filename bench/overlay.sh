@@ -18,14 +18,27 @@
 #   ctr-l3     c1 -> c2 over flannel's L3 shape made by hand (routed into
 #              vx-ov1 with an onlink route, a permanent neighbour and an fdb
 #              entry): what network/overlay programs, without mydocker
-# mydocker's own containers go beside them: EXTRA_CONTENDERS="NAME
+#   mydocker   a container on h1 -> one on h2, as mydocker runs them: each
+#              host's mydocker (its own --root, --data-root, --kv,
+#              --advertise-addr) on an overlay network md1 (10.210.0.0/16;
+#              vx-ov1 is the hand-made one's) kept in etcd on a third
+#              namespace (e0, 10.99.0.2); the containers are busybox sleep,
+#              iperf3 the host's binary run in their network namespaces
+#              (nsenter -n): the same program, in the same build, as for
+#              the hand-made contenders, so that only the path differs.
+#              Left out with MYDOCKER=0 (or when ./mydocker is not built).
+# More contenders go beside them: EXTRA_CONTENDERS="NAME
 # CLIENT_NS SERVER_NS SERVER_IP ROUTE" lines (a namespace is an `ip netns`
 # name, or pid:PID for a process's; ROUTE is pair, ov or -, how h1 and h2
 # route 10.200.0.0/16 while it runs). The hand-made devices take VNIs 41
 # and 42 and the subnets 10.200.1.0/24, 10.200.2.0/24, 10.201.0.0/24:
 # mydocker's network takes others.
+# MODE=start (bench/overlay-start.sh [RUNS]) measures starts instead, on the
+# same hosts (see start_bench below).
 # Runs in a network and mount namespace of its own (re-executed under
-# unshare): the host is left as it was. Needs iperf3 (make deps-bench).
+# unshare): the host is left as it was; what mydocker makes (containers,
+# cgroups, the watchers) is removed and its processes ended by pid. Needs
+# iperf3, hyperfine (make deps-bench) and etcd (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
@@ -40,9 +53,15 @@ work=$(mktemp -d /tmp/mydocker-overlay-bench-XXXXXX)
 mkdir -p /run/netns
 mount -t tmpfs tmpfs /run/netns # this namespace's own
 spid= # the iperf3 server running, if any
+epid= # etcd, once started
+mode=${MODE:-throughput}
+with_mydocker=${MYDOCKER:-1}
+[ -x "${MYDOCKER_BIN:-./mydocker}" ] || with_mydocker=0
+[ "$mode" != start ] || with_mydocker=1
 cleanup() {
 	[ -z "$spid" ] || kill "$spid" 2>/dev/null || true
-	for n in h1 h2 c1 c2; do ip netns del "$n" 2>/dev/null || true; done
+	[ -z "$epid" ] || md_cleanup
+	for n in h1 h2 c1 c2 e0; do ip netns del "$n" 2>/dev/null || true; done
 	umount /run/netns 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -132,6 +151,104 @@ measure() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9)' "$work/$name.json" >>"$work/$name"
 }
 
+# mydocker on the same hosts: etcd in a third namespace on the underlay,
+# each host's mydocker with its own roots. md HOST ARGS... runs it there.
+kv=http://10.99.0.2:2379
+bin=${MYDOCKER_BIN:-$PWD/mydocker} # another build, its mydocker-kv beside it
+md() {
+	local h=$1
+	shift
+	nsenter --net=/run/netns/"$h" "$bin" --root "$work/$h/run" --data-root "$work/$h/lib" \
+		--kv "$kv" --advertise-addr "10.99.0.1${h#h}" --log-level warn "$@"
+}
+md_setup() {
+	ip netns add e0
+	ip -n e0 link set lo up
+	ip link add ul-e0 type veth peer name eth0 netns e0
+	ip link set ul-e0 master ul0
+	ip link set ul-e0 up
+	ip -n e0 addr add 10.99.0.2/24 dev eth0
+	ip -n e0 link set eth0 up
+	# Only these flags: an ETCD_* variable of the caller's would change it.
+	env $(env | sed -n 's/^\(ETCD[^=]*\)=.*/-u \1/p') nsenter --net=/run/netns/e0 /usr/bin/etcd --name bench \
+		--data-dir "$work/etcd" --listen-client-urls $kv --advertise-client-urls $kv \
+		--listen-peer-urls http://10.99.0.2:2380 --initial-advertise-peer-urls http://10.99.0.2:2380 \
+		--initial-cluster bench=http://10.99.0.2:2380 --initial-cluster-state new >"$work/etcd.log" 2>&1 &
+	epid=$!
+	local n=0
+	until ETCDCTL_API=3 nsenter --net=/run/netns/e0 etcdctl --endpoints=$kv --dial-timeout=1s endpoint health >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || { echo "etcd did not start:" >&2; tail -5 "$work/etcd.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	for h in h1 h2; do
+		md $h run --rm --net none busybox true # builds the busybox image
+	done
+	md h1 network create --driver overlay --subnet 10.210.0.0/16 md1 >/dev/null
+}
+# md_cleanup removes what mydocker made, then ends its watchers and etcd by
+# pid: a watcher is `mydocker network watch` with this host's --root.
+md_cleanup() {
+	local h id pid
+	for h in h1 h2; do
+		for id in $(md $h ps -a -q 2>/dev/null); do md $h rm -f "$id" >/dev/null 2>&1 || true; done
+		md $h network rm br1 >/dev/null 2>&1 || true
+	done
+	md h1 network rm md1 >/dev/null 2>&1 || true
+	for h in h1 h2; do
+		for pid in $(grep -l -z -x -F "$work/$h/run" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+			{ tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q ' network watch ' && kill -9 "$pid" 2>/dev/null || true
+		done
+	done
+	kill "$epid" 2>/dev/null || true
+	wait "$epid" 2>/dev/null || true
+	epid=
+}
+# ctr_pid HOST NAME: the pid of a running container's first process.
+ctr_pid() { md "$1" inspect -f '{{.State.Pid}}' "$2"; }
+ctr_ip() { md "$1" inspect -f '{{.NetworkSettings.IPAddress}}' "$2"; }
+
+# start_bench RUNS (MODE=start): what joining an overlay network adds to a
+# start. On h1, already on md1 (a container keeps it joined), and on a
+# bridge network br1 of the same host: `run --rm ... busybox true` and
+# `run -d ... busybox sleep` (the container removed before each run, not
+# timed), hyperfine side by side. Then the join: h2, with no container
+# on md1, starts the first one (a lease, a block, the bridge, the vxlan
+# device, the peers, the watcher; and leaves again when it exits), beside
+# the same on h2's br1. Each as medians, their difference and ratio.
+mdcmd() { echo "nsenter --net=/run/netns/$1 $bin --root $work/$1/run --data-root $work/$1/lib --kv $kv --advertise-addr 10.99.0.1${1#h} --log-level warn"; }
+start_bench() {
+	local runs=$1 h
+	for h in h1 h2; do
+		md $h network create --subnet 10.22${h#h}.0.0/24 br1 >/dev/null
+	done
+	md h1 run -d --name keep --net md1 busybox sleep 1000000 >/dev/null
+	md h1 run -d --name keepbr --net br1 busybox sleep 1000000 >/dev/null
+	local m1 m2 hf="hyperfine -N -w 3 -r $runs --style basic"
+	m1=$(mdcmd h1) m2=$(mdcmd h2)
+	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs; $runs runs each" >&2
+	$hf --export-json "$work/rm.json" -n overlay "$m1 run --rm --net md1 busybox true" \
+		-n bridge "$m1 run --rm --net br1 busybox true" >&2
+	$hf --export-json "$work/d.json" --prepare "sh -c '$m1 rm -f dov dbr >/dev/null 2>&1; true'" \
+		-n overlay "$m1 run -d --name dov --net md1 busybox sleep 1000000" \
+		-n bridge "$m1 run -d --name dbr --net br1 busybox sleep 1000000" >&2
+	$hf --export-json "$work/join.json" -n overlay "$m2 run --rm --net md1 busybox true" \
+		-n bridge "$m2 run --rm --net br1 busybox true" >&2
+	python3 - "$work" <<'PY'
+import json, os, statistics, sys
+print("%-40s %9s %9s %9s %7s" % ("median ms", "overlay", "bridge", "diff", "ratio"))
+for f, what in (("rm", "run --rm, host on the network"), ("d", "run -d, host on the network"), ("join", "run --rm, the host's first (the join)")):
+    r = {x["command"]: statistics.median(x["times"]) * 1e3 for x in json.load(open(os.path.join(sys.argv[1], f + ".json")))["results"]}
+    print("%-40s %9.1f %9.1f %+9.1f %7.2f" % (what, r["overlay"], r["bridge"], r["overlay"] - r["bridge"], r["overlay"] / r["bridge"]))
+PY
+}
+
+if [ "$mode" = start ]; then
+	md_setup
+	start_bench "${1:-30}"
+	exit 0
+fi
+
 # Every path must carry a packet before it is measured.
 ip netns exec h1 busybox ping -c 1 -W 2 10.99.0.12 >/dev/null
 ip netns exec h1 busybox ping -c 1 -W 2 10.201.0.2 >/dev/null
@@ -145,6 +262,15 @@ contenders="underlay h1 h2 10.99.0.12 -
 host-pair h1 h2 10.201.0.2 -
 ctr-pair c1 c2 10.200.2.2 pair
 ctr-l3 c1 c2 10.200.2.2 ov"
+if [ "$with_mydocker" = 1 ]; then
+	md_setup
+	md h2 run -d --name srv --net md1 busybox sleep 1000000 >/dev/null
+	md h1 run -d --name cli --net md1 busybox sleep 1000000 >/dev/null
+	sip=$(ctr_ip h2 srv)
+	nsenter -t "$(ctr_pid h1 cli)" -n busybox ping -c 1 -W 2 "$sip" >/dev/null
+	contenders="$contenders
+mydocker pid:$(ctr_pid h1 cli) pid:$(ctr_pid h2 srv) $sip -"
+fi
 if [ -n "${EXTRA_CONTENDERS:-}" ]; then
 	contenders="$contenders
 $EXTRA_CONTENDERS"

@@ -78,5 +78,8 @@ echo "shim peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$shim/status) (pid $sh
 $md rm -f rss >/dev/null
 
 # The overlay's throughput anchor: iperf3 over VXLAN between two simulated
-# hosts, hand-made (bench/overlay.sh; it needs iperf3, from deps-bench).
+# hosts, hand-made, and mydocker's containers on an overlay network in the
+# same rounds (bench/overlay.sh; it needs iperf3, from deps-bench, and etcd);
+# then what the overlay adds to a start (bench/overlay-start.sh).
 bench/overlay.sh
+bench/overlay-start.sh
