@@ -26,6 +26,30 @@ func TestRunEndsWhatTheChapterLeftRunning(t *testing.T) {
 	if got := c.Blocks[0].Outputs; len(got) != 1 || got[0] != "hi" {
 		t.Fatalf("outputs %q", got)
 	}
+	assertEnded(t, pidFile)
+}
+
+// A process a chapter starts in a network namespace of its own making (a
+// simulated host's etcd) ends with the chapter too.
+func TestRunEndsWhatTheChapterLeftInItsChildNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: a chapter runs in namespaces of its own")
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	c, err := Parse("x.md", "<!-- walkthrough:setup\nunshare -n sleep 1000 > /dev/null 2>&1 & echo $! > "+pidFile+"\n-->\n"+
+		"<!-- walkthrough:run -->\n```console\n$ echo hi\n```\n<!-- walkthrough:end -->\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Runner{Binary: "/bin/true"}).Run(c); err != nil {
+		t.Fatal(err)
+	}
+	assertEnded(t, pidFile)
+}
+
+// assertEnded fails unless the process whose pid is in pidFile is gone.
+func assertEnded(t *testing.T, pidFile string) {
+	t.Helper()
 	b, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
