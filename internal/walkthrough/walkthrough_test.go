@@ -126,3 +126,27 @@ func TestNormalizeKeepsDigests(t *testing.T) {
 		t.Errorf("a container id or a pid left in:\n%s", got)
 	}
 }
+
+// An overlay network's narration: etcd's lease ids (the member's id and a
+// clock) and the pids a teardown kills vary from run to run; the same
+// lease is the same stand-in wherever it shows.
+func TestNormalizeLeasesAndKills(t *testing.T) {
+	in := strings.Join([]string{
+		`put --lease=379fa22e3fb94011 "/mydocker/v1/subnets/ov1/10.200.0.0-24" "{}"`,
+		`INFO $ ETCDCTL_API=3 etcdctl --endpoints=http://10.99.0.2:2379 lease revoke 379fa22e3fb9401f`,
+		`INFO $ ETCDCTL_API=3 etcdctl --endpoints=http://10.99.0.2:2379 lease revoke 379fa22e3fb94011`,
+		`INFO $ kill -TERM 28232`,
+		`INFO $ kill -KILL 28169`,
+	}, "\n")
+	got := NewNormalizer(nil).Normalize(in)
+	want := strings.Join([]string{
+		`put --lease=694d000000000001 "/mydocker/v1/subnets/ov1/10.200.0.0-24" "{}"`,
+		`INFO $ ETCDCTL_API=3 etcdctl --endpoints=http://10.99.0.2:2379 lease revoke 694d000000000002`,
+		`INFO $ ETCDCTL_API=3 etcdctl --endpoints=http://10.99.0.2:2379 lease revoke 694d000000000001`,
+		`INFO $ kill -TERM 4242`,
+		`INFO $ kill -KILL 4243`,
+	}, "\n")
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
