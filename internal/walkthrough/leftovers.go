@@ -17,6 +17,19 @@ import (
 // nothing else uses. The shell writes that namespace's name (readlink
 // /proc/$$/ns/net) before it runs anything, so a process the chapter made
 // is never missed and one of the host never taken for one.
+//
+// A chapter that simulates several hosts (chapter 13) starts processes in
+// network namespaces of its own making (`unshare -n`, `nsenter`): etcd, a
+// host's overlay watcher. Those are found by a mark in their environment,
+// MYDOCKER_WALKTHROUGH=<the chapter's temp dir>, which the runner gives the
+// chapter's shell and every process it starts inherits (a container's
+// process, whose environment is its image's, is the chapter's teardown's).
+
+// markVar names the environment variable that marks a chapter's processes.
+const markVar = "MYDOCKER_WALKTHROUGH"
+
+// markEnv is the mark the runner adds to the chapter shell's environment.
+func markEnv(tmp string) string { return markVar + "=" + tmp }
 
 // netnsFile is where the chapter's shell writes its network namespace.
 const netnsFile = "netns"
@@ -40,7 +53,7 @@ func endLeftovers(tmp string) error {
 	}
 	var left []int
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		left = inNetns(ns)
+		left = chapterProcs(ns, markEnv(tmp))
 		if len(left) == 0 {
 			return nil
 		}
@@ -53,8 +66,9 @@ func endLeftovers(tmp string) error {
 	}
 }
 
-// inNetns lists the processes whose network namespace is ns.
-func inNetns(ns string) []int {
+// chapterProcs lists the processes whose network namespace is ns or whose
+// environment holds mark.
+func chapterProcs(ns, mark string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range entries {
@@ -62,9 +76,28 @@ func inNetns(ns string) []int {
 		if err != nil {
 			continue
 		}
+		if pid == os.Getpid() {
+			continue
+		}
 		if l, err := os.Readlink(filepath.Join("/proc", e.Name(), "ns/net")); err == nil && l == ns {
+			out = append(out, pid)
+		} else if hasEnv(pid, mark) {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// hasEnv says whether the process's environment holds the entry kv.
+func hasEnv(pid int, kv string) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+	if err != nil {
+		return false
+	}
+	for _, e := range strings.Split(string(b), "\x00") {
+		if e == kv {
+			return true
+		}
+	}
+	return false
 }

@@ -37,7 +37,9 @@ var (
 	logFields = regexp.MustCompile(`(?m)^((?:INFO|WARN|ERRO|DEBU|FATA) .*?)\s+pid=\d+(?: source="[^"]*")?\s*$`)
 	fullID    = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 	vethName  = regexp.MustCompile(`\bveth([0-9a-f]{7})([0-9a-f]{4})\b`)
-	pidRef    = regexp.MustCompile(`(\bnsenter -t |\bnetns |\bpid |\bPID=|-pid[ =]|--pid[ =]|/proc/|/\.tmp-)(\d+)\b|\becho (\d+)( > \S*cgroup\.procs)`)
+	pidRef    = regexp.MustCompile(`(\bnsenter -t |\bnetns |\bpid |\bPID=|-pid[ =]|--pid[ =]|/proc/|/\.tmp-|\bkill -[A-Z]+ )(\d+)\b|\becho (\d+)( > \S*cgroup\.procs)`)
+	// etcd's lease ids: the member's id and a clock in 16 hex digits.
+	leaseID   = regexp.MustCompile(`(--lease=|\blease (?:revoke|keep-alive|timetolive) )([0-9a-f]{16})\b`)
 	anyMAC    = regexp.MustCompile(`\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b`)
 	linkLocal = regexp.MustCompile(`\bfe80::[0-9a-f:]+/64`)
 	timestamp = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`)
@@ -125,6 +127,18 @@ func (n *Normalizer) Normalize(s string) string {
 			pids[pid] = f
 		}
 		return pre + f + post
+	})
+
+	// etcd lease ids: the k-th distinct one becomes 694d000000000001+k.
+	leases := map[string]string{}
+	s = leaseID.ReplaceAllStringFunc(s, func(m string) string {
+		sub := leaseID.FindStringSubmatch(m)
+		f, ok := leases[sub[2]]
+		if !ok {
+			f = fmt.Sprintf("%016x", 0x694d000000000001+len(leases))
+			leases[sub[2]] = f
+		}
+		return sub[1] + f
 	})
 
 	// MACs: those mydocker derives from addresses (02:42:...) are stable;

@@ -108,7 +108,7 @@ func (r *Runner) Run(c *Chapter) error {
 	defer outf.Close()
 	cmd := exec.CommandContext(ctx, "unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", s.String())
 	cmd.Stdout, cmd.Stderr = outf, outf
-	cmd.Env = append(os.Environ(), "MYDOCKER_LOG_LEVEL=info", "MYDOCKER_LOG_FORMAT=text")
+	cmd.Env = append(os.Environ(), "MYDOCKER_LOG_LEVEL=info", "MYDOCKER_LOG_FORMAT=text", markEnv(tmp))
 	runErr := cmd.Run()
 	if err := endLeftovers(tmp); err != nil {
 		return fmt.Errorf("%s: %w", c.Path, err)

@@ -126,3 +126,23 @@ func TestNormalizeKeepsDigests(t *testing.T) {
 		t.Errorf("a container id or a pid left in:\n%s", got)
 	}
 }
+
+// An overlay network's narration: etcd's lease ids (the member's id and a
+// clock) and the pids a teardown kills vary from run to run; the same
+// lease is the same stand-in wherever it shows.
+func TestNormalizeLeasesAndKills(t *testing.T) {
+	pairs := [][2]string{ // what mydocker said, what the page shows
+		{`put --lease=379fa22e3fb94011 "/mydocker/v1/subnets/ov1/10.200.0.0-24" "{}"`, `put --lease=694d000000000001 "/mydocker/v1/subnets/ov1/10.200.0.0-24" "{}"`},
+		{`INFO $ etcdctl lease revoke 379fa22e3fb9401f`, `INFO $ etcdctl lease revoke 694d000000000002`},
+		{`INFO $ etcdctl lease revoke 379fa22e3fb94011`, `INFO $ etcdctl lease revoke 694d000000000001`},
+		{`INFO $ kill -TERM 28232`, `INFO $ kill -TERM 4242`},
+		{`INFO $ kill -KILL 28169`, `INFO $ kill -KILL 4243`},
+	}
+	var in, want []string
+	for _, p := range pairs {
+		in, want = append(in, p[0]), append(want, p[1])
+	}
+	if got := NewNormalizer(nil).Normalize(strings.Join(in, "\n")); got != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
