@@ -27,13 +27,9 @@ var Exec = &cli.Command{
 			return err
 		}
 		// The files' lines come first: -e wins, as in run.
-		var env []string
-		for _, f := range c.StringSlice("env-file") {
-			lines, err := container.ReadEnvFile(f)
-			if err != nil {
-				return err
-			}
-			env = append(env, lines...)
+		env, err := container.ReadEnvFiles(c.StringSlice("env-file"))
+		if err != nil {
+			return err
 		}
 		rt, err := runtime(c)
 		if err != nil {

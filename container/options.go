@@ -85,14 +85,27 @@ func ParseEnv(list []string, lookup func(string) (string, bool)) ([]string, erro
 	return out, nil
 }
 
-// ReadEnvFile reads an --env-file as docker does: a KEY=VALUE or KEY per
-// line (the value as written, spaces kept), blank lines and # comments
-// skipped; KEY alone is checked by ParseEnv and taken from the caller.
-func ReadEnvFile(path string) ([]string, error) { return readKVFile("--env-file", path) }
+// ReadEnvFiles reads --env-file files as docker does, in order: a
+// KEY=VALUE or KEY per line (the value as written, spaces kept), blank
+// lines and # comments skipped; KEY alone is checked by ParseEnv and taken
+// from the caller.
+func ReadEnvFiles(paths []string) ([]string, error) { return readKVFiles("--env-file", paths) }
 
-// ReadLabelFile reads a --label-file: the lines of an --env-file, each a
-// label (docker reads both with one parser).
-func ReadLabelFile(path string) ([]string, error) { return readKVFile("--label-file", path) }
+// ReadLabelFiles reads --label-file files: the lines of an --env-file,
+// each a label (docker reads both with one parser).
+func ReadLabelFiles(paths []string) ([]string, error) { return readKVFiles("--label-file", paths) }
+
+func readKVFiles(flag string, paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		lines, err := readKVFile(flag, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lines...)
+	}
+	return out, nil
+}
 
 func readKVFile(flag, path string) ([]string, error) {
 	b, err := os.ReadFile(path)

@@ -129,15 +129,15 @@ func TestPublishExposed(t *testing.T) {
 func TestReadEnvFileAndLabels(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "env")
 	os.WriteFile(path, []byte("# a comment\nA=1\n  B=two words \n\nC\r\nD=\n"), 0o644)
-	got, err := ReadEnvFile(path)
+	got, err := ReadEnvFiles([]string{path})
 	if err != nil || strings.Join(got, "|") != "A=1|B=two words |C|D=" {
-		t.Errorf("ReadEnvFile = %q, %v", got, err)
+		t.Errorf("ReadEnvFiles = %q, %v", got, err)
 	}
 	os.WriteFile(path, []byte("A=1\nBAD KEY=2\n"), 0o644)
-	if _, err := ReadEnvFile(path); err == nil || !strings.Contains(err.Error(), "line 2") {
+	if _, err := ReadEnvFiles([]string{path}); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("a key with a space: %v", err)
 	}
-	if _, err := ReadEnvFile(path + ".missing"); err == nil {
+	if _, err := ReadEnvFiles([]string{path + ".missing"}); err == nil {
 		t.Error("a missing --env-file accepted")
 	}
 	labels, err := ParseLabels(map[string]string{"a": "image", "b": "image"}, []string{"b=flag", "c"})

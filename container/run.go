@@ -66,13 +66,9 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 	if err != nil {
 		return nil, err
 	}
-	var envList []string
-	for _, f := range o.EnvFiles {
-		lines, err := ReadEnvFile(f)
-		if err != nil {
-			return nil, err
-		}
-		envList = append(envList, lines...)
+	envList, err := ReadEnvFiles(o.EnvFiles)
+	if err != nil {
+		return nil, err
 	}
 	env, err := ParseEnv(append(envList, o.Env...), os.LookupEnv)
 	if err != nil {
@@ -174,13 +170,9 @@ func (r *Runtime) newConfig(o RunOptions, resolve func(string) (*image.RunImage,
 		c.StopSignal = o.StopSignal
 	}
 	c.StopTimeout = o.StopTimeout
-	var labels []string
-	for _, f := range o.LabelFiles {
-		lines, err := ReadLabelFile(f)
-		if err != nil {
-			return nil, err
-		}
-		labels = append(labels, lines...)
+	labels, err := ReadLabelFiles(o.LabelFiles)
+	if err != nil {
+		return nil, err
 	}
 	if c.Labels, err = ParseLabels(imageLabels, append(labels, o.Labels...)); err != nil {
 		return nil, err
