@@ -72,10 +72,14 @@ func (d *overlayDriver) Delete(nw *Network) error {
 }
 
 // Connect is a bridge network's, then the container's name in etcd, bound
-// to this host's lease, for the other hosts' /etc/hosts.
+// to this host's lease, for the other hosts' /etc/hosts: put by the
+// watcher, woken (overlay_wake.go), or here when no watcher is alive.
 func (d *overlayDriver) Connect(nw *Network, ep *Endpoint, pid int) error {
 	if err := d.bridgeDriver.Connect(nw, ep, pid); err != nil {
 		return err
+	}
+	if liveWatcher(nw) {
+		return d.k.Do(wakeWatcher(nw, ep, "publishes"))
 	}
 	c, err := dialKV(nw.Overlay.KV)
 	if err == nil {
@@ -101,7 +105,12 @@ func endpointPut(c *kv.Client, nw *Network, ep *Endpoint) kernel.Op {
 
 // Disconnect takes the container's name out of etcd (unreachable: the
 // watcher does it later, or the lease's end), then is a bridge network's.
+// While other local containers stay, the live watcher takes the name out
+// (the endpoint is marked Removing); the last one dials: it leaves.
 func (d *overlayDriver) Disconnect(nw *Network, ep *Endpoint) error {
+	if len(nw.Containers) > 1 && liveWatcher(nw) {
+		return errors.Join(d.k.Do(wakeWatcher(nw, ep, "deletes")), d.bridgeDriver.Disconnect(nw, ep))
+	}
 	c, err := dialKV(nw.Overlay.KV)
 	if err == nil {
 		err = d.k.Do(kv.Delete{C: c, Key: endpointKey(nw.Name, ep.ID),

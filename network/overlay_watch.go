@@ -170,6 +170,7 @@ type watcher struct {
 	c         *kv.Client
 	subnets   map[string][]byte // etcd's subnets/<name>/
 	endpoints map[string][]byte // etcd's endpoints/<name>/
+	wake      <-chan os.Signal  // a local container came or goes (overlay_wake.go)
 }
 
 // Watch is the watcher of network name on this host (its record must say
@@ -178,6 +179,11 @@ type watcher struct {
 func (m *Manager) Watch(name string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// Listening for wakes first: one before (ignored by default) is met
+	// by the reconcile every start does.
+	wake := make(chan os.Signal, 1)
+	signal.Notify(wake, wakeSignal)
+	defer signal.Stop(wake)
 	var nw *Network
 	// This host's part only, never etcd's view of the network.
 	err := m.locked(func() (err error) { nw, err = m.load(name); return err })
@@ -187,7 +193,7 @@ func (m *Manager) Watch(name string) error {
 	if nw.Overlay == nil || nw.State != "" {
 		return fmt.Errorf("network %s: not an overlay network joined by this host", name)
 	}
-	w := &watcher{m: m, name: name}
+	w := &watcher{m: m, name: name, wake: wake}
 	// etcd may be down: keep trying (the kernel keeps the containers
 	// talking meanwhile), until the host leaves.
 	for {
@@ -239,6 +245,8 @@ func (w *watcher) run(ctx context.Context, lease kv.LeaseID) error {
 			w.logErr(w.peers())
 		case e := <-eps:
 			apply(w.endpoints, e)
+			w.logErr(w.names())
+		case <-w.wake:
 			w.logErr(w.names())
 		case <-lost:
 			if ctx.Err() != nil {
@@ -332,7 +340,7 @@ func (w *watcher) names() error {
 		for key, v := range w.endpoints {
 			id := key[len(endpointsPrefix(nw.Name)):]
 			var e ClusterEndpoint
-			if json.Unmarshal(v, &e) != nil || !mine.Contains(net.ParseIP(e.IP)) || nw.Containers[id] != nil {
+			if json.Unmarshal(v, &e) != nil || !mine.Contains(net.ParseIP(e.IP)) || (nw.Containers[id] != nil && nw.Containers[id].Removing == 0) {
 				continue
 			}
 			errs = append(errs, w.m.k.Do(kv.Delete{C: w.c, Key: key, Reason: fmt.Sprintf("the container %s has left network %s: its name goes", id, nw.Name)}))
