@@ -78,7 +78,7 @@ func (d *overlayDriver) Connect(nw *Network, ep *Endpoint, pid int) error {
 	if err := d.bridgeDriver.Connect(nw, ep, pid); err != nil {
 		return err
 	}
-	if liveWatcher(nw) {
+	if byWatcher(nw) {
 		return d.k.Do(wakeWatcher(nw, ep, "publishes"))
 	}
 	c, err := dialKV(nw.Overlay.KV)
@@ -108,7 +108,7 @@ func endpointPut(c *kv.Client, nw *Network, ep *Endpoint) kernel.Op {
 // While other local containers stay, the live watcher takes the name out
 // (the endpoint is marked Removing); the last one dials: it leaves.
 func (d *overlayDriver) Disconnect(nw *Network, ep *Endpoint) error {
-	if len(nw.Containers) > 1 && liveWatcher(nw) {
+	if len(nw.Containers) > 1 && byWatcher(nw) {
 		return errors.Join(d.k.Do(wakeWatcher(nw, ep, "deletes")), d.bridgeDriver.Disconnect(nw, ep))
 	}
 	c, err := dialKV(nw.Overlay.KV)
