@@ -50,15 +50,19 @@ func TestOverlayNamesByWatcher(t *testing.T) {
 		t.Fatalf("a start with the watcher alive should wake it, not talk to etcd; it narrated:\n%s", r.stderr)
 	}
 	web := key(r.stdout)
-	eventually(t, "web's name in etcd and in client's /etc/hosts on h2", func() error {
-		if !inEtcd(web) {
-			return fmt.Errorf("etcd has no %s", web)
-		}
-		if h := hostsOfClient(); !names(h, "web") {
-			return fmt.Errorf("client's /etc/hosts:\n%s", h)
-		}
-		return nil
-	})
+	published := func(k, name string) {
+		t.Helper()
+		eventually(t, name+"'s name in etcd and in client's /etc/hosts on h2", func() error {
+			if !inEtcd(k) {
+				return fmt.Errorf("etcd has no %s", k)
+			}
+			if h := hostsOfClient(); !names(h, name) {
+				return fmt.Errorf("client's /etc/hosts:\n%s", h)
+			}
+			return nil
+		})
+	}
+	published(web, "web")
 
 	r = h1.run("network", "disconnect", "ov1", "web")
 	if r.code != 0 || strings.Contains(r.stderr, "etcdctl") || !strings.Contains(r.stderr, "$ kill -WINCH") {
@@ -76,22 +80,22 @@ func TestOverlayNamesByWatcher(t *testing.T) {
 
 	// The watcher killed: the next start starts another, and the name
 	// still reaches the other host.
-	old := h1.watcherPid("ov1")
-	if old == 0 {
-		t.Fatal("h1 has no watcher of ov1")
-	}
-	syscall.Kill(old, syscall.SIGKILL)
+	old := h1.killWatcher("ov1")
 	id := h1.ok("run", "-d", "--name", "web2", "--net", "ov1", "busybox", "sleep", "600")
 	if pid := h1.watcherPid("ov1"); pid == 0 || pid == old {
 		t.Fatalf("no new watcher after the old one (%d) was killed: %d", old, pid)
 	}
-	eventually(t, "web2's name in etcd and in client's /etc/hosts on h2", func() error {
-		if !inEtcd(key(id)) {
-			return fmt.Errorf("etcd has no %s", key(id))
-		}
-		if h := hostsOfClient(); !names(h, "web2") {
-			return fmt.Errorf("client's /etc/hosts:\n%s", h)
-		}
-		return nil
-	})
+	published(key(id), "web2")
+}
+
+// killWatcher kills the host's watcher of network name (SIGKILL: a crash)
+// and returns its pid.
+func (h *ovHost) killWatcher(name string) int {
+	h.t.Helper()
+	pid := h.watcherPid(name)
+	if pid == 0 {
+		h.t.Fatalf("%s has no watcher of %s", h.name, name)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	return pid
 }

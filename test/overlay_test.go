@@ -438,11 +438,7 @@ func hostDies(t *testing.T, hosts []*ovHost, etcd *testetcd.Server) {
 		}
 		return nil
 	})
-	pid := h3.watcherPid("ov1")
-	if pid == 0 {
-		t.Fatal("h3 has no watcher of ov1")
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
+	h3.killWatcher("ov1")
 	eventually(t, "h1 drops h3's route, neighbour and fdb entries once its lease expired", func() error {
 		out, _ := h1.sh("ip route show dev vx-ov1; ip neigh show dev vx-ov1; bridge fdb show dev vx-ov1")
 		if strings.Contains(out, sub) || strings.Contains(out, h3.ip) {
