@@ -135,14 +135,16 @@ func TestDockerCommandLineHabits(t *testing.T) {
 	e.ok("--log-level", "warn", "network", "rm", "kn")
 
 	// pause and unpause: the freezer.
-	e.ok("--log-level", "warn", "run", "-d", "--name", "p", "--net", "none", "busybox", "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/c; sleep 0.01; done")
+	e.ok("--log-level", "warn", "run", "-d", "--name", "p", "--net", "none", "busybox", "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; mv /tmp/n /tmp/c; sleep 0.01; done")
 	pid := e.inspect("p").State.Pid
 	counter := func() string {
 		time.Sleep(200 * time.Millisecond)
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/root/tmp/c", pid))
 		return string(b)
 	}
-	// Paused before its shell wrote the first count, it would read "" twice.
+	// Each count replaces the file by a rename, so a freeze never catches it
+	// truncated and not yet written; paused before its shell wrote the
+	// first count, it would read "" twice.
 	waitFor(t, "the counter to start", func() bool { return counter() != "" })
 	e.ok("--log-level", "warn", "pause", "p")
 	if a, b := counter(), counter(); a != b || a == "" {
