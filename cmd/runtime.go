@@ -45,10 +45,11 @@ func internalRuntime(c *cli.Context) (*container.Runtime, error) {
 		return nil, errNotRoot
 	}
 	return &container.Runtime{
-		Paths:     container.Paths{Root: c.String("root"), DataRoot: c.String("data-root")},
-		K:         seam(c.Bool("dry-run")),
-		LogLevel:  c.String("log-level"),
-		LogFormat: c.String("log-format"),
+		Paths:      container.Paths{Root: c.String("root"), DataRoot: c.String("data-root")},
+		K:          seam(c.Bool("dry-run")),
+		LogLevel:   c.String("log-level"),
+		LogFormat:  c.String("log-format"),
+		JoinPrimed: joinPrimed,
 	}, nil
 }
 

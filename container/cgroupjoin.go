@@ -116,23 +116,22 @@ func hasString(list []string, s string) bool {
 	return false
 }
 
-// primeCgroupJoin makes the coming join of a cgroup quick. Writing a pid to
+// PrimeCgroupJoin makes a coming join of a cgroup quick. Writing a pid to
 // a cgroup.procs file takes the kernel's cgroup_threadgroup_rwsem for
 // writing, and the first writer after a quiet spell waits for an RCU grace
-// period (rcu_sync_enter), 5 to 30 ms on these hosts, while every fork,
-// exit and new thread on the host waits behind it, the container's init
-// among them. A writer that comes within about one grace period of the
-// last one does not wait. So, on a real kernel, this starts in the
-// background a write that changes nothing (this process's pid into its own
-// cgroup, in the first hierarchy it is in) while the caller prepares the
-// container: the grace period passes meanwhile, and the join finds the
-// lock warm (measured: the join's write 7.8 ms cold, 0.1 ms within 10 ms of
-// another). Not narrated: it changes nothing. Errors are ignored: it only
-// ever saves time.
-func (r *Runtime) primeCgroupJoin() {
-	if _, plan := r.K.(*kernel.Plan); plan {
-		return
-	}
+// period (rcu_sync_enter), 5 to 30 ms on these hosts. A writer that comes
+// within about one grace period of the last one does not wait. So this
+// starts in the background a write that changes nothing (this process's
+// pid into its own cgroup, in the first hierarchy it is in): the grace
+// period passes while the caller prepares the container, and the join
+// finds the lock warm (measured: the join's write 7.8 ms cold, 0.1 ms
+// within 10 ms of another). The waiting writer holds the cgroup_mutex, so
+// a mkdir in any hierarchy waits behind it too: the container's cgroup is
+// made late, once the init is started. Not narrated: it changes nothing.
+// Errors are ignored: it only ever saves time. The verbs that start a
+// container or join one call it first thing (cmd), before their flags are
+// even parsed.
+func PrimeCgroupJoin() {
 	go func() {
 		ours, err := os.ReadFile("/proc/self/cgroup")
 		if err != nil {
@@ -148,4 +147,16 @@ func (r *Runtime) primeCgroupJoin() {
 		}
 		_ = os.WriteFile(files[0], []byte(strconv.Itoa(os.Getpid())), 0)
 	}()
+}
+
+// primeCgroupJoin primes the join of the container start() is about to
+// make, unless this process primed it already (r.JoinPrimed, for the start
+// it was run for; a shim's restarts prime their own), and never on a plan.
+func (r *Runtime) primeCgroupJoin() {
+	primed := r.JoinPrimed
+	r.JoinPrimed = false
+	if _, plan := r.K.(*kernel.Plan); plan || primed {
+		return
+	}
+	PrimeCgroupJoin()
 }

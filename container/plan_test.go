@@ -59,11 +59,11 @@ func TestRunPlanned(t *testing.T) {
 		"# mydocker fills /lib/images/busybox",     // the image, built on first use
 		"mkdir -p -m 700 /run/containers/",         // the state directory
 		"# mydocker starts `mydocker shim",         // the shim
-		"mkdir -p /sys/fs/cgroup/cpu/mydocker/",    // the cgroup, first
-		"echo a > /sys/fs/cgroup/devices/",         // its device rules
 		"mkdir -p /lib/containers/",                // the layer
 		"unshare --uts --pid --mount --ipc --net ", // the init
-		"echo 4194304 > /sys/fs/cgroup/cpu/",       // which joins its cgroup at once
+		"mkdir -p /sys/fs/cgroup/cpu/mydocker/",    // its cgroup, made while it mounts
+		"echo a > /sys/fs/cgroup/devices/",         // its device rules
+		"echo 4194304 > /sys/fs/cgroup/cpu/",       // which it joins at once
 		"nsenter -t 4194304 -m mount --make-rprivate /",
 		"nsenter -t 4194304 -u hostname ",
 		"nsenter -t 4194304 -a --wd=/ true",

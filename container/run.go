@@ -231,13 +231,9 @@ func (r *Runtime) checkNetwork(mode string) error {
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
 	letAll(r.K, spec.Vars) // again: a detached container starts in its shim
-	// The cgroup first: the join's grace period (primeCgroupJoin) then
-	// passes while the rest is prepared, and no mkdir in a hierarchy waits
-	// behind it.
-	cg, err := r.makeCgroup(c)
-	if err != nil {
-		return nil, err
-	}
+	// The join's grace period passes while the init is prepared and
+	// started (primeCgroupJoin); the cgroup is made once the init mounts
+	// its root, and the init joins it at once.
 	r.primeCgroupJoin()
 	if err := r.store().LoadProgram(c); err != nil {
 		return nil, err
@@ -263,6 +259,10 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	spec.HostPid = p.Pid()
 	// The init builds its root filesystem while we connect it.
 	err = p.sendSpec(spec)
+	var cg cgroups.Manager
+	if err == nil {
+		cg, err = r.makeCgroup(c)
+	}
 	if err == nil {
 		err = joinCgroup(c, cg, p.Pid())
 	}

@@ -18,6 +18,9 @@ type Runtime struct {
 	K         kernel.Kernel
 	LogLevel  string
 	LogFormat string
+	// JoinPrimed: this process has primed the cgroup join of the start
+	// it is to make (PrimeCgroupJoin), as soon as it began.
+	JoinPrimed bool
 }
 
 func (r *Runtime) store() Store { return Store{Paths: r.Paths, K: r.K, r: r} }
