@@ -180,9 +180,7 @@ func (r *Runtime) Remove(ref string, force bool) (*Config, error) {
 		r.awaitRecord(c, false, nil) // died unrecorded: record and release now
 	}
 	if cur, err := r.store().load(c.ID); err == nil {
-		if err := r.teardown(cur); err != nil {
-			return c, err
-		}
+		return c, r.destroy(cur)
 	}
 	return c, r.removeFiles(c)
 }

@@ -350,17 +350,39 @@ func ExitCodeOf(err error) int {
 // teardown releases what a container held outside its namespaces (cgroup,
 // network endpoint). It is idempotent and best effort: it keeps going past
 // errors and returns them all, as one line.
-func (r *Runtime) teardown(c *Config) error {
+func (r *Runtime) teardown(c *Config) error { return r.teardownAnd(c, nil) }
+
+// teardownAnd is teardown with meanwhile (if not nil) done between the
+// cgroup and the network: the kernel deletes the network namespace of a
+// container whose processes are gone in the background, and the disconnect
+// waits for its veth to go with it (awaitVethGone, 5 to 12 ms: RCU grace
+// periods), so what is done meanwhile costs nothing.
+func (r *Runtime) teardownAnd(c *Config, meanwhile func() error) error {
 	var errs []error
 	// cgroup: records OOMKilled before the counters go with the cgroup.
 	if err := r.releaseCgroup(c); err != nil {
 		errs = append(errs, err)
+	}
+	if meanwhile != nil {
+		if err := meanwhile(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	// network: IP, veth and port rules (idempotent, fine when the netns is gone).
 	if err := r.disconnectNetworks(c); err != nil {
 		errs = append(errs, err)
 	}
 	return oneLine(errs...)
+}
+
+// destroy tears c down and removes its files, its layer while the kernel
+// deletes its network namespace (teardownAnd). On a failure the record
+// stays, so that it can be tried again.
+func (r *Runtime) destroy(c *Config) error {
+	if err := r.teardownAnd(c, func() error { return r.removeLayer(c) }); err != nil {
+		return err
+	}
+	return r.removeState(c)
 }
 
 // failed records a container that could not start (and removes it with
@@ -439,11 +461,11 @@ func (r *Runtime) ended(id string, code int) error {
 // (--rm) or records that nothing is held any more. On a failure the record
 // stays Releasing: a later command tries again.
 func (r *Runtime) release(c *Config) error {
+	if c.AutoRemove {
+		return r.destroy(c)
+	}
 	if err := r.teardown(c); err != nil {
 		return err
-	}
-	if c.AutoRemove {
-		return r.removeFiles(c)
 	}
 	if !c.Releasing {
 		return nil
@@ -460,12 +482,25 @@ func (r *Runtime) release(c *Config) error {
 
 // removeFiles deletes a container's layer and state.
 func (r *Runtime) removeFiles(c *Config) error {
+	if err := r.removeLayer(c); err != nil {
+		return err // the record stays, so that rm can be tried again
+	}
+	return r.removeState(c)
+}
+
+// removeLayer deletes a container's layer (idempotent).
+func (r *Runtime) removeLayer(c *Config) error {
 	err := r.K.Do(kernel.RemoveAll{Path: r.Paths.LayerDir(c.ID),
 		Reason: "remove the container's layer: its changes (upperdir), overlay's workdir, the mount point"})
 	if err != nil {
-		// The record stays, so that rm can be tried again.
 		return fmt.Errorf("remove layer of %s: %w", ShortID(c.ID), err)
 	}
+	return nil
+}
+
+// removeState deletes a container's record and state directory, and with
+// --rm its anonymous volumes.
+func (r *Runtime) removeState(c *Config) error {
 	if err := r.store().Delete(c.ID); err != nil || !c.AutoRemove {
 		return err
 	}
