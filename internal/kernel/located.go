@@ -1,6 +1,10 @@
 package kernel
 
-import "github.com/mydocker/mydocker/internal/narrate"
+import (
+	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker/mydocker/internal/narrate"
+)
 
 // At is where an op was made. The narration's source= is the caller of Do,
 // which for an op built in one place and done in another (the container's
@@ -8,8 +12,15 @@ import "github.com/mydocker/mydocker/internal/narrate"
 // op that embeds At, set with Here, is narrated at the line that built it.
 type At struct{ stack narrate.Stack }
 
-// Here is the caller's file and line (named only when narrated).
-func Here() At { return At{narrate.Callers(1)} }
+// Here is the caller's file and line (named only when narrated). Quieter
+// than INFO (-q), nothing is narrated, and the stack is not captured: a
+// capture unwinds the whole stack, and a start makes a hundred ops.
+func Here() At {
+	if !logrus.IsLevelEnabled(logrus.InfoLevel) {
+		return At{}
+	}
+	return At{narrate.Callers(1)}
+}
 
 // MadeAt is where the op was made ("" if At was left unset).
 func (a At) MadeAt() string { return a.stack.Outside(kernelPkg) }
@@ -18,8 +29,14 @@ func (a At) MadeAt() string { return a.stack.Outside(kernelPkg) }
 // caller outside it.
 const kernelPkg = "/internal/kernel/"
 
-// callers is the stack of the caller of the kernel function that calls it.
-func callers() narrate.Stack { return narrate.Callers(2) }
+// callers is the stack of the caller of the kernel function that calls it,
+// if log narrates (nil if not: see Here).
+func callers(log logrus.FieldLogger) narrate.Stack {
+	if !enabled(log, logrus.InfoLevel) {
+		return nil
+	}
+	return narrate.Callers(2)
+}
 
 // sourceOf is op's own source, else src's (the caller of Do).
 func sourceOf(op Op, src narrate.Stack) string {

@@ -27,7 +27,7 @@ func NewNarrating(log logrus.FieldLogger) *Narrating {
 
 // Do implements Kernel.
 func (n *Narrating) Do(ops ...Op) error {
-	src := callers()
+	src := callers(n.real.log)
 	for _, op := range ops {
 		if s, err := skip(n.real, op); err != nil {
 			return opError(op, err)

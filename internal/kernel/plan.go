@@ -57,7 +57,7 @@ type Planner interface {
 
 // Do implements Kernel.
 func (p *Plan) Do(ops ...Op) error {
-	src := callers()
+	src := callers(nil)
 	for _, op := range ops {
 		if err := p.do(src, op); err != nil {
 			return opError(op, err)

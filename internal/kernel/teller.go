@@ -20,7 +20,7 @@ func NewTeller(log logrus.FieldLogger) *Teller { return &Teller{log: log} }
 
 // Tell narrates ops, done elsewhere, in order.
 func (t *Teller) Tell(ops ...Op) {
-	src := callers()
+	src := callers(t.log)
 	for _, op := range ops {
 		say(t.log, src, &t.vars, nil, op)
 	}

@@ -18,11 +18,11 @@ import (
 func Together(k Kernel, ops ...Op) error {
 	switch k := k.(type) {
 	case *Narrating:
-		return together(k.real, callers(), ops, func(src narrate.Stack, op Op) {
+		return together(k.real, callers(k.real.log), ops, func(src narrate.Stack, op Op) {
 			say(k.real.log, src, &k.vars, nil, op)
 		})
 	case *Real:
-		return together(k, callers(), ops, nil)
+		return together(k, callers(k.log), ops, nil)
 	}
 	var errs []error // a plan: in turn, each whatever the others did
 	for _, op := range ops {
