@@ -15,6 +15,7 @@ import (
 	"github.com/mydocker/mydocker/container/reaper"
 	"github.com/mydocker/mydocker/internal/kernel"
 	"github.com/mydocker/mydocker/internal/narrate"
+	"github.com/mydocker/mydocker/internal/phases"
 	// Its constructor joins a container's namespaces before Go starts, for
 	// exec; for every other verb it does nothing.
 	_ "github.com/mydocker/mydocker/nsenter"
@@ -103,6 +104,7 @@ func configureLogging(level, format string, args []string) error {
 }
 
 func main() {
+	phases.Begin()
 	args := os.Args
 	// Called as mydocker-init: pid 1 of a container run with --init.
 	if args[0] == reaper.Name {
@@ -115,6 +117,7 @@ func main() {
 	app := newApp()
 	cmd.OneLineErrors(app)
 	err := app.Run(cmd.Interspersed(app, args))
+	phases.Mark("done")
 	if err == nil {
 		return
 	}

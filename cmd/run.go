@@ -8,6 +8,7 @@ import (
 
 	"github.com/mydocker/mydocker/container"
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/phases"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -58,6 +59,7 @@ var Run = &cli.Command{
 		if err := minArgs(c, 1); err != nil {
 			return err
 		}
+		phases.Mark("flags")
 		o, err := runOptions(c) // bad limits are refused before anything exists
 		if err != nil {
 			return err

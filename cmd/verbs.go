@@ -40,6 +40,6 @@ func PrimeJoin(args []string) {
 			return
 		}
 	}
-	container.PrimeCgroupJoin()
+	container.PrimeCgroupJoin(args[0] != Exec.Name)
 	joinPrimed = true
 }

@@ -130,9 +130,14 @@ func hasString(list []string, s string) bool {
 // made late, once the init is started. Not narrated: it changes nothing.
 // Errors are ignored: it only ever saves time. The verbs that start a
 // container or join one call it first thing (cmd), before their flags are
-// even parsed.
-func PrimeCgroupJoin() {
+// even parsed. A start (starts) on a cgroup v2 host clones its init into
+// its cgroup, with no write to wait for: there it primes nothing, which
+// would only hold up the mkdir of that cgroup.
+func PrimeCgroupJoin(starts bool) {
 	go func() {
+		if h, err := cgroups.DetectHost(); starts && (err != nil || h.Mode == cgroups.V2) {
+			return
+		}
 		ours, err := os.ReadFile("/proc/self/cgroup")
 		if err != nil {
 			return
@@ -158,5 +163,5 @@ func (r *Runtime) primeCgroupJoin() {
 	if _, plan := r.K.(*kernel.Plan); plan || primed {
 		return
 	}
-	PrimeCgroupJoin()
+	PrimeCgroupJoin(true)
 }

@@ -82,11 +82,12 @@ func (o startOp) Apply(*kernel.Exec) error { return o.start() }
 // startInitOp starts the container's init (see startInit); in a plan it
 // makes a stand-in, whose steps the plan takes at release.
 type startInitOp struct {
-	r    *Runtime
-	c    *Config
-	sio  stdio
-	spec *initSpec    // for a script's stand-in
-	p    *initProcess // the result
+	r      *Runtime
+	c      *Config
+	sio    stdio
+	spec   *initSpec    // for a script's stand-in
+	cgroup string       // a v2 cgroup to clone the init into, or ""
+	p      *initProcess // the result
 }
 
 func (o *startInitOp) Why() string { _, why, _ := initNamespaces(o.c); return why }
@@ -96,7 +97,7 @@ func (o *startInitOp) Command() kernel.Command {
 	return kernel.Command{Argv: argv, Script: standIn(unshare, o.spec, o.c.Detach)}
 }
 func (o *startInitOp) Apply(*kernel.Exec) error {
-	p, err := o.r.startInit(o.c, o.sio)
+	p, err := o.r.startInit(o.c, o.sio, o.cgroup)
 	o.p = p
 	return err
 }
@@ -108,8 +109,9 @@ func (o *startInitOp) Plan(pl *kernel.Plan) error {
 // startInit starts `mydocker init` in new namespaces: a sealed copy of
 // this binary whose C constructor (package cinit) waits for its program on
 // the spec pipe, runs it, and blocks before the exec until release, so the
-// caller can place it in its cgroup and network first.
-func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
+// caller can place it in its cgroup and network first. With cgroup (a v2
+// directory), it is cloned into that cgroup.
+func (r *Runtime) startInit(c *Config, sio stdio, cgroup string) (*initProcess, error) {
 	var ours, theirs []*os.File // our ends, and the init's (fds 3, 4, 5)
 	closeAll := func(fs []*os.File) {
 		for _, f := range fs {
@@ -162,6 +164,15 @@ func (r *Runtime) startInit(c *Config, sio stdio) (*initProcess, error) {
 		// A session of its own, from the start: the container never shares
 		// the caller's session, so never its controlling terminal.
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: flags, Setsid: true},
+	}
+	if cgroup != "" {
+		fd, err := unix.Open(cgroup, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeAll(ours)
+			return nil, fmt.Errorf("open the container's cgroup: %w", err)
+		}
+		defer unix.Close(fd) // after cmd.Start: the clone has used it
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, fd
 	}
 	var sp *streams
 	if !sio.Tty {

@@ -14,6 +14,7 @@ import (
 	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/container/image"
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/phases"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -50,6 +51,7 @@ func (r *Runtime) create(o RunOptions) (*Config, error) {
 	if err := r.createRecord(c); err != nil {
 		return nil, err
 	}
+	phases.Mark("recorded")
 	return c, nil
 }
 
@@ -231,10 +233,24 @@ func (r *Runtime) checkNetwork(mode string) error {
 func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error) {
 	spec := r.initSpec(c, sio.Tty)
 	letAll(r.K, spec.Vars) // again: a detached container starts in its shim
-	// The join's grace period passes while the init is prepared and
-	// started (primeCgroupJoin); the cgroup is made once the init mounts
-	// its root, and the init joins it at once.
-	r.primeCgroupJoin()
+	// On a cgroup v2 host the init is cloned straight into its cgroup
+	// (clone3's CLONE_INTO_CGROUP, as runc and crun do there): no write to
+	// a cgroup.procs, so no grace period of the join's lock to wait for;
+	// the cgroup is made first. Elsewhere the join's grace period passes
+	// while the init is prepared and started (primeCgroupJoin); the cgroup
+	// is made once the init mounts its root, and the init joins it at once.
+	cg, err := r.cgroup(c)
+	if err != nil {
+		return nil, err
+	}
+	cloneInto := cg.Mode() == cgroups.V2
+	if cloneInto {
+		if err := r.setCgroup(c, cg); err != nil {
+			return nil, err
+		}
+	} else {
+		r.primeCgroupJoin()
+	}
 	if err := r.store().LoadProgram(c); err != nil {
 		return nil, err
 	}
@@ -245,30 +261,35 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 	if err := r.mountSpecs(c, spec); err != nil {
 		return nil, err
 	}
-	etc, err := r.writeEtcFiles(c)
-	if err != nil {
+	if spec.EtcFiles, err = r.writeEtcFiles(c); err != nil {
 		return nil, err
 	}
-	spec.EtcFiles = etc
+	phases.Mark("prepared")
 	so := &startInitOp{r: r, c: c, sio: sio, spec: spec}
+	if cloneInto {
+		so.cgroup = cg.Paths()[""]
+	}
 	if err := r.K.Do(so); err != nil {
 		return nil, fmt.Errorf("start container init: %w", err)
 	}
 	p := so.p
 	r.K.Let("PID", strconv.Itoa(p.Pid()))
 	spec.HostPid = p.Pid()
+	phases.Mark("cloned")
 	// The init builds its root filesystem while we connect it.
 	err = p.sendSpec(spec)
-	var cg cgroups.Manager
-	if err == nil {
-		cg, err = r.makeCgroup(c)
+	phases.Mark("program-sent")
+	if err == nil && !cloneInto {
+		err = r.setCgroup(c, cg)
 	}
+	phases.Mark("cgroup-made")
 	if err == nil {
-		err = joinCgroup(c, cg, p.Pid())
+		err = r.joinCgroup(c, cg, p.Pid(), cloneInto)
 	}
 	if err == nil {
 		err = p.joined()
 	}
+	phases.Mark("joined")
 	// Running from just before the go signal: whoever finds the record
 	// once its command has started (its owner killed then) must know it
 	// runs. A kill between that write and the signal leaves a record
@@ -312,17 +333,20 @@ func (r *Runtime) start(c *Config, sio stdio, monitor int) (*initProcess, error)
 			})
 		}
 	}
+	phases.Mark("networked")
 	if err != nil {
 		if ierr := p.abort(); ierr != nil {
 			err = ierr
 		}
 		return nil, oneLine(err, r.teardown(c))
 	}
+	phases.Mark("running-recorded")
 	if err := p.release(); err != nil {
 		p.wait()
 		code := ExitCodeOf(err)
 		return nil, oneLine(err, r.finish(c.ID, code))
 	}
+	phases.Mark("released")
 	return p, nil
 }
 
@@ -363,15 +387,18 @@ func (r *Runtime) teardownAnd(c *Config, meanwhile func() error) error {
 	if err := r.releaseCgroup(c); err != nil {
 		errs = append(errs, err)
 	}
+	phases.Mark("cgroup-released")
 	if meanwhile != nil {
 		if err := meanwhile(); err != nil {
 			errs = append(errs, err)
 		}
+		phases.Mark("layer-removed")
 	}
 	// network: IP, veth and port rules (idempotent, fine when the netns is gone).
 	if err := r.disconnectNetworks(c); err != nil {
 		errs = append(errs, err)
 	}
+	phases.Mark("network-released")
 	return oneLine(errs...)
 }
 
@@ -501,7 +528,9 @@ func (r *Runtime) removeLayer(c *Config) error {
 // removeState deletes a container's record and state directory, and with
 // --rm its anonymous volumes.
 func (r *Runtime) removeState(c *Config) error {
-	if err := r.store().Delete(c.ID); err != nil || !c.AutoRemove {
+	err := r.store().Delete(c.ID)
+	phases.Mark("state-removed")
+	if err != nil || !c.AutoRemove {
 		return err
 	}
 	// --rm takes the container's anonymous volumes with it, as docker's;

@@ -80,7 +80,7 @@ func startBareInit(t *testing.T) *initProcess {
 		t.Skip("needs root: the init is started in new namespaces, and the seal is an overlay mount")
 	}
 	r := &Runtime{Paths: Paths{Root: t.TempDir(), DataRoot: t.TempDir()}}
-	p, err := r.startInit(&Config{NetworkMode: NetworkNone}, stdio{})
+	p, err := r.startInit(&Config{NetworkMode: NetworkNone}, stdio{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

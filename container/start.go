@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/internal/phases"
 	"github.com/mydocker/mydocker/network"
 )
 
@@ -151,6 +152,7 @@ func (r *Runtime) launch(c *Config, detach, interactive bool, in, out, errOut *o
 		return 0, r.failed(c, err)
 	}
 	code := r.attach(p, sio)
+	phases.Mark("exited")
 	if err := r.ended(c.ID, code); err != nil {
 		return code, err
 	}
