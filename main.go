@@ -54,7 +54,6 @@ func version() string {
 }
 
 func setupLogging(c *cli.Context) error {
-	cmd.PrimeJoin(c.Args().Slice())
 	// -q wins over --log-level and MYDOCKER_LOG_LEVEL: it is typed for this
 	// one command. Set on the flag, it reaches the processes mydocker starts
 	// (init, shim), which are given --log-level.

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker/mydocker/container"
+	"github.com/mydocker/mydocker/joinprime"
 )
 
 // errNotRoot: namespaces, mounts, cgroups and netlink need root.
@@ -49,7 +50,7 @@ func internalRuntime(c *cli.Context) (*container.Runtime, error) {
 		K:          seam(c.Bool("dry-run")),
 		LogLevel:   c.String("log-level"),
 		LogFormat:  c.String("log-format"),
-		JoinPrimed: joinPrimed,
+		JoinPrimed: joinprime.Primed(),
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mydocker/mydocker/cgroups"
 	"github.com/mydocker/mydocker/internal/kernel"
+	"github.com/mydocker/mydocker/joinprime"
 )
 
 // cgroupProcsToJoin returns the cgroup.procs files an exec must write its
@@ -116,52 +117,15 @@ func hasString(list []string, s string) bool {
 	return false
 }
 
-// PrimeCgroupJoin makes a coming join of a cgroup quick. Writing a pid to
-// a cgroup.procs file takes the kernel's cgroup_threadgroup_rwsem for
-// writing, and the first writer after a quiet spell waits for an RCU grace
-// period (rcu_sync_enter), 5 to 30 ms on these hosts. A writer that comes
-// within about one grace period of the last one does not wait. So this
-// starts in the background a write that changes nothing (this process's
-// pid into its own cgroup, in the first hierarchy it is in): the grace
-// period passes while the caller prepares the container, and the join
-// finds the lock warm (measured: the join's write 7.8 ms cold, 0.1 ms
-// within 10 ms of another). The waiting writer holds the cgroup_mutex, so
-// a mkdir in any hierarchy waits behind it too: the container's cgroup is
-// made late, once the init is started. Not narrated: it changes nothing.
-// Errors are ignored: it only ever saves time. The verbs that start a
-// container or join one call it first thing (cmd), before their flags are
-// even parsed. A start (starts) on a cgroup v2 host clones its init into
-// its cgroup, with no write to wait for: there it primes nothing, which
-// would only hold up the mkdir of that cgroup.
-func PrimeCgroupJoin(starts bool) {
-	go func() {
-		if h, err := cgroups.DetectHost(); starts && (err != nil || h.Mode == cgroups.V2) {
-			return
-		}
-		ours, err := os.ReadFile("/proc/self/cgroup")
-		if err != nil {
-			return
-		}
-		mounts, err := cgroups.ReadMounts()
-		if err != nil {
-			return
-		}
-		files, err := cgroupProcsFiles(parseProcCgroup(string(ours)), nil, mounts)
-		if err != nil || len(files) == 0 {
-			return
-		}
-		_ = os.WriteFile(files[0], []byte(strconv.Itoa(os.Getpid())), 0)
-	}()
-}
-
-// primeCgroupJoin primes the join of the container start() is about to
-// make, unless this process primed it already (r.JoinPrimed, for the start
-// it was run for; a shim's restarts prime their own), and never on a plan.
+// primeCgroupJoin starts the grace period of the join start() is about to
+// make (package joinprime), unless this process's constructor did already
+// (r.JoinPrimed, for the start it was run for; a shim's restarts prime
+// their own), and never on a plan.
 func (r *Runtime) primeCgroupJoin() {
 	primed := r.JoinPrimed
 	r.JoinPrimed = false
 	if _, plan := r.K.(*kernel.Plan); plan || primed {
 		return
 	}
-	PrimeCgroupJoin(true)
+	joinprime.Prime()
 }
