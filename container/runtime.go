@@ -19,7 +19,7 @@ type Runtime struct {
 	LogLevel  string
 	LogFormat string
 	// JoinPrimed: this process has primed the cgroup join of the start
-	// it is to make (PrimeCgroupJoin), as soon as it began.
+	// it is to make (package joinprime), before its Go runtime started.
 	JoinPrimed bool
 }
 
