@@ -245,12 +245,13 @@ func (m *Manager) remake(nw *Network) error {
 // sees the containers of all of them, so its file is built from every
 // network it is on.
 func (m *Manager) writeHosts(nw *Network, all []*Network, self string) error {
-	for _, id := range byAddress(nw.Containers) {
-		ep := nw.Containers[id]
+	lists := peerLists{}
+	for _, ep := range lists.of(nw) {
+		id := ep.ID
 		if ep.HostsPath == "" {
 			continue
 		}
-		err := m.writeHostsOf(ep, all)
+		err := m.writeHostsOf(ep, all, lists)
 		if err != nil && id == self {
 			return err
 		}
@@ -262,16 +263,15 @@ func (m *Manager) writeHosts(nw *Network, all []*Network, self string) error {
 }
 
 // writeHostsOf writes the /etc/hosts of the container of ep: itself (by
-// ep's address), then the containers of every network of all it is on.
-func (m *Manager) writeHostsOf(ep *Endpoint, all []*Network) error {
+// ep's address), then the containers of every network of all it is on, in
+// the order of lists.
+func (m *Manager) writeHostsOf(ep *Endpoint, all []*Network, lists peerLists) error {
 	var peers []*Endpoint
 	for _, o := range all {
 		if o.Containers[ep.ID] == nil {
 			continue
 		}
-		for _, pid := range byAddress(o.Containers) {
-			peers = append(peers, o.Containers[pid])
-		}
+		peers = append(peers, lists.of(o)...)
 		if o.Overlay != nil { // and those of the network's other hosts
 			for _, id := range byAddress(o.Overlay.Remote) {
 				peers = append(peers, o.Overlay.Remote[id])
@@ -282,6 +282,24 @@ func (m *Manager) writeHostsOf(ep *Endpoint, all []*Network) error {
 		Reason: fmt.Sprintf("the /etc/hosts of container %s (bound from this file, rewritten in place): the names on its networks", names.ShortID(ep.ID))})
 }
 
+// peerLists are the endpoints of each network (by name) by address, made
+// once for all the /etc/hosts files a change rewrites: each file lists
+// every peer, so sorting them again for each is quadratic.
+type peerLists map[string][]*Endpoint
+
+func (l peerLists) of(nw *Network) []*Endpoint {
+	if eps, ok := l[nw.Name]; ok {
+		return eps
+	}
+	ids := byAddress(nw.Containers)
+	eps := make([]*Endpoint, len(ids))
+	for i, id := range ids {
+		eps[i] = nw.Containers[id]
+	}
+	l[nw.Name] = eps
+	return eps
+}
+
 // byAddress lists the ids of the endpoints in m.
 func byAddress(m map[string]*Endpoint) []string {
 	ids := make([]string, 0, len(m))
@@ -290,8 +308,11 @@ func byAddress(m map[string]*Endpoint) []string {
 	}
 	// By address, the order they were handed out in: ids are random, and
 	// the files (and the narration writing them) read the same every run.
-	key := func(id string) string { return string(net.ParseIP(m[id].IP).To16()) + id }
-	sort.Slice(ids, func(i, j int) bool { return key(ids[i]) < key(ids[j]) })
+	key := make(map[string]string, len(m)) // parsed once, not at each comparison
+	for id, ep := range m {
+		key[id] = string(net.ParseIP(ep.IP).To16()) + id
+	}
+	sort.Slice(ids, func(i, j int) bool { return key[ids[i]] < key[ids[j]] })
 	return ids
 }
 

@@ -70,7 +70,7 @@ func (m *Manager) forget(network, id string) error {
 	}
 	for _, o := range all {
 		if e := o.Containers[id]; e != nil && e.HostsPath != "" {
-			if err := m.writeHostsOf(e, all); err != nil {
+			if err := m.writeHostsOf(e, all, peerLists{}); err != nil {
 				return err
 			}
 			break
