@@ -198,7 +198,7 @@ func (s Store) Create(c *Config) error {
 		return err
 	}
 	defer unlock()
-	all, err := s.scanHeads()
+	all, err := s.scanNames()
 	if err != nil {
 		return err
 	}

@@ -216,3 +216,29 @@ func TestOneLineErrors(t *testing.T) {
 		t.Errorf("a broken record is not a corrupt state file")
 	}
 }
+
+// A name is taken whatever the record's first bytes: read fast from a
+// record as this mydocker writes it, through the whole head from one that
+// begins otherwise (an older mydocker's, say).
+func TestStoreNameCheckReadsFirstBytesOrHead(t *testing.T) {
+	s := newTestStore(t)
+	a := add(t, s, strings.Repeat("d", 64), "fast")
+	if c, ok := readIDName(s.Paths.configPath(a.ID)); !ok || c.ID != a.ID || c.Name != "fast" {
+		t.Fatalf("readIDName = %v, %v", c, ok)
+	}
+	id := strings.Repeat("e", 64)
+	if err := os.MkdirAll(s.Paths.StateDir(id), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.Paths.configPath(id), []byte(`{"Name":"slow","ID":"`+id+`","Status":"exited"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readIDName(s.Paths.configPath(id)); ok {
+		t.Fatal("readIDName read a record that does not begin with ID and Name")
+	}
+	for _, name := range []string{"fast", "slow"} {
+		if err := s.Create(&Config{ID: strings.Repeat("f", 64), Name: name}); !errors.Is(err, ErrNameTaken) {
+			t.Errorf("name %q: %v, want taken", name, err)
+		}
+	}
+}
