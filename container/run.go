@@ -374,22 +374,23 @@ func ExitCodeOf(err error) int {
 // teardown releases what a container held outside its namespaces (cgroup,
 // network endpoint). It is idempotent and best effort: it keeps going past
 // errors and returns them all, as one line.
-func (r *Runtime) teardown(c *Config) error { return r.teardownAnd(c, nil) }
+func (r *Runtime) teardown(c *Config) error { return r.teardownWith(c, false) }
 
-// teardownAnd is teardown with meanwhile (if not nil) done between the
-// cgroup and the network: the kernel deletes the network namespace of a
-// container whose processes are gone in the background, and the disconnect
-// waits for its veth to go with it (awaitVethGone, 5 to 12 ms: RCU grace
-// periods), so what is done meanwhile costs nothing.
-func (r *Runtime) teardownAnd(c *Config, meanwhile func() error) error {
+// teardownWith is teardown, with the container's layer removed too when
+// layer is set, between the cgroup and the network: the kernel deletes
+// the network namespace of a container whose processes are gone in the
+// background, and the disconnect waits for its veth to go with it
+// (awaitVethGone, 5 to 12 ms: RCU grace periods), so the removal costs
+// nothing there.
+func (r *Runtime) teardownWith(c *Config, layer bool) error {
 	var errs []error
 	// cgroup: records OOMKilled before the counters go with the cgroup.
 	if err := r.releaseCgroup(c); err != nil {
 		errs = append(errs, err)
 	}
 	phases.Mark("cgroup-released")
-	if meanwhile != nil {
-		if err := meanwhile(); err != nil {
+	if layer {
+		if err := r.removeLayer(c); err != nil {
 			errs = append(errs, err)
 		}
 		phases.Mark("layer-removed")
@@ -403,10 +404,10 @@ func (r *Runtime) teardownAnd(c *Config, meanwhile func() error) error {
 }
 
 // destroy tears c down and removes its files, its layer while the kernel
-// deletes its network namespace (teardownAnd). On a failure the record
+// deletes its network namespace (teardownWith). On a failure the record
 // stays, so that it can be tried again.
 func (r *Runtime) destroy(c *Config) error {
-	if err := r.teardownAnd(c, func() error { return r.removeLayer(c) }); err != nil {
+	if err := r.teardownWith(c, true); err != nil {
 		return err
 	}
 	return r.removeState(c)
