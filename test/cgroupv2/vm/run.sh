@@ -20,6 +20,11 @@ probe=${3:?usage: run.sh MYDOCKER TESTBIN PROBE}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VM_CACHE:-/var/cache/mydocker-vm}
 timeout=${VM_TIMEOUT:-2700} # seconds for the whole VM: boot and tests
+# Seconds the VM's console may stay silent (a run prints a line every few
+# seconds: its boot, each test). Now and then an emulated VM hangs, silent,
+# in its boot or in a test: it is then killed and run again, once, rather
+# than left to the whole timeout.
+silent_timeout=${VM_SILENT_TIMEOUT:-240}
 log=${VM_LOG:-$cache/last-run.log}
 
 say() { echo "test-cgroupv2: $*" >&2; }
@@ -154,20 +159,48 @@ else
 	say "no usable KVM here (/dev/kvm, vmx/svm): emulating with TCG, several times slower"
 fi
 mkdir -p "$(dirname "$log")"
+pidfile=$work/qemu.pid
+# boot runs the VM once, its console to stdout and $log; 125 if the console
+# stayed silent for silent_timeout (the VM is killed, by its pid).
+boot() {
+	: >"$log"
+	rm -f "$pidfile"
+	timeout --foreground "$timeout" qemu-system-x86_64 "${accelflags[@]}" -smp 2 -m 1536 \
+		-nodefaults -no-user-config -display none -no-reboot -nic none -pidfile "$pidfile" \
+		-serial stdio -kernel "$kcache/vmlinuz" -initrd "$initrd" \
+		-append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=4 ${VM_TESTARGS:+mydocker.testargs=$VM_TESTARGS}" \
+		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" &
+	local vm=$! silent=0 size=0 now
+	while kill -0 "$vm" 2>/dev/null; do # until it ends: its log says how
+		now=$(stat -c %s "$log")
+		if [ "$now" != "$size" ]; then
+			size=$now silent=0
+		elif [ "$silent" -ge "$silent_timeout" ]; then
+			say "the VM's console was silent for $silent_timeout s: killing it"
+			[ ! -s "$pidfile" ] || kill "$(cat "$pidfile")" 2>/dev/null || true
+			wait "$vm" || true
+			return 125
+		fi
+		sleep 1
+		silent=$((silent + 1))
+	done
+	wait "$vm"
+}
 say "booting $pkg $ver (${accelflags[*]}), 2 vCPUs; the console goes to $log"
 start=$(date +%s)
 set +e
-timeout --foreground "$timeout" qemu-system-x86_64 "${accelflags[@]}" -smp 2 -m 1536 \
-	-nodefaults -no-user-config -display none -no-reboot -nic none \
-	-serial stdio -kernel "$kcache/vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=4 ${VM_TESTARGS:+mydocker.testargs=$VM_TESTARGS}" \
-	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log"
-qemu=${PIPESTATUS[0]}
+boot
+qemu=$?
+if [ "$qemu" = 125 ]; then
+	say "running it again"
+	boot
+	qemu=$?
+fi
 set -e
 took=$(($(date +%s) - start))
 result=$(grep -a '^MYDOCKER-VM-RESULT ' "$log" | tail -n 1 || true)
 if [ -z "$result" ]; then
-	say "FAIL: the VM gave no result (qemu exit $qemu after $took s; 124 is the $timeout s timeout)"
+	say "FAIL: the VM gave no result (exit $qemu after $took s; 124 is the $timeout s timeout, 125 silent twice)"
 	exit 1
 fi
 code=$(echo "$result" | awk '{print $3}')
